@@ -1,0 +1,1 @@
+"""Alembic migrations of Nova's database (run them with ``nova-manage db sync``)."""

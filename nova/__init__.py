@@ -1,0 +1,1 @@
+"""A compact, runnable slice of OpenStack Nova (the compute control plane)."""

@@ -1,0 +1,15 @@
+"""Every configuration option of Nova, one module per area.
+
+Options are declared only in this package and registered on the global
+``cfg.CONF`` (oslo.messaging registers its own options there too).
+"""
+
+from oslo_config import cfg
+
+from nova.conf import base
+from nova.conf import database
+
+CONF = cfg.CONF
+
+base.register_opts(CONF)
+database.register_opts(CONF)

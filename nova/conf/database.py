@@ -1,0 +1,56 @@
+"""Options of the ``[database]`` group."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+database_group = cfg.OptGroup(
+    "database", title="Database options", help="Where Nova keeps its state."
+)
+
+database_opts = [
+    cfg.StrOpt(
+        "connection",
+        default="sqlite:///$state_path/nova.sqlite",
+        secret=True,
+        help="SQLAlchemy URL of Nova's database, for example "
+        "sqlite:///$state_path/nova.sqlite, "
+        "postgresql+psycopg://nova:secret@db/nova or "
+        "mysql+pymysql://nova:secret@db/nova?charset=utf8mb4.",
+    ),
+    cfg.BoolOpt(
+        "connection_debug",
+        default=False,
+        help="Log every SQL statement (very verbose).",
+    ),
+    cfg.IntOpt(
+        "max_pool_size",
+        default=5,
+        min=1,
+        help="Connections kept open per process (PostgreSQL and MySQL).",
+    ),
+    cfg.IntOpt(
+        "pool_timeout",
+        default=30,
+        min=1,
+        help="Seconds to wait for a free pooled connection before failing.",
+    ),
+    cfg.IntOpt(
+        "sqlite_busy_timeout",
+        default=30,
+        min=0,
+        help="Seconds a SQLite writer waits for a lock held by another "
+        "connection before failing.",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the ``[database]`` options on ``conf``."""
+    conf.register_group(database_group)
+    conf.register_opts(database_opts, group=database_group)
+
+
+def list_opts() -> dict[cfg.OptGroup, list[cfg.Opt]]:
+    """Return the options of this module by group, for the sample generator."""
+    return {database_group: database_opts}

@@ -1,0 +1,1 @@
+"""Nova's database: models, the data API and schema migrations."""

@@ -1,0 +1,257 @@
+"""SQLAlchemy models of Nova's database (the schema at the newest revision).
+
+The migrations in ``migrations/versions`` describe their own tables and never
+import this module; a test checks that the migrated schema equals these
+models on SQLite, PostgreSQL and MySQL.
+
+Every table soft-deletes: ``deleted`` is 0 for a live row and the row's id
+once deleted, so unique constraints that include ``deleted`` only bind live
+rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uniq_%(table_name)s0%(column_0N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+}
+
+
+def utcnow() -> datetime.datetime:
+    """Return the current UTC time without tzinfo, as stored in the database."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SoftDeleteMixin:
+    created_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+    deleted_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    deleted: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+
+
+class Flavor(SoftDeleteMixin, Base):
+    __tablename__ = "flavors"
+    __table_args__ = (
+        UniqueConstraint("flavorid", "deleted", name="uniq_flavors0flavorid0deleted"),
+        UniqueConstraint("name", "deleted", name="uniq_flavors0name0deleted"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flavorid: Mapped[str] = mapped_column(String(255), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    memory_mb: Mapped[int] = mapped_column(Integer, nullable=False)
+    vcpus: Mapped[int] = mapped_column(Integer, nullable=False)
+    root_gb: Mapped[int] = mapped_column(Integer, nullable=False)
+    ephemeral_gb: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    swap: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    is_public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class Instance(SoftDeleteMixin, Base):
+    __tablename__ = "instances"
+    __table_args__ = (
+        UniqueConstraint("uuid", name="uniq_instances0uuid"),
+        Index("ix_instances_project_id_deleted", "project_id", "deleted"),
+        Index("ix_instances_host_deleted", "host", "deleted"),
+        Index("ix_instances_flavor_id", "flavor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), nullable=False)
+    project_id: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    flavor_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("flavors.id", name="fk_instances_flavor_id")
+    )
+    memory_mb: Mapped[int | None] = mapped_column(Integer)
+    vcpus: Mapped[int | None] = mapped_column(Integer)
+    root_gb: Mapped[int | None] = mapped_column(Integer)
+    image_ref: Mapped[str | None] = mapped_column(String(255))
+    vm_state: Mapped[str | None] = mapped_column(String(255))
+    task_state: Mapped[str | None] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255))
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    reservation_id: Mapped[str | None] = mapped_column(String(255))
+    launch_index: Mapped[int | None] = mapped_column(Integer)
+    launched_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    terminated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+    metadata_items: Mapped[list[InstanceMetadata]] = relationship(
+        primaryjoin="and_(Instance.id == InstanceMetadata.instance_id, "
+        "InstanceMetadata.deleted == 0)",
+        viewonly=True,
+        lazy="selectin",
+    )
+
+
+class InstanceMetadata(SoftDeleteMixin, Base):
+    __tablename__ = "instance_metadata"
+    __table_args__ = (Index("ix_instance_metadata_instance_id_deleted", "instance_id", "deleted"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("instances.id", name="fk_instance_metadata_instance_id"), nullable=False
+    )
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    value: Mapped[str | None] = mapped_column(String(255))
+
+
+class InstanceFault(SoftDeleteMixin, Base):
+    __tablename__ = "instance_faults"
+    __table_args__ = (Index("ix_instance_faults_instance_id_deleted", "instance_id", "deleted"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("instances.id", name="fk_instance_faults_instance_id"), nullable=False
+    )
+    code: Mapped[int] = mapped_column(Integer, nullable=False)
+    message: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(255))
+
+
+class Service(SoftDeleteMixin, Base):
+    __tablename__ = "services"
+    __table_args__ = (
+        UniqueConstraint("host", "binary", "deleted", name="uniq_services0host0binary0deleted"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    binary: Mapped[str] = mapped_column(String(255), nullable=False)
+    topic: Mapped[str | None] = mapped_column(String(255))
+    report_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+
+
+class ComputeNode(SoftDeleteMixin, Base):
+    __tablename__ = "compute_nodes"
+    __table_args__ = (
+        UniqueConstraint("host", "deleted", name="uniq_compute_nodes0host0deleted"),
+        Index("ix_compute_nodes_service_id", "service_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("services.id", name="fk_compute_nodes_service_id")
+    )
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    hypervisor_type: Mapped[str | None] = mapped_column(String(255))
+    vcpus: Mapped[int] = mapped_column(Integer, nullable=False)
+    memory_mb: Mapped[int] = mapped_column(Integer, nullable=False)
+    local_gb: Mapped[int] = mapped_column(Integer, nullable=False)
+    vcpus_used: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    memory_mb_used: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    local_gb_used: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    running_vms: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+
+
+class Network(SoftDeleteMixin, Base):
+    __tablename__ = "networks"
+    __table_args__ = (
+        UniqueConstraint("uuid", name="uniq_networks0uuid"),
+        UniqueConstraint("vlan", "deleted", name="uniq_networks0vlan0deleted"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), nullable=False)
+    label: Mapped[str | None] = mapped_column(String(255))
+    cidr: Mapped[str | None] = mapped_column(String(43))
+    netmask: Mapped[str | None] = mapped_column(String(39))
+    gateway: Mapped[str | None] = mapped_column(String(39))
+    broadcast: Mapped[str | None] = mapped_column(String(39))
+    dns1: Mapped[str | None] = mapped_column(String(39))
+    dns2: Mapped[str | None] = mapped_column(String(39))
+    dhcp_start: Mapped[str | None] = mapped_column(String(39))
+    bridge: Mapped[str | None] = mapped_column(String(255))
+    bridge_interface: Mapped[str | None] = mapped_column(String(255))
+    vlan: Mapped[int | None] = mapped_column(Integer)
+    multi_host: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    project_id: Mapped[str | None] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255))
+
+
+class FixedIp(SoftDeleteMixin, Base):
+    __tablename__ = "fixed_ips"
+    __table_args__ = (
+        UniqueConstraint("address", "deleted", name="uniq_fixed_ips0address0deleted"),
+        Index("ix_fixed_ips_network_id", "network_id"),
+        Index("ix_fixed_ips_instance_id", "instance_id"),
+        Index("ix_fixed_ips_virtual_interface_id", "virtual_interface_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(39), nullable=False)
+    network_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("networks.id", name="fk_fixed_ips_network_id")
+    )
+    instance_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("instances.id", name="fk_fixed_ips_instance_id")
+    )
+    virtual_interface_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("virtual_interfaces.id", name="fk_fixed_ips_virtual_interface_id")
+    )
+    allocated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    leased: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    reserved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    host: Mapped[str | None] = mapped_column(String(255))
+
+
+class VirtualInterface(SoftDeleteMixin, Base):
+    """One NIC of an instance.
+
+    ``network_id`` refers to a legacy Nova network and is NULL when the VIF
+    belongs to an external L2 service (Quantum or Neutron); then ``port_id``
+    and ``network_uuid`` name the external port and network.
+    """
+
+    __tablename__ = "virtual_interfaces"
+    __table_args__ = (
+        UniqueConstraint("uuid", name="uniq_virtual_interfaces0uuid"),
+        UniqueConstraint("address", "deleted", name="uniq_virtual_interfaces0address0deleted"),
+        UniqueConstraint("port_id", "deleted", name="uniq_virtual_interfaces0port_id0deleted"),
+        Index("ix_virtual_interfaces_instance_id", "instance_id"),
+        Index("ix_virtual_interfaces_network_id", "network_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), nullable=False)
+    address: Mapped[str] = mapped_column(String(255), nullable=False)
+    instance_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("instances.id", name="fk_virtual_interfaces_instance_id"), nullable=False
+    )
+    network_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("networks.id", name="fk_virtual_interfaces_network_id")
+    )
+    port_id: Mapped[str | None] = mapped_column(String(36))
+    network_uuid: Mapped[str | None] = mapped_column(String(36))
+    preserve_on_delete: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )

@@ -1,0 +1,114 @@
+"""Nova's exceptions: each carries a message format and an HTTP status code.
+
+Domain code raises these; the API layer turns them into faults. Keyword
+arguments given to the constructor fill the message format.
+"""
+
+from __future__ import annotations
+
+import logging
+
+LOG = logging.getLogger(__name__)
+
+
+class NovaException(Exception):
+    """Base of every Nova error; ``msg_fmt % kwargs`` is the message."""
+
+    msg_fmt = "An unknown exception occurred."
+    code = 500
+    safe = False  # may the message be shown to non-admin API users?
+
+    def __init__(self, message: str | None = None, **kwargs: object) -> None:
+        self.kwargs = kwargs
+        self.kwargs.setdefault("code", self.code)
+        if message is None:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError, ValueError):
+                # A wrong format argument must not hide the original error.
+                LOG.exception("Bad arguments %r for %s", kwargs, type(self).__name__)
+                message = self.msg_fmt
+        self.message = message
+        super().__init__(message)
+
+    def format_message(self) -> str:
+        """Return the message meant for the user."""
+        return self.message
+
+
+class Invalid(NovaException):
+    msg_fmt = "Bad request: %(reason)s"
+    code = 400
+    safe = True
+
+
+class NotAuthorized(NovaException):
+    msg_fmt = "Not authorized."
+    code = 403
+    safe = True
+
+
+class NotFound(NovaException):
+    msg_fmt = "Resource could not be found."
+    code = 404
+    safe = True
+
+
+class Conflict(NovaException):
+    msg_fmt = "Conflict: %(reason)s"
+    code = 409
+    safe = True
+
+
+# --- database and migrations -------------------------------------------------
+
+
+class DBConnectionError(NovaException):
+    msg_fmt = "Cannot connect to the database %(url)s: %(reason)s"
+    code = 503
+
+
+class DBMigrationError(NovaException):
+    msg_fmt = "Database migration failed: %(reason)s"
+
+
+class DBDowngradeRefused(DBMigrationError):
+    msg_fmt = "Downgrade to %(version)s refused: %(reason)s"
+
+
+class DBVersionUnknown(DBMigrationError):
+    msg_fmt = "Unknown database version %(version)s (known: %(known)s)."
+
+
+# --- objects -------------------------------------------------------------------
+
+
+class InstanceNotFound(NotFound):
+    msg_fmt = "Instance %(instance_id)s could not be found."
+
+
+class FlavorNotFound(NotFound):
+    msg_fmt = "Flavor %(flavor_id)s could not be found."
+
+
+class NetworkNotFound(NotFound):
+    msg_fmt = "Network %(network_id)s could not be found."
+
+
+class VirtualInterfaceNotFound(NotFound):
+    msg_fmt = "Virtual interface %(vif_id)s could not be found."
+
+
+class VirtualInterfaceMacAddressConflict(Conflict):
+    msg_fmt = "MAC address %(address)s is already in use."
+
+
+class VirtualInterfaceCreateFailed(NovaException):
+    msg_fmt = (
+        "Could not create a virtual interface for instance %(instance_id)s: "
+        "no free MAC address after %(attempts)d attempts."
+    )
+
+
+class PortInUse(Conflict):
+    msg_fmt = "Port %(port_id)s is already bound to a virtual interface."

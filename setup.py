@@ -1,0 +1,35 @@
+"""Packaging for the Nova L2 network refactoring slice."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="nova-l2",
+    version="0.1.0",
+    description=(
+        "A runnable slice of OpenStack Nova carrying the 2011 network "
+        "refactoring (L2) patch set and Quantum VIF configuration"
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["nova", "nova.*", "migrations", "migrations.*"]),
+    package_data={"migrations": ["script.py.mako", "alembic.ini"]},
+    install_requires=[
+        "SQLAlchemy>=2.0",
+        "alembic>=1.13",
+        "oslo.config>=9.0",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "pytest-cov", "ruff"],
+        "postgresql": ["psycopg[binary]>=3.1"],
+        "mysql": ["PyMySQL>=1.0"],
+    },
+    entry_points={
+        "console_scripts": [
+            "nova-manage = nova.cmd.manage:main",
+        ],
+        "oslo.config.opts": [
+            "nova = nova.conf.opts:list_opts",
+        ],
+    },
+)
