@@ -1,6 +1,7 @@
 """Packaging for the Nova L2 network refactoring slice."""
 
-from setuptools import find_packages, setup
+from setuptools import find_packages
+from setuptools import setup
 
 setup(
     name="nova-l2",

@@ -73,7 +73,7 @@ class DBMigrationError(NovaException):
 
 
 class DBDowngradeRefused(DBMigrationError):
-    msg_fmt = "Downgrade to %(version)s refused: %(reason)s"
+    msg_fmt = "Downgrade to version %(version)s refused: %(reason)s"
 
 
 class DBVersionUnknown(DBMigrationError):

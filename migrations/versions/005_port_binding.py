@@ -24,9 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("port_id", sa.String(36)))
         batch.add_column(sa.Column("network_uuid", sa.String(36)))
         batch.add_column(
-            sa.Column(
-                "preserve_on_delete", sa.Boolean, nullable=False, server_default=sa.false()
-            )
+            sa.Column("preserve_on_delete", sa.Boolean, nullable=False, server_default=sa.false())
         )
         batch.create_unique_constraint(
             "uniq_virtual_interfaces0port_id0deleted", ["port_id", "deleted"]

@@ -39,8 +39,7 @@ database_opts = [
         "sqlite_busy_timeout",
         default=30,
         min=0,
-        help="Seconds a SQLite writer waits for a lock held by another "
-        "connection before failing.",
+        help="Seconds a SQLite writer waits for a lock held by another connection before failing.",
     ),
 ]
 

@@ -64,9 +64,7 @@ def head_version() -> int:
 def refuse_downgrade_if(reason: str | None, down_revision: str | None) -> None:
     """Raise ``DBDowngradeRefused`` when a revision's check found a ``reason``."""
     if reason:
-        raise exception.DBDowngradeRefused(
-            version=version_number(down_revision), reason=reason
-        )
+        raise exception.DBDowngradeRefused(version=version_number(down_revision), reason=reason)
 
 
 # --- the Alembic environment (migrations/env.py calls this) -----------------

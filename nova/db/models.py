@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,6 +40,11 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
+def _counter() -> Mapped[int]:
+    """Return a NOT NULL integer column that starts at 0."""
+    return mapped_column(Integer, nullable=False, default=0, server_default="0")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -47,7 +53,7 @@ class SoftDeleteMixin:
     created_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
     deleted_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
-    deleted: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    deleted: Mapped[int] = _counter()  # 0 while live, then the row id
 
 
 class Flavor(SoftDeleteMixin, Base):
@@ -63,8 +69,8 @@ class Flavor(SoftDeleteMixin, Base):
     memory_mb: Mapped[int] = mapped_column(Integer, nullable=False)
     vcpus: Mapped[int] = mapped_column(Integer, nullable=False)
     root_gb: Mapped[int] = mapped_column(Integer, nullable=False)
-    ephemeral_gb: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    swap: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    ephemeral_gb: Mapped[int] = _counter()
+    swap: Mapped[int] = _counter()
     is_public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
@@ -143,7 +149,7 @@ class Service(SoftDeleteMixin, Base):
     host: Mapped[str] = mapped_column(String(255), nullable=False)
     binary: Mapped[str] = mapped_column(String(255), nullable=False)
     topic: Mapped[str | None] = mapped_column(String(255))
-    report_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    report_count: Mapped[int] = _counter()
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     disabled_reason: Mapped[str | None] = mapped_column(String(255))
     availability_zone: Mapped[str | None] = mapped_column(String(255))
@@ -165,12 +171,10 @@ class ComputeNode(SoftDeleteMixin, Base):
     vcpus: Mapped[int] = mapped_column(Integer, nullable=False)
     memory_mb: Mapped[int] = mapped_column(Integer, nullable=False)
     local_gb: Mapped[int] = mapped_column(Integer, nullable=False)
-    vcpus_used: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    memory_mb_used: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default="0"
-    )
-    local_gb_used: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    running_vms: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    vcpus_used: Mapped[int] = _counter()
+    memory_mb_used: Mapped[int] = _counter()
+    local_gb_used: Mapped[int] = _counter()
+    running_vms: Mapped[int] = _counter()
 
 
 class Network(SoftDeleteMixin, Base):
@@ -245,7 +249,9 @@ class VirtualInterface(SoftDeleteMixin, Base):
     uuid: Mapped[str] = mapped_column(String(36), nullable=False)
     address: Mapped[str] = mapped_column(String(255), nullable=False)
     instance_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("instances.id", name="fk_virtual_interfaces_instance_id"), nullable=False
+        Integer,
+        ForeignKey("instances.id", name="fk_virtual_interfaces_instance_id"),
+        nullable=False,
     )
     network_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("networks.id", name="fk_virtual_interfaces_network_id")

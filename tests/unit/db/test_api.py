@@ -1,0 +1,165 @@
+"""The database API on SQLite: virtual interfaces, instances, scoping."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from unittest import mock
+
+import sqlalchemy as sa
+
+from nova import context as nova_context
+from nova import exception
+from nova.db import api as db_api
+from tests import databases
+
+MAC_RE = re.compile(r"^fa:16:3e(:[0-9a-f]{2}){3}$")
+
+
+class VirtualInterfaceTestCase(databases.SchemaTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.context = nova_context.RequestContext("alice", "project-a")
+        self.other = nova_context.RequestContext("bob", "project-b")
+        self.network = db_api.network_create(self.context, {"label": "net1", "vlan": 100})
+        self.instance = db_api.instance_create(
+            self.context, {"project_id": "project-a", "user_id": "alice", "display_name": "vm1"}
+        )
+
+    def create_vif(self, **values):
+        values.setdefault("instance_id", self.instance.id)
+        values.setdefault("network_id", self.network.id)
+        return db_api.virtual_interface_create(self.context, values)
+
+    def test_create_generates_uuid_and_mac(self):
+        vif = self.create_vif()
+        self.assertRegex(vif.address, MAC_RE)
+        self.assertEqual(str(uuid.UUID(vif.uuid)), vif.uuid)
+        self.assertEqual(vif.deleted, 0)
+        self.assertFalse(vif.preserve_on_delete)
+        self.assertIsNotNone(vif.created_at)
+
+    def test_create_without_network_for_external_port(self):
+        port_id = str(uuid.uuid4())
+        vif = self.create_vif(network_id=None, port_id=port_id, network_uuid=str(uuid.uuid4()))
+        fetched = db_api.virtual_interface_get_by_uuid(self.context, vif.uuid)
+        self.assertIsNone(fetched.network_id)
+        self.assertEqual(fetched.port_id, port_id)
+
+    def test_generated_mac_collision_is_retried(self):
+        taken = self.create_vif().address
+        fresh = "fa:16:3e:aa:bb:cc"
+        with mock.patch.object(
+            db_api, "generate_mac_address", side_effect=[taken, taken, fresh]
+        ) as generator:
+            vif = self.create_vif()
+        self.assertEqual(vif.address, fresh)
+        self.assertEqual(generator.call_count, 3)
+
+    def test_gives_up_after_max_attempts(self):
+        taken = self.create_vif().address
+        with mock.patch.object(db_api, "generate_mac_address", return_value=taken) as generator:
+            with self.assertRaises(exception.VirtualInterfaceCreateFailed):
+                self.create_vif()
+        self.assertEqual(generator.call_count, db_api.MAC_ATTEMPTS)
+        self.assertEqual(
+            len(db_api.virtual_interface_get_by_instance(self.context, self.instance.id)), 1
+        )
+
+    def test_given_mac_in_use_is_a_conflict(self):
+        vif = self.create_vif()
+        with self.assertRaises(exception.VirtualInterfaceMacAddressConflict):
+            self.create_vif(address=vif.address)
+
+    def test_mac_of_deleted_vif_can_be_reused(self):
+        vif = self.create_vif()
+        db_api.virtual_interface_delete_by_instance(self.context, self.instance.id)
+        again = self.create_vif(address=vif.address)
+        self.assertEqual(again.address, vif.address)
+        self.assertNotEqual(again.uuid, vif.uuid)
+
+    def test_port_bound_twice_is_a_conflict(self):
+        port_id = str(uuid.uuid4())
+        self.create_vif(network_id=None, port_id=port_id)
+        with self.assertRaises(exception.PortInUse):
+            self.create_vif(network_id=None, port_id=port_id)
+
+    def test_unknown_network_is_an_integrity_error(self):
+        with self.assertRaises(sa.exc.IntegrityError):
+            self.create_vif(network_id=999)
+
+    def test_get_by_uuid_is_scoped_to_project(self):
+        vif = self.create_vif()
+        self.assertEqual(db_api.virtual_interface_get_by_uuid(self.context, vif.uuid).id, vif.id)
+        with self.assertRaises(exception.VirtualInterfaceNotFound):
+            db_api.virtual_interface_get_by_uuid(self.other, vif.uuid)
+        admin = nova_context.get_admin_context()
+        self.assertEqual(db_api.virtual_interface_get_by_uuid(admin, vif.uuid).id, vif.id)
+
+    def test_get_by_uuid_unknown(self):
+        with self.assertRaises(exception.VirtualInterfaceNotFound):
+            db_api.virtual_interface_get_by_uuid(self.context, str(uuid.uuid4()))
+
+    def test_list_by_instance_is_ordered_and_paged(self):
+        created = [self.create_vif().uuid for _ in range(5)]
+        other_instance = db_api.instance_create(self.context, {"project_id": "project-a"})
+        self.create_vif(instance_id=other_instance.id)
+
+        def listed(**paging):
+            vifs = db_api.virtual_interface_get_by_instance(
+                self.context, self.instance.id, **paging
+            )
+            return [vif.uuid for vif in vifs]
+
+        self.assertEqual(listed(), created)
+        self.assertEqual(listed(limit=2), created[:2])
+        self.assertEqual(listed(limit=2, offset=2), created[2:4])
+        self.assertEqual(listed(offset=4), created[4:])
+        self.assertEqual(listed(offset=9), [])
+        self.assertEqual(db_api.virtual_interface_get_by_instance(self.other, self.instance.id), [])
+
+    def test_delete_by_instance_soft_deletes(self):
+        vifs = [self.create_vif() for _ in range(2)]
+        other_instance = db_api.instance_create(self.context, {"project_id": "project-a"})
+        survivor = self.create_vif(instance_id=other_instance.id)
+
+        self.assertEqual(
+            db_api.virtual_interface_delete_by_instance(self.context, self.instance.id), 2
+        )
+        self.assertEqual(
+            db_api.virtual_interface_delete_by_instance(self.context, self.instance.id), 0
+        )
+
+        self.assertEqual(
+            db_api.virtual_interface_get_by_instance(self.context, self.instance.id), []
+        )
+        with db_api.get_engine().connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT id, deleted, deleted_at FROM virtual_interfaces ORDER BY id")
+            ).all()
+        self.assertEqual(
+            [(r.id, r.deleted) for r in rows], [(v.id, v.id) for v in vifs] + [(survivor.id, 0)]
+        )
+        self.assertTrue(all(r.deleted_at for r in rows[:2]))
+
+
+class InstanceTestCase(databases.SchemaTestCase):
+    def test_create_with_metadata_and_get_scoped(self):
+        context = nova_context.RequestContext("alice", "project-a")
+        instance = db_api.instance_create(
+            context, {"project_id": "project-a", "metadata": {"role": "web", "tier": "1"}}
+        )
+        fetched = db_api.instance_get_by_uuid(context, instance.uuid)
+        self.assertEqual(
+            {item.key: item.value for item in fetched.metadata_items}, {"role": "web", "tier": "1"}
+        )
+        with self.assertRaises(exception.InstanceNotFound):
+            db_api.instance_get_by_uuid(nova_context.RequestContext("bob", "b"), instance.uuid)
+
+    def test_default_flavors(self):
+        context = nova_context.get_admin_context()
+        flavors = db_api.flavor_get_all(context)
+        self.assertEqual([f.name for f in flavors][:2], ["m1.tiny", "m1.small"])
+        self.assertEqual(db_api.flavor_get_by_flavor_id(context, "1").memory_mb, 512)
+        with self.assertRaises(exception.FlavorNotFound):
+            db_api.flavor_get_by_flavor_id(context, "nope")
