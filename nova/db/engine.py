@@ -8,7 +8,9 @@ of leaving tables behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -49,39 +51,49 @@ def create_engine(
     pool_size: int = 5,
     pool_timeout: int = 30,
     sqlite_busy_timeout: int = 30,
+    pooled: bool = True,
 ) -> sa.Engine:
-    """Create an engine for ``url`` and check that the database answers.
+    """Create an engine for ``url``; nothing is connected yet.
 
     :param foreign_keys: enforce foreign keys on SQLite (migrations turn this
         off, because rebuilding a table must not cascade into its children).
-    :raises nova.exception.DBConnectionError: bad URL, missing driver or the
-        database cannot be reached.
+    :param pooled: keep connections open for reuse; a one-shot command
+        (``nova-manage``) opens exactly one connection instead.
+    :raises nova.exception.DBConnectionError: bad URL or missing driver.
     """
     try:
         parsed = make_url(url)
     except sa_exc.ArgumentError as exc:
         raise exception.DBConnectionError(url=safe_url(url), reason=f"invalid URL ({exc})")
 
-    kwargs: dict[str, object] = {"echo": echo, "future": True}
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
-    else:
+    sqlite = parsed.get_backend_name() == "sqlite"
+    kwargs: dict[str, object] = {"echo": echo}
+    if not pooled:
+        kwargs["poolclass"] = sa.pool.NullPool
+    elif not sqlite:
         kwargs.update(pool_size=pool_size, pool_timeout=pool_timeout, pool_pre_ping=True)
+    if sqlite and parsed.database and parsed.database != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
 
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
         raise exception.DBConnectionError(url=safe_url(url), reason=str(exc))
-
-    if parsed.get_backend_name() == "sqlite":
+    if sqlite:
         _enable_sqlite_transactions(engine, foreign_keys, sqlite_busy_timeout)
-
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except sa_exc.DBAPIError as exc:
-        engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise exception.DBConnectionError(url=safe_url(url), reason=reason)
     return engine
+
+
+@contextlib.contextmanager
+def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """Open a connection on ``engine``.
+
+    :raises nova.exception.DBConnectionError: the database cannot be reached.
+    """
+    try:
+        connection = engine.connect()
+    except sa_exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise exception.DBConnectionError(url=safe_url(engine.url), reason=reason)
+    with connection:
+        yield connection

@@ -10,13 +10,13 @@ revision that completed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
-from collections.abc import Callable
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
@@ -52,7 +52,9 @@ def version_number(revision: str | None) -> int:
     return int(revision) if revision else 0
 
 
+@functools.cache
 def _script_directory() -> ScriptDirectory:
+    # Cached: reading the revision files is most of a small sync's cost.
     return ScriptDirectory(MIGRATIONS_DIR)
 
 
@@ -90,7 +92,7 @@ def run_environment(context) -> None:
     CONF([], project="nova", default_config_files=[config_file] if config_file else [])
     engine = _create_engine(CONF.database.connection)
     try:
-        with engine.connect() as connection:
+        with db_engine.connect(engine) as connection:
             _run_migrations(context, connection)
             connection.commit()
     finally:
@@ -119,7 +121,7 @@ def _run_migrations(context, connection: sa.Connection) -> None:
 def _create_engine(url: str) -> sa.Engine:
     # Foreign keys are not enforced on SQLite while migrating: rebuilding a
     # parent table (batch mode) would otherwise cascade into its children.
-    return db_engine.create_engine(url, foreign_keys=False)
+    return db_engine.create_engine(url, foreign_keys=False, pooled=False)
 
 
 def _unversioned_version(connection: sa.Connection) -> int:
@@ -145,7 +147,7 @@ def _current_version(connection: sa.Connection, notes: list[str]) -> int:
     context = MigrationContext.configure(connection)
     revision = context.get_current_revision()
     if revision is not None:
-        return version_number(revision)
+        return _parse_version(revision)
     guessed = _unversioned_version(connection)
     if guessed:
         context.stamp(_script_directory(), revision_id(guessed))
@@ -188,23 +190,59 @@ def _check_downgrade(connection: sa.Connection, current: int, target: int) -> No
             refuse_downgrade_if(check(connection), revision_id(target) if target else None)
 
 
-def _alembic_config(connection: sa.Connection, on_step: Callable[[str], None]) -> Config:
-    config = Config()
-    config.set_main_option("script_location", MIGRATIONS_DIR)
+class _Unversioned(Exception):
+    """The database has Nova tables but no version: stamp it, then migrate."""
+
+
+def _migrate(connection: sa.Connection, target: int, result: SyncResult) -> None:
+    """Move the database on ``connection`` to version ``target``.
+
+    This is ``alembic upgrade``/``downgrade`` without re-reading the revision
+    files and ``env.py`` on every call. The plan is made once Alembic has
+    read the current version, so the version is read only once; the
+    downgrade checks of every revision to undo run before any of them does.
+    """
+    script = _script_directory()
+    head = version_number(script.get_current_head())
+    destination = revision_id(target) if target else "base"
+
+    def plan(heads, _context):
+        if not heads and _unversioned_version(connection):
+            raise _Unversioned()
+        current = _parse_version(heads[0] if heads else None)
+        if current > head:
+            raise exception.DBVersionUnknown(version=current, known=f"0 to {head}")
+        result.start = current
+        if target > current:
+            return script._upgrade_revs(destination, heads)
+        if target < current:
+            _check_downgrade(connection, current, target)
+            return script._downgrade_revs(destination, heads)
+        return []
 
     def on_version_apply(ctx, step, heads, run_args):
         doc = (step.up_revision.doc or "").strip().splitlines()[0]
+        lower = version_number(step.down_revision_ids[0] if step.down_revision_ids else None)
+        upper = version_number(step.up_revision_id)
         if step.is_upgrade:
-            source = version_number(step.down_revision_ids[0] if step.down_revision_ids else None)
-            on_step(f"upgraded {source} -> {version_number(step.up_revision_id)}: {doc}")
+            result.steps.append(f"upgraded {lower} -> {upper}: {doc}")
         else:
-            source = version_number(step.up_revision_id)
-            target = version_number(step.down_revision_ids[0] if step.down_revision_ids else None)
-            on_step(f"downgraded {source} -> {target}: undid {doc}")
+            result.steps.append(f"downgraded {upper} -> {lower}: undid {doc}")
 
-    config.attributes["connection"] = connection
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_DIR)
     config.attributes["on_version_apply"] = on_version_apply
-    return config
+    with EnvironmentContext(config, script, fn=plan, destination_rev=destination) as env:
+        _run_migrations(env, connection)
+    connection.commit()
+    result.end = target
+
+
+def _parse_version(revision: str | None) -> int:
+    try:
+        return version_number(revision)
+    except ValueError:
+        raise exception.DBVersionUnknown(version=revision, known="numbered revisions")
 
 
 def _database_url(url: str | None) -> str:
@@ -218,7 +256,7 @@ def db_version(url: str | None = None) -> int:
     """
     engine = _create_engine(_database_url(url))
     try:
-        with engine.connect() as connection:
+        with db_engine.connect(engine) as connection:
             version = _current_version(connection, [])
             connection.commit()
             return version
@@ -241,26 +279,17 @@ def db_sync(version: int | None = None, url: str | None = None) -> SyncResult:
 
     engine = _create_engine(_database_url(url))
     try:
-        with engine.connect() as connection:
+        with db_engine.connect(engine) as connection:
             result = SyncResult(start=0, end=0)
             _remove_sqlite_leftovers(connection, result.notes)
-            result.start = _current_version(connection, result.notes)
-            if result.start > head:
-                raise exception.DBVersionUnknown(version=result.start, known=f"0 to {head}")
-            if target < result.start:
-                _check_downgrade(connection, result.start, target)
-            connection.commit()
-
-            config = _alembic_config(connection, result.steps.append)
-            if target > result.start:
-                command.upgrade(config, revision_id(target))
-            elif target < result.start:
-                command.downgrade(config, revision_id(target) if target else "base")
-            connection.commit()
-            result.end = _current_version(connection, result.notes)
-            connection.commit()
-            for step in result.steps:
-                LOG.info("Database %s", step)
-            return result
+            try:
+                _migrate(connection, target, result)
+            except _Unversioned:
+                connection.rollback()
+                _current_version(connection, result.notes)
+                _migrate(connection, target, result)
     finally:
         engine.dispose()
+    for step in result.steps:
+        LOG.info("Database %s", step)
+    return result
