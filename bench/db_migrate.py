@@ -304,7 +304,10 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each SQLite kind")
+    parser.add_argument(
+        "--postgresql-repeat", type=int, default=11, help="runs of each PostgreSQL kind"
+    )
     parser.add_argument(
         "--postgresql-url",
         default=os.environ.get("NOVA_TEST_POSTGRESQL_URL"),
@@ -334,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         if args.postgresql_url:
             report["nullable_upgrade"]["postgresql"] = bench_postgresql(
-                args.postgresql_url, args.rows, args.repeat
+                args.postgresql_url, args.rows, args.postgresql_repeat
             )
         ratios = [r["ratio"] for r in report["nullable_upgrade"].values()]
         report["goal"] = {"max_ratio": GOAL_RATIO, "met": all(r <= GOAL_RATIO for r in ratios)}
