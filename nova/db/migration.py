@@ -176,8 +176,10 @@ def _remove_sqlite_leftovers(connection: sa.Connection, notes: list[str]) -> Non
                 f"restore from backup or rename {leftover} to {original} by hand"
             )
         connection.exec_driver_sql(f'DROP TABLE "{leftover}"')
-        connection.commit()
         notes.append(f"Removed {leftover}, left behind by an interrupted migration.")
+    # End the transaction the inspection began: Alembic then runs each
+    # revision in its own transaction.
+    connection.commit()
 
 
 def _check_downgrade(connection: sa.Connection, current: int, target: int) -> None:

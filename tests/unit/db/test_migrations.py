@@ -60,3 +60,20 @@ class TestMigrationsSQLite(migration_checks.MigrationChecks):
         self.assertEqual(before, self.snapshot())
         self.execute("DROP TRIGGER fail_backfill")
         self.assertEqual(self.sync().end, migration.head_version())
+
+    def test_each_revision_commits_on_its_own(self):
+        self.sync(2)
+        # Fail 004 at its very end, when Alembic records the new version.
+        self.execute(
+            "CREATE TRIGGER fail_004 BEFORE UPDATE ON alembic_version "
+            "WHEN NEW.version_num = '004' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )
+        with self.assertRaisesRegex(sa.exc.DBAPIError, "injected failure"):
+            self.sync()
+
+        # 003 stayed; 004's table rebuild was rolled back with it.
+        self.assertEqual(migration.db_version(url=self.db_url), 3)
+        columns = dict((c[0], c[1]) for c in self.snapshot()["virtual_interfaces"]["columns"])
+        self.assertIn("uuid", columns)
+        self.assertFalse(columns["network_id"])
+        self.assertNotIn("_alembic_tmp_virtual_interfaces", self.snapshot())
