@@ -78,6 +78,15 @@ def _soft_delete_values(model: type[models.Base]) -> dict[Any, Any]:
     return {model.deleted: model.id, model.deleted_at: models.utcnow()}
 
 
+def _one_or_raise(query: sa.Select, not_found: exception.NotFound) -> Any:
+    """Return the one row ``query`` finds, or raise ``not_found``."""
+    with _transaction() as session:
+        row = session.scalar(query)
+    if row is None:
+        raise not_found
+    return row
+
+
 def _scope_to_project(
     context: nova_context.RequestContext, query: sa.Select, model: type[models.Base]
 ) -> sa.Select:
@@ -105,15 +114,10 @@ def flavor_get_by_flavor_id(context: nova_context.RequestContext, flavor_id: str
 
     :raises nova.exception.FlavorNotFound: no such flavor.
     """
-    with _transaction() as session:
-        flavor = session.scalar(
-            sa.select(models.Flavor).where(
-                models.Flavor.flavorid == flavor_id, models.Flavor.deleted == 0
-            )
-        )
-    if flavor is None:
-        raise exception.FlavorNotFound(flavor_id=flavor_id)
-    return flavor
+    query = sa.select(models.Flavor).where(
+        models.Flavor.flavorid == flavor_id, models.Flavor.deleted == 0
+    )
+    return _one_or_raise(query, exception.FlavorNotFound(flavor_id=flavor_id))
 
 
 # --- instances -----------------------------------------------------------------
@@ -146,14 +150,13 @@ def instance_get_by_uuid(
     :raises nova.exception.InstanceNotFound: no such instance, or it belongs
         to another project.
     """
-    with _transaction() as session:
-        query = sa.select(models.Instance).where(
-            models.Instance.uuid == instance_uuid, models.Instance.deleted == 0
-        )
-        instance = session.scalar(_scope_to_project(context, query, models.Instance))
-    if instance is None:
-        raise exception.InstanceNotFound(instance_id=instance_uuid)
-    return instance
+    query = sa.select(models.Instance).where(
+        models.Instance.uuid == instance_uuid, models.Instance.deleted == 0
+    )
+    return _one_or_raise(
+        _scope_to_project(context, query, models.Instance),
+        exception.InstanceNotFound(instance_id=instance_uuid),
+    )
 
 
 # --- legacy networks -----------------------------------------------------------
@@ -176,15 +179,10 @@ def network_get_by_uuid(context: nova_context.RequestContext, network_uuid: str)
 
     :raises nova.exception.NetworkNotFound: no such network.
     """
-    with _transaction() as session:
-        network = session.scalar(
-            sa.select(models.Network).where(
-                models.Network.uuid == network_uuid, models.Network.deleted == 0
-            )
-        )
-    if network is None:
-        raise exception.NetworkNotFound(network_id=network_uuid)
-    return network
+    query = sa.select(models.Network).where(
+        models.Network.uuid == network_uuid, models.Network.deleted == 0
+    )
+    return _one_or_raise(query, exception.NetworkNotFound(network_id=network_uuid))
 
 
 # --- virtual interfaces --------------------------------------------------------
@@ -270,11 +268,10 @@ def virtual_interface_get_by_uuid(
     :raises nova.exception.VirtualInterfaceNotFound: no such VIF, or it
         belongs to another project's instance.
     """
-    with _transaction() as session:
-        vif = session.scalar(_vif_query(context).where(models.VirtualInterface.uuid == vif_uuid))
-    if vif is None:
-        raise exception.VirtualInterfaceNotFound(vif_id=vif_uuid)
-    return vif
+    return _one_or_raise(
+        _vif_query(context).where(models.VirtualInterface.uuid == vif_uuid),
+        exception.VirtualInterfaceNotFound(vif_id=vif_uuid),
+    )
 
 
 def virtual_interface_get_by_instance(
