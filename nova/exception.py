@@ -111,4 +111,32 @@ class VirtualInterfaceCreateFailed(NovaException):
 
 
 class PortInUse(Conflict):
-    msg_fmt = "Port %(port_id)s is already bound to a virtual interface."
+    msg_fmt = "Port %(port_id)s is already in use."
+
+
+class PortNotFound(NotFound):
+    msg_fmt = "Port %(port_id)s could not be found."
+
+
+class PortBindingFailed(NovaException):
+    msg_fmt = "Binding port %(port_id)s to host %(host)s failed: %(reason)s"
+
+
+class NetworkServiceUnavailable(NovaException):
+    msg_fmt = "The network service at %(url)s is unavailable: %(reason)s"
+    code = 503
+
+
+class NetworkServiceError(NovaException):
+    msg_fmt = "The network service answered %(status)s to %(method)s %(path)s: %(reason)s"
+    code = 502
+
+
+class NoMoreFixedIps(NovaException):
+    msg_fmt = "No fixed IP address is free on network %(network_id)s."
+    code = 409
+    safe = True
+
+
+class FixedIpAlreadyInUse(Conflict):
+    msg_fmt = "Fixed IP %(address)s is already in use on network %(network_id)s."

@@ -8,8 +8,10 @@ from oslo_config import cfg
 
 from nova.conf import base
 from nova.conf import database
+from nova.conf import network
 
 CONF = cfg.CONF
 
 base.register_opts(CONF)
 database.register_opts(CONF)
+network.register_opts(CONF)

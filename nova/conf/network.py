@@ -1,0 +1,108 @@
+"""Options of ``[network]`` (which backend) and of each backend's group."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+network_group = cfg.OptGroup(
+    "network", title="Networking", help="How instances get their NICs (VIFs)."
+)
+quantum_group = cfg.OptGroup(
+    "quantum", title="Quantum", help="The reference Quantum v1.1 service (backend quantum)."
+)
+neutron_group = cfg.OptGroup(
+    "neutron", title="Neutron", help="A Neutron v2.0 service (backend neutron)."
+)
+
+network_opts = [
+    cfg.StrOpt(
+        "backend",
+        default="quantum",
+        choices=[
+            ("quantum", "the reference Quantum v1.1 service ([quantum] options)"),
+            ("neutron", "a Neutron v2.0 service ([neutron] options)"),
+            ("legacy", "nova-network: Nova's own networks and fixed IPs"),
+        ],
+        help="Network service that gives instances their ports.",
+    ),
+    cfg.StrOpt(
+        "legacy_manager",
+        default="flat",
+        choices=[
+            ("flat", "shared networks; instances of every project use them"),
+            ("vlan", "one VLAN network per project"),
+        ],
+        help="Manager of the legacy backend.",
+    ),
+]
+
+quantum_opts = [
+    cfg.URIOpt(
+        "url",
+        default="http://127.0.0.1:9696",
+        schemes=["http", "https"],
+        help="Endpoint of the Quantum service.",
+    ),
+    cfg.BoolOpt(
+        "embedded",
+        default=False,
+        help="Run the reference Quantum service inside this process (nova-all), "
+        "listening where [quantum] url points.",
+    ),
+    cfg.StrOpt(
+        "connection",
+        default="sqlite:///$state_path/quantum.sqlite",
+        secret=True,
+        help="Database of the embedded Quantum service.",
+    ),
+    cfg.StrOpt(
+        "auth_token",
+        default="admin:admin",
+        secret=True,
+        help="Token Nova sends to Quantum (X-Auth-Token). With noauth it is "
+        "'user:tenant', and the user must be 'admin' for Nova to act in every "
+        "tenant.",
+    ),
+    cfg.FloatOpt("timeout", default=30.0, min=0.1, help="Seconds to wait for a reply."),
+    cfg.IntOpt(
+        "connect_retries",
+        default=3,
+        min=0,
+        help="Retries of a request whose connection failed (nothing was sent). "
+        "Requests that reached the service are never retried.",
+    ),
+]
+
+neutron_opts = [
+    cfg.URIOpt(
+        "url",
+        default="http://127.0.0.1:9696",
+        schemes=["http", "https"],
+        help="Endpoint of the Neutron service.",
+    ),
+    cfg.StrOpt(
+        "auth_token",
+        default=None,
+        secret=True,
+        help="Token for Neutron (X-Auth-Token); unset for noauth Neutron.",
+    ),
+    cfg.FloatOpt("timeout", default=30.0, min=0.1, help="Seconds to wait for a reply."),
+    cfg.IntOpt(
+        "connect_retries",
+        default=3,
+        min=0,
+        help="Retries of a request whose connection failed (nothing was sent).",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the network options on ``conf``."""
+    for group, opts in list_opts().items():
+        conf.register_group(group)
+        conf.register_opts(opts, group=group)
+
+
+def list_opts() -> dict[cfg.OptGroup, list[cfg.Opt]]:
+    """Return the options of this module by group, for the sample generator."""
+    return {network_group: network_opts, quantum_group: quantum_opts, neutron_group: neutron_opts}

@@ -1,0 +1,1 @@
+"""Networking: one interface (``api``) over the quantum, neutron and legacy backends."""

@@ -1,0 +1,95 @@
+"""The one network interface compute and the API use, over pluggable backends.
+
+``get_api()`` returns the backend named by ``[network] backend``:
+``quantum`` (the reference Quantum v1.1 service), ``neutron`` (Neutron v2.0)
+or ``legacy`` (nova-network's flat and VLAN managers). Every backend stores
+one ``virtual_interfaces`` row per NIC; quantum and neutron VIFs have no
+``network_id`` but name their ``port_id``.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from collections.abc import Sequence
+
+import nova.conf
+from nova import context as nova_context
+from nova.db import models
+from nova.network import model
+
+CONF = nova.conf.CONF
+
+BACKENDS = {
+    "quantum": "nova.network.quantum.api.QuantumAPI",
+    "neutron": "nova.network.neutron.api.NeutronAPI",
+    "legacy": "nova.network.legacy.api.LegacyAPI",
+}
+
+
+class NetworkAPI(abc.ABC):
+    """What a network backend does for Nova."""
+
+    @abc.abstractmethod
+    def validate_networks(
+        self,
+        context: nova_context.RequestContext,
+        requested: Sequence[model.RequestedNetwork] | None,
+        max_count: int,
+    ) -> None:
+        """Check a server create's ``networks`` before anything is written.
+
+        :param requested: the entries in order; ``None`` means the default
+            (every network the project may use); an empty list, no NIC.
+        :param max_count: how many servers the request creates; a port can
+            serve one server only.
+        :raises nova.exception.NetworkNotFound: unknown or foreign network.
+        :raises nova.exception.PortNotFound: unknown or foreign port.
+        :raises nova.exception.PortInUse: the port is attached already.
+        :raises nova.exception.Invalid: anything else wrong with the request.
+        """
+
+    @abc.abstractmethod
+    def allocate_for_instance(
+        self,
+        context: nova_context.RequestContext,
+        instance: models.Instance,
+        requested: Sequence[model.RequestedNetwork] | None,
+    ) -> model.NetworkInfo:
+        """Create the instance's VIFs and their logical attachments, in order.
+
+        On failure everything this call did is undone before it raises.
+        """
+
+    @abc.abstractmethod
+    def get_instance_nw_info(
+        self, context: nova_context.RequestContext, instance: models.Instance
+    ) -> model.NetworkInfo:
+        """Return the instance's VIFs with their port configuration, in VIF order."""
+
+    def bind_for_host(
+        self, context: nova_context.RequestContext, instance: models.Instance, host: str
+    ) -> model.NetworkInfo:
+        """Bind the instance's ports to ``host`` and return the network info.
+
+        Backends whose configuration does not depend on the host (quantum,
+        legacy) just return the network info.
+        """
+        return self.get_instance_nw_info(context, instance)
+
+    @abc.abstractmethod
+    def deallocate_for_instance(
+        self, context: nova_context.RequestContext, instance: models.Instance
+    ) -> None:
+        """Release the instance's ports and addresses and soft-delete its VIFs.
+
+        Ports Nova created are deleted; ports the user brought are detached
+        (unbound) and kept. Tolerates what is already gone.
+        """
+
+
+def get_api(backend: str | None = None) -> NetworkAPI:
+    """Return an instance of the configured (or named) network backend."""
+    path = BACKENDS[backend or CONF.network.backend]
+    module_name, class_name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(module_name), class_name)()
