@@ -13,24 +13,38 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["nova", "nova.*", "migrations", "migrations.*"]),
-    package_data={"migrations": ["script.py.mako", "alembic.ini"]},
+    packages=find_packages(
+        include=["nova", "nova.*", "migrations", "migrations.*", "quantum", "quantum.*"]
+    ),
+    package_data={
+        "migrations": ["script.py.mako", "alembic.ini"],
+        "quantum.db.migrations": ["script.py.mako"],
+    },
     install_requires=[
         "SQLAlchemy>=2.0",
         "alembic>=1.13",
         "oslo.config>=9.0",
+        "WebOb>=1.8",
+        "Routes>=2.5",
+        "jsonschema>=4.0",
+        "lxml>=4.9",
+        "cheroot>=10.0",
+        "requests>=2.28",
     ],
     extras_require={
         "test": ["pytest>=7", "pytest-cov", "ruff"],
         "postgresql": ["psycopg[binary]>=3.1"],
         "mysql": ["PyMySQL>=1.0"],
+        "keystone": ["keystonemiddleware>=10.0"],
     },
     entry_points={
         "console_scripts": [
             "nova-manage = nova.cmd.manage:main",
+            "quantum-server = quantum.server:main",
         ],
         "oslo.config.opts": [
             "nova = nova.conf.opts:list_opts",
+            "quantum = quantum.conf:list_opts",
         ],
     },
 )

@@ -1,0 +1,77 @@
+"""Networks: index, detail, show, create, update, delete."""
+
+from __future__ import annotations
+
+from quantum.api import ports
+from quantum.api import schemas
+from quantum.api import wsgi
+
+#: Body keys only an admin may set: they decide what compute does on the host.
+ADMIN_ONLY = ("plugin", "configuration")
+
+
+class NetworkController:
+    def __init__(self, app) -> None:
+        self.app = app
+        self.db = app.db
+
+    def view(self, network, detail: bool = False) -> dict:
+        """Return a network's representation (``detail``: with name, status, plugin)."""
+        if not detail:
+            return {"id": network.id}
+        return {
+            "id": network.id,
+            "name": network.name,
+            "op-status": network.op_status,
+            "plugin": network.plugin,
+            "configuration": self.db.network_configuration(network.id),
+        }
+
+    def index(self, request, context, tenant_id):
+        return 200, {"networks": [self.view(n) for n in self.db.network_list(tenant_id)]}
+
+    def detail(self, request, context, tenant_id):
+        networks = self.db.network_list(tenant_id)
+        return 200, {"networks": [self.view(n, detail=True) for n in networks]}
+
+    def show(self, request, context, tenant_id, network_id):
+        network = self.db.network_get(tenant_id, network_id)
+        return 200, {"network": self.view(network, detail=True)}
+
+    def show_detail(self, request, context, tenant_id, network_id):
+        network = self.db.network_get(tenant_id, network_id)
+        view = self.view(network, detail=True)
+        port_controller = ports.PortController(self.app)
+        view["ports"] = [
+            port_controller.view(network, port, detail=True)
+            for port in self.db.port_list(tenant_id, network_id)
+        ]
+        return 200, {"network": view}
+
+    def create(self, request, context, tenant_id, body):
+        values = wsgi.validate(body, schemas.network_create)["network"]
+        wsgi.require_admin_for(context, values, ADMIN_ONLY)
+        plugin = values.get("plugin", self.app.conf.core_plugin)
+        self.app.plugin(plugin)  # unknown plugin: 400 before anything is written
+        network = self.db.network_create(
+            tenant_id, values["name"], plugin, values.get("configuration", {})
+        )
+        return 202, {"network": {"id": network.id}}
+
+    def update(self, request, context, tenant_id, network_id, body):
+        values = wsgi.validate(body, schemas.network_update)["network"]
+        wsgi.require_admin_for(context, values, ADMIN_ONLY)
+        if "plugin" in values:
+            self.app.plugin(values["plugin"])
+        self.db.network_update(
+            tenant_id,
+            network_id,
+            name=values.get("name"),
+            plugin=values.get("plugin"),
+            configuration=values.get("configuration"),
+        )
+        return 204, None
+
+    def delete(self, request, context, tenant_id, network_id):
+        self.db.network_delete(tenant_id, network_id)
+        return 204, None

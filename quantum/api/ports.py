@@ -1,0 +1,79 @@
+"""Ports and their attachment; port detail carries the ``configuration``."""
+
+from __future__ import annotations
+
+from quantum.api import schemas
+from quantum.api import wsgi
+
+
+class PortController:
+    def __init__(self, app) -> None:
+        self.app = app
+        self.db = app.db
+
+    def view(self, network, port, detail: bool = False) -> dict:
+        """Return a port's representation (``detail``: state, attachment, configuration)."""
+        if not detail:
+            return {"id": port.id}
+        view = {"id": port.id, "state": port.state, "op-status": port.op_status}
+        view["attachment"] = {"id": port.interface_id} if port.interface_id else {}
+        view["configuration"] = self.app.port_configuration(network, port)
+        return view
+
+    def _list(self, request, tenant_id, network_id, detail: bool):
+        network = self.db.network_get(tenant_id, network_id)
+        attachment = request.GET.get("attachment")
+        found = self.db.port_list(tenant_id, network_id, attachment=attachment)
+        return 200, {"ports": [self.view(network, port, detail) for port in found]}
+
+    def index(self, request, context, tenant_id, network_id):
+        return self._list(request, tenant_id, network_id, detail=False)
+
+    def detail(self, request, context, tenant_id, network_id):
+        return self._list(request, tenant_id, network_id, detail=True)
+
+    def show(self, request, context, tenant_id, network_id, port_id):
+        port = self.db.port_get(tenant_id, network_id, port_id)
+        return 200, {"port": {"id": port.id, "state": port.state, "op-status": port.op_status}}
+
+    def show_detail(self, request, context, tenant_id, network_id, port_id):
+        network = self.db.network_get(tenant_id, network_id)
+        port = self.db.port_get(tenant_id, network_id, port_id)
+        return 200, {"port": self.view(network, port, detail=True)}
+
+    def create(self, request, context, tenant_id, network_id, body):
+        values = wsgi.validate(body or {"port": {}}, schemas.port_create)["port"]
+        wsgi.require_admin_for(context, values, ("configuration",))
+        port = self.db.port_create(
+            tenant_id, network_id, values.get("state", "DOWN"), values.get("configuration", {})
+        )
+        return 202, {"port": {"id": port.id}}
+
+    def update(self, request, context, tenant_id, network_id, port_id, body):
+        values = wsgi.validate(body, schemas.port_update)["port"]
+        wsgi.require_admin_for(context, values, ("configuration",))
+        self.db.port_update(
+            tenant_id,
+            network_id,
+            port_id,
+            state=values.get("state"),
+            configuration=values.get("configuration"),
+        )
+        return 204, None
+
+    def delete(self, request, context, tenant_id, network_id, port_id):
+        self.db.port_delete(tenant_id, network_id, port_id)
+        return 204, None
+
+    def get_attachment(self, request, context, tenant_id, network_id, port_id):
+        port = self.db.port_get(tenant_id, network_id, port_id)
+        return 200, {"attachment": {"id": port.interface_id} if port.interface_id else {}}
+
+    def attach(self, request, context, tenant_id, network_id, port_id, body):
+        values = wsgi.validate(body, schemas.attachment)["attachment"]
+        self.db.attach(tenant_id, network_id, port_id, values["id"])
+        return 204, None
+
+    def detach(self, request, context, tenant_id, network_id, port_id):
+        self.db.detach(tenant_id, network_id, port_id)
+        return 204, None

@@ -1,0 +1,173 @@
+"""The WSGI application: routes, authentication, dispatch, access log."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+import routes
+import webob
+from oslo_config import cfg
+
+from quantum import exceptions
+from quantum import plugins
+from quantum.api import networks
+from quantum.api import ports
+from quantum.api import wsgi
+from quantum.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("quantum.access")
+
+TENANT = "/v1.1/tenants/{tenant_id}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Who is asking; the tenant in the URL must be theirs unless they are an admin."""
+
+    user_id: str
+    tenant_id: str
+    is_admin: bool = False
+
+
+class QuantumApp:
+    """The Quantum v1.1 API over one database and the configured plugins."""
+
+    def __init__(self, conf: cfg.ConfigOpts, db: db_api.QuantumDatabase) -> None:
+        self.conf = conf
+        self.db = db
+        self._plugins: dict[str, plugins.QuantumPlugin] = {}
+        self.mapper = routes.Mapper()
+        # Routes keeps only strings: the route's path template is the key here.
+        self._handlers: dict[str, tuple[object, dict[str, str]]] = {}
+        self._connect("/", None, GET="versions")
+        self._connect("/v1.1", None, GET="versions")
+        network = networks.NetworkController(self)
+        port = ports.PortController(self)
+        nets = TENANT + "/networks"
+        self._connect(nets, network, GET="index", POST="create")
+        self._connect(nets + "/detail", network, GET="detail")
+        self._connect(nets + "/{network_id}", network, GET="show", PUT="update", DELETE="delete")
+        self._connect(nets + "/{network_id}/detail", network, GET="show_detail")
+        net_ports = nets + "/{network_id}/ports"
+        self._connect(net_ports, port, GET="index", POST="create")
+        self._connect(net_ports + "/detail", port, GET="detail")
+        self._connect(net_ports + "/{port_id}", port, GET="show", PUT="update", DELETE="delete")
+        self._connect(net_ports + "/{port_id}/detail", port, GET="show_detail")
+        self._connect(
+            net_ports + "/{port_id}/attachment",
+            port,
+            GET="get_attachment",
+            PUT="attach",
+            DELETE="detach",
+        )
+
+    def _connect(self, path: str, controller, **actions: str) -> None:
+        self._handlers[path] = (controller, actions)
+        self.mapper.connect(
+            path,
+            route=path,
+            requirements={"tenant_id": "[^/]+", "network_id": "[^/]+", "port_id": "[^/]+"},
+        )
+
+    # --- pieces the controllers use ---------------------------------------------
+
+    def plugin(self, name: str) -> plugins.QuantumPlugin:
+        """Return plugin ``name``, loaded once.
+
+        :raises quantum.exceptions.PluginNotFound: no such plugin.
+        """
+        if name not in self._plugins:
+            self._plugins[name] = plugins.load(name, self.conf)
+        return self._plugins[name]
+
+    def port_configuration(self, network, port) -> dict[str, str]:
+        """Return a port's configuration: plugin keys, then network's, then port's."""
+        configuration = self.plugin(network.plugin).port_configuration(network.id, port.id)
+        configuration.update(self.db.network_configuration(network.id))
+        configuration.update(self.db.port_configuration(port.id))
+        return configuration
+
+    def authenticate(self, request: webob.Request, tenant_id: str) -> Context:
+        """Return the caller's context, entitled to ``tenant_id``.
+
+        :raises quantum.exceptions.NotAuthenticated: no valid identity.
+        :raises quantum.exceptions.Forbidden: another tenant's URL.
+        """
+        headers = request.headers
+        if self.conf.auth_strategy == "keystone":
+            if headers.get("X-Identity-Status") != "Confirmed":
+                raise exceptions.NotAuthenticated()
+            roles = {r.strip() for r in headers.get("X-Roles", "").split(",")}
+            context = Context(
+                user_id=headers.get("X-User-Id", ""),
+                tenant_id=headers.get("X-Project-Id") or headers.get("X-Tenant-Id", ""),
+                is_admin="admin" in roles,
+            )
+        else:
+            token = headers.get("X-Auth-Token", "").strip()
+            if not token:
+                raise exceptions.NotAuthenticated()
+            user, _, tenant = token.partition(":")
+            context = Context(user_id=user, tenant_id=tenant or user, is_admin=user == "admin")
+        if context.tenant_id != tenant_id and not context.is_admin:
+            raise exceptions.Forbidden(reason=f"tenant {tenant_id} is not yours")
+        return context
+
+    # --- WSGI --------------------------------------------------------------------
+
+    def versions(self, request: webob.Request):
+        url = request.host_url
+        return 200, {
+            "versions": [
+                {
+                    "id": "v1.1",
+                    "status": "CURRENT",
+                    "links": [{"rel": "self", "href": f"{url}/v1.1"}],
+                }
+            ]
+        }
+
+    def _dispatch(self, request: webob.Request) -> webob.Response:
+        content_type = wsgi.response_type(request)
+        try:
+            match = self.mapper.match(request.path_info)
+            if match is None:
+                raise exceptions.NotFound()
+            controller, actions = self._handlers[match.pop("route")]
+            action = actions.get(request.method)
+            if action is None:
+                raise exceptions.MethodNotAllowed(method=request.method)
+            if controller is None:
+                status, body = getattr(self, action)(request)
+                return wsgi.respond(status, body, content_type)
+            kwargs = dict(match)
+            context = self.authenticate(request, kwargs["tenant_id"])
+            if request.method in ("POST", "PUT"):
+                kwargs["body"] = wsgi.parse_body(request, self.conf.max_request_body_size)
+            status, body = getattr(controller, action)(request, context, **kwargs)
+            return wsgi.respond(status, body, content_type)
+        except exceptions.QuantumException as exc:
+            return wsgi.fault(exc, content_type)
+        except Exception:  # noqa: BLE001 - a fault, never a traceback, for the client
+            LOG.exception("Unexpected error in %s %s", request.method, request.path)
+            return wsgi.fault(exceptions.QuantumException(), content_type)
+
+    def __call__(self, environ, start_response):
+        started = time.monotonic()
+        chosen = wsgi.strip_format_suffix(environ)
+        if chosen:
+            environ["quantum.format"] = chosen
+        request = webob.Request(environ)
+        response = self._dispatch(request)
+        ACCESS_LOG.info(
+            '%s "%s %s" %s %.1fms',
+            request.remote_addr,
+            request.method,
+            request.path_qs,
+            response.status_int,
+            (time.monotonic() - started) * 1000,
+        )
+        return response(environ, start_response)

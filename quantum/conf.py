@@ -1,0 +1,120 @@
+"""Options of the Quantum service, on its own ``ConfigOpts`` object.
+
+Quantum keeps its options apart from Nova's global ``cfg.CONF`` so that
+``nova-all`` can embed it with a configuration of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from oslo_config import cfg
+
+default_opts = [
+    cfg.StrOpt(
+        "state_path",
+        default=os.path.join(os.path.expanduser("~"), ".local", "state", "quantum"),
+        sample_default="$HOME/.local/state/quantum",
+        help="Directory for the service's SQLite database.",
+    ),
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address to listen on."),
+    cfg.PortOpt("bind_port", default=9696, help="TCP port to listen on."),
+    cfg.StrOpt(
+        "core_plugin",
+        default="linuxbridge",
+        help="Plugin of networks that do not name their own: an alias "
+        "(linuxbridge, openvswitch, 8021qbh, 8021qbg, tap) or an import path "
+        "of a QuantumPlugin class.",
+    ),
+    cfg.StrOpt(
+        "auth_strategy",
+        default="noauth",
+        choices=[
+            ("noauth", "X-Auth-Token is 'user:tenant'; user 'admin' is an admin"),
+            ("keystone", "keystonemiddleware validates tokens ([keystone_authtoken])"),
+        ],
+        help="How requests are authenticated.",
+    ),
+    cfg.IntOpt("workers_threads", default=16, min=1, help="Threads serving requests."),
+    cfg.IntOpt(
+        "max_request_body_size",
+        default=1024 * 1024,
+        min=1024,
+        help="Largest request body accepted, in bytes (larger: 413).",
+    ),
+]
+
+database_opts = [
+    cfg.StrOpt(
+        "connection",
+        default="sqlite:///$state_path/quantum.sqlite",
+        secret=True,
+        help="SQLAlchemy URL of Quantum's database.",
+    ),
+]
+
+linuxbridge_opts = [
+    cfg.StrOpt(
+        "bridge_prefix",
+        default="brq",
+        help="A network's Linux bridge is this prefix plus the start of its id.",
+    ),
+]
+
+openvswitch_opts = [
+    cfg.StrOpt("integration_bridge", default="br-int", help="Open vSwitch integration bridge."),
+    cfg.BoolOpt(
+        "hybrid_plug",
+        default=False,
+        help="Ask compute for a per-VIF Linux bridge between the tap and Open vSwitch.",
+    ),
+]
+
+qbh_opts = [
+    cfg.StrOpt("source_dev", default="eth0", help="Physical device of the 802.1Qbh ports."),
+    cfg.StrOpt(
+        "profile_id",
+        default=None,
+        help="Port profile of the 802.1Qbh ports, unless a network or port sets its own.",
+    ),
+]
+
+qbg_opts = [
+    cfg.StrOpt("source_dev", default="eth0", help="Physical device of the 802.1Qbg ports."),
+    cfg.IntOpt("managerid", default=11, min=0, max=255, help="VSI manager id."),
+    cfg.IntOpt("typeid", default=1193047, min=0, max=16777215, help="VSI type id."),
+    cfg.IntOpt("typeidversion", default=2, min=0, max=255, help="VSI type version."),
+]
+
+GROUPS = {
+    "DEFAULT": default_opts,
+    "database": database_opts,
+    "linuxbridge": linuxbridge_opts,
+    "openvswitch": openvswitch_opts,
+    "8021qbh": qbh_opts,
+    "8021qbg": qbg_opts,
+}
+
+
+def new_conf() -> cfg.ConfigOpts:
+    """Return a fresh ``ConfigOpts`` with every Quantum option registered."""
+    conf = cfg.ConfigOpts()
+    for group, opts in GROUPS.items():
+        if group == "DEFAULT":
+            conf.register_opts(opts)
+        else:
+            conf.register_opts(opts, group=group)
+    return conf
+
+
+def parse_args(argv: Sequence[str], default_config_files: Sequence[str] | None = None):
+    """Return a ``ConfigOpts`` loaded from the command line and config files."""
+    conf = new_conf()
+    conf(list(argv), project="quantum", default_config_files=default_config_files)
+    return conf
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    """Return every option by group, for ``oslo-config-generator``."""
+    return list(GROUPS.items())

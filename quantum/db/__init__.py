@@ -1,0 +1,1 @@
+"""Quantum's database: models, data API and its own Alembic migrations."""

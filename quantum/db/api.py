@@ -1,0 +1,272 @@
+"""Quantum's data API: the only module reading and writing its tables.
+
+Every call is scoped to a tenant: another tenant's network or port is "not
+found". Each call is one transaction, so a request that fails writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import orm
+
+from quantum import exceptions
+from quantum.db import models
+
+PORT_STATES = ("ACTIVE", "DOWN")
+
+
+class QuantumDatabase:
+    """Networks, ports, attachments and configuration in one SQL database."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._sessionmaker = orm.sessionmaker(engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[orm.Session]:
+        try:
+            with self._sessionmaker.begin() as session:
+                yield session
+        except sa_exc.OperationalError as exc:
+            if exc.connection_invalidated or "connect" in str(exc.orig).lower():
+                raise exceptions.ServiceUnavailable(reason="database unreachable")
+            raise
+
+    # --- networks ----------------------------------------------------------
+
+    def _network(self, session: orm.Session, tenant_id: str, net_id: str) -> models.Network:
+        network = session.get(models.Network, net_id)
+        if network is None or network.tenant_id != tenant_id:
+            raise exceptions.NetworkNotFound(net_id=net_id)
+        return network
+
+    def network_list(self, tenant_id: str) -> list[models.Network]:
+        """Return the tenant's networks, oldest first."""
+        query = (
+            sa.select(models.Network)
+            .where(models.Network.tenant_id == tenant_id)
+            .order_by(models.Network.created_at, models.Network.id)
+        )
+        with self._transaction() as session:
+            return list(session.scalars(query))
+
+    def network_get(self, tenant_id: str, net_id: str) -> models.Network:
+        """Return network ``net_id`` of the tenant.
+
+        :raises quantum.exceptions.NetworkNotFound: none, or another tenant's.
+        """
+        with self._transaction() as session:
+            return self._network(session, tenant_id, net_id)
+
+    def network_create(
+        self, tenant_id: str, name: str, plugin: str, configuration: Mapping[str, str]
+    ) -> models.Network:
+        """Create a network of ``plugin`` with the admin's ``configuration``."""
+        network = models.Network(
+            id=str(uuid.uuid4()), tenant_id=tenant_id, name=name, plugin=plugin, op_status="UP"
+        )
+        with self._transaction() as session:
+            session.add(network)
+            session.flush()
+            self._set_configuration(
+                session, models.NetworkConfiguration, "network_id", network.id, configuration
+            )
+        return network
+
+    def network_update(
+        self,
+        tenant_id: str,
+        net_id: str,
+        name: str | None = None,
+        plugin: str | None = None,
+        configuration: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Rename a network, change its plugin, set (or, with None, drop) configuration keys."""
+        with self._transaction() as session:
+            network = self._network(session, tenant_id, net_id)
+            if name is not None:
+                network.name = name
+            if plugin is not None:
+                network.plugin = plugin
+            if configuration:
+                self._set_configuration(
+                    session, models.NetworkConfiguration, "network_id", net_id, configuration
+                )
+
+    def network_delete(self, tenant_id: str, net_id: str) -> None:
+        """Delete a network that has no ports.
+
+        :raises quantum.exceptions.NetworkInUse: it still has ports.
+        """
+        with self._transaction() as session:
+            network = self._network(session, tenant_id, net_id)
+            has_ports = session.scalar(
+                sa.select(models.Port.id).where(models.Port.network_id == net_id).limit(1)
+            )
+            if has_ports:
+                raise exceptions.NetworkInUse(net_id=net_id)
+            session.execute(
+                sa.delete(models.NetworkConfiguration).where(
+                    models.NetworkConfiguration.network_id == net_id
+                )
+            )
+            session.delete(network)
+
+    def network_configuration(self, net_id: str) -> dict[str, str]:
+        """Return the key/values an admin set on network ``net_id``."""
+        return self._configuration(models.NetworkConfiguration, "network_id", net_id)
+
+    # --- ports ---------------------------------------------------------------
+
+    def _port(self, session: orm.Session, tenant_id: str, net_id: str, port_id: str):
+        self._network(session, tenant_id, net_id)
+        port = session.get(models.Port, port_id)
+        if port is None or port.network_id != net_id:
+            raise exceptions.PortNotFound(net_id=net_id, port_id=port_id)
+        return port
+
+    def port_list(
+        self, tenant_id: str, net_id: str, attachment: str | None = None
+    ) -> list[models.Port]:
+        """Return a network's ports, oldest first (only the one attached to ``attachment``)."""
+        query = (
+            sa.select(models.Port)
+            .where(models.Port.network_id == net_id)
+            .order_by(models.Port.created_at, models.Port.id)
+        )
+        if attachment is not None:
+            query = query.where(models.Port.interface_id == attachment)
+        with self._transaction() as session:
+            self._network(session, tenant_id, net_id)
+            return list(session.scalars(query))
+
+    def port_get(self, tenant_id: str, net_id: str, port_id: str) -> models.Port:
+        """Return port ``port_id`` of the tenant's network ``net_id``.
+
+        :raises quantum.exceptions.NetworkNotFound: no such network of the tenant.
+        :raises quantum.exceptions.PortNotFound: no such port on it.
+        """
+        with self._transaction() as session:
+            return self._port(session, tenant_id, net_id, port_id)
+
+    def port_create(
+        self, tenant_id: str, net_id: str, state: str, configuration: Mapping[str, str]
+    ) -> models.Port:
+        """Create a port on network ``net_id``, unattached."""
+        port = models.Port(id=str(uuid.uuid4()), network_id=net_id, state=state, op_status="DOWN")
+        with self._transaction() as session:
+            self._network(session, tenant_id, net_id)
+            session.add(port)
+            session.flush()
+            self._set_configuration(
+                session, models.PortConfiguration, "port_id", port.id, configuration
+            )
+        return port
+
+    def port_update(
+        self,
+        tenant_id: str,
+        net_id: str,
+        port_id: str,
+        state: str | None = None,
+        configuration: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Change a port's state; set (or, with None, drop) configuration keys."""
+        with self._transaction() as session:
+            port = self._port(session, tenant_id, net_id, port_id)
+            if state is not None:
+                port.state = state
+            if configuration:
+                self._set_configuration(
+                    session, models.PortConfiguration, "port_id", port_id, configuration
+                )
+
+    def port_delete(self, tenant_id: str, net_id: str, port_id: str) -> None:
+        """Delete an unattached port.
+
+        :raises quantum.exceptions.PortInUse: something is attached to it.
+        """
+        with self._transaction() as session:
+            port = self._port(session, tenant_id, net_id, port_id)
+            if port.interface_id is not None:
+                raise exceptions.PortInUse(port_id=port_id, att_id=port.interface_id)
+            session.execute(
+                sa.delete(models.PortConfiguration).where(
+                    models.PortConfiguration.port_id == port_id
+                )
+            )
+            session.delete(port)
+
+    def port_configuration(self, port_id: str) -> dict[str, str]:
+        """Return the key/values an admin set on port ``port_id``."""
+        return self._configuration(models.PortConfiguration, "port_id", port_id)
+
+    # --- attachments ---------------------------------------------------------
+
+    def attach(self, tenant_id: str, net_id: str, port_id: str, interface_id: str) -> None:
+        """Attach interface ``interface_id`` (a VIF uuid) to a free port.
+
+        :raises quantum.exceptions.AlreadyAttached: the port has an
+            attachment, or the interface is attached to another port.
+        """
+        try:
+            with self._transaction() as session:
+                port = self._port(session, tenant_id, net_id, port_id)
+                # Conditional update: of two concurrent attaches, one wins.
+                claimed = session.execute(
+                    sa.update(models.Port)
+                    .where(models.Port.id == port_id, models.Port.interface_id.is_(None))
+                    .values(interface_id=interface_id, op_status="UP")
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if not claimed:
+                    session.refresh(port)
+                    raise exceptions.AlreadyAttached(
+                        att_id=interface_id,
+                        port_id=port_id,
+                        reason=f"the port has attachment {port.interface_id}",
+                    )
+        except sa_exc.IntegrityError:
+            raise exceptions.AlreadyAttached(
+                att_id=interface_id,
+                port_id=port_id,
+                reason="the interface is attached to another port",
+            )
+
+    def detach(self, tenant_id: str, net_id: str, port_id: str) -> None:
+        """Remove a port's attachment (nothing to do if it has none)."""
+        with self._transaction() as session:
+            port = self._port(session, tenant_id, net_id, port_id)
+            port.interface_id = None
+            port.op_status = "DOWN"
+
+    # --- configuration rows ----------------------------------------------------
+
+    def _configuration(self, model, column: str, owner_id: str) -> dict[str, str]:
+        query = sa.select(model.key, model.value).where(getattr(model, column) == owner_id)
+        with self._transaction() as session:
+            return dict(session.execute(query).all())
+
+    @staticmethod
+    def _set_configuration(
+        session: orm.Session,
+        model,
+        column: str,
+        owner_id: str,
+        configuration: Mapping[str, str | None],
+    ) -> None:
+        for key, value in configuration.items():
+            existing = session.get(model, (owner_id, key))
+            if value is None:
+                if existing is not None:
+                    session.delete(existing)
+            elif existing is not None:
+                existing.value = value
+            else:
+                session.add(model(**{column: owner_id, "key": key, "value": value}))
