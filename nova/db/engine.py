@@ -3,7 +3,9 @@
 SQLite is driven in SQLAlchemy's "transactional DDL" mode (the driver's own
 implicit transactions are switched off and every transaction starts with an
 explicit BEGIN), so a schema change that fails half-way rolls back instead
-of leaving tables behind.
+of leaving tables behind. That BEGIN is IMMEDIATE: a transaction that reads
+and then writes would otherwise fail at once with "database is locked" when
+another one holds the write lock, instead of waiting its turn.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def safe_url(url: str | sa.URL) -> str:
         return "<unparsable URL>"
 
 
-def _enable_sqlite_transactions(engine: sa.Engine, foreign_keys: bool, busy_timeout: int) -> None:
+def _enable_sqlite_transactions(
+    engine: sa.Engine, foreign_keys: bool, busy_timeout: int, wal: bool
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Take transaction control away from the driver (see module doc).
@@ -36,11 +40,14 @@ def _enable_sqlite_transactions(engine: sa.Engine, foreign_keys: bool, busy_time
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        if wal:
+            # Readers and the writer do not block each other.
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(
@@ -80,7 +87,8 @@ def create_engine(
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
         raise exception.DBConnectionError(url=safe_url(url), reason=str(exc))
     if sqlite:
-        _enable_sqlite_transactions(engine, foreign_keys, sqlite_busy_timeout)
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        _enable_sqlite_transactions(engine, foreign_keys, sqlite_busy_timeout, wal=not in_memory)
     return engine
 
 
