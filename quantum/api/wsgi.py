@@ -44,8 +44,8 @@ def response_type(request: webob.Request) -> str:
     chosen = request.environ.get("quantum.format")
     if chosen:
         return chosen
-    best = request.accept.best_match([JSON, XML], default_match=JSON) if request.accept else JSON
-    return best or JSON
+    offers = request.accept.acceptable_offers([JSON, XML])
+    return offers[0][0] if offers else JSON
 
 
 # --- bodies in ---------------------------------------------------------------

@@ -1,0 +1,202 @@
+"""The quantum backend of Nova's network API.
+
+A VIF on Quantum is a ``virtual_interfaces`` row with no ``network_id``,
+naming its port (``port_id``) and network (``network_uuid``). Allocation
+attaches the VIF's uuid to the port as the interface-id: the logical
+binding. Compute reads the port's details, with its ``configuration``,
+before it writes the domain XML.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import nova.conf
+from nova import context as nova_context
+from nova import exception
+from nova.db import api as db_api
+from nova.db import models
+from nova.network import api as network_api
+from nova.network import model
+from nova.network.quantum import client as quantum_client
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+class QuantumAPI(network_api.NetworkAPI):
+    """Ports on the reference Quantum v1.1 service at ``[quantum] url``."""
+
+    def __init__(self, client: quantum_client.QuantumClient | None = None) -> None:
+        self.client = client or quantum_client.QuantumClient(
+            CONF.quantum.url,
+            CONF.quantum.auth_token,
+            timeout=CONF.quantum.timeout,
+            connect_retries=CONF.quantum.connect_retries,
+        )
+
+    # --- validation ----------------------------------------------------------------
+
+    def _find_port(self, tenant_id: str, port_id: str, network_id: str | None) -> str:
+        """Return the network of port ``port_id`` among the tenant's networks.
+
+        :raises nova.exception.PortNotFound: the tenant has no such port.
+        """
+        if network_id:
+            self.client.show_port_detail(tenant_id, network_id, port_id)
+            return network_id
+        for network in self.client.list_networks(tenant_id):
+            try:
+                self.client.show_port_detail(tenant_id, network["id"], port_id)
+            except exception.PortNotFound:
+                continue
+            return network["id"]
+        raise exception.PortNotFound(port_id=port_id)
+
+    def validate_networks(
+        self,
+        context: nova_context.RequestContext,
+        requested: Sequence[model.RequestedNetwork] | None,
+        max_count: int,
+    ) -> None:
+        """Check requested networks and ports exist in the project and ports are free."""
+        for entry in requested or ():
+            if entry.fixed_ip:
+                raise exception.Invalid(
+                    reason="fixed_ip is not supported by the quantum network backend"
+                )
+            if entry.port_id:
+                if max_count > 1:
+                    raise exception.Invalid(
+                        reason=f"port {entry.port_id} can serve one server only; "
+                        "max_count must be 1"
+                    )
+                network_id = self._find_port(context.project_id, entry.port_id, entry.network_id)
+                port = self.client.show_port_detail(context.project_id, network_id, entry.port_id)
+                if port.get("attachment"):
+                    raise exception.PortInUse(port_id=entry.port_id)
+            elif entry.network_id:
+                self.client.show_network(context.project_id, entry.network_id)
+
+    # --- allocation ----------------------------------------------------------------
+
+    def _default_request(self, tenant_id: str) -> list[model.RequestedNetwork]:
+        return [
+            model.RequestedNetwork(network_id=network["id"])
+            for network in self.client.list_networks(tenant_id)
+        ]
+
+    def allocate_for_instance(
+        self,
+        context: nova_context.RequestContext,
+        instance: models.Instance,
+        requested: Sequence[model.RequestedNetwork] | None,
+    ) -> model.NetworkInfo:
+        """Create a VIF per entry, make or reuse its port, and attach the VIF to it."""
+        tenant_id = instance.project_id
+        entries = self._default_request(tenant_id) if requested is None else list(requested)
+        done: list[tuple[str, str, bool, bool]] = []  # network, port, preserve, attached
+        try:
+            for entry in entries:
+                preserve = bool(entry.port_id)
+                if preserve:
+                    network_id = self._find_port(tenant_id, entry.port_id, entry.network_id)
+                    port_id = entry.port_id
+                else:
+                    network_id = entry.network_id
+                    port_id = self.client.create_port(tenant_id, network_id)
+                done.append((network_id, port_id, preserve, False))
+                vif = db_api.virtual_interface_create(
+                    context,
+                    {
+                        "instance_id": instance.id,
+                        "network_id": None,
+                        "port_id": port_id,
+                        "network_uuid": network_id,
+                        "preserve_on_delete": preserve,
+                    },
+                )
+                self.client.attach(tenant_id, network_id, port_id, vif.uuid)
+                done[-1] = (network_id, port_id, preserve, True)
+                LOG.info(
+                    "Attached VIF %s of instance %s to port %s on network %s",
+                    vif.uuid,
+                    instance.uuid,
+                    port_id,
+                    network_id,
+                )
+        except Exception:
+            LOG.warning("Allocation for instance %s failed; undoing it", instance.uuid)
+            self._undo(context, instance, done)
+            raise
+        return self.get_instance_nw_info(context, instance)
+
+    def _release_port(
+        self, tenant_id: str, network_id: str, port_id: str, preserve: bool, attached: bool
+    ) -> None:
+        """Detach a port and delete it if Nova made it; tolerate what is gone."""
+        try:
+            if attached:
+                self.client.detach(tenant_id, network_id, port_id)
+            if not preserve:
+                self.client.delete_port(tenant_id, network_id, port_id)
+        except (exception.PortNotFound, exception.NetworkNotFound):
+            LOG.info("Port %s on network %s is already gone", port_id, network_id)
+
+    def _undo(self, context, instance, done) -> None:
+        for network_id, port_id, preserve, attached in reversed(done):
+            try:
+                self._release_port(instance.project_id, network_id, port_id, preserve, attached)
+            except exception.NovaException:
+                LOG.exception("Could not release port %s while undoing", port_id)
+        db_api.virtual_interface_delete_by_instance(context, instance.id)
+
+    # --- network info ------------------------------------------------------------
+
+    def get_instance_nw_info(
+        self, context: nova_context.RequestContext, instance: models.Instance
+    ) -> model.NetworkInfo:
+        """Return each VIF with its port's details, read from Quantum now."""
+        tenant_id = instance.project_id
+        labels: dict[str, str | None] = {}
+        info = []
+        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
+            port = self.client.show_port_detail(tenant_id, vif.network_uuid, vif.port_id)
+            if port.get("attachment", {}).get("id") != vif.uuid:
+                LOG.warning(
+                    "Port %s is attached to %s, not to VIF %s",
+                    vif.port_id,
+                    port.get("attachment"),
+                    vif.uuid,
+                )
+            if vif.network_uuid not in labels:
+                labels[vif.network_uuid] = self.client.show_network(
+                    tenant_id, vif.network_uuid
+                ).get("name")
+            info.append(
+                model.VIF(
+                    id=vif.uuid,
+                    address=vif.address,
+                    network=model.Network(id=vif.network_uuid, label=labels[vif.network_uuid]),
+                    port_id=vif.port_id,
+                    configuration=dict(port.get("configuration") or {}),
+                    preserve_on_delete=vif.preserve_on_delete,
+                )
+            )
+        return info
+
+    def deallocate_for_instance(
+        self, context: nova_context.RequestContext, instance: models.Instance
+    ) -> None:
+        """Detach every port; delete the ones Nova made; soft-delete the VIFs."""
+        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
+            self._release_port(
+                instance.project_id,
+                vif.network_uuid,
+                vif.port_id,
+                vif.preserve_on_delete,
+                attached=True,
+            )
+        db_api.virtual_interface_delete_by_instance(context, instance.id)
+        LOG.info("Released the network of instance %s", instance.uuid)
