@@ -1,0 +1,270 @@
+"""The neutron backend of Nova's network API.
+
+A VIF's uuid is its Neutron port's id (the interface-id Neutron's agents
+look for) and its MAC is the port's. Compute binds the ports to its host
+(``binding:host_id``) before it builds the domain; the port's
+``binding:vif_type`` and ``binding:vif_details`` become the same
+configuration keys the Quantum plugins give, so the VIF drivers do not care
+which service they came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import nova.conf
+from nova import context as nova_context
+from nova import exception
+from nova.db import api as db_api
+from nova.db import models
+from nova.network import api as network_api
+from nova.network import model
+from nova.network.neutron import client as neutron_client
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+# Neutron's vif_type -> Nova's configuration vif_type.
+_VIF_TYPES = {
+    "ovs": model.VIF_TYPE_OVS,
+    "bridge": model.VIF_TYPE_BRIDGE,
+    "tap": model.VIF_TYPE_ETHERNET,
+    "vhostuser": model.VIF_TYPE_VHOSTUSER,
+}
+_UNBOUND = "unbound"
+_DETAIL_KEYS = (
+    "port_filter",
+    "ovs_hybrid_plug",
+    "datapath_type",
+    "vlan",
+    "vhostuser_socket",
+    "vhostuser_mode",
+)
+
+
+def _text(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def configuration_from_binding(port: dict) -> dict[str, str]:
+    """Map a port's ``binding:vif_type``/``binding:vif_details`` to VIF configuration.
+
+    An unbound port maps to ``{"vif_type": "unbound"}``.
+
+    :raises nova.exception.PortBindingFailed: the binding failed or its type
+        has no VIF driver.
+    """
+    vif_type = port.get("binding:vif_type") or _UNBOUND
+    host = port.get("binding:host_id") or "<none>"
+    if vif_type == _UNBOUND:
+        return {model.VIF_TYPE: _UNBOUND}
+    if vif_type == "binding_failed":
+        raise exception.PortBindingFailed(
+            port_id=port["id"],
+            host=host,
+            reason="Neutron has no mechanism driver that can bind it there "
+            "(binding:vif_type is binding_failed)",
+        )
+    if vif_type not in _VIF_TYPES:
+        raise exception.PortBindingFailed(
+            port_id=port["id"], host=host, reason=f"vif_type {vif_type!r} is not supported"
+        )
+    details = port.get("binding:vif_details") or {}
+    configuration = {model.VIF_TYPE: _VIF_TYPES[vif_type]}
+    if vif_type == "ovs":
+        configuration["bridge"] = details.get("bridge_name") or "br-int"
+    elif vif_type == "bridge":
+        configuration["bridge"] = details.get("bridge_name") or ("brq" + port["network_id"])[:14]
+    for key in _DETAIL_KEYS:
+        if key in details:
+            configuration[key] = _text(details[key])
+    return configuration
+
+
+class NeutronAPI(network_api.NetworkAPI):
+    """Ports on a Neutron v2.0 service at ``[neutron] url``."""
+
+    def __init__(self, client: neutron_client.NeutronClient | None = None) -> None:
+        self.client = client or neutron_client.NeutronClient(
+            CONF.neutron.url,
+            CONF.neutron.auth_token,
+            timeout=CONF.neutron.timeout,
+            connect_retries=CONF.neutron.connect_retries,
+        )
+
+    # --- lookups scoped to the project ---------------------------------------------
+
+    def _port(self, project_id: str, port_id: str) -> dict:
+        port = self.client.show_port(port_id)
+        if port.get("project_id", port.get("tenant_id")) != project_id:
+            raise exception.PortNotFound(port_id=port_id)
+        return port
+
+    def _network(self, project_id: str, network_id: str) -> dict:
+        network = self.client.show_network(network_id)
+        owner = network.get("project_id", network.get("tenant_id"))
+        if owner != project_id and not network.get("shared"):
+            raise exception.NetworkNotFound(network_id=network_id)
+        return network
+
+    def validate_networks(
+        self,
+        context: nova_context.RequestContext,
+        requested: Sequence[model.RequestedNetwork] | None,
+        max_count: int,
+    ) -> None:
+        """Check requested ports are the project's and free, networks visible to it."""
+        for entry in requested or ():
+            if entry.port_id:
+                if max_count > 1:
+                    raise exception.Invalid(
+                        reason=f"port {entry.port_id} can serve one server only; "
+                        "max_count must be 1"
+                    )
+                port = self._port(context.project_id, entry.port_id)
+                if port.get("device_id"):
+                    raise exception.PortInUse(port_id=entry.port_id)
+            elif entry.network_id:
+                self._network(context.project_id, entry.network_id)
+
+    # --- allocation ----------------------------------------------------------------
+
+    @staticmethod
+    def _device_owner(instance: models.Instance) -> str:
+        return f"compute:{instance.availability_zone or 'nova'}"
+
+    def _default_request(self, project_id: str) -> list[model.RequestedNetwork]:
+        return [
+            model.RequestedNetwork(network_id=network["id"])
+            for network in self.client.list_networks(project_id=project_id)
+        ]
+
+    def allocate_for_instance(
+        self,
+        context: nova_context.RequestContext,
+        instance: models.Instance,
+        requested: Sequence[model.RequestedNetwork] | None,
+    ) -> model.NetworkInfo:
+        """Create or claim a port per entry and record a VIF for it (bound later)."""
+        entries = (
+            self._default_request(instance.project_id) if requested is None else list(requested)
+        )
+        owner = {"device_id": instance.uuid, "device_owner": self._device_owner(instance)}
+        done: list[tuple[str, bool]] = []  # port, preserve
+        try:
+            for entry in entries:
+                if entry.port_id:
+                    port = self._port(instance.project_id, entry.port_id)
+                    if port.get("device_id"):
+                        raise exception.PortInUse(port_id=entry.port_id)
+                    port = self.client.update_port(entry.port_id, owner)
+                    preserve = True
+                else:
+                    values = {
+                        "network_id": entry.network_id,
+                        "project_id": instance.project_id,
+                        **owner,
+                    }
+                    if entry.fixed_ip:
+                        values["fixed_ips"] = [{"ip_address": entry.fixed_ip}]
+                    port = self.client.create_port(values)
+                    preserve = False
+                done.append((port["id"], preserve))
+                db_api.virtual_interface_create(
+                    context,
+                    {
+                        "uuid": port["id"],
+                        "address": port["mac_address"],
+                        "instance_id": instance.id,
+                        "network_id": None,
+                        "port_id": port["id"],
+                        "network_uuid": port["network_id"],
+                        "preserve_on_delete": preserve,
+                    },
+                )
+        except Exception:
+            LOG.warning("Allocation for instance %s failed; undoing it", instance.uuid)
+            for port_id, preserve in reversed(done):
+                self._release_port(port_id, preserve)
+            db_api.virtual_interface_delete_by_instance(context, instance.id)
+            raise
+        return self.get_instance_nw_info(context, instance)
+
+    def _release_port(self, port_id: str, preserve: bool) -> None:
+        """Unbind a user's port or delete Nova's; tolerate a port already gone."""
+        try:
+            if preserve:
+                self.client.update_port(
+                    port_id, {"device_id": "", "device_owner": "", "binding:host_id": ""}
+                )
+            else:
+                self.client.delete_port(port_id)
+        except exception.PortNotFound:
+            LOG.info("Port %s is already gone", port_id)
+
+    # --- binding and network info -------------------------------------------------------
+
+    def _vif(self, vif: models.VirtualInterface, port: dict, labels: dict) -> model.VIF:
+        network_id = port["network_id"]
+        if network_id not in labels:
+            labels[network_id] = self.client.show_network(network_id).get("name")
+        return model.VIF(
+            id=vif.uuid,
+            address=vif.address,
+            network=model.Network(id=network_id, label=labels[network_id]),
+            fixed_ips=tuple(ip["ip_address"] for ip in port.get("fixed_ips", ())),
+            port_id=vif.port_id,
+            configuration=configuration_from_binding(port),
+            preserve_on_delete=vif.preserve_on_delete,
+        )
+
+    def bind_for_host(
+        self, context: nova_context.RequestContext, instance: models.Instance, host: str
+    ) -> model.NetworkInfo:
+        """Bind every port of the instance to ``host``; return the bound network info.
+
+        :raises nova.exception.PortBindingFailed: Neutron could not bind a
+            port there (its binding is cleared again).
+        """
+        values = {
+            "binding:host_id": host,
+            "device_id": instance.uuid,
+            "device_owner": self._device_owner(instance),
+        }
+        labels: dict = {}
+        info = []
+        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
+            port = self.client.update_port(vif.port_id, values)
+            try:
+                info.append(self._vif(vif, port, labels))
+            except exception.PortBindingFailed:
+                self.client.update_port(vif.port_id, {"binding:host_id": ""})
+                raise
+            LOG.info(
+                "Bound port %s of instance %s to host %s as %s",
+                vif.port_id,
+                instance.uuid,
+                host,
+                port.get("binding:vif_type"),
+            )
+        return info
+
+    def get_instance_nw_info(
+        self, context: nova_context.RequestContext, instance: models.Instance
+    ) -> model.NetworkInfo:
+        """Return each VIF with the configuration its port's binding gives now."""
+        labels: dict = {}
+        return [
+            self._vif(vif, self.client.show_port(vif.port_id), labels)
+            for vif in db_api.virtual_interface_get_by_instance(context, instance.id)
+        ]
+
+    def deallocate_for_instance(
+        self, context: nova_context.RequestContext, instance: models.Instance
+    ) -> None:
+        """Unbind the user's ports, delete Nova's, soft-delete the VIFs."""
+        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
+            self._release_port(vif.port_id, vif.preserve_on_delete)
+        db_api.virtual_interface_delete_by_instance(context, instance.id)
+        LOG.info("Released the ports of instance %s", instance.uuid)
