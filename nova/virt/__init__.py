@@ -1,0 +1,1 @@
+"""Hypervisor drivers: the compute host's side (never touches the database)."""

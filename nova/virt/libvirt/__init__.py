@@ -1,0 +1,1 @@
+"""The libvirt driver: domain XML, VIF drivers and host plugging."""
