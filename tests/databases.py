@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 SERVER_URL_VARIABLES = {
     "postgresql": "NOVA_TEST_POSTGRESQL_URL",
     "mysql": "NOVA_TEST_MYSQL_URL",
+    "neutron": "NOVA_TEST_NEUTRON_URL",
 }
 BACKENDS = ("sqlite", "postgresql", "mysql")
 
@@ -111,3 +112,15 @@ class SchemaTestCase(DatabaseTestCase):
         self.addCleanup(nova.conf.CONF.clear_override, "connection", group="database")
         db_api.dispose_engine()
         self.addCleanup(db_api.dispose_engine)
+
+
+def neutron_url(test: unittest.TestCase) -> str:
+    """Return the URL of the test Neutron server (``start_neutron``).
+
+    Skips ``test`` when ``NOVA_TEST_NEUTRON_URL`` is not set, or fails it
+    when ``NOVA_TEST_REQUIRE_SERVICES`` names ``neutron``.
+    """
+    url = server_url("neutron")
+    if not url:
+        skip_or_fail(test, "neutron")
+    return url.rstrip("/")

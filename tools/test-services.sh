@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 #
-# Private database servers for the integration tests.
+# Private servers for the integration tests: PostgreSQL, MariaDB and a real
+# Neutron API server.
 #
 # This file is a library: source it, do not execute it.
 #
@@ -9,6 +10,8 @@
 #     trap stop_test_services EXIT
 #     start_postgresql "$dir"   # exports NOVA_TEST_POSTGRESQL_URL
 #     start_mysql "$dir"        # exports NOVA_TEST_MYSQL_URL
+#     start_neutron "$dir"      # exports NOVA_TEST_NEUTRON_URL and
+#                               # NOVA_TEST_NEUTRON_HOST
 #     ...
 #     stop_test_services        # safe to call more than once
 #
@@ -19,16 +22,28 @@
 # When run as root, PostgreSQL runs as the "postgres" system user and MariaDB
 # as the "mysql" system user, since PostgreSQL refuses to run as root.
 #
+# Neutron (neutron 29 from PyPI) runs from its own virtualenv, kept between
+# runs in a cache directory (see start_neutron below).
+#
 # Environment knobs (all optional):
 #     NOVA_TEST_PG_BINDIR   directory holding initdb/pg_ctl/postgres
 #                           (default: newest /usr/lib/postgresql/*/bin)
 #     NOVA_TEST_START_TIMEOUT  seconds to wait for a server (default 60)
+#     NOVA_TEST_CACHE       cache directory kept between runs (default:
+#                           .cache in the repository); holds neutron-venv
+#     NOVA_TEST_NEUTRON_PYTHON  Python (3.11+) for Neutron's virtualenv
+#                           (default: the first python3, python3.11 ...
+#                           on PATH that is new enough)
+#     NOVA_TEST_NEUTRON_HOST  host name of the fake Open vSwitch agent
+#                           (default nova-test-host)
 #
 # The functions work with or without `set -euo pipefail` in the caller and
 # return non-zero on failure (after printing the tail of the server log).
 
 # Registered servers, one entry per server: "KIND|PIDFILE|PID".
 _NTS_SERVERS=()
+# The repository this library belongs to.
+_NTS_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 # Directories used by start_* calls: "DIR|OWNED" (OWNED=1 when the directory
 # was empty or missing at first use, so stop_test_services may remove it).
 _NTS_DIRS=()
@@ -103,7 +118,8 @@ _nts_prepare_dir() {
     _NTS_DIR=$abs
 }
 
-# Is PID alive and running one of the given program names?
+# Is PID alive and running one of the given program names (glob patterns
+# matched against /proc/PID/comm)?
 _nts_pid_is() {
     local pid=$1 comm state
     shift
@@ -114,10 +130,15 @@ _nts_pid_is() {
     [[ "$state" != Z ]] || return 1
     local name
     for name in "$@"; do
-        [[ "$comm" == "$name" ]] && return 0
+        # shellcheck disable=SC2053  # $name is a glob pattern on purpose
+        [[ "$comm" == $name ]] && return 0
     done
     return 1
 }
+
+# The program names (for _nts_pid_is) of every kind of server.  Gunicorn
+# renames itself "gunicorn: master [...]" (comm keeps 15 characters).
+_NTS_PROGRAMS=(postgres mariadbd mysqld 'gunicorn*')
 
 # Run a command as USER when we are root, as ourselves otherwise.
 _nts_as() {
@@ -164,7 +185,7 @@ _nts_registered_pid() {
         if [[ -s "$pidfile" ]]; then
             pid=$(head -n 1 "$pidfile" 2>/dev/null | tr -dc '0-9')
         fi
-        if _nts_pid_is "$pid" postgres mariadbd mysqld; then
+        if _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}"; then
             printf '%s' "$pid"
             return 0
         fi
@@ -446,11 +467,439 @@ SQL
 }
 
 # --------------------------------------------------------------------------
+# Neutron
+# --------------------------------------------------------------------------
+#
+# start_neutron DIR runs a real Neutron API server (neutron 29 from PyPI,
+# ML2 with the openvswitch mechanism driver, no authentication) on
+# 127.0.0.1, on a SQLite database in DIR, and registers a fake Open vSwitch
+# agent for the host NOVA_TEST_NEUTRON_HOST, so that a port bound to that
+# host gets binding:vif_type "ovs" (bridge br-int).  It exports
+# NOVA_TEST_NEUTRON_URL=http://127.0.0.1:PORT and NOVA_TEST_NEUTRON_HOST.
+#
+# Neutron lives in its own virtualenv, $NOVA_TEST_CACHE/neutron-venv (default
+# .cache/neutron-venv in the repository), installed with pip on first use
+# (about a minute) and reused while its stamp matches.  The install also
+# keeps an empty, stamped Neutron database there (neutron-template.sqlite),
+# which every start copies into DIR.
+#
+# The WSGI application is neutron.wsgi.api:application; gunicorn serves it
+# with one synchronous worker (one request at a time: on SQLite Neutron
+# answers 500 "database is locked" to parallel writes).  Files in DIR:
+# neutron.conf, ml2_conf.ini, neutron-gunicorn.conf.py, neutron.sqlite,
+# neutron.pid, neutron-state/, neutron.log (the server's log) and
+# neutron-setup.log (database copy and agent registration).
+
+# What the virtualenv holds.  Changing this list (or the Python, or the
+# database script below) rebuilds the virtualenv on the next start.
+_NTS_NEUTRON_PACKAGES=('neutron==29.*' 'gunicorn==27.*')
+
+# Creates Neutron's tables in the SQLite file argv[1] from Neutron's model
+# metadata and stamps every Alembic branch at its head ("neutron-db-manage
+# upgrade heads" fails on SQLite).  Run with the virtualenv's Python.
+_NTS_NEUTRON_DB_PY='
+import os
+import sqlite3
+import sys
+import tempfile
+
+import sqlalchemy as sa
+
+from neutron.db.migration.models import head
+
+path = os.path.abspath(sys.argv[1])
+url = "sqlite:///" + path
+engine = sa.create_engine(url)
+head.get_metadata().create_all(engine)
+engine.dispose()
+
+with tempfile.TemporaryDirectory() as tmp:
+    conf = os.path.join(tmp, "neutron.conf")
+    with open(conf, "w") as f:
+        f.write("[database]\nconnection = %s\n" % url)
+    sys.argv = ["neutron-db-manage", "--config-file", conf, "stamp", "heads"]
+    from neutron.db.migration import cli
+
+    cli.main()
+
+with sqlite3.connect(path) as db:
+    tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = ?", ("table",)).fetchone()[0]
+    heads = [r[0] for r in db.execute("SELECT version_num FROM alembic_version")]
+if tables < 50 or not heads:
+    sys.exit("neutron database incomplete: %d tables, heads %s" % (tables, heads))
+print("neutron database: %d tables, alembic heads %s" % (tables, " ".join(sorted(heads))))
+'
+
+_nts_neutron_python() {
+    # Prints a Python 3.11+ with the venv module, for Neutron's virtualenv.
+    local c
+    local -a candidates=(python3 python3.13 python3.12 python3.11)
+    if [[ -n "${NOVA_TEST_NEUTRON_PYTHON:-}" ]]; then
+        candidates=("$NOVA_TEST_NEUTRON_PYTHON")
+    fi
+    for c in "${candidates[@]}"; do
+        command -v "$c" >/dev/null 2>&1 || continue
+        if "$c" -c 'import sys, venv, ensurepip
+sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+            command -v "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+_nts_neutron_stamp() {
+    # _nts_neutron_stamp PYTHON: what decides the virtualenv's contents
+    {
+        printf '%s\n' "${_NTS_NEUTRON_PACKAGES[@]}"
+        "$1" -c 'import sys; print(sys.executable); print(sys.version)'
+        printf '%s\n' "$_NTS_NEUTRON_DB_PY"
+    } | sha256sum | cut -d' ' -f1
+}
+
+_nts_neutron_venv_ok() {
+    # _nts_neutron_venv_ok VENV STAMP: installed, complete and current?
+    [[ -f "$1/.nova-test-stamp" ]] &&
+        [[ "$(cat -- "$1/.nova-test-stamp")" == "$2" ]] &&
+        [[ -x "$1/bin/gunicorn" && -s "$1/neutron-template.sqlite" ]] &&
+        [[ -s "$1/etc/neutron/api-paste.ini" ]] &&
+        "$1/bin/python" -c '' >/dev/null 2>&1
+}
+
+# Make sure Neutron's virtualenv is there; sets _NTS_NEUTRON_VENV.
+_nts_neutron_ensure_venv() {
+    local cache venv python stamp lockfd="" t0 log rc=0
+    _NTS_NEUTRON_VENV=
+    cache=${NOVA_TEST_CACHE:-$_NTS_ROOT/.cache}
+    mkdir -p -- "$cache" || return 1
+    cache=$(cd -- "$cache" && pwd -P) || return 1
+    venv="$cache/neutron-venv"
+    log="$cache/neutron-venv-install.log"
+
+    if ! python=$(_nts_neutron_python); then
+        _nts_log "start_neutron: no Python 3.11 or newer with the venv" \
+            "module found (install python3-venv, or set" \
+            "NOVA_TEST_NEUTRON_PYTHON)"
+        return 1
+    fi
+    stamp=$(_nts_neutron_stamp "$python") || return 1
+
+    # Concurrent runs sharing the cache install it once.
+    if command -v flock >/dev/null 2>&1; then
+        exec {lockfd}>>"$cache/neutron-venv.lock" || return 1
+        if ! flock -w 1800 "$lockfd"; then
+            _nts_log "start_neutron: timed out waiting for the lock on $cache"
+            exec {lockfd}>&-
+            return 1
+        fi
+    fi
+
+    if ! _nts_neutron_venv_ok "$venv" "$stamp"; then
+        t0=$(_nts_now)
+        _nts_log "start_neutron: installing ${_NTS_NEUTRON_PACKAGES[*]}" \
+            "into $venv (takes about a minute; log $log)"
+        : >"$log"
+        rm -rf -- "$venv"
+        if ! "$python" -m venv "$venv" >>"$log" 2>&1; then
+            _nts_log "start_neutron: could not create $venv"
+            rc=1
+        elif ! env -u PYTHONPATH -u PYTHONHOME PIP_DISABLE_PIP_VERSION_CHECK=1 \
+                "$venv/bin/python" -m pip install -q \
+                "${_NTS_NEUTRON_PACKAGES[@]}" >>"$log" 2>&1; then
+            _nts_log "start_neutron: pip install ${_NTS_NEUTRON_PACKAGES[*]}" \
+                "failed"
+            rc=1
+        elif ! env -u PYTHONPATH -u PYTHONHOME "$venv/bin/python" -W ignore \
+                -c "$_NTS_NEUTRON_DB_PY" "$venv/neutron-template.sqlite" \
+                >>"$log" 2>&1; then
+            _nts_log "start_neutron: could not create Neutron's database"
+            rc=1
+        else
+            "$venv/bin/python" -m pip freeze >"$venv/pip-freeze.txt" 2>/dev/null
+            printf '%s\n' "$stamp" >"$venv/.nova-test-stamp"
+            _nts_log "start_neutron: $venv installed in $(_nts_elapsed "$t0")s"
+        fi
+        if [[ $rc != 0 ]]; then
+            _nts_log_tail "neutron install" "$log"
+            # Leave no half-built virtualenv that looks usable.
+            rm -f -- "$venv/.nova-test-stamp"
+        fi
+    fi
+
+    [[ -n "$lockfd" ]] && exec {lockfd}>&-
+    [[ $rc == 0 ]] || return 1
+    _NTS_NEUTRON_VENV=$venv
+}
+
+_nts_neutron_version() {
+    # _nts_neutron_version VENV: prints the installed neutron version
+    local d
+    for d in "$1"/lib/python3*/site-packages/neutron-[0-9]*.dist-info; do
+        [[ -d "$d" ]] || continue
+        d=${d##*/neutron-}
+        printf '%s' "${d%.dist-info}"
+        return 0
+    done
+    printf '?'
+}
+
+_nts_neutron_write_config() {
+    # _nts_neutron_write_config DIR VENV
+    local dir=$1 venv=$2
+    mkdir -p -- "$dir/neutron-state/lock" || return 1
+    cat >"$dir/neutron.conf" <<EOF || return 1
+# Written by tools/test-services.sh (start_neutron) for the tests.
+[DEFAULT]
+auth_strategy = noauth
+core_plugin = ml2
+service_plugins =
+api_paste_config = $venv/etc/neutron/api-paste.ini
+state_path = $dir/neutron-state
+transport_url = fake:/
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+dhcp_agent_notification = false
+# A registered agent stays alive this many seconds after its heartbeat
+# (larger values make the server refuse to start).
+agent_down_time = 2147483
+api_workers = 1
+debug = false
+
+[database]
+connection = sqlite:///$dir/neutron.sqlite
+
+[oslo_concurrency]
+lock_path = $dir/neutron-state/lock
+
+[oslo_messaging_notifications]
+driver = noop
+
+[quotas]
+quota_network = -1
+quota_subnet = -1
+quota_port = -1
+quota_security_group = -1
+quota_security_group_rule = -1
+EOF
+    cat >"$dir/ml2_conf.ini" <<'EOF' || return 1
+# Written by tools/test-services.sh (start_neutron) for the tests.
+[ml2]
+type_drivers = flat,vlan,local
+tenant_network_types = local
+mechanism_drivers = openvswitch
+extension_drivers = port_security
+
+[ml2_type_flat]
+flat_networks = physnet1
+
+[ml2_type_vlan]
+# Provider VLANs only: no range, so no allocation rows to write at start.
+network_vlan_ranges = physnet1
+
+[securitygroup]
+enable_security_group = true
+firewall_driver = openvswitch
+EOF
+}
+
+_nts_py_str() {
+    # _nts_py_str TEXT: TEXT as a Python string literal
+    local s=${1//\\/\\\\}
+    s=${s//\"/\\\"}
+    printf '"%s"' "$s"
+}
+
+_nts_neutron_write_gunicorn_config() {
+    # _nts_neutron_write_gunicorn_config DIR PORT
+    local dir=$1 port=$2
+    cat >"$dir/neutron-gunicorn.conf.py" <<EOF
+# Written by tools/test-services.sh (start_neutron) for the tests.
+wsgi_app = "neutron.wsgi.api:application"
+bind = "127.0.0.1:$port"
+# One process, one thread: requests are served one at a time.
+workers = 1
+threads = 1
+worker_class = "sync"
+timeout = 120
+graceful_timeout = 10
+pidfile = $(_nts_py_str "$dir/neutron.pid")
+accesslog = "-"
+errorlog = "-"
+proc_name = "neutron-api"
+# gunicorn 27 opens a control socket in ~/.gunicorn by default.
+control_socket_disable = True
+EOF
+}
+
+_nts_http_wait() {
+    # _nts_http_wait URL PID TIMEOUT: 0 once URL answers 200, 1 on timeout,
+    # 2 when PID has died.  Ignores http_proxy & co.
+    python3 - "$@" <<'PY'
+import sys
+import time
+import urllib.request
+
+url, pid, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def alive():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+deadline = time.monotonic() + timeout
+while True:
+    try:
+        with opener.open(url, timeout=10) as response:
+            if response.status == 200:
+                sys.exit(0)
+    except OSError:
+        pass
+    if not alive():
+        sys.exit(2)
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.1)
+PY
+}
+
+_nts_neutron_agent_alive() {
+    # _nts_neutron_agent_alive URL HOST: does the server see an alive Open
+    # vSwitch agent on HOST?
+    python3 - "$@" <<'PY'
+import json
+import sys
+import urllib.parse
+import urllib.request
+
+url, host = sys.argv[1], sys.argv[2]
+query = urllib.parse.urlencode({"host": host, "agent_type": "Open vSwitch agent"})
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with opener.open(f"{url}/v2.0/agents?{query}", timeout=30) as response:
+    agents = json.load(response)["agents"]
+if not any(agent["alive"] and agent["admin_state_up"] for agent in agents):
+    sys.exit(f"no alive Open vSwitch agent on {host}: {agents}")
+PY
+}
+
+_nts_neutron_register_agent() {
+    # _nts_neutron_register_agent DIR VENV HOST: run in the background by
+    # start_neutron; output in DIR/neutron-agent.json and neutron-setup.log
+    local dir=$1 venv=$2 host=$3
+    (cd -- "$dir" && exec env -u PYTHONPATH -u PYTHONHOME \
+        "$venv/bin/python" -W ignore \
+        "$_NTS_ROOT/tools/neutron_register_agent.py" \
+        --config-file "$dir/neutron.conf" --config-file "$dir/ml2_conf.ini" \
+        --host "$host") >"$dir/neutron-agent.json" 2>>"$dir/neutron-setup.log"
+}
+
+start_neutron() {
+    local dir venv logfile setuplog url port attempt pid rc t0 version
+    local host regpid regrc=0 logsize
+    local timeout=${NOVA_TEST_START_TIMEOUT:-60}
+    t0=$(_nts_now)
+    _nts_prepare_dir "${1:-}" || return 1
+    dir=$_NTS_DIR
+    logfile="$dir/neutron.log"
+    setuplog="$dir/neutron-setup.log"
+    host=${NOVA_TEST_NEUTRON_HOST:-nova-test-host}
+
+    if pid=$(_nts_registered_pid "$dir/neutron.pid"); then
+        _nts_log "neutron already running in $dir (pid $pid)"
+        return 0
+    fi
+
+    if [[ ! -f "$_NTS_ROOT/tools/neutron_register_agent.py" ]]; then
+        _nts_log "start_neutron: $_NTS_ROOT/tools/neutron_register_agent.py" \
+            "is missing"
+        return 1
+    fi
+    _nts_neutron_ensure_venv || return 1
+    venv=$_NTS_NEUTRON_VENV
+    version=$(_nts_neutron_version "$venv")
+
+    _nts_neutron_write_config "$dir" "$venv" || return 1
+    : >"$logfile" && : >"$setuplog" || return 1
+    cp -- "$venv/neutron-template.sqlite" "$dir/neutron.sqlite" || return 1
+
+    # Register the agent while the server boots (both take seconds, mostly
+    # importing Neutron; the registration is one short write).
+    _nts_neutron_register_agent "$dir" "$venv" "$host" &
+    regpid=$!
+
+    for attempt in 1 2 3; do
+        port=$(_nts_free_port) || return 1
+        url="http://127.0.0.1:$port"
+        _nts_neutron_write_gunicorn_config "$dir" "$port" || return 1
+        rm -f -- "$dir/neutron.pid"
+        logsize=$(stat -c %s -- "$logfile") || return 1
+        # Neutron's WSGI module parses sys.argv as its own command line, so
+        # gunicorn gets its settings from GUNICORN_CMD_ARGS, not arguments.
+        (cd -- "$dir" && exec env -u PYTHONPATH -u PYTHONHOME \
+            OS_NEUTRON_CONFIG_DIR="$dir" \
+            OS_NEUTRON_CONFIG_FILES='neutron.conf;ml2_conf.ini' \
+            GUNICORN_CMD_ARGS="--config=$(printf '%q' \
+                "$dir/neutron-gunicorn.conf.py")" \
+            "$venv/bin/gunicorn") </dev/null >>"$logfile" 2>&1 &
+        pid=$!
+        _nts_register neutron "$dir/neutron.pid" "$pid"
+
+        rc=0
+        _nts_http_wait "$url/v2.0/networks" "$pid" "$timeout" || rc=$?
+        [[ $rc == 0 ]] && break
+
+        if [[ $rc == 1 ]]; then
+            _nts_log "start_neutron: $url/v2.0/networks did not answer 200" \
+                "in ${timeout}s"
+            _nts_log_tail neutron "$logfile"
+            wait "$regpid" 2>/dev/null || true
+            return 1
+        fi
+        wait "$pid" 2>/dev/null || true
+        if [[ $attempt -lt 3 ]] && tail -c +"$((logsize + 1))" -- "$logfile" |
+                grep -q 'Connection in use'; then
+            _nts_log "start_neutron: port $port was taken, retrying"
+            continue
+        fi
+        _nts_log "start_neutron: the Neutron server exited during start-up"
+        _nts_log_tail neutron "$logfile"
+        wait "$regpid" 2>/dev/null || true
+        return 1
+    done
+
+    wait "$regpid" || regrc=$?
+    if [[ $regrc != 0 ]]; then
+        # E.g. "database is locked" against the booting server: once more.
+        _nts_log "start_neutron: agent registration failed (rc $regrc)," \
+            "retrying"
+        _nts_neutron_register_agent "$dir" "$venv" "$host" || regrc=$?
+    fi
+    if [[ $regrc != 0 ]] || ! _nts_neutron_agent_alive "$url" "$host" \
+            2>>"$setuplog"; then
+        _nts_log "start_neutron: could not register an Open vSwitch agent" \
+            "for $host"
+        _nts_log_tail "neutron setup" "$setuplog"
+        return 1
+    fi
+
+    export NOVA_TEST_NEUTRON_URL=$url
+    export NOVA_TEST_NEUTRON_HOST=$host
+    _nts_log "neutron $version on 127.0.0.1:$port (pid $pid, agent on" \
+        "$host, ready in $(_nts_elapsed "$t0")s, log $logfile)"
+    return 0
+}
+
+# --------------------------------------------------------------------------
 # Stopping
 # --------------------------------------------------------------------------
 
-# Stop every server started by start_postgresql/start_mysql in this shell
-# and remove the directories they used.  Always returns 0; safe to call
+# Stop every server started by start_postgresql/start_mysql/start_neutron in
+# this shell and remove the directories they used (not the Neutron virtualenv
+# cache).  Always returns 0; safe to call
 # more than once (e.g. from an EXIT trap after an explicit call).
 stop_test_services() {
     local entry kind pidfile pid sig i
@@ -464,9 +913,10 @@ stop_test_services() {
             filepid=$(head -n 1 "$pidfile" 2>/dev/null | tr -dc '0-9')
             [[ -n "$filepid" ]] && pid=$filepid
         fi
-        _nts_pid_is "$pid" postgres mariadbd mysqld || continue
+        _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}" || continue
         # The postmaster treats SIGTERM as "smart" shutdown, which waits
-        # for clients to go away; SIGINT is its "fast" shutdown.
+        # for clients to go away; SIGINT is its "fast" shutdown.  Gunicorn:
+        # SIGTERM is graceful (finish the current request), SIGINT quick.
         sig=TERM
         [[ "$kind" == postgresql ]] && sig=INT
         kill -s "$sig" "$pid" 2>/dev/null || true
@@ -477,19 +927,19 @@ stop_test_services() {
     for i in "${!pids[@]}"; do
         pid=${pids[$i]}
         local waited=0
-        while _nts_pid_is "$pid" postgres mariadbd mysqld &&
+        while _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}" &&
                 [[ $waited -lt $((grace * 10)) ]]; do
             sleep 0.1
             waited=$((waited + 1))
         done
-        if _nts_pid_is "$pid" postgres mariadbd mysqld; then
+        if _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}"; then
             _nts_log "stop_test_services: ${kinds[$i]} (pid $pid) did not" \
                 "stop in ${grace}s, killing it"
             mapfile -t children < <(pgrep -P "$pid" 2>/dev/null || true)
             kill -s KILL "$pid" "${children[@]}" 2>/dev/null || true
             sleep 0.2
         fi
-        # Reap it if it was our child (mariadbd is).
+        # Reap it if it was our child (mariadbd and gunicorn are).
         wait "$pid" 2>/dev/null || true
     done
     _NTS_SERVERS=()
@@ -505,10 +955,15 @@ stop_test_services() {
             # DIR held other files before we came: remove only our parts.
             rm -rf -- "$dir/pg" "$dir/pg-socket" "$dir/pg.log" \
                 "$dir/pg.log.ctl" "$dir/mysql" "$dir/mysql.sock" \
-                "$dir/mysql.pid" "$dir/mysql.log"
+                "$dir/mysql.pid" "$dir/mysql.log" "$dir/neutron.conf" \
+                "$dir/ml2_conf.ini" "$dir/neutron-gunicorn.conf.py" \
+                "$dir"/neutron.sqlite* "$dir/neutron.pid" "$dir/neutron.log" \
+                "$dir/neutron-setup.log" "$dir/neutron-agent.json" \
+                "$dir/neutron-state"
         fi
     done
     _NTS_DIRS=()
-    unset NOVA_TEST_POSTGRESQL_URL NOVA_TEST_MYSQL_URL
+    unset NOVA_TEST_POSTGRESQL_URL NOVA_TEST_MYSQL_URL NOVA_TEST_NEUTRON_URL \
+        NOVA_TEST_NEUTRON_HOST
     return 0
 }
