@@ -1,4 +1,4 @@
-"""``nova-manage``: operator commands (``db sync``, ``db version``).
+"""``nova-manage``: operator commands (``db sync``, ``db version``, ``network ...``).
 
 A failure prints one line starting with ``ERROR:`` on stderr and exits
 non-zero; ``--debug`` adds the traceback.
@@ -15,8 +15,10 @@ from sqlalchemy import exc as sa_exc
 
 import nova.conf
 from nova import config
+from nova import context as nova_context
 from nova import exception
 from nova.db import migration
+from nova.network.legacy import api as legacy_api
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger("nova.manage")
@@ -42,6 +44,101 @@ def db_version() -> None:
     print(migration.db_version())
 
 
+def _vlan(text: str | None) -> int | None:
+    # Parsed here, not by argparse, so a bad value is one ERROR line like
+    # every other invalid input.
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise exception.Invalid(
+            f"Invalid VLAN {text!r}: an integer between 1 and {legacy_api.MAX_VLAN} is required."
+        )
+
+
+def network_create() -> None:
+    """Create a legacy network and its fixed IPs; print its uuid."""
+    args = CONF.category
+    network = legacy_api.create_network(
+        nova_context.get_admin_context(),
+        label=args.label,
+        cidr=args.fixed_range_v4,
+        bridge=args.bridge,
+        vlan=_vlan(args.vlan),
+        bridge_interface=args.bridge_interface,
+        project_id=args.project,
+        gateway=args.gateway,
+        dns1=args.dns1,
+        dns2=args.dns2,
+    )
+    print(
+        f"Created network {network.uuid} ({network.label}): {network.cidr}, "
+        f"gateway {network.gateway}, bridge {network.bridge}"
+        + (f", VLAN {network.vlan}" if network.vlan is not None else "")
+    )
+
+
+def network_list() -> None:
+    """Print the live legacy networks as a table."""
+    header = ("uuid", "label", "cidr", "bridge", "vlan", "project")
+    rows = [
+        tuple(
+            "-" if value is None else str(value)
+            for value in (n.uuid, n.label, n.cidr, n.bridge, n.vlan, n.project_id)
+        )
+        for n in legacy_api.list_networks(nova_context.get_admin_context())
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print(
+            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def network_delete() -> None:
+    """Delete a legacy network that no instance uses."""
+    uuid = CONF.category.uuid
+    legacy_api.delete_network(nova_context.get_admin_context(), uuid)
+    print(f"Deleted network {uuid}")
+
+
+def _add_network_parsers(subparsers) -> None:
+    network = subparsers.add_parser("network", help="legacy (nova-network) networks")
+    actions = network.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    create = actions.add_parser(
+        "create",
+        help="create a network and its fixed IPs (network, gateway and "
+        "broadcast addresses reserved)",
+    )
+    create.add_argument("--label", required=True, help="name of the network")
+    create.add_argument(
+        "--fixed_range_v4", required=True, metavar="CIDR", help="IPv4 range, e.g. 10.0.0.0/24"
+    )
+    create.add_argument("--bridge", required=True, help="host bridge, e.g. br100")
+    create.add_argument("--vlan", default=None, help="VLAN id (1-4094)")
+    create.add_argument(
+        "--bridge_interface", default=None, help="host interface bridged into it, e.g. eth0"
+    )
+    create.add_argument(
+        "--project", default=None, help="project owning the network (default: none, shared)"
+    )
+    create.add_argument(
+        "--gateway", default=None, help="gateway address (default: the first host address)"
+    )
+    create.add_argument("--dns1", default=None, help="first DNS server")
+    create.add_argument("--dns2", default=None, help="second DNS server")
+    create.set_defaults(func=network_create)
+    listing = actions.add_parser("list", help="list the networks")
+    listing.set_defaults(func=network_list)
+    delete = actions.add_parser(
+        "delete", help="delete a network none of whose fixed IPs is allocated"
+    )
+    delete.add_argument("uuid", help="uuid of the network")
+    delete.set_defaults(func=network_delete)
+
+
 def _add_command_parsers(subparsers) -> None:
     db = subparsers.add_parser("db", help="database schema commands")
     actions = db.add_subparsers(dest="action", metavar="ACTION")
@@ -57,6 +154,7 @@ def _add_command_parsers(subparsers) -> None:
     sync.set_defaults(func=db_sync)
     version = actions.add_parser("version", help="print the schema version number")
     version.set_defaults(func=db_version)
+    _add_network_parsers(subparsers)
 
 
 category_opt = cfg.SubCommandOpt(
