@@ -8,10 +8,12 @@ from oslo_config import cfg
 
 from nova.conf import base
 from nova.conf import database
+from nova.conf import libvirt
 from nova.conf import network
 
 CONF = cfg.CONF
 
 base.register_opts(CONF)
 database.register_opts(CONF)
+libvirt.register_opts(CONF)
 network.register_opts(CONF)

@@ -1,0 +1,60 @@
+"""Options of the ``[libvirt]`` group: the hypervisor connection and VIF drivers."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+libvirt_group = cfg.OptGroup(
+    "libvirt", title="libvirt", help="The libvirt compute driver and its VIF drivers."
+)
+
+libvirt_opts = [
+    cfg.StrOpt(
+        "connection_uri",
+        default="test:///default",
+        help="libvirt URI; test:///default needs no daemon (the embedded cloud), "
+        "qemu:///system runs real guests.",
+    ),
+    cfg.StrOpt(
+        "virt_type",
+        default=None,
+        help="Domain type (test, qemu, kvm); by default 'test' on a test:// URI, else 'kvm'.",
+    ),
+    cfg.StrOpt(
+        "vif_driver",
+        default="auto",
+        help="VIF driver: 'auto' picks one per VIF by its configuration's vif_type; "
+        "a short name (bridge, ethernet, ovs, 802.1qbh, 802.1qbg, vhostuser, "
+        "template) or an import path forces one for every VIF.",
+    ),
+    cfg.StrOpt(
+        "vif_template",
+        default=None,
+        help="Template of the 'template' VIF driver: an <interface> element in "
+        "which ${key} is replaced by the port configuration's value, ${mac}, "
+        "${vif_id}, ${instance_uuid} or ${instance_name}, escaped for XML.",
+    ),
+    cfg.BoolOpt(
+        "plug_vifs",
+        default=False,
+        help="Plug the host side of VIFs (tap devices, bridges, VLAN interfaces, "
+        "Open vSwitch ports). Needs root; off in the embedded cloud.",
+    ),
+    cfg.StrOpt(
+        "xml_template",
+        default=None,
+        help="Replace the built-in domain layout by this file: a <domain> element "
+        "into whose <devices> Nova puts the disk and the interfaces.",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the ``[libvirt]`` options on ``conf``."""
+    conf.register_group(libvirt_group)
+    conf.register_opts(libvirt_opts, group=libvirt_group)
+
+
+def list_opts() -> dict[cfg.OptGroup, list[cfg.Opt]]:
+    """Return the options of this module by group, for the sample generator."""
+    return {libvirt_group: libvirt_opts}
