@@ -30,6 +30,9 @@ setup(
         "lxml>=4.9",
         "cheroot>=10.0",
         "requests>=2.28",
+        "Jinja2>=3.0",
+        "pyroute2>=0.7",
+        "libvirt-python>=9.0",
     ],
     extras_require={
         "test": ["pytest>=7", "pytest-cov", "ruff"],

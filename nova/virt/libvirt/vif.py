@@ -32,7 +32,9 @@ LOG = logging.getLogger(__name__)
 
 # What libvirt's RelaxNG schema accepts (basictypes.rng, networkcommon.rng).
 _DEVICE_NAME = re.compile(r"^[a-zA-Z0-9_.\-:/]{1,15}$")
-_PROFILE_ID_MAX = 39
+# The schema allows any 39 characters, but libvirt 9.0 writes profileid back
+# without escaping it, so a quote or '<' would corrupt its own XML: refuse them.
+_PROFILE_ID = re.compile(r"^[A-Za-z0-9_.:\- ]{1,39}$")
 
 
 class Instance(Protocol):
@@ -295,9 +297,11 @@ class Qbh8021VIFDriver(VIFDriver):
         interface.source_dev = self.device(vif, "source_dev")
         interface.source_mode = "private"
         profile = self.value(vif, "profile_id")
-        if len(profile) > _PROFILE_ID_MAX:
+        if not _PROFILE_ID.match(profile):
             raise VIFConfigurationError(
-                vif_id=vif.id, reason=f"profile_id is longer than {_PROFILE_ID_MAX} characters"
+                vif_id=vif.id,
+                reason=f"profile_id {profile!r} must be 1 to 39 letters, digits, "
+                "spaces or _.:-",
             )
         interface.virtualport_type = "802.1Qbh"
         interface.virtualport_params = {"profileid": profile}

@@ -1,0 +1,73 @@
+"""The compute driver interface: what ``nova-compute`` asks of a hypervisor.
+
+Drivers are picked by alias (``libvirt``, ``fake``). They receive the
+instance and its network info; they never read or write the database.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import importlib
+from typing import Protocol
+
+from nova.network import model
+
+DRIVERS = {
+    "libvirt": "nova.virt.libvirt.driver.LibvirtDriver",
+    "fake": "nova.virt.fake.FakeDriver",
+}
+
+
+class Instance(Protocol):
+    """The instance fields a driver uses."""
+
+    id: int
+    uuid: str
+    display_name: str | None
+    memory_mb: int | None
+    vcpus: int | None
+    root_gb: int | None
+    image_ref: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class HostResources:
+    """Capacity of the host, reported into ``compute_nodes``."""
+
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    hypervisor_type: str
+
+
+class ComputeDriver(abc.ABC):
+    """A hypervisor as compute uses it."""
+
+    @abc.abstractmethod
+    def spawn(self, instance: Instance, network_info: model.NetworkInfo) -> None:
+        """Plug the VIFs, build the guest and start it.
+
+        On failure everything done is undone before the error propagates.
+        """
+
+    @abc.abstractmethod
+    def destroy(self, instance: Instance, network_info: model.NetworkInfo) -> None:
+        """Stop and remove the guest, unplug its VIFs, remove its files.
+
+        Tolerates a guest or devices already gone.
+        """
+
+    @abc.abstractmethod
+    def list_instance_uuids(self) -> list[str]:
+        """Return the uuids of the guests this host has."""
+
+    @abc.abstractmethod
+    def get_available_resource(self) -> HostResources:
+        """Return the host's capacity."""
+
+
+def load_driver(name: str, **kwargs) -> ComputeDriver:
+    """Return an instance of the compute driver ``name`` (alias or import path)."""
+    module_name, _, class_name = DRIVERS.get(name, name).rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)(**kwargs)
