@@ -25,6 +25,7 @@ import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova.db import api as db_api
+from nova.db import legacy_api as legacy_db
 from nova.db import models
 from nova.network import api as network_api
 from nova.network import model
@@ -64,10 +65,10 @@ class LegacyAPI(network_api.NetworkAPI):
         self, context: nova_context.RequestContext, project_id: str | None
     ) -> list[models.Network]:
         if self.manager == MANAGER_FLAT:
-            return db_api.network_get_all_by_project(context, None)
+            return legacy_db.network_get_all_by_project(context, None)
         if project_id is None:
             return []
-        return db_api.network_get_all_by_project(context, project_id)
+        return legacy_db.network_get_all_by_project(context, project_id)
 
     def _may_use(self, network: models.Network, project_id: str | None) -> bool:
         if self.manager == MANAGER_FLAT:
@@ -75,7 +76,7 @@ class LegacyAPI(network_api.NetworkAPI):
         return project_id is not None and network.project_id == project_id
 
     def _free_vlan_network_exists(self, context: nova_context.RequestContext) -> bool:
-        shared = db_api.network_get_all_by_project(context, None)
+        shared = legacy_db.network_get_all_by_project(context, None)
         return any(network.vlan is not None for network in shared)
 
     def _plan(
@@ -119,7 +120,7 @@ class LegacyAPI(network_api.NetworkAPI):
                     reason=f"network {entry.network_id} is requested more than once"
                 )
             seen.add(entry.network_id)
-            network = db_api.network_get_by_uuid(context, entry.network_id)
+            network = legacy_db.network_get_by_uuid(context, entry.network_id)
             if not self._may_use(network, project_id):
                 # A network of another project is not shown to exist.
                 raise exception.NetworkNotFound(network_id=entry.network_id)
@@ -149,7 +150,7 @@ class LegacyAPI(network_api.NetworkAPI):
                 f"but {max_count} are requested"
             )
         try:
-            row = db_api.fixed_ip_get_by_address(context, str(ip))
+            row = legacy_db.fixed_ip_get_by_address(context, str(ip))
         except exception.NotFound:
             row = None
         if row is None or row.network_id != network.id:
@@ -202,7 +203,7 @@ class LegacyAPI(network_api.NetworkAPI):
         """
         plan = self._plan(context, instance.project_id, requested)
         if requested is None and not plan:
-            network = db_api.network_associate(context, instance.project_id)
+            network = legacy_db.network_associate(context, instance.project_id)
             LOG.info("Associated network %s with project %s", network.uuid, instance.project_id)
             plan = [_Allocation(network)]
         created: list[models.VirtualInterface] = []
@@ -213,11 +214,11 @@ class LegacyAPI(network_api.NetworkAPI):
                 )
                 created.append(vif)
                 if item.fixed_ip is None:
-                    db_api.fixed_ip_associate_pool(
+                    legacy_db.fixed_ip_associate_pool(
                         context, item.network.id, instance.id, virtual_interface_id=vif.id
                     )
                 else:
-                    db_api.fixed_ip_associate(
+                    legacy_db.fixed_ip_associate(
                         context,
                         item.fixed_ip,
                         item.network.id,
@@ -234,7 +235,7 @@ class LegacyAPI(network_api.NetworkAPI):
     ) -> None:
         for vif in reversed(vifs):
             try:
-                db_api.fixed_ip_disassociate_by_virtual_interface(context, vif.id)
+                legacy_db.fixed_ip_disassociate_by_virtual_interface(context, vif.id)
                 db_api.virtual_interface_delete(context, vif.id)
             except Exception:  # noqa: BLE001 - the original error is the one to raise
                 LOG.exception("Could not undo virtual interface %s", vif.uuid)
@@ -244,7 +245,7 @@ class LegacyAPI(network_api.NetworkAPI):
     ) -> model.NetworkInfo:
         """Return the instance's legacy VIFs in VIF order, with bridge configuration."""
         addresses: dict[int | None, list[str]] = collections.defaultdict(list)
-        for fixed_ip in db_api.fixed_ip_get_by_instance(context, instance.id):
+        for fixed_ip in legacy_db.fixed_ip_get_by_instance(context, instance.id):
             addresses[fixed_ip.virtual_interface_id].append(fixed_ip.address)
         networks: dict[int, models.Network] = {}
         info: model.NetworkInfo = []
@@ -253,7 +254,7 @@ class LegacyAPI(network_api.NetworkAPI):
                 continue  # a port of an external network service
             if vif.network_id not in networks:
                 try:
-                    networks[vif.network_id] = db_api.network_get(context, vif.network_id)
+                    networks[vif.network_id] = legacy_db.network_get(context, vif.network_id)
                 except exception.NetworkNotFound:
                     LOG.warning("VIF %s is on deleted network %s", vif.uuid, vif.network_id)
                     continue
@@ -264,7 +265,7 @@ class LegacyAPI(network_api.NetworkAPI):
         self, context: nova_context.RequestContext, instance: models.Instance
     ) -> None:
         """Release the instance's fixed IPs and soft-delete its VIFs; repeats are no-ops."""
-        released = db_api.fixed_ip_disassociate_all_by_instance(context, instance.id)
+        released = legacy_db.fixed_ip_disassociate_all_by_instance(context, instance.id)
         deleted = db_api.virtual_interface_delete_by_instance(context, instance.id)
         LOG.debug(
             "Instance %s: released %d fixed IP(s), deleted %d VIF(s)",
@@ -393,7 +394,7 @@ def create_network(
         "dns1": _parse_dns("dns1", dns1) if dns1 else None,
         "dns2": _parse_dns("dns2", dns2) if dns2 else None,
     }
-    for other in db_api.network_get_all(context):
+    for other in legacy_db.network_get_all(context):
         if other.cidr and ipaddress.ip_network(other.cidr).overlaps(network):
             raise exception.Conflict(
                 f"Network {network} overlaps {other.cidr} of network {other.uuid} ({other.label})."
@@ -402,14 +403,14 @@ def create_network(
             raise exception.Conflict(
                 f"VLAN {vlan} is already used by network {other.uuid} ({other.label})."
             )
-    created = db_api.network_create_with_fixed_ips(context, values)
+    created = legacy_db.network_create_with_fixed_ips(context, values)
     LOG.info("Created network %s (%s, %s)", created.uuid, label, created.cidr)
     return created
 
 
 def list_networks(context: nova_context.RequestContext) -> list[models.Network]:
     """Return every live network, oldest first."""
-    return db_api.network_get_all(context)
+    return legacy_db.network_get_all(context)
 
 
 def delete_network(context: nova_context.RequestContext, network_uuid: str) -> None:
@@ -418,4 +419,4 @@ def delete_network(context: nova_context.RequestContext, network_uuid: str) -> N
     :raises nova.exception.NetworkNotFound: no such network.
     :raises nova.exception.Conflict: instances still hold its addresses.
     """
-    db_api.network_delete(context, network_uuid)
+    legacy_db.network_delete(context, network_uuid)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from nova import context as nova_context
 from nova import exception
 from nova.db import api as db_api
+from nova.db import legacy_api as legacy_db
 from tests import databases
 
 MAC_RE = re.compile(r"^fa:16:3e(:[0-9a-f]{2}){3}$")
@@ -21,7 +22,7 @@ class VirtualInterfaceTestCase(databases.SchemaTestCase):
         super().setUp()
         self.context = nova_context.RequestContext("alice", "project-a")
         self.other = nova_context.RequestContext("bob", "project-b")
-        self.network = db_api.network_create(self.context, {"label": "net1", "vlan": 100})
+        self.network = legacy_db.network_create(self.context, {"label": "net1", "vlan": 100})
         self.instance = db_api.instance_create(
             self.context, {"project_id": "project-a", "user_id": "alice", "display_name": "vm1"}
         )

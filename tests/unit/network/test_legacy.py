@@ -17,6 +17,7 @@ import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova.db import api as db_api
+from nova.db import legacy_api as legacy_db
 from nova.network import api as network_api
 from nova.network import model
 from nova.network.legacy import api as legacy_api
@@ -76,7 +77,7 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         network = network or self.network
         instance = instance or self.instance
         vif = self.new_vif(network, instance)
-        return db_api.fixed_ip_associate_pool(ADMIN, network.id, instance.id, vif.id), vif
+        return legacy_db.fixed_ip_associate_pool(ADMIN, network.id, instance.id, vif.id), vif
 
     def test_create_writes_one_row_per_address_with_reserved_ones(self):
         rows = fixed_ip_rows(self.network.id)
@@ -91,21 +92,21 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         )
 
     def test_bulk_create_for_a_network_without_rows(self):
-        bare = db_api.network_create(
+        bare = legacy_db.network_create(
             ADMIN, {"label": "bare", "cidr": "10.9.0.0/30", "gateway": "10.9.0.2"}
         )
-        self.assertEqual(db_api.fixed_ip_bulk_create(ADMIN, bare.id), 4)
+        self.assertEqual(legacy_db.fixed_ip_bulk_create(ADMIN, bare.id), 4)
         rows = fixed_ip_rows(bare.id)
         self.assertEqual([row.address for row in rows if not row.reserved], ["10.9.0.1"])
         with self.assertRaises(exception.NetworkNotFound):
-            db_api.fixed_ip_bulk_create(ADMIN, 9999)
+            legacy_db.fixed_ip_bulk_create(ADMIN, 9999)
 
     def test_pool_gives_the_lowest_free_address_then_runs_out(self):
         addresses = [self.allocate()[0].address for _ in range(5)]
         self.assertEqual(addresses, [f"10.0.0.{i}" for i in range(2, 7)])
         vif = self.new_vif()
         with self.assertRaises(exception.NoMoreFixedIps):
-            db_api.fixed_ip_associate_pool(ADMIN, self.network.id, self.instance.id, vif.id)
+            legacy_db.fixed_ip_associate_pool(ADMIN, self.network.id, self.instance.id, vif.id)
         self.assertEqual(len(allocated_addresses(self.network.id)), 5)
 
     def test_pool_links_instance_and_vif(self):
@@ -114,17 +115,17 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         self.assertEqual(
             (fixed_ip.instance_id, fixed_ip.virtual_interface_id), (self.instance.id, vif.id)
         )
-        self.assertEqual(db_api.fixed_ip_get_by_address(ADMIN, fixed_ip.address).id, fixed_ip.id)
+        self.assertEqual(legacy_db.fixed_ip_get_by_address(ADMIN, fixed_ip.address).id, fixed_ip.id)
 
     def test_specific_address(self):
         vif = self.new_vif()
-        fixed_ip = db_api.fixed_ip_associate(
+        fixed_ip = legacy_db.fixed_ip_associate(
             ADMIN, "10.0.0.5", self.network.id, self.instance.id, vif.id
         )
         self.assertEqual((fixed_ip.address, fixed_ip.virtual_interface_id), ("10.0.0.5", vif.id))
         self.assertEqual(allocated_addresses(), ["10.0.0.5"])
         with self.assertRaises(exception.FixedIpAlreadyInUse):
-            db_api.fixed_ip_associate(ADMIN, "10.0.0.5", self.network.id, self.instance.id)
+            legacy_db.fixed_ip_associate(ADMIN, "10.0.0.5", self.network.id, self.instance.id)
         # The pool skips it.
         self.assertEqual(
             [self.allocate()[0].address for _ in range(4)],
@@ -133,9 +134,9 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
 
     def test_specific_address_reserved_or_foreign(self):
         with self.assertRaises(exception.FixedIpAlreadyInUse):
-            db_api.fixed_ip_associate(ADMIN, "10.0.0.1", self.network.id, self.instance.id)
+            legacy_db.fixed_ip_associate(ADMIN, "10.0.0.1", self.network.id, self.instance.id)
         with self.assertRaises(exception.Invalid):
-            db_api.fixed_ip_associate(ADMIN, "10.0.1.5", self.network.id, self.instance.id)
+            legacy_db.fixed_ip_associate(ADMIN, "10.0.1.5", self.network.id, self.instance.id)
         self.assertEqual(allocated_addresses(), [])
 
     def test_release_by_instance_and_by_vif(self):
@@ -144,13 +145,17 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         first, vif = self.allocate()
         second, _ = self.allocate()
 
-        self.assertEqual(db_api.fixed_ip_disassociate_by_virtual_interface(ADMIN, vif.id), 1)
+        self.assertEqual(legacy_db.fixed_ip_disassociate_by_virtual_interface(ADMIN, vif.id), 1)
         self.assertEqual(
-            [ip.address for ip in db_api.fixed_ip_get_by_instance(ADMIN, self.instance.id)],
+            [ip.address for ip in legacy_db.fixed_ip_get_by_instance(ADMIN, self.instance.id)],
             [second.address],
         )
-        self.assertEqual(db_api.fixed_ip_disassociate_all_by_instance(ADMIN, self.instance.id), 1)
-        self.assertEqual(db_api.fixed_ip_disassociate_all_by_instance(ADMIN, self.instance.id), 0)
+        self.assertEqual(
+            legacy_db.fixed_ip_disassociate_all_by_instance(ADMIN, self.instance.id), 1
+        )
+        self.assertEqual(
+            legacy_db.fixed_ip_disassociate_all_by_instance(ADMIN, self.instance.id), 0
+        )
         self.assertEqual(allocated_addresses(), [kept.address])
         freed = [row for row in fixed_ip_rows() if row.address == first.address][0]
         self.assertEqual((freed.instance_id, freed.virtual_interface_id), (None, None))
@@ -162,59 +167,59 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         own = nova_context.RequestContext("alice", "project-a")
         stranger = nova_context.RequestContext("bob", "project-b")
         self.assertEqual(
-            [ip.address for ip in db_api.fixed_ip_get_by_instance(own, self.instance.id)],
+            [ip.address for ip in legacy_db.fixed_ip_get_by_instance(own, self.instance.id)],
             [fixed_ip.address],
         )
-        self.assertEqual(db_api.fixed_ip_get_by_instance(stranger, self.instance.id), [])
+        self.assertEqual(legacy_db.fixed_ip_get_by_instance(stranger, self.instance.id), [])
         self.assertEqual(
-            db_api.fixed_ip_disassociate_all_by_instance(stranger, self.instance.id), 0
+            legacy_db.fixed_ip_disassociate_all_by_instance(stranger, self.instance.id), 0
         )
         self.assertEqual(allocated_addresses(), [fixed_ip.address])
 
     def test_delete_refused_while_allocated_then_allowed(self):
         self.allocate()
         with self.assertRaises(exception.Conflict) as caught:
-            db_api.network_delete(ADMIN, self.network.uuid)
+            legacy_db.network_delete(ADMIN, self.network.uuid)
         self.assertIn("1 allocated fixed IP", caught.exception.format_message())
         self.assertEqual(len(fixed_ip_rows(self.network.id)), 8)  # rolled back
 
-        db_api.fixed_ip_disassociate_all_by_instance(ADMIN, self.instance.id)
-        db_api.network_delete(ADMIN, self.network.uuid)
+        legacy_db.fixed_ip_disassociate_all_by_instance(ADMIN, self.instance.id)
+        legacy_db.network_delete(ADMIN, self.network.uuid)
         self.assertEqual(fixed_ip_rows(self.network.id), [])
-        self.assertEqual(db_api.network_get_all(ADMIN), [])
+        self.assertEqual(legacy_db.network_get_all(ADMIN), [])
         with self.assertRaises(exception.NetworkNotFound):
-            db_api.network_delete(ADMIN, self.network.uuid)
+            legacy_db.network_delete(ADMIN, self.network.uuid)
         # The range can be created again.
         again = create_network("10.0.0.0/29")
         self.assertEqual(len(fixed_ip_rows(again.id)), 8)
 
     def test_duplicate_vlan_is_a_conflict_and_writes_nothing(self):
-        db_api.network_create_with_fixed_ips(ADMIN, {"cidr": "10.1.0.0/30", "vlan": 100})
+        legacy_db.network_create_with_fixed_ips(ADMIN, {"cidr": "10.1.0.0/30", "vlan": 100})
         with self.assertRaises(exception.Conflict):
-            db_api.network_create_with_fixed_ips(ADMIN, {"cidr": "10.2.0.0/30", "vlan": 100})
-        self.assertEqual(len(db_api.network_get_all(ADMIN)), 2)
+            legacy_db.network_create_with_fixed_ips(ADMIN, {"cidr": "10.2.0.0/30", "vlan": 100})
+        self.assertEqual(len(legacy_db.network_get_all(ADMIN)), 2)
         self.assertFalse([row for row in fixed_ip_rows() if row.address.startswith("10.2.")])
 
     def test_associate_vlan_networks_with_projects(self):
         high = create_network("10.1.0.0/30", vlan=200)
         low = create_network("10.2.0.0/30", vlan=100)
 
-        self.assertEqual(db_api.network_associate(ADMIN, "project-a").uuid, low.uuid)
-        self.assertEqual(db_api.network_associate(ADMIN, "project-b").uuid, high.uuid)
+        self.assertEqual(legacy_db.network_associate(ADMIN, "project-a").uuid, low.uuid)
+        self.assertEqual(legacy_db.network_associate(ADMIN, "project-b").uuid, high.uuid)
         with self.assertRaises(exception.Conflict):
-            db_api.network_associate(ADMIN, "project-c")
+            legacy_db.network_associate(ADMIN, "project-c")
         # Asking for a network the project has is a no-op; another's is refused.
-        self.assertEqual(db_api.network_associate(ADMIN, "project-a", low.uuid).uuid, low.uuid)
+        self.assertEqual(legacy_db.network_associate(ADMIN, "project-a", low.uuid).uuid, low.uuid)
         with self.assertRaises(exception.Conflict):
-            db_api.network_associate(ADMIN, "project-c", low.uuid)
+            legacy_db.network_associate(ADMIN, "project-c", low.uuid)
         with self.assertRaises(exception.NetworkNotFound):
-            db_api.network_associate(ADMIN, "project-c", str(uuid.uuid4()))
+            legacy_db.network_associate(ADMIN, "project-c", str(uuid.uuid4()))
         self.assertEqual(
-            [n.uuid for n in db_api.network_get_all_by_project(ADMIN, "project-a")], [low.uuid]
+            [n.uuid for n in legacy_db.network_get_all_by_project(ADMIN, "project-a")], [low.uuid]
         )
         # The flat network of setUp has no project and no VLAN.
         self.assertEqual(
-            [n.uuid for n in db_api.network_get_all_by_project(ADMIN, None)], [self.network.uuid]
+            [n.uuid for n in legacy_db.network_get_all_by_project(ADMIN, None)], [self.network.uuid]
         )
 
     # --- concurrency -----------------------------------------------------------
@@ -258,7 +263,7 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         def allocate(index: int) -> None:
             for vif in vifs[index]:
                 try:
-                    fixed_ip = db_api.fixed_ip_associate_pool(
+                    fixed_ip = legacy_db.fixed_ip_associate_pool(
                         ADMIN, network.id, instances[index].id, vif.id
                     )
                 except exception.NoMoreFixedIps:
@@ -292,7 +297,7 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
 
         def request(index: int) -> None:
             try:
-                db_api.fixed_ip_associate(ADMIN, "10.30.0.4", network.id, self.instance.id)
+                legacy_db.fixed_ip_associate(ADMIN, "10.30.0.4", network.id, self.instance.id)
                 winners.append(index)
             except exception.FixedIpAlreadyInUse:
                 losers.append(index)
@@ -303,7 +308,7 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
 
     def test_lost_race_is_retried(self):
         """A claim that comes back empty while addresses look free is tried again."""
-        real_claim = db_api._claim_free_fixed_ip
+        real_claim = legacy_db._claim_free_fixed_ip
         calls = []
 
         def flaky(session, network_id, values):
@@ -313,8 +318,8 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
             return real_claim(session, network_id, values)
 
         vif = self.new_vif()
-        with mock.patch.object(db_api, "_claim_free_fixed_ip", side_effect=flaky) as claim:
-            fixed_ip = db_api.fixed_ip_associate_pool(
+        with mock.patch.object(legacy_db, "_claim_free_fixed_ip", side_effect=flaky) as claim:
+            fixed_ip = legacy_db.fixed_ip_associate_pool(
                 ADMIN, self.network.id, self.instance.id, vif.id
             )
         self.assertEqual(claim.call_count, 3)
@@ -323,12 +328,12 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
     def test_gives_up_after_max_attempts(self):
         vif = self.new_vif()
         with (
-            mock.patch.object(db_api, "_claim_free_fixed_ip", return_value=None) as claim,
-            mock.patch.object(db_api, "_backoff"),
+            mock.patch.object(legacy_db, "_claim_free_fixed_ip", return_value=None) as claim,
+            mock.patch.object(legacy_db, "_backoff"),
         ):
             with self.assertRaises(exception.Conflict):
-                db_api.fixed_ip_associate_pool(ADMIN, self.network.id, self.instance.id, vif.id)
-        self.assertEqual(claim.call_count, db_api.ALLOCATE_ATTEMPTS)
+                legacy_db.fixed_ip_associate_pool(ADMIN, self.network.id, self.instance.id, vif.id)
+        self.assertEqual(claim.call_count, legacy_db.ALLOCATE_ATTEMPTS)
         self.assertEqual(allocated_addresses(), [])
 
 
@@ -608,13 +613,13 @@ class VlanManagerTestCase(LegacyTestCase):
 
         self.api.validate_networks(context, None, 1)
         # Validation writes nothing.
-        self.assertEqual(db_api.network_get_all_by_project(ADMIN, "project-c"), [])
+        self.assertEqual(legacy_db.network_get_all_by_project(ADMIN, "project-c"), [])
 
         info = self.api.allocate_for_instance(context, instance, None)
         self.assertEqual([vif.network.id for vif in info], [free_low.uuid])
         self.assertEqual(info[0].configuration["vlan"], "200")
         self.assertEqual(
-            [n.uuid for n in db_api.network_get_all_by_project(ADMIN, "project-c")],
+            [n.uuid for n in legacy_db.network_get_all_by_project(ADMIN, "project-c")],
             [free_low.uuid],
         )
         # The next instance of the project uses the same network.
@@ -625,7 +630,7 @@ class VlanManagerTestCase(LegacyTestCase):
             nova_context.RequestContext("dave", "project-d"), self.new_instance("project-d"), None
         )
         self.assertEqual(
-            db_api.network_get_all_by_project(ADMIN, "project-d")[0].uuid, free_high.uuid
+            legacy_db.network_get_all_by_project(ADMIN, "project-d")[0].uuid, free_high.uuid
         )
         # None left for a fifth project.
         with self.assertRaises(exception.Invalid):
@@ -685,5 +690,5 @@ class CreateNetworkTestCase(databases.SchemaTestCase):
                 with self.assertRaises(error) as caught:
                     create_network(**kwargs)
                 self.assertIn(text, caught.exception.format_message())
-        self.assertEqual(len(db_api.network_get_all(ADMIN)), 1)
+        self.assertEqual(len(legacy_db.network_get_all(ADMIN)), 1)
         self.assertEqual(len(fixed_ip_rows()), 4096)
