@@ -46,7 +46,12 @@ class HostNetwork:
 
     @contextlib.contextmanager
     def _ip(self) -> Iterator[IPRoute]:
-        ip = NetNS(self.netns) if self.netns else IPRoute()
+        # flags=0: a missing namespace is an error; NetNS's default (O_CREAT)
+        # would silently create (and leak) one and plug the devices there.
+        try:
+            ip = NetNS(self.netns, flags=0) if self.netns else IPRoute()
+        except OSError as exc:
+            raise HostNetworkError(reason=f"network namespace {self.netns}: {exc}")
         try:
             yield ip
         except NetlinkError as exc:
@@ -152,6 +157,8 @@ class HostNetwork:
         return bool(self.ovs_vsctl)
 
     def _vsctl(self, *args: str) -> None:
+        if not self.ovs_vsctl:
+            raise HostNetworkError(reason=f"ovs-vsctl {' '.join(args)}: ovs-vsctl is not installed")
         command = [self.ovs_vsctl, "--timeout=10", *args]
         if self.netns:
             command = ["ip", "netns", "exec", self.netns, *command]

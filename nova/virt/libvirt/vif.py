@@ -263,6 +263,10 @@ class OpenVSwitchVIFDriver(VIFDriver):
             return
         bridge = self.device(vif, "bridge")
         if self.flag(vif, "ovs_hybrid_plug"):
+            if not self.host.has_ovs():
+                raise VIFConfigurationError(
+                    vif_id=vif.id, reason="ovs_hybrid_plug needs ovs-vsctl on this host"
+                )
             qbr, qvb, qvo = self.hybrid_names(vif)
             self.host.ensure_bridge(qbr)
             self.host.ensure_veth(qvb, qvo, master=qbr)
