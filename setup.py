@@ -14,7 +14,15 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(
-        include=["nova", "nova.*", "migrations", "migrations.*", "quantum", "quantum.*"]
+        include=[
+            "nova",
+            "nova.*",
+            "migrations",
+            "migrations.*",
+            "quantum",
+            "quantum.*",
+            "api_extensions",
+        ]
     ),
     package_data={
         "migrations": ["script.py.mako", "alembic.ini"],
@@ -33,6 +41,8 @@ setup(
         "Jinja2>=3.0",
         "pyroute2>=0.7",
         "libvirt-python>=9.0",
+        "oslo.messaging>=14.0",
+        "gunicorn>=21.0",
     ],
     extras_require={
         "test": ["pytest>=7", "pytest-cov", "ruff"],
@@ -44,6 +54,7 @@ setup(
         "console_scripts": [
             "nova-manage = nova.cmd.manage:main",
             "quantum-server = quantum.server:main",
+            "nova-api = nova.cmd.api:main",
         ],
         "oslo.config.opts": [
             "nova = nova.conf.opts:list_opts",

@@ -42,6 +42,40 @@ class Invalid(NovaException):
     safe = True
 
 
+class ValidationError(Invalid):
+    msg_fmt = "%(reason)s"
+
+
+class NotAuthenticated(NovaException):
+    msg_fmt = "Authentication required."
+    code = 401
+    safe = True
+
+
+class RequestTooLarge(NovaException):
+    msg_fmt = "Request body is larger than %(limit)d bytes."
+    code = 413
+    safe = True
+
+
+class UnsupportedMediaType(NovaException):
+    msg_fmt = "Unsupported media type %(content_type)s; send application/json."
+    code = 415
+    safe = True
+
+
+class MethodNotAllowed(NovaException):
+    msg_fmt = "Method %(method)s is not allowed on this resource."
+    code = 405
+    safe = True
+
+
+class PolicyNotAuthorized(NovaException):
+    msg_fmt = "Policy doesn't allow %(action)s to be performed."
+    code = 403
+    safe = True
+
+
 class NotAuthorized(NovaException):
     msg_fmt = "Not authorized."
     code = 403
@@ -87,6 +121,17 @@ class InstanceNotFound(NotFound):
     msg_fmt = "Instance %(instance_id)s could not be found."
 
 
+class InstanceInvalidState(Conflict):
+    msg_fmt = (
+        "Cannot do that while instance %(instance_id)s is in vm_state %(state)s "
+        "(task_state %(task_state)s); it needs %(expected)s."
+    )
+
+
+class MarkerNotFound(Invalid):
+    msg_fmt = "Marker %(marker)s could not be found."
+
+
 class FlavorNotFound(NotFound):
     msg_fmt = "Flavor %(flavor_id)s could not be found."
 
@@ -125,6 +170,7 @@ class PortBindingFailed(NovaException):
 class NetworkServiceUnavailable(NovaException):
     msg_fmt = "The network service at %(url)s is unavailable: %(reason)s"
     code = 503
+    safe = True
 
 
 class NetworkServiceError(NovaException):

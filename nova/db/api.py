@@ -159,6 +159,208 @@ def instance_get_by_uuid(
     )
 
 
+def instance_get_all(
+    context: nova_context.RequestContext,
+    filters: Mapping[str, Any] | None = None,
+    limit: int | None = None,
+    marker: str | None = None,
+) -> list[models.Instance]:
+    """Return live instances, newest first, paged after instance ``marker``.
+
+    :param filters: ``name`` (substring of the display name), ``vm_state``
+        (a list), ``project_id`` (admins only; others always see their own),
+        ``host``.
+    :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
+    """
+    filters = filters or {}
+    query = sa.select(models.Instance).where(models.Instance.deleted == 0)
+    query = _scope_to_project(context, query, models.Instance)
+    if "project_id" in filters and context.is_admin:
+        query = query.where(models.Instance.project_id == filters["project_id"])
+    if filters.get("name"):
+        query = query.where(models.Instance.display_name.contains(filters["name"], autoescape=True))
+    if filters.get("vm_state"):
+        query = query.where(models.Instance.vm_state.in_(filters["vm_state"]))
+    if filters.get("host"):
+        query = query.where(models.Instance.host == filters["host"])
+    order = (models.Instance.created_at.desc(), models.Instance.id.desc())
+    with _transaction() as session:
+        if marker is not None:
+            found = session.scalar(
+                _scope_to_project(
+                    context,
+                    sa.select(models.Instance).where(
+                        models.Instance.uuid == marker, models.Instance.deleted == 0
+                    ),
+                    models.Instance,
+                )
+            )
+            if found is None:
+                raise exception.MarkerNotFound(marker=marker)
+            query = query.where(
+                sa.or_(
+                    models.Instance.created_at < found.created_at,
+                    sa.and_(
+                        models.Instance.created_at == found.created_at,
+                        models.Instance.id < found.id,
+                    ),
+                )
+            )
+        return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def instance_update(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    values: Mapping[str, Any],
+    expected: Mapping[str, Any] | None = None,
+) -> models.Instance:
+    """Update a live instance; with ``expected``, only if its columns still hold those values.
+
+    The check and the update are one conditional UPDATE, so of two
+    concurrent state transitions exactly one wins.
+
+    :raises nova.exception.InstanceNotFound: no such instance (in the project).
+    :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
+    """
+    conditions = [models.Instance.uuid == instance_uuid, models.Instance.deleted == 0]
+    if not context.is_admin:
+        conditions.append(models.Instance.project_id == context.project_id)
+    for column, value in (expected or {}).items():
+        attribute = getattr(models.Instance, column)
+        if isinstance(value, (list, tuple, set)):
+            conditions.append(attribute.in_(value))
+        else:
+            conditions.append(attribute.is_(None) if value is None else attribute == value)
+    statement = (
+        sa.update(models.Instance)
+        .where(*conditions)
+        .values(**values, updated_at=models.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    with _transaction() as session:
+        updated = session.execute(statement).rowcount
+    if not updated:
+        current = instance_get_by_uuid(context, instance_uuid)  # raises if gone
+        raise exception.InstanceInvalidState(
+            instance_id=instance_uuid,
+            state=current.vm_state,
+            task_state=current.task_state,
+            expected=", ".join(f"{k}={v}" for k, v in (expected or {}).items()),
+        )
+    return instance_get_by_uuid(context, instance_uuid)
+
+
+def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -> None:
+    """Soft-delete an instance and its metadata (its VIFs are the network's to release)."""
+    instance = instance_get_by_uuid(context, instance_uuid)
+    now = models.utcnow()
+    with _transaction() as session:
+        session.execute(
+            sa.update(models.InstanceMetadata)
+            .where(
+                models.InstanceMetadata.instance_id == instance.id,
+                models.InstanceMetadata.deleted == 0,
+            )
+            .values(_soft_delete_values(models.InstanceMetadata))
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            sa.update(models.Instance)
+            .where(models.Instance.id == instance.id, models.Instance.deleted == 0)
+            .values(
+                deleted=models.Instance.id,
+                deleted_at=now,
+                vm_state="deleted",
+                task_state=None,
+                terminated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def instance_fault_create(
+    context: nova_context.RequestContext, instance_id: int, values: Mapping[str, Any]
+) -> models.InstanceFault:
+    """Record a fault (``code``, ``message``, ``details``, ``host``) of an instance."""
+    fault = models.InstanceFault(instance_id=instance_id, **values)
+    with _transaction() as session:
+        session.add(fault)
+    return fault
+
+
+def instance_fault_get_latest(
+    context: nova_context.RequestContext, instance_ids: list[int]
+) -> dict[int, models.InstanceFault]:
+    """Return the newest fault of each of ``instance_ids`` that has one."""
+    if not instance_ids:
+        return {}
+    query = (
+        sa.select(models.InstanceFault)
+        .where(
+            models.InstanceFault.instance_id.in_(instance_ids),
+            models.InstanceFault.deleted == 0,
+        )
+        .order_by(models.InstanceFault.id)
+    )
+    with _transaction() as session:
+        return {fault.instance_id: fault for fault in session.scalars(query)}
+
+
+def networks_by_id(
+    context: nova_context.RequestContext, network_ids: list[int]
+) -> dict[int, models.Network]:
+    """Return the networks with these internal ids (deleted ones too, for old VIFs)."""
+    if not network_ids:
+        return {}
+    query = sa.select(models.Network).where(models.Network.id.in_(network_ids))
+    with _transaction() as session:
+        return {network.id: network for network in session.scalars(query)}
+
+
+def flavors_by_id(
+    context: nova_context.RequestContext, flavor_ids: list[int]
+) -> dict[int, models.Flavor]:
+    """Return flavors by internal id, deleted ones too (old instances keep theirs)."""
+    if not flavor_ids:
+        return {}
+    query = sa.select(models.Flavor).where(models.Flavor.id.in_(flavor_ids))
+    with _transaction() as session:
+        return {flavor.id: flavor for flavor in session.scalars(query)}
+
+
+def instance_addresses(
+    context: nova_context.RequestContext, instance_ids: list[int]
+) -> dict[int, list[tuple[str, str, str]]]:
+    """Return ``{instance id: [(network label, fixed IP, MAC), ...]}`` in VIF order."""
+    if not instance_ids:
+        return {}
+    query = (
+        sa.select(
+            models.FixedIp.instance_id,
+            models.Network.label,
+            models.FixedIp.address,
+            models.VirtualInterface.address,
+        )
+        .join(models.Network, models.Network.id == models.FixedIp.network_id)
+        .join(
+            models.VirtualInterface,
+            models.VirtualInterface.id == models.FixedIp.virtual_interface_id,
+        )
+        .where(
+            models.FixedIp.instance_id.in_(instance_ids),
+            models.FixedIp.deleted == 0,
+            models.VirtualInterface.deleted == 0,
+        )
+        .order_by(models.VirtualInterface.id, models.FixedIp.id)
+    )
+    addresses: dict[int, list[tuple[str, str, str]]] = {}
+    with _transaction() as session:
+        for instance_id, label, address, mac in session.execute(query):
+            addresses.setdefault(instance_id, []).append((label or "", address, mac))
+    return addresses
+
+
 # --- virtual interfaces --------------------------------------------------------
 
 

@@ -304,8 +304,7 @@ class Qbh8021VIFDriver(VIFDriver):
         if not _PROFILE_ID.match(profile):
             raise VIFConfigurationError(
                 vif_id=vif.id,
-                reason=f"profile_id {profile!r} must be 1 to 39 letters, digits, "
-                "spaces or _.:-",
+                reason=f"profile_id {profile!r} must be 1 to 39 letters, digits, spaces or _.:-",
             )
         interface.virtualport_type = "802.1Qbh"
         interface.virtualport_params = {"profileid": profile}

@@ -1,0 +1,1 @@
+"""API extensions shipped with Nova (each file is one extension; see README.md)."""

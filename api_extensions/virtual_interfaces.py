@@ -1,0 +1,70 @@
+"""os-virtual-interfaces: the virtual interfaces (NICs) of a server."""
+
+from __future__ import annotations
+
+from nova.api.openstack import extensions
+from nova.api.openstack import wsgi
+
+_QUERY = {
+    "type": "object",
+    "properties": {
+        "limit": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+        "offset": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+    },
+    "additionalProperties": False,
+}
+
+
+class VirtualInterfacesController:
+    """``/servers/{server_id}/os-virtual-interfaces[/{id}]``."""
+
+    def __init__(self, compute_api) -> None:
+        self.compute_api = compute_api
+
+    def _views(self, request, server_id: str, vifs) -> list[dict]:
+        """Return the VIFs' views; ``net_id`` is the Nova network's or the port's network."""
+        networks = self.compute_api.get_networks(
+            request.context, [vif.network_id for vif in vifs if vif.network_id]
+        )
+        base = f"{request.host_url}/v2.1/servers/{server_id}/os-virtual-interfaces"
+        views = []
+        for vif in vifs:
+            network = networks.get(vif.network_id)
+            views.append(
+                {
+                    "id": vif.uuid,
+                    "mac_address": vif.address,
+                    "net_id": network.uuid if network else vif.network_uuid,
+                    # The self link makes the id a globally unique URL.
+                    "links": [{"rel": "self", "href": f"{base}/{vif.uuid}"}],
+                }
+            )
+        return views
+
+    def index(self, request, server_id):
+        query = wsgi.validate(dict(request.GET), _QUERY, "query")
+        vifs = self.compute_api.get_vifs(
+            request.context,
+            server_id,
+            limit=int(query["limit"]) if "limit" in query else None,
+            offset=int(query.get("offset", 0)),
+        )
+        return 200, {"virtual_interfaces": self._views(request, server_id, vifs)}
+
+    def show(self, request, server_id, id):
+        vif = self.compute_api.get_vif(request.context, server_id, id)
+        return 200, {"virtual_interface": self._views(request, server_id, [vif])[0]}
+
+
+class VirtualInterfaces(extensions.ExtensionDescriptor):
+    """Virtual interface support."""
+
+    name = "VirtualInterfaces"
+    alias = "os-virtual-interfaces"
+    namespace = "http://docs.openstack.org/ext/virtual_interfaces/api/v1.1"
+    updated = "2011-08-17T00:00:00+00:00"
+    description = "Virtual interface support: list the NICs of a server."
+
+    def get_resources(self):
+        controller = VirtualInterfacesController(self.compute_api)
+        return [extensions.ResourceExtension("os-virtual-interfaces", controller)]

@@ -1,0 +1,1 @@
+"""Core controllers of the compute API: versions, flavors, servers, extensions."""

@@ -1,0 +1,28 @@
+"""``/flavors``: the sizes servers come in."""
+
+from __future__ import annotations
+
+from nova.api.openstack import policy
+from nova.api.openstack import wsgi
+from nova.api.openstack.compute import views
+from nova.api.openstack.schemas import flavors as schema
+from nova.db import api as db_api
+
+
+class FlavorsController:
+    def _flavors(self, request):
+        policy.authorize(request.context, "flavors:index")
+        wsgi.validate(dict(request.GET), schema.index_query, "query")
+        return db_api.flavor_get_all(request.context)
+
+    def index(self, request):
+        flavors = self._flavors(request)
+        return 200, {"flavors": [views.flavor(request, f, detail=False) for f in flavors]}
+
+    def detail(self, request):
+        return 200, {"flavors": [views.flavor(request, f) for f in self._flavors(request)]}
+
+    def show(self, request, flavor_id):
+        policy.authorize(request.context, "flavors:index")
+        flavor = db_api.flavor_get_by_flavor_id(request.context, flavor_id)
+        return 200, {"flavor": views.flavor(request, flavor)}

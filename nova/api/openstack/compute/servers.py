@@ -1,0 +1,122 @@
+"""``/servers``: create (define and launch), list, show, rename, delete, actions."""
+
+from __future__ import annotations
+
+from nova import exception
+from nova.api.openstack import policy
+from nova.api.openstack import wsgi
+from nova.api.openstack.compute import views
+from nova.api.openstack.schemas import servers as schema
+from nova.compute import vm_states
+
+
+class ServersController:
+    def __init__(self, compute_api, extension_manager, max_limit: int) -> None:
+        self.compute_api = compute_api
+        self.extensions = extension_manager
+        self.max_limit = max_limit
+        self.create_schema = schema.create(extension_manager.server_create_schema())
+        self.actions = extension_manager.server_actions()
+
+    # --- reading -------------------------------------------------------------------
+
+    def _list(self, request, detail: bool):
+        context = request.context
+        policy.authorize(context, "servers:index")
+        query = wsgi.validate(dict(request.GET), schema.index_query, "query")
+        filters: dict = {}
+        if query.get("all_tenants", "0").lower() in ("1", "true"):
+            policy.authorize(context, "servers:index:all_tenants")
+        else:
+            filters["project_id"] = context.project_id
+        if "name" in query:
+            filters["name"] = query["name"]
+        if "status" in query:
+            filters["vm_state"] = [vm_states.VM_STATES_BY_STATUS[query["status"]]]
+        limit = min(int(query.get("limit", self.max_limit)), self.max_limit)
+        instances = self.compute_api.get_all(
+            context, filters, limit=limit, marker=query.get("marker")
+        )
+        if detail:
+            data = self.compute_api.get_view_data(context, instances)
+            items = [views.server_detail(request, i, data, self.extensions) for i in instances]
+        else:
+            items = [views.server_summary(request, i) for i in instances]
+        body = {"servers": items}
+        if instances and len(instances) == limit:
+            params = {k: v for k, v in request.GET.items() if k != "marker"}
+            params["marker"] = instances[-1].uuid
+            query_string = "&".join(f"{k}={v}" for k, v in params.items())
+            suffix = "/detail" if detail else ""
+            body["servers_links"] = [
+                {
+                    "rel": "next",
+                    "href": f"{request.host_url}/v2.1/servers{suffix}?{query_string}",
+                }
+            ]
+        return 200, body
+
+    def index(self, request):
+        return self._list(request, detail=False)
+
+    def detail(self, request):
+        return self._list(request, detail=True)
+
+    def _show(self, request, instance):
+        data = self.compute_api.get_view_data(request.context, [instance])
+        return {"server": views.server_detail(request, instance, data, self.extensions)}
+
+    def show(self, request, server_id):
+        policy.authorize(request.context, "servers:show")
+        return 200, self._show(request, self.compute_api.get(request.context, server_id))
+
+    # --- writing ------------------------------------------------------------------
+
+    def create(self, request, body):
+        context = request.context
+        policy.authorize(context, "servers:create")
+        server = wsgi.validate(body, self.create_schema)["server"]
+        kwargs = {}
+        for extension in self.extensions:
+            kwargs.update(extension.get_server_create_kwargs(server))
+        instances = self.compute_api.create(
+            context,
+            flavor_id=str(server["flavorRef"]),
+            image_ref=server["imageRef"],
+            name=server["name"],
+            metadata=server.get("metadata"),
+            min_count=server.get("min_count", 1),
+            max_count=server.get("max_count", server.get("min_count", 1)),
+            availability_zone=server.get("availability_zone"),
+            **kwargs,
+        )
+        if server.get("return_reservation_id"):
+            return 202, {"reservation_id": instances[0].reservation_id}
+        first = instances[0]
+        return 202, {
+            "server": {
+                "id": first.uuid,
+                "links": views.links(request, "servers", first.uuid),
+                "OS-DCF:diskConfig": "MANUAL",
+                "security_groups": [{"name": "default"}],
+            }
+        }
+
+    def update(self, request, server_id, body):
+        policy.authorize(request.context, "servers:update")
+        values = wsgi.validate(body, schema.update)["server"]
+        instance = self.compute_api.rename(request.context, server_id, values["name"])
+        return 200, self._show(request, instance)
+
+    def delete(self, request, server_id):
+        policy.authorize(request.context, "servers:delete")
+        self.compute_api.delete(request.context, server_id)
+        return 204, None
+
+    def action(self, request, server_id, body):
+        body = wsgi.validate(body, schema.action)
+        ((name, argument),) = body.items()
+        handler = self.actions.get(name)
+        if handler is None:
+            raise exception.Invalid(reason=f"There is no such action: {name}")
+        return handler(request, server_id, argument)

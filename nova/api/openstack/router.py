@@ -1,0 +1,170 @@
+"""The compute API application: routes, authentication, dispatch, request ids, access log.
+
+Every path is served with and without a ``/{project_id}`` segment after the
+version (as Nova does); the segment must name the caller's project. Routes
+match the path; the method then picks the controller action (405 if none).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import routes
+import webob
+
+import nova.conf
+from nova import context as nova_context
+from nova import exception
+from nova.api.openstack import auth
+from nova.api.openstack import extensions
+from nova.api.openstack import wsgi
+from nova.api.openstack.compute import extension_info
+from nova.api.openstack.compute import flavors
+from nova.api.openstack.compute import servers
+from nova.api.openstack.compute import versions
+from nova.compute import api as compute_api_module
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("nova.api.access")
+
+# Controller method -> (HTTP method, on the member rather than the collection)
+_RESOURCE_METHODS = {
+    "index": ("GET", False),
+    "create": ("POST", False),
+    "show": ("GET", True),
+    "update": ("PUT", True),
+    "delete": ("DELETE", True),
+}
+
+
+class APIRouter:
+    """The WSGI application of the compute API v2.1."""
+
+    def __init__(
+        self,
+        compute_api: compute_api_module.API | None = None,
+        extension_manager: extensions.ExtensionManager | None = None,
+    ) -> None:
+        self.extensions = extension_manager or extensions.ExtensionManager(CONF.api.extensions_path)
+        self.compute_api = compute_api or compute_api_module.API()
+        for extension in self.extensions:
+            extension.compute_api = self.compute_api
+        self.authenticate = auth.STRATEGIES[CONF.api.auth_strategy]
+        self.max_body = CONF.api.max_request_body_size
+        self.mapper = routes.Mapper()
+        self._routes: dict[str, tuple[object, dict[str, str], bool]] = {}
+
+        version_controller = versions.VersionsController()
+        self._connect("/", version_controller, public=True, GET="versions")
+        self._connect("/v2.1", version_controller, public=True, GET="version")
+        flavor_controller = flavors.FlavorsController()
+        server_controller = servers.ServersController(
+            self.compute_api, self.extensions, CONF.api.max_limit
+        )
+        extension_controller = extension_info.ExtensionsController(self.extensions)
+        for prefix in ("/v2.1", "/v2.1/{project_id}"):
+            self._connect(f"{prefix}/flavors", flavor_controller, GET="index")
+            self._connect(f"{prefix}/flavors/detail", flavor_controller, GET="detail")
+            self._connect(f"{prefix}/flavors/{{flavor_id}}", flavor_controller, GET="show")
+            self._connect(f"{prefix}/servers", server_controller, GET="index", POST="create")
+            self._connect(f"{prefix}/servers/detail", server_controller, GET="detail")
+            self._connect(
+                f"{prefix}/servers/{{server_id}}",
+                server_controller,
+                GET="show",
+                PUT="update",
+                DELETE="delete",
+            )
+            self._connect(
+                f"{prefix}/servers/{{server_id}}/action", server_controller, POST="action"
+            )
+            self._connect(f"{prefix}/extensions", extension_controller, GET="index")
+            self._connect(f"{prefix}/extensions/{{alias}}", extension_controller, GET="show")
+            for extension in self.extensions:
+                for resource in extension.get_resources():
+                    self._connect_resource(prefix, resource)
+
+    def _connect(self, path: str, controller, public: bool = False, **actions: str) -> None:
+        self._routes[path] = (controller, actions, public)
+        self.mapper.connect(path, route=path)
+
+    def _connect_resource(self, prefix: str, resource: extensions.ResourceExtension) -> None:
+        base = f"{prefix}/{resource.collection}"
+        if resource.parent:
+            base = f"{prefix}/{resource.parent}/{{{resource.parent[:-1]}_id}}/{resource.collection}"
+        collection: dict[str, str] = {}
+        member: dict[str, str] = {}
+        for name, (method, on_member) in _RESOURCE_METHODS.items():
+            if callable(getattr(resource.controller, name, None)):
+                (member if on_member else collection)[method] = name
+        if collection:
+            self._connect(base, resource.controller, **collection)
+        if member:
+            self._connect(f"{base}/{{id}}", resource.controller, **member)
+
+    # --- serving -------------------------------------------------------------------
+
+    def _dispatch(self, request: wsgi.Request) -> webob.Response:
+        path = request.path_info.rstrip("/") or "/"
+        match = self.mapper.match(path)
+        if match is None:
+            raise exception.NotFound("The resource could not be found.")
+        controller, actions, public = self._routes[match.pop("route")]
+        action = actions.get(request.method)
+        if action is None:
+            raise exception.MethodNotAllowed(method=request.method)
+        if not public:
+            context = self.authenticate(request.headers)
+            request.environ["nova.context"] = context
+            project_id = match.pop("project_id", None)
+            if project_id is not None and project_id != context.project_id:
+                raise exception.Invalid(
+                    reason="Malformed request URL: URL's project_id "
+                    f"'{project_id}' doesn't match Context's project_id "
+                    f"'{context.project_id}'"
+                )
+        if request.method in ("POST", "PUT"):
+            match["body"] = wsgi.read_json_body(request, self.max_body)
+        status, body = getattr(controller, action)(request, **match)
+        return wsgi.json_response(status, body)
+
+    def __call__(self, environ, start_response):
+        started = time.monotonic()
+        request = wsgi.Request(environ)
+        request.environ["nova.context"] = nova_context.RequestContext(
+            user_id=None, project_id=None, request_id=f"req-{uuid.uuid4()}"
+        )
+        try:
+            response = self._dispatch(request)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a fault
+            response = wsgi.fault_for(exc, request)
+        request_id = request.environ["nova.context"].request_id
+        response.headers["x-openstack-request-id"] = request_id
+        response.headers["x-compute-request-id"] = request_id
+        response.headers["OpenStack-API-Version"] = "compute 2.1"
+        response.headers["X-OpenStack-Nova-API-Version"] = "2.1"
+        response.headers["Vary"] = "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
+        ACCESS_LOG.info(
+            '%s "%s %s" status: %s len: %s time: %.4f %s',
+            request.remote_addr,
+            request.method,
+            request.path_qs,
+            response.status_int,
+            response.content_length or 0,
+            time.monotonic() - started,
+            request_id,
+        )
+        return response(environ, start_response)
+
+
+def build_app() -> APIRouter:
+    """Return the compute API (wrapped in keystonemiddleware with ``keystone``)."""
+    app = APIRouter()
+    if CONF.api.auth_strategy == "keystone":
+        from keystonemiddleware import auth_token
+
+        return auth_token.AuthProtocol(app, {"oslo_config_project": "nova"})
+    return app

@@ -1,0 +1,69 @@
+"""Schemas of the servers controller; extensions add create keys at start-up."""
+
+from __future__ import annotations
+
+import copy
+
+from nova.api.openstack.schemas import types
+
+
+def create(extra_properties: dict[str, dict]) -> dict:
+    """Return the server create schema with the extensions' ``extra_properties``."""
+    properties = {
+        "name": types.name,
+        "imageRef": {"type": "string", "minLength": 1, "maxLength": 255},
+        "flavorRef": {"type": ["string", "integer"], "minLength": 1, "maxLength": 255},
+        "metadata": types.metadata,
+        "min_count": types.positive_integer,
+        "max_count": types.positive_integer,
+        "availability_zone": types.name,
+        "return_reservation_id": {"type": "boolean"},
+    }
+    properties.update(copy.deepcopy(extra_properties))
+    return {
+        "type": "object",
+        "properties": {
+            "server": {
+                "type": "object",
+                "properties": properties,
+                "required": ["name", "imageRef", "flavorRef"],
+                "additionalProperties": False,
+            }
+        },
+        "required": ["server"],
+        "additionalProperties": False,
+    }
+
+
+update = {
+    "type": "object",
+    "properties": {
+        "server": {
+            "type": "object",
+            "properties": {"name": types.name},
+            "required": ["name"],
+            "additionalProperties": False,
+        }
+    },
+    "required": ["server"],
+    "additionalProperties": False,
+}
+
+index_query = {
+    "type": "object",
+    "properties": {
+        "limit": types.query_non_negative_integer,
+        "marker": types.query_string,
+        "name": types.query_string,
+        "status": {"type": "string", "enum": ["DEFINED", "BUILD", "ACTIVE", "ERROR"]},
+        "all_tenants": {"type": "string", "enum": ["1", "0", "true", "false", "True", "False"]},
+        "project_id": types.query_string,
+    },
+    "additionalProperties": False,
+}
+
+action = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+}

@@ -1,0 +1,23 @@
+"""Schema fragments shared by the API's schemas (and by extensions)."""
+
+from __future__ import annotations
+
+uuid = {"type": "string", "format": "uuid", "minLength": 36, "maxLength": 36}
+name = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": r"^(?!\s)[^\x00-\x1f]*(?<!\s)$",  # no control characters, no edge spaces
+}
+ipv4 = {"type": "string", "format": "ipv4"}
+mac_address = {"type": "string", "pattern": "^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$"}
+positive_integer = {"type": "integer", "minimum": 1}
+metadata = {
+    "type": "object",
+    "maxProperties": 128,
+    "propertyNames": {"minLength": 1, "maxLength": 255},
+    "additionalProperties": {"type": "string", "maxLength": 255},
+}
+# Query values arrive as strings.
+query_non_negative_integer = {"type": "string", "pattern": "^[0-9]{1,9}$"}
+query_string = {"type": "string", "maxLength": 255}

@@ -1,0 +1,141 @@
+"""Requests, JSON bodies, declarative validation and Nova's faults.
+
+A fault is ``{"<name>": {"code": N, "message": "..."}}`` with Nova's names.
+Domain errors (``NovaException``) carry their HTTP code; an unexpected error
+is a 500 ``computeFault`` whose details go to the log, never to the client;
+a database that cannot be reached is a 503 ``serviceUnavailable``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+import webob
+from sqlalchemy import exc as sa_exc
+
+from nova import context as nova_context
+from nova import exception
+
+LOG = logging.getLogger(__name__)
+
+JSON = "application/json"
+FAULT_NAMES = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    500: "computeFault",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+
+
+class Request(webob.Request):
+    """A request with the caller's context."""
+
+    @property
+    def context(self) -> nova_context.RequestContext:
+        return self.environ["nova.context"]
+
+    @property
+    def application_url_v21(self) -> str:
+        """Return the URL prefix of API v2.1 on this host."""
+        return self.host_url + "/v2.1"
+
+
+def fault(code: int, message: str) -> webob.Response:
+    """Return a fault response with Nova's name for ``code``."""
+    name = FAULT_NAMES.get(code, "computeFault")
+    response = webob.Response(status=code, content_type=JSON, charset="utf-8")
+    response.body = json.dumps({name: {"code": code, "message": message}}).encode()
+    return response
+
+
+def _database_unreachable(error: Exception) -> bool:
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        text = str(error.orig if getattr(error, "orig", None) else error).lower()
+        return any(
+            marker in text
+            for marker in ("connect", "connection", "server closed", "gone away", "unable to open")
+        )
+    return False
+
+
+def fault_for(error: Exception, request: webob.Request) -> webob.Response:
+    """Turn an exception raised while serving ``request`` into a fault response."""
+    if isinstance(error, exception.NovaException):
+        code = error.code if error.code in FAULT_NAMES else 500
+        if code < 500 or error.safe:
+            return fault(code, error.format_message())
+        LOG.error("%s %s failed: %s", request.method, request.path, error)
+        return fault(code, "Unexpected API Error. The error has been logged.")
+    if _database_unreachable(error):
+        LOG.error("Database unreachable serving %s %s: %s", request.method, request.path, error)
+        return fault(503, "The database is unreachable; try again later.")
+    LOG.exception("Unexpected error serving %s %s", request.method, request.path)
+    return fault(500, "Unexpected API Error. The error has been logged.")
+
+
+def read_json_body(request: webob.Request, max_size: int) -> dict[str, Any] | None:
+    """Return the JSON object in the body, or None when there is none.
+
+    :raises nova.exception.RequestTooLarge: over ``max_size`` (not read).
+    :raises nova.exception.UnsupportedMediaType: not JSON.
+    :raises nova.exception.Invalid: not a JSON object.
+    """
+    if request.content_length is not None and request.content_length > max_size:
+        raise exception.RequestTooLarge(limit=max_size)
+    raw = request.body_file.read(max_size + 1)
+    if len(raw) > max_size:
+        raise exception.RequestTooLarge(limit=max_size)
+    if not raw.strip():
+        return None
+    if request.content_type not in (JSON, ""):
+        raise exception.UnsupportedMediaType(content_type=request.content_type)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise exception.Invalid(reason="Malformed request body: it is not JSON.")
+    if not isinstance(body, dict):
+        raise exception.Invalid(reason="Malformed request body: expected a JSON object.")
+    return body
+
+
+def validate(instance: Any, schema: Mapping[str, Any], what: str = "body") -> Any:
+    """Check ``instance`` against a JSON Schema; return it.
+
+    :raises nova.exception.ValidationError: it does not fit (400).
+    """
+    validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path)
+        location = f"{what} {where}" if where else what
+        raise exception.ValidationError(reason=f"Invalid input for {location}: {error.message}")
+    return instance
+
+
+_FORMATS = jsonschema.FormatChecker(["uuid", "ipv4"])
+
+
+def json_response(status: int, body: Mapping[str, Any] | None) -> webob.Response:
+    """Return ``body`` as a JSON response (no body for 202/204 when None)."""
+    response = webob.Response(status=status)
+    if body is None:
+        response.content_type = None
+        response.body = b""
+    else:
+        response.content_type = JSON
+        response.charset = "utf-8"
+        response.body = json.dumps(body).encode()
+    return response

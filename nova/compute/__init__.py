@@ -1,0 +1,1 @@
+"""Compute: the API the REST layer calls, and the manager that runs on each host."""

@@ -1,0 +1,250 @@
+"""The compute API: what the REST layer (and API extensions) call.
+
+Creating a server writes the instance and, at once, its VIFs and their
+logical attachments (so a *defined* server already has its ports);
+launching hands it to the scheduler. A request that fails leaves nothing
+behind: no instance row, no VIF, no attachment.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+from nova import context as nova_context
+from nova import exception
+from nova.compute import rpcapi as compute_rpcapi
+from nova.compute import vm_states
+from nova.db import api as db_api
+from nova.db import models
+from nova.network import api as network_api
+from nova.network import model as network_model
+from nova.scheduler import rpcapi as scheduler_rpcapi
+
+LOG = logging.getLogger(__name__)
+
+RequestedNetwork = network_model.RequestedNetwork
+
+
+def _check_duplicates(requested: Sequence[RequestedNetwork]) -> None:
+    """Refuse a port, or a network without a port, asked for twice.
+
+    :raises nova.exception.Invalid: one was.
+    """
+    ports = [entry.port_id for entry in requested if entry.port_id]
+    if len(ports) != len(set(ports)):
+        raise exception.Invalid(reason="A port may be requested only once.")
+    networks = [entry.network_id for entry in requested if not entry.port_id]
+    if len(networks) != len(set(networks)):
+        raise exception.Invalid(reason="A network may be requested only once.")
+
+
+class API:
+    """Server operations, scoped to the caller's project."""
+
+    def __init__(
+        self,
+        network: network_api.NetworkAPI | None = None,
+        scheduler: scheduler_rpcapi.SchedulerAPI | None = None,
+        compute: compute_rpcapi.ComputeAPI | None = None,
+    ) -> None:
+        self._network = network
+        self._scheduler = scheduler
+        self.compute_rpcapi = compute or compute_rpcapi.ComputeAPI()
+
+    @property
+    def network(self) -> network_api.NetworkAPI:
+        if self._network is None:
+            self._network = network_api.get_api()
+        return self._network
+
+    @property
+    def scheduler(self) -> scheduler_rpcapi.SchedulerAPI:
+        if self._scheduler is None:
+            self._scheduler = scheduler_rpcapi.SchedulerAPI()
+        return self._scheduler
+
+    # --- reading ---------------------------------------------------------------
+
+    def get(self, context: nova_context.RequestContext, server_id: str) -> models.Instance:
+        """Return a server of the caller's project.
+
+        :raises nova.exception.InstanceNotFound: none, or another project's.
+        """
+        return db_api.instance_get_by_uuid(context, server_id)
+
+    def get_all(
+        self,
+        context: nova_context.RequestContext,
+        filters: Mapping | None = None,
+        limit: int | None = None,
+        marker: str | None = None,
+    ) -> list[models.Instance]:
+        """Return the caller's servers (every project's for an admin asking so)."""
+        return db_api.instance_get_all(context, filters, limit=limit, marker=marker)
+
+    def get_faults(
+        self, context: nova_context.RequestContext, instances: Sequence[models.Instance]
+    ) -> dict[int, models.InstanceFault]:
+        """Return the newest fault of each errored instance."""
+        errored = [i.id for i in instances if i.vm_state == vm_states.ERROR]
+        return db_api.instance_fault_get_latest(context, errored)
+
+    def get_vifs(
+        self,
+        context: nova_context.RequestContext,
+        server_id: str,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[models.VirtualInterface]:
+        """Return a server's VIFs in order, paged."""
+        instance = self.get(context, server_id)
+        return db_api.virtual_interface_get_by_instance(
+            context, instance.id, limit=limit, offset=offset
+        )
+
+    def get_vif(
+        self, context: nova_context.RequestContext, server_id: str, vif_id: str
+    ) -> models.VirtualInterface:
+        """Return one VIF of a server.
+
+        :raises nova.exception.VirtualInterfaceNotFound: not a VIF of that server.
+        """
+        instance = self.get(context, server_id)
+        vif = db_api.virtual_interface_get_by_uuid(context, vif_id)
+        if vif.instance_id != instance.id:
+            raise exception.VirtualInterfaceNotFound(vif_id=vif_id)
+        return vif
+
+    def get_networks(
+        self, context: nova_context.RequestContext, network_ids: Sequence[int]
+    ) -> dict[int, models.Network]:
+        """Return legacy networks by internal id (for the views)."""
+        return db_api.networks_by_id(context, list(network_ids))
+
+    def get_view_data(
+        self, context: nova_context.RequestContext, instances: Sequence[models.Instance]
+    ) -> dict:
+        """Return what the server views need besides the rows, in three queries."""
+        return {
+            "flavors": db_api.flavors_by_id(
+                context, sorted({i.flavor_id for i in instances if i.flavor_id})
+            ),
+            "faults": self.get_faults(context, instances),
+            "addresses": db_api.instance_addresses(context, [i.id for i in instances]),
+        }
+
+    # --- writing ---------------------------------------------------------------
+
+    def create(
+        self,
+        context: nova_context.RequestContext,
+        flavor_id: str,
+        image_ref: str,
+        name: str,
+        metadata: Mapping[str, str] | None = None,
+        min_count: int = 1,
+        max_count: int = 1,
+        requested_networks: Sequence[RequestedNetwork] | None = None,
+        launch: bool = True,
+        availability_zone: str | None = None,
+    ) -> list[models.Instance]:
+        """Create ``max_count`` servers with their VIFs; launch them unless ``launch`` is False.
+
+        :raises nova.exception.Invalid: unknown flavor, bad counts or networks.
+        :raises nova.exception.PortInUse: a requested port is attached already.
+        """
+        if min_count > max_count:
+            raise exception.Invalid(reason="min_count must not be larger than max_count")
+        _check_duplicates(requested_networks or ())
+        try:
+            flavor = db_api.flavor_get_by_flavor_id(context, flavor_id)
+        except exception.FlavorNotFound:
+            raise exception.Invalid(reason=f"Flavor {flavor_id} could not be found.")
+        try:
+            self.network.validate_networks(context, requested_networks, max_count)
+        except (exception.NetworkNotFound, exception.PortNotFound) as exc:
+            # Something named in the request body: a bad request, not a 404.
+            raise exception.Invalid(reason=exc.format_message())
+
+        reservation_id = "r-" + uuidlib.uuid4().hex[:8]
+        created: list[models.Instance] = []
+        try:
+            for index in range(max_count):
+                instance = db_api.instance_create(
+                    context,
+                    {
+                        "project_id": context.project_id,
+                        "user_id": context.user_id,
+                        "display_name": name if max_count == 1 else f"{name}-{index + 1}",
+                        "flavor_id": flavor.id,
+                        "memory_mb": flavor.memory_mb,
+                        "vcpus": flavor.vcpus,
+                        "root_gb": flavor.root_gb,
+                        "image_ref": image_ref,
+                        "vm_state": vm_states.DEFINED,
+                        "availability_zone": availability_zone,
+                        "reservation_id": reservation_id,
+                        "launch_index": index,
+                        "metadata": dict(metadata or {}),
+                    },
+                )
+                created.append(instance)
+                self.network.allocate_for_instance(context, instance, requested_networks)
+        except Exception:
+            LOG.warning("Creating servers %s failed; removing what was made", reservation_id)
+            for instance in reversed(created):
+                self._local_delete(context, instance)
+            raise
+        LOG.info(
+            "Defined %d server(s) %s for project %s",
+            len(created),
+            ", ".join(i.uuid for i in created),
+            context.project_id,
+        )
+        if launch:
+            for instance in created:
+                self.launch(context, instance.uuid)
+        return [self.get(context, instance.uuid) for instance in created]
+
+    def launch(self, context: nova_context.RequestContext, server_id: str) -> None:
+        """Hand a DEFINED server to the scheduler.
+
+        :raises nova.exception.InstanceInvalidState: it is not DEFINED (of
+            concurrent launches exactly one gets past this).
+        """
+        db_api.instance_update(
+            context,
+            server_id,
+            {"vm_state": vm_states.BUILDING, "task_state": vm_states.SCHEDULING},
+            expected={"vm_state": vm_states.DEFINED},
+        )
+        self.scheduler.run_instances(context, [server_id])
+        LOG.info("Server %s handed to the scheduler", server_id)
+
+    def rename(
+        self, context: nova_context.RequestContext, server_id: str, name: str
+    ) -> models.Instance:
+        """Change a server's display name."""
+        return db_api.instance_update(context, server_id, {"display_name": name})
+
+    def delete(self, context: nova_context.RequestContext, server_id: str) -> None:
+        """Delete a server: on its host through compute, else right here."""
+        instance = self.get(context, server_id)
+        if instance.host:
+            db_api.instance_update(context, server_id, {"task_state": vm_states.DELETING})
+            self.compute_rpcapi.terminate_instance(context, instance.host, instance.uuid)
+            return
+        self._local_delete(context, instance)
+
+    def _local_delete(self, context: nova_context.RequestContext, instance) -> None:
+        """Release the network of an instance no host has, then delete its row."""
+        try:
+            self.network.deallocate_for_instance(context, instance)
+        except exception.NovaException:
+            LOG.exception("Could not release the network of %s", instance.uuid)
+            raise
+        db_api.instance_destroy(context, instance.uuid)
+        LOG.info("Deleted server %s", instance.uuid)

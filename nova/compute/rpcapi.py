@@ -1,0 +1,38 @@
+"""Client side of a compute host's RPC interface (topic ``compute.<host>``)."""
+
+from __future__ import annotations
+
+from nova import context as nova_context
+from nova import rpc
+
+TOPIC = "compute"
+
+
+class ComputeAPI:
+    """Casts to the compute service of one host."""
+
+    def _client(self, host: str):
+        return rpc.get_client(TOPIC, server=host).prepare(server=host)
+
+    def run_instance(
+        self,
+        context: nova_context.RequestContext,
+        host: str,
+        instance_uuid: str,
+        attempt: int = 1,
+        excluded_hosts: list[str] | None = None,
+    ) -> None:
+        """Ask ``host`` to build and start an instance the scheduler placed there."""
+        self._client(host).cast(
+            context,
+            "run_instance",
+            instance_uuid=instance_uuid,
+            attempt=attempt,
+            excluded_hosts=excluded_hosts or [],
+        )
+
+    def terminate_instance(
+        self, context: nova_context.RequestContext, host: str, instance_uuid: str
+    ) -> None:
+        """Ask ``host`` to destroy an instance and release what it holds."""
+        self._client(host).cast(context, "terminate_instance", instance_uuid=instance_uuid)

@@ -1,0 +1,73 @@
+"""Options of the compute API: ``[api]`` and where ``nova-api`` listens."""
+
+from __future__ import annotations
+
+import os
+
+from oslo_config import cfg
+
+import api_extensions
+
+api_group = cfg.OptGroup("api", title="Compute API", help="The OpenStack compute API.")
+
+api_opts = [
+    cfg.StrOpt(
+        "auth_strategy",
+        default="noauth2",
+        choices=[
+            (
+                "noauth2",
+                "X-Auth-Token is 'user:project' (or one name for both); user "
+                "'admin' is an admin. For tests and the embedded cloud only.",
+            ),
+            ("keystone", "keystonemiddleware validates tokens ([keystone_authtoken])"),
+        ],
+        help="How API requests are authenticated.",
+    ),
+    cfg.ListOpt(
+        "extensions_path",
+        default=[os.path.dirname(os.path.abspath(api_extensions.__file__))],
+        sample_default="<the api_extensions directory of this project>",
+        help="Directories whose Python files are loaded as API extensions "
+        "(names starting with '_' are skipped). A file that fails to import, "
+        "or a duplicate alias, stops the API from starting.",
+    ),
+    cfg.IntOpt(
+        "max_limit",
+        default=1000,
+        min=1,
+        help="Most items one list request returns, whatever 'limit' asks.",
+    ),
+    cfg.IntOpt(
+        "max_request_body_size",
+        default=1024 * 1024,
+        min=1024,
+        help="Largest request body accepted, in bytes; larger ones get 413 unread.",
+    ),
+]
+
+listen_opts = [
+    cfg.HostAddressOpt(
+        "osapi_compute_listen", default="127.0.0.1", help="Address nova-api listens on."
+    ),
+    cfg.PortOpt("osapi_compute_listen_port", default=8774, help="Port nova-api listens on."),
+    cfg.IntOpt(
+        "osapi_compute_workers",
+        default=None,
+        min=1,
+        sample_default="<number of CPUs>",
+        help="Worker processes of nova-api (default: one per CPU).",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the API options on ``conf``."""
+    conf.register_group(api_group)
+    conf.register_opts(api_opts, group=api_group)
+    conf.register_opts(listen_opts)
+
+
+def list_opts() -> dict:
+    """Return the options of this module by group, for the sample generator."""
+    return {api_group: api_opts, "DEFAULT": listen_opts}
