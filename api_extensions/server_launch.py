@@ -5,6 +5,8 @@ from __future__ import annotations
 from nova.api.openstack import extensions
 from nova.api.openstack import wsgi
 
+_NO_ARGUMENT = {"type": "null"}
+
 
 class ServerLaunch(extensions.ExtensionDescriptor):
     """``"launch": false`` on create stores the server DEFINED; the ``launch`` action starts it."""
@@ -30,6 +32,6 @@ class ServerLaunch(extensions.ExtensionDescriptor):
 
     def launch(self, request, server_id, argument):
         """Launch a DEFINED server: 202, or 409 naming its state."""
-        wsgi.validate(argument, {"type": "null"}, "launch")
+        wsgi.validate(argument, _NO_ARGUMENT, "launch")
         self.compute_api.launch(request.context, server_id)
         return 202, None

@@ -111,12 +111,23 @@ def read_json_body(request: webob.Request, max_size: int) -> dict[str, Any] | No
     return body
 
 
+def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+    # Schemas are module constants or built once at start-up: compile each
+    # once, keyed by identity (the entry keeps the schema alive, so the id
+    # cannot be reused by another object).
+    entry = _VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, jsonschema.Draft202012Validator(schema, format_checker=_FORMATS))
+        _VALIDATORS[id(schema)] = entry
+    return entry[1]
+
+
 def validate(instance: Any, schema: Mapping[str, Any], what: str = "body") -> Any:
-    """Check ``instance`` against a JSON Schema; return it.
+    """Check ``instance`` against a JSON Schema (a constant, compiled once); return it.
 
     :raises nova.exception.ValidationError: it does not fit (400).
     """
-    validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
+    validator = _validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path)
@@ -126,6 +137,7 @@ def validate(instance: Any, schema: Mapping[str, Any], what: str = "body") -> An
 
 
 _FORMATS = jsonschema.FormatChecker(["uuid", "ipv4"])
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
 
 
 def json_response(status: int, body: Mapping[str, Any] | None) -> webob.Response:
