@@ -55,6 +55,9 @@ setup(
             "nova-manage = nova.cmd.manage:main",
             "quantum-server = quantum.server:main",
             "nova-api = nova.cmd.api:main",
+            "nova-scheduler = nova.cmd.scheduler:main",
+            "nova-compute = nova.cmd.compute:main",
+            "nova-all = nova.cmd.all:main",
         ],
         "oslo.config.opts": [
             "nova = nova.conf.opts:list_opts",

@@ -8,9 +8,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from cheroot import wsgi as cheroot_wsgi
 from oslo_config import cfg
 
+from nova import wsgi_server
 from nova.db import engine as db_engine
 from quantum import conf as quantum_conf
 from quantum.api import router
@@ -32,45 +32,17 @@ def build_app(conf: cfg.ConfigOpts):
     return app
 
 
-class Server:
-    """The API on a real socket, served by a pool of threads (cheroot)."""
+class Server(wsgi_server.WSGIServer):
+    """The Quantum API on a real socket, served by a pool of threads."""
 
     def __init__(self, conf: cfg.ConfigOpts, app=None) -> None:
-        self.app = app if app is not None else build_app(conf)
-        self._server = cheroot_wsgi.Server(
-            (conf.bind_host, conf.bind_port),
-            self.app,
-            numthreads=conf.workers_threads,
-            server_name="quantum-server",
+        super().__init__(
+            app if app is not None else build_app(conf),
+            conf.bind_host,
+            conf.bind_port,
+            threads=conf.workers_threads,
+            name="quantum-server",
         )
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """Return the base URL the server listens on (valid once started)."""
-        host, port = self._server.bind_addr[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> None:
-        """Listen and serve in a background thread; return once listening."""
-        self._server.prepare()
-        self._thread = threading.Thread(
-            target=self._server.serve, name="quantum-server", daemon=True
-        )
-        self._thread.start()
-        LOG.info("Quantum API listening on %s", self.url)
-
-    def serve_forever(self) -> None:
-        """Listen and serve in this thread until ``stop``."""
-        self._server.prepare()
-        LOG.info("Quantum API listening on %s", self.url)
-        self._server.serve()
-
-    def stop(self) -> None:
-        """Stop listening and wait for the serving thread."""
-        self._server.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from nova.conf import base
 from nova.conf import database
 from nova.conf import libvirt
 from nova.conf import network
+from nova.conf import service
 
 CONF = cfg.CONF
 
@@ -19,3 +20,4 @@ base.register_opts(CONF)
 database.register_opts(CONF)
 libvirt.register_opts(CONF)
 network.register_opts(CONF)
+service.register_opts(CONF)

@@ -30,8 +30,13 @@ def quantum_config(conf: cfg.ConfigOpts = CONF) -> cfg.ConfigOpts:
     return qconf
 
 
+def server(conf: cfg.ConfigOpts = CONF) -> quantum_server.Server:
+    """Return the service, ready to ``start()`` in background threads."""
+    return quantum_server.Server(quantum_config(conf))
+
+
 def start(conf: cfg.ConfigOpts = CONF) -> quantum_server.Server:
     """Start the service in background threads; return it (``stop()`` ends it)."""
-    server = quantum_server.Server(quantum_config(conf))
-    server.start()
-    return server
+    running = server(conf)
+    running.start()
+    return running

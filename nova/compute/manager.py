@@ -1,0 +1,203 @@
+"""The compute manager: builds and destroys the instances placed on this host.
+
+``run_instance`` walks task states ``networking`` -> ``spawning`` and ends in
+``ACTIVE``: the ports are bound to this host and read back with their
+configuration, then the driver plugs the VIFs and defines and starts the
+domain. On any failure the partial work is undone, the claim released, and
+the instance either rescheduled to another host (up to
+``[scheduler] max_attempts``) or put in ERROR with a fault.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import types
+
+import oslo_messaging as messaging
+
+import nova.conf
+from nova import context as nova_context
+from nova import exception
+from nova.compute import vm_states
+from nova.db import api as db_api
+from nova.db import models
+from nova.db import services_api
+from nova.network import api as network_api
+from nova.scheduler import manager as scheduler_manager
+from nova.scheduler import rpcapi as scheduler_rpcapi
+from nova.virt import driver as virt_driver
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+# A failure of these is the request's, not the host's: another host would
+# fail the same way, so it is not rescheduled.
+_NOT_RESCHEDULABLE = (exception.Invalid, exception.PortBindingFailed)
+
+
+class ComputeManager:
+    """RPC endpoint of ``compute.<host>``."""
+
+    target = messaging.Target(version="1.0")
+
+    def __init__(
+        self,
+        host: str | None = None,
+        driver: virt_driver.ComputeDriver | None = None,
+        network: network_api.NetworkAPI | None = None,
+        scheduler: scheduler_rpcapi.SchedulerAPI | None = None,
+    ) -> None:
+        self.host = host or CONF.host
+        self.driver = driver or virt_driver.load_driver(CONF.compute_driver)
+        self._network = network
+        self._scheduler = scheduler
+
+    @property
+    def network(self) -> network_api.NetworkAPI:
+        if self._network is None:
+            self._network = network_api.get_api()
+        return self._network
+
+    @property
+    def scheduler(self) -> scheduler_rpcapi.SchedulerAPI:
+        if self._scheduler is None:
+            self._scheduler = scheduler_rpcapi.SchedulerAPI()
+        return self._scheduler
+
+    # --- host start-up and resources -------------------------------------------------
+
+    def init_host(self) -> None:
+        """Fail what a previous run left mid-build; remove domains nobody owns."""
+        context = nova_context.get_admin_context()
+        building = db_api.instance_get_all(
+            context, {"host": self.host, "vm_state": [vm_states.BUILDING]}
+        )
+        for instance in building:
+            LOG.warning("Instance %s was building when compute stopped; ERROR", instance.uuid)
+            self._release_claim(context, instance)
+            scheduler_manager.record_fault(
+                context, instance, 500, "Compute service restarted while building the instance"
+            )
+        live = {i.uuid for i in db_api.instance_get_all(context, {"host": self.host})}
+        for uuid in self.driver.list_instance_uuids():
+            if uuid not in live:
+                LOG.warning("Domain %s has no live instance on this host; removing it", uuid)
+                self.driver.destroy(types.SimpleNamespace(uuid=uuid, id=0), [])
+
+    def update_available_resource(self, service_id: int) -> None:
+        """Report this host's capacity into ``compute_nodes``."""
+        resources = self.driver.get_available_resource()
+        services_api.compute_node_update(
+            nova_context.get_admin_context(),
+            self.host,
+            service_id,
+            {
+                "vcpus": resources.vcpus,
+                "memory_mb": resources.memory_mb,
+                "local_gb": resources.local_gb,
+                "hypervisor_type": resources.hypervisor_type,
+            },
+        )
+
+    # --- building -----------------------------------------------------------------------
+
+    def _release_claim(self, context, instance) -> None:
+        services_api.compute_node_release(
+            context, self.host, instance.memory_mb or 0, instance.vcpus or 0, instance.root_gb or 0
+        )
+
+    def _set_task(self, context, instance_uuid: str, task_state: str, expected_task: str):
+        return db_api.instance_update(
+            context,
+            instance_uuid,
+            {"task_state": task_state},
+            expected={
+                "vm_state": vm_states.BUILDING,
+                "task_state": expected_task,
+                "host": self.host,
+            },
+        )
+
+    def run_instance(self, context, instance_uuid, attempt=1, excluded_hosts=None):
+        """Build and start an instance the scheduler placed on this host."""
+        admin = nova_context.get_admin_context()
+        try:
+            instance = self._set_task(
+                admin, instance_uuid, vm_states.NETWORKING, vm_states.SCHEDULING
+            )
+        except (exception.InstanceNotFound, exception.InstanceInvalidState) as exc:
+            LOG.info("Not building %s: %s", instance_uuid, exc)
+            return
+        network_info = None
+        try:
+            network_info = self.network.bind_for_host(admin, instance, self.host)
+            instance = self._set_task(
+                admin, instance_uuid, vm_states.SPAWNING, vm_states.NETWORKING
+            )
+            self.driver.spawn(instance, network_info)
+            db_api.instance_update(
+                admin,
+                instance_uuid,
+                {"vm_state": vm_states.ACTIVE, "task_state": None, "launched_at": models.utcnow()},
+                expected={"vm_state": vm_states.BUILDING, "host": self.host},
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure ends in a defined state
+            self._build_failed(admin, instance, network_info, exc, attempt, excluded_hosts or [])
+            return
+        LOG.info("Instance %s is ACTIVE on %s", instance_uuid, self.host)
+
+    def _build_failed(self, context, instance, network_info, error, attempt, excluded) -> None:
+        LOG.warning("Building %s on %s failed: %s", instance.uuid, self.host, error)
+        details = "".join(traceback.format_exception(error))
+        if network_info:
+            try:
+                self.driver.destroy(instance, network_info)
+            except Exception:  # noqa: BLE001 - keep going: the claim must be released
+                LOG.exception("Cleaning up %s after the failure failed", instance.uuid)
+        self._release_claim(context, instance)
+        if isinstance(error, exception.InstanceInvalidState):
+            LOG.info("Instance %s was deleted or changed while building", instance.uuid)
+            return
+        if attempt < CONF.scheduler.max_attempts and not isinstance(error, _NOT_RESCHEDULABLE):
+            try:
+                db_api.instance_update(
+                    context,
+                    instance.uuid,
+                    {"host": None, "task_state": vm_states.SCHEDULING},
+                    expected={"vm_state": vm_states.BUILDING, "host": self.host},
+                )
+            except (exception.InstanceNotFound, exception.InstanceInvalidState):
+                return
+            LOG.info("Rescheduling %s (attempt %d)", instance.uuid, attempt + 1)
+            self.scheduler.reschedule(context, instance.uuid, attempt + 1, [*excluded, self.host])
+            return
+        code = getattr(error, "code", 500)
+        message = (
+            error.format_message() if isinstance(error, exception.NovaException) else str(error)
+        )
+        try:
+            scheduler_manager.record_fault(context, instance, code, message, details)
+        except exception.InstanceNotFound:
+            LOG.info("Instance %s was deleted while building", instance.uuid)
+
+    # --- deleting -----------------------------------------------------------------------
+
+    def terminate_instance(self, context, instance_uuid):
+        """Destroy the domain, unplug, release the ports, the claim and the row."""
+        admin = nova_context.get_admin_context()
+        try:
+            instance = db_api.instance_get_by_uuid(admin, instance_uuid)
+        except exception.InstanceNotFound:
+            return
+        try:
+            network_info = self.network.get_instance_nw_info(admin, instance)
+        except exception.NovaException:
+            LOG.warning("No network info for %s; destroying without it", instance_uuid)
+            network_info = []
+        self.driver.destroy(instance, network_info)
+        self.network.deallocate_for_instance(admin, instance)
+        if instance.vm_state in (vm_states.BUILDING, vm_states.ACTIVE):
+            self._release_claim(admin, instance)
+        db_api.instance_destroy(admin, instance_uuid)
+        LOG.info("Instance %s deleted from %s", instance_uuid, self.host)

@@ -1,0 +1,63 @@
+"""Options of the services: heartbeats, scheduling and resource accounting."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+scheduler_group = cfg.OptGroup("scheduler", title="Scheduler", help="The filter scheduler.")
+
+service_opts = [
+    cfg.IntOpt(
+        "report_interval", default=10, min=1, help="Seconds between service heartbeats."
+    ),
+    cfg.IntOpt(
+        "service_down_time",
+        default=60,
+        min=1,
+        help="A service whose last heartbeat is older than this many seconds is down.",
+    ),
+    cfg.StrOpt(
+        "compute_driver",
+        default="libvirt",
+        help="Hypervisor driver of nova-compute: libvirt, or an import path.",
+    ),
+    cfg.StrOpt(
+        "default_availability_zone",
+        default="nova",
+        help="Availability zone of compute services and of servers that name none.",
+    ),
+    cfg.FloatOpt(
+        "ram_allocation_ratio",
+        default=1.5,
+        min=0.1,
+        help="Virtual RAM a host may promise per MiB it has.",
+    ),
+    cfg.FloatOpt(
+        "cpu_allocation_ratio", default=16.0, min=0.1, help="Virtual CPUs per physical CPU."
+    ),
+    cfg.FloatOpt(
+        "disk_allocation_ratio", default=1.0, min=0.1, help="Virtual disk per GiB of disk."
+    ),
+]
+
+scheduler_opts = [
+    cfg.IntOpt(
+        "max_attempts",
+        default=3,
+        min=1,
+        help="Hosts tried for one server before it goes to ERROR (a failed spawn "
+        "is rescheduled to another host, the failed one excluded).",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the service and scheduler options on ``conf``."""
+    conf.register_opts(service_opts)
+    conf.register_group(scheduler_group)
+    conf.register_opts(scheduler_opts, group=scheduler_group)
+
+
+def list_opts() -> dict:
+    """Return the options of this module by group, for the sample generator."""
+    return {"DEFAULT": service_opts, scheduler_group: scheduler_opts}

@@ -1,0 +1,145 @@
+"""The filter scheduler: picks a host, claims its resources, casts to its compute.
+
+Hosts are the live, enabled compute services; the filters drop those without
+room and the weigher prefers free RAM. The claim is an atomic conditional
+UPDATE of the host's usage, so two schedulers cannot over-commit a host: a
+lost race just moves on to the next host.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+import oslo_messaging as messaging
+
+import nova.conf
+from nova import context as nova_context
+from nova import exception
+from nova.compute import rpcapi as compute_rpcapi
+from nova.compute import vm_states
+from nova.db import api as db_api
+from nova.db import services_api
+from nova.scheduler import filters
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+NO_VALID_HOST = "No valid host was found"
+
+
+def allocation_ratios() -> dict[str, float]:
+    """Return the over-commit ratios claims use."""
+    return {
+        "ram": CONF.ram_allocation_ratio,
+        "cpu": CONF.cpu_allocation_ratio,
+        "disk": CONF.disk_allocation_ratio,
+    }
+
+
+def record_fault(context, instance, code: int, message: str, details: str = "") -> None:
+    """Put ``instance`` in ERROR with a fault record."""
+    db_api.instance_update(
+        context, instance.uuid, {"vm_state": vm_states.ERROR, "task_state": None}
+    )
+    db_api.instance_fault_create(
+        context,
+        instance.id,
+        {"code": code, "message": message[:255], "details": details, "host": CONF.host},
+    )
+
+
+class SchedulerManager:
+    """RPC endpoint of the ``scheduler`` topic."""
+
+    target = messaging.Target(version="1.0")
+
+    def __init__(self, compute: compute_rpcapi.ComputeAPI | None = None) -> None:
+        self.compute_rpcapi = compute or compute_rpcapi.ComputeAPI()
+
+    def host_states(self, context) -> list[filters.HostState]:
+        """Return every compute host with its capacity and usage."""
+        states = []
+        for service, node in services_api.compute_hosts(context):
+            state = filters.HostState(
+                host=service.host,
+                up=services_api.service_is_up(service, CONF.service_down_time),
+                enabled=not service.disabled,
+                availability_zone=service.availability_zone or CONF.default_availability_zone,
+            )
+            if node is not None:
+                for field in (
+                    "vcpus", "vcpus_used", "memory_mb", "memory_mb_used", "local_gb",
+                    "local_gb_used",
+                ):  # fmt: skip
+                    setattr(state, field, getattr(node, field))
+            states.append(state)
+        return states
+
+    def select_and_claim(self, context, instance, excluded_hosts=()) -> str | None:
+        """Return the host claimed for ``instance``, or None if none fits."""
+        spec = filters.RequestSpec(
+            memory_mb=instance.memory_mb or 0,
+            vcpus=instance.vcpus or 0,
+            root_gb=instance.root_gb or 0,
+            availability_zone=instance.availability_zone,
+            excluded_hosts=tuple(excluded_hosts),
+        )
+        candidates = filters.weigh_by_free_ram(
+            filters.filter_hosts(self.host_states(context), spec)
+        )
+        for host in candidates:
+            if services_api.compute_node_claim(
+                context, host.host, spec.memory_mb, spec.vcpus, spec.root_gb, allocation_ratios()
+            ):
+                return host.host
+            LOG.debug("Claim on %s lost a race; trying the next host", host.host)
+        return None
+
+    def schedule(self, context, instance_uuid: str, attempt: int = 1, excluded_hosts=()):
+        """Place one instance: claim a host and cast to it, or put it in ERROR."""
+        admin = nova_context.get_admin_context()
+        try:
+            instance = db_api.instance_get_by_uuid(admin, instance_uuid)
+        except exception.InstanceNotFound:
+            LOG.info("Instance %s is gone; nothing to schedule", instance_uuid)
+            return
+        try:
+            host = self.select_and_claim(admin, instance, excluded_hosts)
+            if host is None:
+                LOG.warning(
+                    "%s for instance %s (attempt %d)", NO_VALID_HOST, instance_uuid, attempt
+                )
+                record_fault(admin, instance, 500, NO_VALID_HOST)
+                return
+            db_api.instance_update(
+                admin,
+                instance_uuid,
+                {"host": host, "availability_zone": instance.availability_zone},
+                expected={"vm_state": vm_states.BUILDING},
+            )
+        except exception.InstanceInvalidState:
+            LOG.info("Instance %s changed state while scheduling; leaving it", instance_uuid)
+            services_api.compute_node_release(
+                admin, host, instance.memory_mb or 0, instance.vcpus or 0, instance.root_gb or 0
+            )
+            return
+        except Exception as exc:  # noqa: BLE001 - the instance must not stay in BUILD
+            LOG.exception("Scheduling %s failed", instance_uuid)
+            record_fault(admin, instance, 500, f"Scheduling failed: {exc}", traceback.format_exc())
+            return
+        LOG.info("Instance %s placed on %s (attempt %d)", instance_uuid, host, attempt)
+        self.compute_rpcapi.run_instance(
+            context, host, instance_uuid, attempt=attempt, excluded_hosts=list(excluded_hosts)
+        )
+
+    # --- RPC methods ---------------------------------------------------------------
+
+    def run_instances(self, context, instance_uuids):
+        """Place each instance on a host."""
+        for instance_uuid in instance_uuids:
+            self.schedule(context, instance_uuid)
+
+    def reschedule(self, context, instance_uuid, attempt, excluded_hosts):
+        """Place an instance again after a host failed to spawn it."""
+        self.schedule(context, instance_uuid, attempt=attempt, excluded_hosts=excluded_hosts)

@@ -1,0 +1,97 @@
+"""A Nova service: an RPC server for its topic, a row in ``services`` and heartbeats.
+
+Each service registers itself (host, binary, topic), then reports every
+``report_interval`` seconds; others consider it up while its last report is
+younger than ``service_down_time``. A compute service also reports its
+host's capacity. ``stop()`` (SIGTERM) ends the RPC server and the reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import nova.conf
+from nova import context as nova_context
+from nova import rpc
+from nova.db import services_api
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+class Service:
+    """One service (``nova-scheduler``, ``nova-compute``) of one host."""
+
+    def __init__(self, binary: str, topic: str, manager, host: str | None = None) -> None:
+        self.binary = binary
+        self.topic = topic
+        self.manager = manager
+        self.host = host or CONF.host
+        self.service_id: int | None = None
+        self._rpc_server = None
+        self._stopping = threading.Event()
+        self._reporter: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Register, prepare the host, then serve RPC and report in the background."""
+        context = nova_context.get_admin_context()
+        service = services_api.service_get_or_create(
+            context,
+            self.host,
+            self.binary,
+            {"topic": self.topic, "availability_zone": CONF.default_availability_zone},
+        )
+        self.service_id = service.id
+        services_api.service_heartbeat(context, service.id)
+        if hasattr(self.manager, "update_available_resource"):
+            self.manager.update_available_resource(self.service_id)
+        if hasattr(self.manager, "init_host"):
+            self.manager.init_host()
+        self._rpc_server = rpc.get_server(self.topic, self.host, [self.manager])
+        self._rpc_server.start()
+        self._reporter = threading.Thread(
+            target=self._report_loop, name=f"{self.binary}-report", daemon=True
+        )
+        self._reporter.start()
+        LOG.info("%s started on %s (topic %s)", self.binary, self.host, self.topic)
+
+    def _report_loop(self) -> None:
+        context = nova_context.get_admin_context()
+        while not self._stopping.wait(CONF.report_interval):
+            try:
+                services_api.service_heartbeat(context, self.service_id)
+                if hasattr(self.manager, "update_available_resource"):
+                    self.manager.update_available_resource(self.service_id)
+            except Exception:  # noqa: BLE001 - a missed report must not end the loop
+                LOG.exception("%s on %s could not report", self.binary, self.host)
+
+    def stop(self) -> None:
+        """Stop serving and reporting; wait for the RPC server to finish."""
+        self._stopping.set()
+        if self._rpc_server is not None:
+            self._rpc_server.stop()
+            self._rpc_server.wait()
+        LOG.info("%s on %s stopped", self.binary, self.host)
+
+
+def run(services: list, servers: list = ()) -> None:
+    """Start ``services`` and WSGI ``servers``; stop them all on SIGTERM or SIGINT."""
+    stopping = threading.Event()
+
+    def on_signal(signum, _frame):
+        LOG.info("Signal %d received; stopping", signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    started = []
+    try:
+        for item in [*services, *servers]:
+            item.start()
+            started.append(item)
+        stopping.wait()
+    finally:
+        for item in reversed(started):
+            item.stop()

@@ -1,0 +1,49 @@
+"""A threaded WSGI server (cheroot) that can run inside another process.
+
+``nova-all`` serves the compute API and the embedded Quantum service with it;
+``nova-api`` alone uses gunicorn's worker processes instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from cheroot import wsgi as cheroot_wsgi
+
+LOG = logging.getLogger(__name__)
+
+
+class WSGIServer:
+    """``app`` on ``host:port`` (0: any free port), served by ``threads`` threads."""
+
+    def __init__(self, app, host: str, port: int, threads: int = 16, name: str = "wsgi") -> None:
+        self.app = app
+        self.name = name
+        self._server = cheroot_wsgi.Server((host, port), app, numthreads=threads, server_name=name)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the base URL the server listens on (once started)."""
+        host, port = self._server.bind_addr[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        """Listen, then serve in a background thread."""
+        self._server.prepare()
+        self._thread = threading.Thread(target=self._server.serve, name=self.name, daemon=True)
+        self._thread.start()
+        LOG.info("%s listening on %s", self.name, self.url)
+
+    def serve_forever(self) -> None:
+        """Listen and serve in this thread until ``stop``."""
+        self._server.prepare()
+        LOG.info("%s listening on %s", self.name, self.url)
+        self._server.serve()
+
+    def stop(self) -> None:
+        """Stop listening and wait for the serving thread."""
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
