@@ -1,0 +1,187 @@
+"""The compute manager's state machine and its cleanup at every failure point."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from unittest import mock
+
+import nova.conf
+from nova import context as nova_context
+from nova import exception
+from nova.compute import manager
+from nova.compute import vm_states
+from nova.db import api as db_api
+from nova.db import services_api
+from nova.network import api as network_api
+from nova.network import model
+from nova.virt import fake
+from nova.virt.libvirt import driver as libvirt_driver
+from tests import databases
+
+CONF = nova.conf.CONF
+ADMIN = nova_context.get_admin_context()
+HOST = "compute1"
+
+
+class StubNetwork(network_api.NetworkAPI):
+    """A network backend that hands out fixed network info (unit-test double)."""
+
+    def __init__(self, configuration=None, fail=None) -> None:
+        self.configuration = configuration or {"vif_type": "ethernet"}
+        self.fail = fail
+        self.deallocated: list[str] = []
+
+    def validate_networks(self, context, requested, max_count):
+        pass
+
+    def allocate_for_instance(self, context, instance, requested):
+        return []
+
+    def get_instance_nw_info(self, context, instance):
+        return [
+            model.VIF(
+                id=str(uuid.UUID(int=instance.id)),
+                address="fa:16:3e:00:00:01",
+                network=model.Network(id="n1"),
+                configuration=self.configuration,
+            )
+        ]
+
+    def bind_for_host(self, context, instance, host):
+        if self.fail is not None:
+            raise self.fail
+        return self.get_instance_nw_info(context, instance)
+
+    def deallocate_for_instance(self, context, instance):
+        self.deallocated.append(instance.uuid)
+
+
+class ComputeManagerTestCase(databases.SchemaTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.state_path = tempfile.mkdtemp(prefix="nova-compute-")
+        self.addCleanup(shutil.rmtree, self.state_path, ignore_errors=True)
+        CONF.set_override("state_path", self.state_path)
+        self.addCleanup(CONF.clear_override, "state_path")
+        service = services_api.service_get_or_create(ADMIN, HOST, "nova-compute", {})
+        services_api.compute_node_update(
+            ADMIN,
+            HOST,
+            service.id,
+            {"vcpus": 8, "memory_mb": 8192, "local_gb": 100, "hypervisor_type": "fake"},
+        )
+        self.network = StubNetwork()
+        self.scheduler = mock.Mock()
+        self.driver = fake.FakeDriver()
+        self.manager = self.make_manager(self.driver)
+
+    def make_manager(self, driver):
+        return manager.ComputeManager(
+            host=HOST, driver=driver, network=self.network, scheduler=self.scheduler
+        )
+
+    def placed_instance(self):
+        """An instance the scheduler placed here, with its claim taken."""
+        instance = db_api.instance_create(
+            ADMIN,
+            {
+                "project_id": "p",
+                "memory_mb": 512,
+                "vcpus": 1,
+                "root_gb": 1,
+                "vm_state": vm_states.BUILDING,
+                "task_state": vm_states.SCHEDULING,
+                "host": HOST,
+            },
+        )
+        ratios = {"ram": 1.0, "cpu": 1.0, "disk": 1.0}
+        self.assertTrue(services_api.compute_node_claim(ADMIN, HOST, 512, 1, 1, ratios))
+        return instance
+
+    def used_memory(self) -> int:
+        return {n.host: n for _s, n in services_api.compute_hosts(ADMIN)}[HOST].memory_mb_used
+
+    def reload(self, instance):
+        return db_api.instance_get_by_uuid(ADMIN, instance.uuid)
+
+    def test_success_goes_active(self):
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid)
+        row = self.reload(instance)
+        self.assertEqual((row.vm_state, row.task_state), ("active", None))
+        self.assertIsNotNone(row.launched_at)
+        self.assertIn(instance.uuid, self.driver.guests)
+        self.assertEqual(self.used_memory(), 512)
+
+    def test_network_error_is_rescheduled_away_from_this_host(self):
+        self.network.fail = exception.NetworkServiceUnavailable(url="q", reason="down")
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid, attempt=1, excluded_hosts=[])
+        row = self.reload(instance)
+        self.assertEqual((row.vm_state, row.task_state, row.host), ("building", "scheduling", None))
+        self.scheduler.reschedule.assert_called_once_with(mock.ANY, instance.uuid, 2, [HOST])
+        self.assertEqual(self.used_memory(), 0)
+
+    def test_last_attempt_goes_to_error_with_a_fault(self):
+        self.driver.fail_spawn = RuntimeError("libvirt exploded")
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid, attempt=CONF.scheduler.max_attempts)
+        row = self.reload(instance)
+        self.assertEqual((row.vm_state, row.task_state), ("error", None))
+        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertEqual((fault.code, fault.message), (500, "libvirt exploded"))
+        self.assertIn("Traceback", fault.details)
+        self.scheduler.reschedule.assert_not_called()
+        self.assertEqual(self.used_memory(), 0)
+        self.assertEqual(self.driver.guests, {})
+
+    def test_invalid_vif_configuration_is_not_rescheduled(self):
+        self.network.configuration = {"vif_type": "802.1qbh", "source_dev": "eth 0"}
+        self.manager = self.make_manager(libvirt_driver.LibvirtDriver(uri="test:///default"))
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid)
+        row = self.reload(instance)
+        self.assertEqual(row.vm_state, "error")
+        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertEqual(fault.code, 400)
+        self.assertIn("source_dev", fault.message)
+        self.scheduler.reschedule.assert_not_called()
+        self.assertNotIn(instance.uuid, self.manager.driver.list_instance_uuids())
+
+    def test_binding_failure_is_not_rescheduled(self):
+        self.network.fail = exception.PortBindingFailed(port_id="p", host=HOST, reason="no agent")
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid)
+        self.assertEqual(self.reload(instance).vm_state, "error")
+        self.scheduler.reschedule.assert_not_called()
+
+    def test_instance_not_in_scheduling_state_is_left_alone(self):
+        instance = self.placed_instance()
+        db_api.instance_update(ADMIN, instance.uuid, {"task_state": vm_states.DELETING})
+        self.manager.run_instance(ADMIN, instance.uuid)
+        self.assertEqual(self.driver.guests, {})
+
+    def test_terminate_cleans_everything(self):
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid)
+        self.manager.terminate_instance(ADMIN, instance.uuid)
+        self.assertEqual(self.driver.guests, {})
+        self.assertEqual(self.network.deallocated, [instance.uuid])
+        self.assertEqual(self.used_memory(), 0)
+        with self.assertRaises(exception.InstanceNotFound):
+            self.reload(instance)
+        self.manager.terminate_instance(ADMIN, instance.uuid)  # already gone: fine
+
+    def test_init_host_fails_interrupted_builds_and_removes_orphans(self):
+        interrupted = self.placed_instance()
+        db_api.instance_update(ADMIN, interrupted.uuid, {"task_state": vm_states.SPAWNING})
+        self.driver.guests["orphan-uuid"] = []
+        self.manager.init_host()
+        row = self.reload(interrupted)
+        self.assertEqual(row.vm_state, "error")
+        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertIn("restarted", fault.message)
+        self.assertEqual(self.driver.guests, {})
+        self.assertEqual(self.used_memory(), 0)

@@ -1,0 +1,179 @@
+"""The filter scheduler: filters, weigher, atomic claims, no valid host, retries."""
+
+from __future__ import annotations
+
+import threading
+import unittest
+from unittest import mock
+
+import nova.conf
+from nova import context as nova_context
+from nova.compute import vm_states
+from nova.db import api as db_api
+from nova.db import models
+from nova.db import services_api
+from nova.scheduler import filters
+from nova.scheduler import manager
+from tests import databases
+
+CONF = nova.conf.CONF
+ADMIN = nova_context.get_admin_context()
+
+
+def host(name="h1", **values) -> filters.HostState:
+    fields = dict(
+        host=name, up=True, enabled=True, availability_zone="nova",
+        vcpus=4, memory_mb=4096, local_gb=100,
+    )  # fmt: skip
+    fields.update(values)
+    return filters.HostState(**fields)
+
+
+SPEC = filters.RequestSpec(memory_mb=2048, vcpus=2, root_gb=20, availability_zone=None)
+
+
+class FiltersTestCase(unittest.TestCase):
+    def test_each_filter(self):
+        self.assertTrue(filters.compute_filter(host(), SPEC))
+        self.assertFalse(filters.compute_filter(host(up=False), SPEC))
+        self.assertFalse(filters.compute_filter(host(enabled=False), SPEC))
+        excluded = filters.RequestSpec(2048, 2, 20, None, excluded_hosts=("h1",))
+        self.assertFalse(filters.compute_filter(host(), excluded))
+        # RAM is over-committed by ram_allocation_ratio (1.5): 4096 * 1.5 - 4096 = 2048.
+        self.assertTrue(filters.ram_filter(host(memory_mb_used=4096), SPEC))
+        self.assertFalse(filters.ram_filter(host(memory_mb_used=4097), SPEC))
+        self.assertFalse(filters.core_filter(host(vcpus_used=63), SPEC))
+        self.assertTrue(filters.core_filter(host(vcpus_used=62), SPEC))
+        self.assertFalse(filters.disk_filter(host(local_gb_used=81), SPEC))
+        zone = filters.RequestSpec(2048, 2, 20, "east")
+        self.assertFalse(filters.availability_zone_filter(host(), zone))
+        self.assertTrue(filters.availability_zone_filter(host(availability_zone="east"), zone))
+        self.assertTrue(filters.availability_zone_filter(host(), SPEC))
+
+    def test_filter_and_weigh(self):
+        hosts = [
+            host("full", memory_mb_used=6000),
+            host("small", memory_mb=3000),
+            host("big", memory_mb=8192),
+            host("down", up=False, memory_mb=65536),
+        ]
+        passed = filters.weigh_by_free_ram(filters.filter_hosts(hosts, SPEC))
+        self.assertEqual([h.host for h in passed], ["big", "small"])
+
+
+class SchedulerTestCase(databases.SchemaTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.compute = mock.Mock()
+        self.scheduler = manager.SchedulerManager(compute=self.compute)
+
+    def add_host(self, name, memory_mb=4096, vcpus=4, local_gb=100, zone="nova") -> None:
+        service = services_api.service_get_or_create(
+            ADMIN, name, "nova-compute", {"topic": "compute", "availability_zone": zone}
+        )
+        services_api.service_heartbeat(ADMIN, service.id)
+        services_api.compute_node_update(
+            ADMIN,
+            name,
+            service.id,
+            {"vcpus": vcpus, "memory_mb": memory_mb, "local_gb": local_gb, "hypervisor_type": "t"},
+        )
+
+    def instance(self, memory_mb=1024, zone=None):
+        return db_api.instance_create(
+            ADMIN,
+            {
+                "project_id": "p",
+                "memory_mb": memory_mb,
+                "vcpus": 1,
+                "root_gb": 1,
+                "vm_state": vm_states.BUILDING,
+                "task_state": vm_states.SCHEDULING,
+                "availability_zone": zone,
+            },
+        )
+
+    def node(self, name) -> models.ComputeNode:
+        return {h.host: h for h in self.scheduler.host_states(ADMIN)}[name]
+
+    def test_places_on_the_host_with_most_free_ram_and_claims(self):
+        self.add_host("small", memory_mb=2048)
+        self.add_host("big", memory_mb=8192)
+        instance = self.instance()
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).host, "big")
+        self.assertEqual(self.node("big").memory_mb_used, 1024)
+        self.compute.run_instance.assert_called_once_with(
+            ADMIN, "big", instance.uuid, attempt=1, excluded_hosts=[]
+        )
+
+    def test_no_valid_host(self):
+        self.add_host("tiny", memory_mb=512)
+        instance = self.instance(memory_mb=4096)
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        row = db_api.instance_get_by_uuid(ADMIN, instance.uuid)
+        self.assertEqual((row.vm_state, row.task_state, row.host), ("error", None, None))
+        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertEqual((fault.code, fault.message), (500, "No valid host was found"))
+        self.compute.run_instance.assert_not_called()
+
+    def test_down_host_is_not_used(self):
+        self.add_host("h1")
+        instance = self.instance()
+        with mock.patch.object(services_api, "service_is_up", return_value=False):
+            self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.compute.run_instance.assert_not_called()
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).vm_state, "error")
+
+    def test_reschedule_excludes_failed_hosts(self):
+        self.add_host("h1", memory_mb=8192)
+        self.add_host("h2")
+        instance = self.instance()
+        self.scheduler.reschedule(ADMIN, instance.uuid, 2, ["h1"])
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).host, "h2")
+        self.compute.run_instance.assert_called_once_with(
+            ADMIN, "h2", instance.uuid, attempt=2, excluded_hosts=["h1"]
+        )
+
+    def test_availability_zone(self):
+        self.add_host("west", memory_mb=8192, zone="west")
+        self.add_host("east", zone="east")
+        instance = self.instance(zone="east")
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).host, "east")
+
+    def test_two_schedulers_never_over_commit(self):
+        # Room for exactly 6 instances of 1024 MiB (4096 * 1.5).
+        self.add_host("only", memory_mb=4096, vcpus=64)
+        instances = [self.instance() for _ in range(12)]
+        schedulers = [manager.SchedulerManager(compute=mock.Mock()) for _ in range(2)]
+        barrier = threading.Barrier(4)
+
+        def work(scheduler, batch):
+            barrier.wait()
+            for instance in batch:
+                scheduler.schedule(ADMIN, instance.uuid)
+
+        threads = [
+            threading.Thread(target=work, args=(schedulers[i % 2], instances[i::4]))
+            for i in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rows = [db_api.instance_get_by_uuid(ADMIN, i.uuid) for i in instances]
+        placed = [r for r in rows if r.host == "only"]
+        self.assertEqual(len(placed), 6)
+        self.assertEqual(sum(r.vm_state == "error" for r in rows), 6)
+        self.assertEqual(self.node("only").memory_mb_used, 6 * 1024)
+
+    def test_release_never_goes_below_zero(self):
+        self.add_host("h1")
+        services_api.compute_node_release(ADMIN, "h1", 1024, 1, 1)
+        self.assertEqual(self.node("h1").memory_mb_used, 0)
+
+    def test_deleted_instance_is_skipped(self):
+        self.add_host("h1")
+        self.scheduler.run_instances(ADMIN, ["00000000-0000-4000-8000-000000000000"])
+        self.compute.run_instance.assert_not_called()
