@@ -1,0 +1,149 @@
+"""nova-all, the one-process cloud, end to end over its sockets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import requests
+from lxml import etree
+
+from tests.functional.test_api_server import free_port
+
+
+class NovaAllTestCase(unittest.TestCase):
+    def setUp(self) -> None:
+        self.state = tempfile.mkdtemp(prefix="nova-all-")
+        self.addCleanup(shutil.rmtree, self.state, ignore_errors=True)
+        quantum_port, api_port = free_port(), free_port()
+        config = os.path.join(self.state, "nova.conf")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write(
+                f"[DEFAULT]\nstate_path = {self.state}\nhost = allinone\n"
+                f"osapi_compute_listen_port = {api_port}\nram_allocation_ratio = 16\n"
+                f"[quantum]\nembedded = true\nurl = http://127.0.0.1:{quantum_port}\n"
+            )
+        self.api = f"http://127.0.0.1:{api_port}/v2.1"
+        self.quantum = f"http://127.0.0.1:{quantum_port}/v1.1/tenants/demo"
+        log = open(os.path.join(self.state, "nova-all.log"), "w", encoding="utf-8")  # noqa: SIM115
+        self.addCleanup(log.close)
+        binary = os.path.join(os.path.dirname(sys.executable), "nova-all")
+        self.process = subprocess.Popen(
+            [binary, "--config-file", config], stdout=log, stderr=subprocess.STDOUT
+        )
+        self.addCleanup(self.stop)
+        self.wait_for(lambda: self.get(self.api).status_code == 200, "nova-all to answer", 60)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def wait_for(self, predicate, what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                with open(os.path.join(self.state, "nova-all.log"), encoding="utf-8") as handle:
+                    self.fail(f"nova-all exited:\n{handle.read()[-3000:]}")
+            try:
+                if predicate():
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        self.fail(f"timed out waiting for {what}")
+
+    def get(self, url, token="alice:demo"):
+        return requests.get(url, headers={"X-Auth-Token": token}, timeout=10)
+
+    def send(self, method, url, body=None, token="alice:demo"):
+        response = requests.request(
+            method, url, json=body, headers={"X-Auth-Token": token}, timeout=30
+        )
+        self.assertLess(response.status_code, 300, response.text)
+        return response.json() if response.content else None
+
+    def test_define_list_launch_active_delete(self):
+        admin = "admin:demo"
+        lb = self.send("POST", f"{self.quantum}/networks", {"network": {"name": "lb"}}, admin)
+        ovs = self.send(
+            "POST",
+            f"{self.quantum}/networks",
+            {"network": {"name": "ovs", "plugin": "openvswitch"}},
+            admin,
+        )
+        lb_net, ovs_net = lb["network"]["id"], ovs["network"]["id"]
+        user_port = self.send("POST", f"{self.quantum}/networks/{ovs_net}/ports", token=admin)[
+            "port"
+        ]["id"]
+
+        server = {
+            "name": "web1",
+            "imageRef": "cirros",
+            "flavorRef": "1",
+            "networks": [{"uuid": lb_net}, {"port": user_port}],
+            "launch": False,
+        }
+        server_id = self.send("POST", f"{self.api}/servers", {"server": server})["server"]["id"]
+        vifs = self.get(f"{self.api}/servers/{server_id}/os-virtual-interfaces").json()[
+            "virtual_interfaces"
+        ]
+        self.assertEqual([v["net_id"] for v in vifs], [lb_net, ovs_net])
+        self.assertEqual(
+            self.get(f"{self.api}/servers/{server_id}").json()["server"]["status"], "DEFINED"
+        )
+
+        self.send("POST", f"{self.api}/servers/{server_id}/action", {"launch": None})
+        self.wait_for(
+            lambda: (
+                self.get(f"{self.api}/servers/{server_id}").json()["server"]["status"] == "ACTIVE"
+            ),
+            "the server to go ACTIVE",
+        )
+
+        # The domain XML was written from the ports' configurations, in VIF order.
+        path = os.path.join(self.state, "instances", server_id, "libvirt.xml")
+        interfaces = etree.parse(path).findall("./devices/interface")
+        self.assertEqual(
+            [i.find("mac").get("address") for i in interfaces], [v["mac_address"] for v in vifs]
+        )
+        self.assertEqual(interfaces[0].find("source").get("bridge"), ("brq" + lb_net)[:15])
+        self.assertIsNone(interfaces[0].find("virtualport"))
+        self.assertEqual(interfaces[1].find("source").get("bridge"), "br-int")
+        self.assertEqual(
+            interfaces[1].find("virtualport/parameters").get("interfaceid"), vifs[1]["id"]
+        )
+
+        self.send("DELETE", f"{self.api}/servers/{server_id}")
+        self.wait_for(
+            lambda: self.get(f"{self.api}/servers/{server_id}").status_code == 404,
+            "the server to be deleted",
+        )
+        self.assertEqual(
+            self.get(f"{self.quantum}/networks/{lb_net}/ports", admin).json(), {"ports": []}
+        )
+        attachment = self.get(
+            f"{self.quantum}/networks/{ovs_net}/ports/{user_port}/attachment", admin
+        ).json()
+        self.assertEqual(attachment, {"attachment": {}})  # the user's port: kept, detached
+        self.assertFalse(os.path.exists(os.path.dirname(path)))
+
+    def test_no_valid_host_is_an_error_with_a_fault(self):
+        body = {
+            "server": {"name": "huge", "imageRef": "cirros", "flavorRef": "5", "networks": "none"}
+        }
+        big = self.send("POST", f"{self.api}/servers", body)["server"]["id"]
+        self.wait_for(
+            lambda: self.get(f"{self.api}/servers/{big}").json()["server"]["status"] == "ERROR",
+            "the server to fail",
+        )
+        fault = self.get(f"{self.api}/servers/{big}").json()["server"]["fault"]
+        self.assertEqual(fault["message"], "No valid host was found")
