@@ -138,12 +138,18 @@ class NovaAllTestCase(unittest.TestCase):
 
     def test_no_valid_host_is_an_error_with_a_fault(self):
         body = {
-            "server": {"name": "huge", "imageRef": "cirros", "flavorRef": "5", "networks": "none"}
+            "server": {
+                "name": "lost",
+                "imageRef": "cirros",
+                "flavorRef": "1",
+                "networks": "none",
+                "availability_zone": "nowhere",
+            }
         }
         big = self.send("POST", f"{self.api}/servers", body)["server"]["id"]
         self.wait_for(
             lambda: self.get(f"{self.api}/servers/{big}").json()["server"]["status"] == "ERROR",
-            "the server to fail",
+            "the server to fail: " + self.get(f"{self.api}/servers/{big}").text[:300],
         )
         fault = self.get(f"{self.api}/servers/{big}").json()["server"]["fault"]
         self.assertEqual(fault["message"], "No valid host was found")
