@@ -45,7 +45,7 @@ setup(
         "gunicorn>=21.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-cov", "ruff"],
+        "test": ["pytest>=7", "pytest-cov", "ruff", "openstacksdk>=1.0"],
         "postgresql": ["psycopg[binary]>=3.1"],
         "mysql": ["PyMySQL>=1.0"],
         "keystone": ["keystonemiddleware>=10.0"],

@@ -17,7 +17,9 @@ from lxml import etree
 from tests.functional.test_api_server import free_port
 
 
-class NovaAllTestCase(unittest.TestCase):
+class NovaAllFixture(unittest.TestCase):
+    """nova-all running as a subprocess, with its API and Quantum URLs."""
+
     def setUp(self) -> None:
         self.state = tempfile.mkdtemp(prefix="nova-all-")
         self.addCleanup(shutil.rmtree, self.state, ignore_errors=True)
@@ -71,6 +73,8 @@ class NovaAllTestCase(unittest.TestCase):
         self.assertLess(response.status_code, 300, response.text)
         return response.json() if response.content else None
 
+
+class NovaAllTestCase(NovaAllFixture):
     def test_define_list_launch_active_delete(self):
         admin = "admin:demo"
         lb = self.send("POST", f"{self.quantum}/networks", {"network": {"name": "lb"}}, admin)

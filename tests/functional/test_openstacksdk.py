@@ -1,0 +1,50 @@
+"""A real client, openstacksdk, against nova-all (auth type none, endpoint override)."""
+
+from __future__ import annotations
+
+import openstack
+import requests
+
+from tests.functional import test_nova_all
+
+
+class OpenStackSDKTestCase(test_nova_all.NovaAllFixture):
+    def test_create_list_show_vifs_delete(self):
+        # openstacksdk with auth type "none" sends X-Auth-Token: notused, which
+        # noauth2 reads as user and project "notused".
+        quantum = self.quantum.replace("/tenants/demo", "/tenants/notused")
+        net = requests.post(
+            f"{quantum}/networks",
+            json={"network": {"name": "web", "plugin": "openvswitch"}},
+            headers={"X-Auth-Token": "admin:notused"},
+            timeout=10,
+        ).json()["network"]["id"]
+        port = requests.post(
+            f"{quantum}/networks/{net}/ports", headers={"X-Auth-Token": "notused"}, timeout=10
+        ).json()["port"]["id"]
+
+        conn = openstack.connect(
+            auth_type="none",
+            auth={"endpoint": self.api},
+            compute_endpoint_override=self.api,
+        )
+        server = conn.compute.create_server(
+            name="sdk1", image_id="cirros", flavor_id="1", networks=[{"port": port}]
+        )
+        server = conn.compute.wait_for_server(server, status="ACTIVE", wait=60)
+        self.assertEqual(server.status, "ACTIVE")
+        self.assertEqual([s.name for s in conn.compute.servers()], ["sdk1"])
+        self.assertEqual(conn.compute.get_server(server.id).name, "sdk1")
+
+        vifs = conn.compute.get(f"/servers/{server.id}/os-virtual-interfaces").json()
+        (vif,) = vifs["virtual_interfaces"]
+        self.assertEqual(vif["net_id"], net)
+
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=60)
+        attachment = requests.get(
+            f"{quantum}/networks/{net}/ports/{port}/attachment",
+            headers={"X-Auth-Token": "notused"},
+            timeout=10,
+        ).json()
+        self.assertEqual(attachment, {"attachment": {}})
