@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from nova import context as nova_context
 from nova import exception
+from nova import utils
 from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import vm_states
 from nova.db import api as db_api
@@ -54,17 +55,8 @@ class API:
         self._scheduler = scheduler
         self.compute_rpcapi = compute or compute_rpcapi.ComputeAPI()
 
-    @property
-    def network(self) -> network_api.NetworkAPI:
-        if self._network is None:
-            self._network = network_api.get_api()
-        return self._network
-
-    @property
-    def scheduler(self) -> scheduler_rpcapi.SchedulerAPI:
-        if self._scheduler is None:
-            self._scheduler = scheduler_rpcapi.SchedulerAPI()
-        return self._scheduler
+    network = utils.LazyDependency(network_api.get_api)
+    scheduler = utils.LazyDependency(scheduler_rpcapi.SchedulerAPI)
 
     # --- reading ---------------------------------------------------------------
 

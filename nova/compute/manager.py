@@ -19,6 +19,7 @@ import oslo_messaging as messaging
 import nova.conf
 from nova import context as nova_context
 from nova import exception
+from nova import utils
 from nova.compute import vm_states
 from nova.db import api as db_api
 from nova.db import models
@@ -53,17 +54,8 @@ class ComputeManager:
         self._network = network
         self._scheduler = scheduler
 
-    @property
-    def network(self) -> network_api.NetworkAPI:
-        if self._network is None:
-            self._network = network_api.get_api()
-        return self._network
-
-    @property
-    def scheduler(self) -> scheduler_rpcapi.SchedulerAPI:
-        if self._scheduler is None:
-            self._scheduler = scheduler_rpcapi.SchedulerAPI()
-        return self._scheduler
+    network = utils.LazyDependency(network_api.get_api)
+    scheduler = utils.LazyDependency(scheduler_rpcapi.SchedulerAPI)
 
     # --- host start-up and resources -------------------------------------------------
 
