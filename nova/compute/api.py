@@ -119,13 +119,14 @@ class API:
     def get_view_data(
         self, context: nova_context.RequestContext, instances: Sequence[models.Instance]
     ) -> dict:
-        """Return what the server views need besides the rows, in three queries."""
+        """Return what the server views need besides the rows, in four queries."""
         return {
             "flavors": db_api.flavors_by_id(
                 context, sorted({i.flavor_id for i in instances if i.flavor_id})
             ),
             "faults": self.get_faults(context, instances),
             "addresses": db_api.instance_addresses(context, [i.id for i in instances]),
+            "metadata": db_api.instance_metadata_get(context, [i.id for i in instances]),
         }
 
     # --- writing ---------------------------------------------------------------

@@ -7,9 +7,7 @@ from oslo_config import cfg
 scheduler_group = cfg.OptGroup("scheduler", title="Scheduler", help="The filter scheduler.")
 
 service_opts = [
-    cfg.IntOpt(
-        "report_interval", default=10, min=1, help="Seconds between service heartbeats."
-    ),
+    cfg.IntOpt("report_interval", default=10, min=1, help="Seconds between service heartbeats."),
     cfg.IntOpt(
         "service_down_time",
         default=60,

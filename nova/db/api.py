@@ -159,6 +159,31 @@ def instance_get_by_uuid(
     )
 
 
+def instance_metadata_get(
+    context: nova_context.RequestContext, instance_ids: list[int]
+) -> dict[int, dict[str, str]]:
+    """Return ``{instance id: {key: value}}`` of the live metadata of these instances."""
+    if not instance_ids:
+        return {}
+    query = (
+        sa.select(
+            models.InstanceMetadata.instance_id,
+            models.InstanceMetadata.key,
+            models.InstanceMetadata.value,
+        )
+        .where(
+            models.InstanceMetadata.instance_id.in_(instance_ids),
+            models.InstanceMetadata.deleted == 0,
+        )
+        .order_by(models.InstanceMetadata.id)
+    )
+    metadata: dict[int, dict[str, str]] = {}
+    with _transaction() as session:
+        for instance_id, key, value in session.execute(query):
+            metadata.setdefault(instance_id, {})[key] = value
+    return metadata
+
+
 def instance_get_all(
     context: nova_context.RequestContext,
     filters: Mapping[str, Any] | None = None,

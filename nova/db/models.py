@@ -26,7 +26,6 @@ from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
-from sqlalchemy.orm import relationship
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -104,13 +103,6 @@ class Instance(SoftDeleteMixin, Base):
     launch_index: Mapped[int | None] = mapped_column(Integer)
     launched_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     terminated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
-
-    metadata_items: Mapped[list[InstanceMetadata]] = relationship(
-        primaryjoin="and_(Instance.id == InstanceMetadata.instance_id, "
-        "InstanceMetadata.deleted == 0)",
-        viewonly=True,
-        lazy="selectin",
-    )
 
 
 class InstanceMetadata(SoftDeleteMixin, Base):

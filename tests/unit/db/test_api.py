@@ -152,7 +152,8 @@ class InstanceTestCase(databases.SchemaTestCase):
         )
         fetched = db_api.instance_get_by_uuid(context, instance.uuid)
         self.assertEqual(
-            {item.key: item.value for item in fetched.metadata_items}, {"role": "web", "tier": "1"}
+            db_api.instance_metadata_get(context, [fetched.id]),
+            {fetched.id: {"role": "web", "tier": "1"}},
         )
         with self.assertRaises(exception.InstanceNotFound):
             db_api.instance_get_by_uuid(nova_context.RequestContext("bob", "b"), instance.uuid)

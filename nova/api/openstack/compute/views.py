@@ -64,7 +64,7 @@ def server_summary(request, instance) -> dict:
 def server_detail(request, instance, data: dict, extensions) -> dict:
     """Return a server's full view.
 
-    :param data: flavors, faults and addresses, from ``API.get_view_data``.
+    :param data: flavors, faults, addresses and metadata, from ``API.get_view_data``.
     """
     context = request.context
     flavor_row = data["flavors"].get(instance.flavor_id)
@@ -85,7 +85,7 @@ def server_detail(request, instance, data: dict, extensions) -> dict:
         "status": vm_states.status(instance.vm_state),
         "tenant_id": instance.project_id,
         "user_id": instance.user_id,
-        "metadata": {item.key: item.value for item in instance.metadata_items},
+        "metadata": data["metadata"].get(instance.id, {}),
         "hostId": host_id(instance),
         "image": {
             "id": instance.image_ref,
