@@ -11,9 +11,9 @@
 # Idempotent, and usable on a fresh Debian 12 machine: when run as root it
 # installs the missing packages listed in tools/apt-packages.txt; it creates
 # .venv and (re)installs the project into it whenever setup.py & co change;
-# unless -n, it starts private PostgreSQL and MariaDB servers and a real
-# Neutron API server on 127.0.0.1 (tools/test-services.sh) for the
-# integration tests and stops them at exit.  Neutron runs from its own
+# unless -n, it starts private PostgreSQL and MariaDB servers, a real
+# Neutron API server and RabbitMQ on 127.0.0.1 (tools/test-services.sh) for
+# the integration tests and stops them at exit.  Neutron runs from its own
 # virtualenv, cached in .cache/neutron-venv (or $NOVA_TEST_CACHE): the first
 # run installs it (about a minute), later runs reuse it.
 
@@ -25,8 +25,8 @@ usage: ./run_tests.sh [-p] [-c] [-n|--no-services] [--] [PYTEST_ARGS...]
 
   -p                  lint only: ruff check .
   -c                  run pytest with coverage (--cov=nova --cov=quantum)
-  -n, --no-services   do not start PostgreSQL/MariaDB/Neutron; the tests
-                      that need them are skipped
+  -n, --no-services   do not start PostgreSQL/MariaDB/Neutron/RabbitMQ; the
+                      tests that need them are skipped
   -h, --help          this help
 
 Options are read up to the first argument this script does not know; the
@@ -87,7 +87,12 @@ if [[ $services == 1 ]]; then
             "above); use -n to run without the test servers"
         exit 1
     fi
-    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron
+    if ! start_rabbitmq "$services_dir"; then
+        say "could not start the RabbitMQ test server (see the messages" \
+            "above); use -n to run without the test servers"
+        exit 1
+    fi
+    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,rabbitmq
 fi
 
 # Default to tests/ unless some argument names a file or directory.

@@ -8,6 +8,7 @@ separate processes. oslo.messaging registers its options on the global
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 
@@ -26,6 +27,7 @@ for _group, _opts in messaging_opts.list_opts():
 CONF.set_default("transport_url", "fake://")
 messaging.set_transport_defaults(control_exchange="nova")
 
+_CONTEXT_FIELDS = {field.name for field in dataclasses.fields(nova_context.RequestContext)}
 _lock = threading.Lock()
 _transport: messaging.Transport | None = None
 
@@ -42,7 +44,10 @@ class ContextSerializer(messaging.NoOpSerializer):
         }
 
     def deserialize_context(self, values: dict) -> nova_context.RequestContext:
-        return nova_context.RequestContext(**values)
+        # Drivers add keys of their own (RabbitMQ: client_timeout); keep ours.
+        return nova_context.RequestContext(
+            **{key: value for key, value in values.items() if key in _CONTEXT_FIELDS}
+        )
 
 
 def get_transport() -> messaging.Transport:

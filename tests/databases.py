@@ -22,6 +22,7 @@ SERVER_URL_VARIABLES = {
     "postgresql": "NOVA_TEST_POSTGRESQL_URL",
     "mysql": "NOVA_TEST_MYSQL_URL",
     "neutron": "NOVA_TEST_NEUTRON_URL",
+    "rabbitmq": "NOVA_TEST_RABBIT_URL",
 }
 BACKENDS = ("sqlite", "postgresql", "mysql")
 

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 #
-# Private servers for the integration tests: PostgreSQL, MariaDB and a real
-# Neutron API server.
+# Private servers for the integration tests: PostgreSQL, MariaDB, a real
+# Neutron API server and RabbitMQ.
 #
 # This file is a library: source it, do not execute it.
 #
@@ -12,6 +12,9 @@
 #     start_mysql "$dir"        # exports NOVA_TEST_MYSQL_URL
 #     start_neutron "$dir"      # exports NOVA_TEST_NEUTRON_URL and
 #                               # NOVA_TEST_NEUTRON_HOST
+#     start_rabbitmq "$dir"     # exports NOVA_TEST_RABBIT_URL and
+#                               # NOVA_TEST_RABBIT_RESTART
+#     restart_rabbitmq "$dir"   # stop it and start it again, same port
 #     ...
 #     stop_test_services        # safe to call more than once
 #
@@ -19,8 +22,9 @@
 # unix socket, pid file and log inside DIR.  The servers keep their default
 # durability settings (fsync etc.), so timings taken against them are honest.
 #
-# When run as root, PostgreSQL runs as the "postgres" system user and MariaDB
-# as the "mysql" system user, since PostgreSQL refuses to run as root.
+# When run as root, PostgreSQL runs as the "postgres" system user, MariaDB
+# as the "mysql" system user and RabbitMQ as the "rabbitmq" system user,
+# since PostgreSQL refuses to run as root.
 #
 # Neutron (neutron 29 from PyPI) runs from its own virtualenv, kept between
 # runs in a cache directory (see start_neutron below).
@@ -138,7 +142,8 @@ _nts_pid_is() {
 
 # The program names (for _nts_pid_is) of every kind of server.  Gunicorn
 # renames itself "gunicorn: master [...]" (comm keeps 15 characters).
-_NTS_PROGRAMS=(postgres mariadbd mysqld 'gunicorn*')
+# RabbitMQ is the Erlang VM, beam.smp, with its own epmd.
+_NTS_PROGRAMS=(postgres mariadbd mysqld 'gunicorn*' beam.smp epmd)
 
 # Run a command as USER when we are root, as ourselves otherwise.
 _nts_as() {
@@ -894,53 +899,463 @@ start_neutron() {
 }
 
 # --------------------------------------------------------------------------
+# RabbitMQ
+# --------------------------------------------------------------------------
+#
+# start_rabbitmq DIR runs a private RabbitMQ node (the Debian package's
+# rabbitmq-server) listening for AMQP on 127.0.0.1 only, with everything in
+# DIR/rabbitmq: its own epmd (ERL_EPMD_PORT, on 127.0.0.1) so that it never
+# meets a system epmd or node, a random node name nova-test-<hex>@localhost,
+# a private Erlang cookie (DIR/rabbitmq/home), its Mnesia directory and
+# logs, and free ports for AMQP, Erlang distribution and epmd.  The user
+# nova (password nova, administrator) has every permission on vhost "/"
+# (RabbitMQ's default_user settings, applied when the node first boots).
+# It exports
+#
+#     NOVA_TEST_RABBIT_URL=rabbit://nova:nova@127.0.0.1:PORT/
+#     NOVA_TEST_RABBIT_RESTART=DIR/rabbitmq/rabbitmq-restart.sh
+#
+# The second is a stand-alone script (tests run it, e.g. to check that
+# services reconnect): it stops the node by its PID and starts it again on
+# the same ports, returning once the node serves again.  restart_rabbitmq
+# does the same from the shell.  DIR/rabbitmq/rabbitmq.sh holds the logic
+# (start | stop | restart | stop-all); the node's log is
+# DIR/rabbitmq/log/<node>.log, the start-up output rabbitmq-server.out.
+
+_nts_rabbitmq_bin() {
+    # _nts_rabbitmq_bin NAME: the real RabbitMQ script NAME.  Debian's
+    # /usr/sbin wrappers switch to the rabbitmq user with su, cd to
+    # /var/lib/rabbitmq and send the output to /var/log/rabbitmq: use the
+    # scripts behind them.
+    local c
+    for c in "/usr/lib/rabbitmq/bin/$1" "/usr/local/lib/rabbitmq/bin/$1"; do
+        if [[ -x "$c" ]]; then
+            printf '%s' "$c"
+            return 0
+        fi
+    done
+    command -v "$1" 2>/dev/null
+}
+
+_nts_epmd_bin() {
+    local c
+    c=$(command -v epmd 2>/dev/null) && { printf '%s' "$c"; return 0; }
+    for c in /usr/lib/erlang/bin/epmd /usr/lib/erlang/erts-*/bin/epmd; do
+        if [[ -x "$c" ]]; then
+            printf '%s' "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# The control script written into DIR/rabbitmq by start_rabbitmq; the
+# settings are prepended as shell assignments.
+# shellcheck disable=SC2016  # expanded by the script, not here
+_NTS_RABBITMQ_SCRIPT='
+ENV=(
+    HOME="$RDIR/home"
+    ERL_EPMD_PORT="$EPMD_PORT"
+    ERL_EPMD_ADDRESS=127.0.0.1
+    RABBITMQ_NODENAME="$NODE"
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    RABBITMQ_NODE_PORT="$AMQP_PORT"
+    RABBITMQ_DIST_PORT="$DIST_PORT"
+    RABBITMQ_CONFIG_FILE="$RDIR/rabbitmq.conf"
+    RABBITMQ_ADVANCED_CONFIG_FILE="$RDIR/advanced.config"
+    RABBITMQ_CONF_ENV_FILE="$RDIR/rabbitmq-env.conf"
+    RABBITMQ_ENABLED_PLUGINS_FILE="$RDIR/enabled_plugins"
+    RABBITMQ_MNESIA_BASE="$RDIR/mnesia"
+    RABBITMQ_LOG_BASE="$RDIR/log"
+    RABBITMQ_PID_FILE="$RDIR/rabbitmq.pid"
+    # Erlang distribution on the loopback interface only.
+    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}"
+)
+[[ -n "$LOCALE" ]] && ENV+=(LC_ALL="$LOCALE" LANG="$LOCALE")
+
+say() { printf "rabbitmq.sh: %s\n" "$*" >&2; }
+
+# as_user CMD...: exec CMD (with ENV) as RUN_AS, or as ourselves.  setpriv
+# execs (runuser would fork), so $! of "as_user ... &" is the program.
+as_user() {
+    if [[ -n "$RUN_AS" ]]; then
+        exec setpriv --reuid="$RUN_AS" --regid="$RUN_AS" --init-groups -- \
+            env "${ENV[@]}" "$@"
+    fi
+    exec env "${ENV[@]}" "$@"
+}
+
+ctl() {
+    (cd -- "$RDIR" && as_user "$CTL" -q -n "$NODE" "$@")
+}
+
+readpid() {
+    head -n 1 -- "$1" 2>/dev/null | tr -dc 0-9
+}
+
+# alive PID [COMM...]: PID runs (not a zombie), as one of COMM if given.
+alive() {
+    local pid=$1 comm state name
+    shift
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    state=$(awk "{ print \$3 }" "/proc/$pid/stat" 2>/dev/null) || return 1
+    [[ -n "$state" && "$state" != Z ]] || return 1
+    [[ $# == 0 ]] && return 0
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+    for name in "$@"; do
+        [[ "$comm" == "$name" ]] && return 0
+    done
+    return 1
+}
+
+# stop_pid PIDFILE COMM: SIGTERM, SIGKILL after GRACE seconds.
+stop_pid() {
+    local pidfile=$1 comm=$2 pid i
+    pid=$(readpid "$pidfile")
+    if alive "$pid" "$comm"; then
+        kill -TERM "$pid" 2>/dev/null
+        for ((i = 0; i < GRACE * 10; i++)); do
+            alive "$pid" "$comm" || break
+            sleep 0.1
+        done
+        if alive "$pid" "$comm"; then
+            say "$comm (pid $pid) did not stop in ${GRACE}s, killing it"
+            kill -KILL "$pid" 2>/dev/null
+            for ((i = 0; i < 50; i++)); do
+                alive "$pid" "$comm" || break
+                sleep 0.1
+            done
+        fi
+    fi
+    rm -f -- "$pidfile"
+}
+
+port_taken() {
+    # port_taken FILE OFFSET: does FILE (from byte OFFSET on) say so?
+    tail -c +"$(($2 + 1))" -- "$1" 2>/dev/null |
+        grep -qiE "eaddrinuse|address already in use|could not listen"
+}
+
+start_epmd() {
+    local pid i size
+    pid=$(readpid "$RDIR/epmd.pid")
+    alive "$pid" epmd && return 0
+    touch -- "$RDIR/epmd.log"
+    size=$(stat -c %s -- "$RDIR/epmd.log")
+    (cd -- "$RDIR" && as_user "$EPMD" -port "$EPMD_PORT" -address 127.0.0.1) \
+        </dev/null >>"$RDIR/epmd.log" 2>&1 &
+    pid=$!
+    printf "%s\n" "$pid" >"$RDIR/epmd.pid"
+    # Until it execs epmd, the child is a subshell, setpriv or env: while
+    # starting, "alive" means any program.
+    for ((i = 0; i < 100; i++)); do
+        if alive "$pid" epmd &&
+                ERL_EPMD_ADDRESS=127.0.0.1 "$EPMD" -port "$EPMD_PORT" -names \
+                    >/dev/null 2>&1; then
+            # Still there a moment later: it is its listener that answered.
+            sleep 0.2
+            alive "$pid" epmd && return 0
+        fi
+        if ! alive "$pid"; then
+            rm -f -- "$RDIR/epmd.pid"
+            wait "$pid" 2>/dev/null
+            if port_taken "$RDIR/epmd.log" "$size"; then
+                say "epmd port $EPMD_PORT is taken"
+                return 3
+            fi
+            say "epmd exited during start-up (log $RDIR/epmd.log)"
+            return 1
+        fi
+        sleep 0.1
+    done
+    say "epmd does not listen on 127.0.0.1:$EPMD_PORT"
+    kill -KILL "$pid" 2>/dev/null
+    rm -f -- "$RDIR/epmd.pid"
+    return 1
+}
+
+start_node() {
+    local pid wrapper i size logsize log="$RDIR/log/$NODE.log"
+    pid=$(readpid "$RDIR/rabbitmq.pid")
+    if ! alive "$pid" beam.smp; then
+        rm -f -- "$RDIR/rabbitmq.pid"
+        touch -- "$RDIR/rabbitmq-server.out"
+        size=$(stat -c %s -- "$RDIR/rabbitmq-server.out")
+        logsize=$(stat -c %s -- "$log" 2>/dev/null || echo 0)
+        (cd -- "$RDIR" && as_user "$SERVER") \
+            </dev/null >>"$RDIR/rabbitmq-server.out" 2>&1 &
+        wrapper=$!
+        # The node writes its (beam.smp) PID early in its boot.
+        for ((i = 0; ; i++)); do
+            pid=$(readpid "$RDIR/rabbitmq.pid")
+            alive "$pid" beam.smp && break
+            if ! alive "$wrapper" || [[ $i -ge $((TIMEOUT * 10)) ]]; then
+                # The wrapper stops the node on TERM.
+                alive "$wrapper" && kill -TERM "$wrapper" 2>/dev/null
+                wait "$wrapper" 2>/dev/null
+                if port_taken "$RDIR/rabbitmq-server.out" "$size" ||
+                        port_taken "$log" "$logsize"; then
+                    say "a port of the node is taken"
+                    return 3
+                fi
+                say "rabbitmq-server did not start (see $RDIR/rabbitmq-server.out)"
+                return 1
+            fi
+            sleep 0.1
+        done
+    fi
+    # Returns once the rabbit application runs; fails if the node dies.
+    if ! ctl -t "$TIMEOUT" wait --pid "$pid" >>"$RDIR/rabbitmqctl.log" 2>&1; then
+        if port_taken "$log" "${logsize:-0}"; then
+            say "a port of the node is taken"
+            stop_pid "$RDIR/rabbitmq.pid" beam.smp
+            return 3
+        fi
+        say "node $NODE did not start in ${TIMEOUT}s (see $log)"
+        return 1
+    fi
+    return 0
+}
+
+case "${1:-}" in
+    start) start_epmd && start_node ;;
+    stop) stop_pid "$RDIR/rabbitmq.pid" beam.smp ;;
+    restart) stop_pid "$RDIR/rabbitmq.pid" beam.smp && start_epmd && start_node ;;
+    stop-all)
+        stop_pid "$RDIR/rabbitmq.pid" beam.smp
+        stop_pid "$RDIR/epmd.pid" epmd
+        ;;
+    *)
+        say "usage: $0 start|stop|restart|stop-all"
+        exit 2
+        ;;
+esac
+'
+
+_nts_rabbitmq_write_files() {
+    # _nts_rabbitmq_write_files RDIR NODE RUN_AS SERVER CTL EPMD EPMD_PORT
+    #                           AMQP_PORT DIST_PORT TIMEOUT LOCALE
+    local rdir=$1 node=$2 run_as=$3 server=$4 ctl=$5 epmd=$6
+    local epmd_port=$7 amqp_port=$8 dist_port=$9 timeout=${10} locale=${11}
+    cat >"$rdir/rabbitmq.conf" <<EOF || return 1
+# Written by tools/test-services.sh (start_rabbitmq) for the tests.
+listeners.tcp.1 = 127.0.0.1:$amqp_port
+# Created with every permission on vhost / when the node first boots.
+default_vhost = /
+default_user = nova
+default_pass = nova
+default_user_tags.administrator = true
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+loopback_users = none
+log.console = false
+log.file.level = info
+EOF
+    {
+        printf '#!/usr/bin/env bash\n'
+        printf '# Written by tools/test-services.sh (start_rabbitmq): controls the\n'
+        printf '# private RabbitMQ node of the tests and its epmd, by PID.\n'
+        printf '#   rabbitmq.sh start | stop | restart | stop-all\n'
+        printf '# Exit status: 0 done, 1 failed, 3 a port was taken (start).\n'
+        printf 'set -u\n'
+        printf 'RDIR=%q\n' "$rdir"
+        printf 'NODE=%q\n' "$node"
+        printf 'RUN_AS=%q\n' "$run_as"
+        printf 'SERVER=%q\n' "$server"
+        printf 'CTL=%q\n' "$ctl"
+        printf 'EPMD=%q\n' "$epmd"
+        printf 'EPMD_PORT=%q\n' "$epmd_port"
+        printf 'AMQP_PORT=%q\n' "$amqp_port"
+        printf 'DIST_PORT=%q\n' "$dist_port"
+        printf 'TIMEOUT=%q\n' "$timeout"
+        printf 'GRACE=%q\n' "${NOVA_TEST_STOP_TIMEOUT:-20}"
+        printf 'LOCALE=%q\n' "$locale"
+        printf '%s' "$_NTS_RABBITMQ_SCRIPT"
+    } >"$rdir/rabbitmq.sh" || return 1
+    cat >"$rdir/rabbitmq-restart.sh" <<EOF || return 1
+#!/bin/sh
+# Written by tools/test-services.sh (start_rabbitmq): stop the tests'
+# RabbitMQ node by its PID and start it again on the same port; returns
+# once it serves again.
+exec $(printf '%q' "$rdir/rabbitmq.sh") restart
+EOF
+    chmod 0755 -- "$rdir/rabbitmq.sh" "$rdir/rabbitmq-restart.sh"
+}
+
+start_rabbitmq() {
+    local dir rdir server ctl epmd run_as="" node port epmd_port dist_port
+    local attempt rc pid t0 version locale="" log
+    local timeout=${NOVA_TEST_START_TIMEOUT:-60}
+    t0=$(_nts_now)
+    _nts_prepare_dir "${1:-}" || return 1
+    dir=$_NTS_DIR
+    rdir="$dir/rabbitmq"
+
+    if pid=$(_nts_registered_pid "$rdir/rabbitmq.pid"); then
+        _nts_log "rabbitmq already running in $dir (pid $pid)"
+        return 0
+    fi
+
+    server=$(_nts_rabbitmq_bin rabbitmq-server || true)
+    ctl=$(_nts_rabbitmq_bin rabbitmqctl || true)
+    epmd=$(_nts_epmd_bin || true)
+    if [[ -z "$server" || -z "$ctl" || -z "$epmd" ]]; then
+        _nts_log "start_rabbitmq: rabbitmq-server, rabbitmqctl or epmd not" \
+            "found (install the rabbitmq-server package)"
+        return 1
+    fi
+    if _nts_is_root && id rabbitmq >/dev/null 2>&1; then
+        run_as=rabbitmq
+        if ! command -v setpriv >/dev/null 2>&1; then
+            _nts_log "start_rabbitmq: setpriv (util-linux) is missing"
+            return 1
+        fi
+    fi
+    if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
+        locale=C.UTF-8
+    fi
+
+    mkdir -p -- "$rdir/home" "$rdir/mnesia" "$rdir/log" || return 1
+    if [[ ! -s "$rdir/home/.erlang.cookie" ]]; then
+        (umask 077 && od -An -N 24 -tx1 /dev/urandom | tr -dc 0-9a-f \
+            >"$rdir/home/.erlang.cookie") || return 1
+    fi
+    chmod 0400 -- "$rdir/home/.erlang.cookie" || return 1
+    printf '[].\n' >"$rdir/enabled_plugins" || return 1
+    printf '# Empty: keeps /etc/rabbitmq/rabbitmq-env.conf out of it.\n' \
+        >"$rdir/rabbitmq-env.conf" || return 1
+    if [[ -n "$run_as" ]]; then
+        chmod o+x -- "$dir" || return 1
+        chown -R "$run_as:" -- "$rdir" || return 1
+        if ! runuser -u "$run_as" -- test -w "$rdir/mnesia"; then
+            _nts_log "start_rabbitmq: user $run_as cannot write $rdir" \
+                "(is every parent directory of $dir world-searchable?)"
+            return 1
+        fi
+    fi
+
+    node="nova-test-$(od -An -N 4 -tx1 /dev/urandom | tr -dc 0-9a-f)@localhost"
+    log="$rdir/log/$node.log"
+    # Registered once, by PID file: stop_test_services stops whatever PID
+    # the files hold then (restarts write new ones).
+    _nts_register rabbitmq "$rdir/rabbitmq.pid" ""
+    _nts_register epmd "$rdir/epmd.pid" ""
+
+    for attempt in 1 2 3; do
+        port=$(_nts_free_port) || return 1
+        epmd_port=$(_nts_free_port) || return 1
+        dist_port=$(_nts_free_port) || return 1
+        _nts_rabbitmq_write_files "$rdir" "$node" "$run_as" "$server" "$ctl" \
+            "$epmd" "$epmd_port" "$port" "$dist_port" "$timeout" "$locale" ||
+            return 1
+        rc=0
+        "$rdir/rabbitmq.sh" start || rc=$?
+        [[ $rc == 0 ]] && break
+        "$rdir/rabbitmq.sh" stop-all
+        if [[ $rc == 3 && $attempt -lt 3 ]]; then
+            _nts_log "start_rabbitmq: a port was taken, retrying"
+            continue
+        fi
+        _nts_log "start_rabbitmq: the node did not start"
+        _nts_log_tail epmd "$rdir/epmd.log"
+        _nts_log_tail "rabbitmq start-up" "$rdir/rabbitmq-server.out"
+        _nts_log_tail rabbitmq "$log"
+        return 1
+    done
+
+    pid=$(head -n 1 "$rdir/rabbitmq.pid" 2>/dev/null | tr -dc '0-9')
+    version=$(basename -- "$(dirname -- "$(dirname -- \
+        "$(readlink -f -- "$server")")")")
+    export NOVA_TEST_RABBIT_URL="rabbit://nova:nova@127.0.0.1:$port/"
+    export NOVA_TEST_RABBIT_RESTART="$rdir/rabbitmq-restart.sh"
+    _nts_log "rabbitmq ${version#rabbitmq_server-} ($node) on 127.0.0.1:$port" \
+        "(pid $pid, epmd on $epmd_port, ready in $(_nts_elapsed "$t0")s," \
+        "log $log)"
+    return 0
+}
+
+# restart_rabbitmq [DIR]: stop the node of start_rabbitmq DIR (default: the
+# one NOVA_TEST_RABBIT_RESTART belongs to) and start it on the same port.
+restart_rabbitmq() {
+    local script t0 rc=0
+    t0=$(_nts_now)
+    if [[ -n "${1:-}" ]]; then
+        script="$(cd -- "$1" && pwd -P)/rabbitmq/rabbitmq-restart.sh" || return 1
+    else
+        script=${NOVA_TEST_RABBIT_RESTART:-}
+    fi
+    if [[ -z "$script" || ! -x "$script" ]]; then
+        _nts_log "restart_rabbitmq: no RabbitMQ started (start_rabbitmq DIR)"
+        return 1
+    fi
+    "$script" || rc=$?
+    if [[ $rc != 0 ]]; then
+        _nts_log "restart_rabbitmq: failed (rc $rc)"
+        return 1
+    fi
+    _nts_log "rabbitmq restarted in $(_nts_elapsed "$t0")s"
+}
+
+# --------------------------------------------------------------------------
 # Stopping
 # --------------------------------------------------------------------------
 
-# Stop every server started by start_postgresql/start_mysql/start_neutron in
-# this shell and remove the directories they used (not the Neutron virtualenv
-# cache).  Always returns 0; safe to call
+# Stop every server started by start_postgresql/start_mysql/start_neutron/
+# start_rabbitmq in this shell and remove the directories they used (not the
+# Neutron virtualenv cache).  Always returns 0; safe to call
 # more than once (e.g. from an EXIT trap after an explicit call).
 stop_test_services() {
-    local entry kind pidfile pid sig i
+    local entry kind pidfile pid sig i phase
     local -a pids=() kinds=() children=()
     local grace=${NOVA_TEST_STOP_TIMEOUT:-20}
 
-    for entry in "${_NTS_SERVERS[@]}"; do
-        IFS='|' read -r kind pidfile pid <<<"$entry"
-        if [[ -s "$pidfile" ]]; then
-            local filepid
-            filepid=$(head -n 1 "$pidfile" 2>/dev/null | tr -dc '0-9')
-            [[ -n "$filepid" ]] && pid=$filepid
-        fi
-        _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}" || continue
-        # The postmaster treats SIGTERM as "smart" shutdown, which waits
-        # for clients to go away; SIGINT is its "fast" shutdown.  Gunicorn:
-        # SIGTERM is graceful (finish the current request), SIGINT quick.
-        sig=TERM
-        [[ "$kind" == postgresql ]] && sig=INT
-        kill -s "$sig" "$pid" 2>/dev/null || true
-        pids+=("$pid")
-        kinds+=("$kind")
-    done
-
-    for i in "${!pids[@]}"; do
-        pid=${pids[$i]}
-        local waited=0
-        while _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}" &&
-                [[ $waited -lt $((grace * 10)) ]]; do
-            sleep 0.1
-            waited=$((waited + 1))
+    # RabbitMQ's epmd goes last, once its node has stopped.
+    for phase in servers epmd; do
+        pids=()
+        kinds=()
+        for entry in "${_NTS_SERVERS[@]}"; do
+            IFS='|' read -r kind pidfile pid <<<"$entry"
+            if [[ $phase == epmd ]]; then
+                [[ "$kind" == epmd ]] || continue
+            else
+                [[ "$kind" != epmd ]] || continue
+            fi
+            if [[ -s "$pidfile" ]]; then
+                local filepid
+                filepid=$(head -n 1 "$pidfile" 2>/dev/null | tr -dc '0-9')
+                [[ -n "$filepid" ]] && pid=$filepid
+            fi
+            _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}" || continue
+            # The postmaster treats SIGTERM as "smart" shutdown, which waits
+            # for clients to go away; SIGINT is its "fast" shutdown.
+            # Gunicorn: SIGTERM is graceful (finish the current request),
+            # SIGINT quick.  The Erlang VM (RabbitMQ) stops cleanly on TERM.
+            sig=TERM
+            [[ "$kind" == postgresql ]] && sig=INT
+            kill -s "$sig" "$pid" 2>/dev/null || true
+            pids+=("$pid")
+            kinds+=("$kind")
         done
-        if _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}"; then
-            _nts_log "stop_test_services: ${kinds[$i]} (pid $pid) did not" \
-                "stop in ${grace}s, killing it"
-            mapfile -t children < <(pgrep -P "$pid" 2>/dev/null || true)
-            kill -s KILL "$pid" "${children[@]}" 2>/dev/null || true
-            sleep 0.2
-        fi
-        # Reap it if it was our child (mariadbd and gunicorn are).
-        wait "$pid" 2>/dev/null || true
+
+        for i in "${!pids[@]}"; do
+            pid=${pids[$i]}
+            local waited=0
+            while _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}" &&
+                    [[ $waited -lt $((grace * 10)) ]]; do
+                sleep 0.1
+                waited=$((waited + 1))
+            done
+            if _nts_pid_is "$pid" "${_NTS_PROGRAMS[@]}"; then
+                _nts_log "stop_test_services: ${kinds[$i]} (pid $pid) did" \
+                    "not stop in ${grace}s, killing it"
+                mapfile -t children < <(pgrep -P "$pid" 2>/dev/null || true)
+                kill -s KILL "$pid" "${children[@]}" 2>/dev/null || true
+                sleep 0.2
+            fi
+            # Reap it if it was our child (mariadbd and gunicorn are).
+            wait "$pid" 2>/dev/null || true
+        done
     done
     _NTS_SERVERS=()
 
@@ -959,11 +1374,11 @@ stop_test_services() {
                 "$dir/ml2_conf.ini" "$dir/neutron-gunicorn.conf.py" \
                 "$dir"/neutron.sqlite* "$dir/neutron.pid" "$dir/neutron.log" \
                 "$dir/neutron-setup.log" "$dir/neutron-agent.json" \
-                "$dir/neutron-state"
+                "$dir/neutron-state" "$dir/rabbitmq"
         fi
     done
     _NTS_DIRS=()
     unset NOVA_TEST_POSTGRESQL_URL NOVA_TEST_MYSQL_URL NOVA_TEST_NEUTRON_URL \
-        NOVA_TEST_NEUTRON_HOST
+        NOVA_TEST_NEUTRON_HOST NOVA_TEST_RABBIT_URL NOVA_TEST_RABBIT_RESTART
     return 0
 }
