@@ -22,7 +22,7 @@ trap stop_test_services EXIT
 start_postgresql "$services_dir"
 
 tmp=$(mktemp -d)
-for bench in bench/db_migrate.py bench/vif_xml.py bench/api.py; do
+for bench in bench/db_migrate.py bench/vif_xml.py bench/api.py bench/launch.py; do
     name=$(basename "$bench" .py)
     echo "running $name ..." >&2
     .venv/bin/python "$bench" >"$tmp/$name.json"

@@ -112,7 +112,22 @@ class ComputeManager:
         )
 
     def run_instance(self, context, instance_uuid, attempt=1, excluded_hosts=None):
-        """Build and start an instance the scheduler placed on this host."""
+        """Build and start an instance the scheduler placed on this host.
+
+        Whatever fails, the instance does not stay in BUILD without a word.
+        """
+        try:
+            self._run_instance(instance_uuid, attempt, excluded_hosts)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            LOG.exception("Building instance %s failed unexpectedly", instance_uuid)
+            scheduler_manager.give_up(
+                nova_context.get_admin_context(),
+                instance_uuid,
+                f"Build failed: {exc}",
+                traceback.format_exc(),
+            )
+
+    def _run_instance(self, instance_uuid, attempt, excluded_hosts) -> None:
         admin = nova_context.get_admin_context()
         try:
             instance = self._set_task(

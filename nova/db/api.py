@@ -304,6 +304,26 @@ def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -
         )
 
 
+def instance_set_error(
+    context: nova_context.RequestContext, instance_uuid: str, fault: Mapping[str, Any]
+) -> None:
+    """Put an instance in ERROR and record its fault, in one transaction.
+
+    :raises nova.exception.InstanceNotFound: it is gone.
+    """
+    query = sa.select(models.Instance).where(
+        models.Instance.uuid == instance_uuid, models.Instance.deleted == 0
+    )
+    with _transaction() as session:
+        instance = session.scalar(query)
+        if instance is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        instance.vm_state = "error"
+        instance.task_state = None
+        instance.updated_at = models.utcnow()
+        session.add(models.InstanceFault(instance_id=instance.id, **fault))
+
+
 def instance_fault_create(
     context: nova_context.RequestContext, instance_id: int, values: Mapping[str, Any]
 ) -> models.InstanceFault:

@@ -38,15 +38,24 @@ def allocation_ratios() -> dict[str, float]:
 
 
 def record_fault(context, instance, code: int, message: str, details: str = "") -> None:
-    """Put ``instance`` in ERROR with a fault record."""
-    db_api.instance_update(
-        context, instance.uuid, {"vm_state": vm_states.ERROR, "task_state": None}
-    )
-    db_api.instance_fault_create(
+    """Put ``instance`` in ERROR with a fault record (one transaction)."""
+    db_api.instance_set_error(
         context,
-        instance.id,
+        instance.uuid,
         {"code": code, "message": message[:255], "details": details, "host": CONF.host},
     )
+
+
+def give_up(context, instance_uuid: str, message: str, details: str) -> None:
+    """Best effort: put an instance in ERROR after an unexpected failure, or log why not."""
+    try:
+        db_api.instance_set_error(
+            context,
+            instance_uuid,
+            {"code": 500, "message": message[:255], "details": details, "host": CONF.host},
+        )
+    except Exception:  # noqa: BLE001 - nothing more can be done here; say so
+        LOG.exception("Could not put instance %s in ERROR", instance_uuid)
 
 
 class SchedulerManager:
@@ -97,13 +106,29 @@ class SchedulerManager:
         return None
 
     def schedule(self, context, instance_uuid: str, attempt: int = 1, excluded_hosts=()):
-        """Place one instance: claim a host and cast to it, or put it in ERROR."""
+        """Place one instance: claim a host and cast to it, or put it in ERROR.
+
+        Whatever fails, the instance does not stay in BUILD without a word.
+        """
+        try:
+            self._schedule(context, instance_uuid, attempt, excluded_hosts)
+        except Exception as exc:  # noqa: BLE001 - the instance must not stay in BUILD
+            LOG.exception("Scheduling instance %s failed", instance_uuid)
+            give_up(
+                nova_context.get_admin_context(),
+                instance_uuid,
+                f"Scheduling failed: {exc}",
+                traceback.format_exc(),
+            )
+
+    def _schedule(self, context, instance_uuid: str, attempt: int, excluded_hosts) -> None:
         admin = nova_context.get_admin_context()
         try:
             instance = db_api.instance_get_by_uuid(admin, instance_uuid)
         except exception.InstanceNotFound:
             LOG.info("Instance %s is gone; nothing to schedule", instance_uuid)
             return
+        host = None
         try:
             host = self.select_and_claim(admin, instance, excluded_hosts)
             if host is None:
@@ -118,16 +143,15 @@ class SchedulerManager:
                 {"host": host, "availability_zone": instance.availability_zone},
                 expected={"vm_state": vm_states.BUILDING},
             )
-        except exception.InstanceInvalidState:
-            LOG.info("Instance %s changed state while scheduling; leaving it", instance_uuid)
-            services_api.compute_node_release(
-                admin, host, instance.memory_mb or 0, instance.vcpus or 0, instance.root_gb or 0
-            )
-            return
-        except Exception as exc:  # noqa: BLE001 - the instance must not stay in BUILD
-            LOG.exception("Scheduling %s failed", instance_uuid)
-            record_fault(admin, instance, 500, f"Scheduling failed: {exc}", traceback.format_exc())
-            return
+        except Exception as exc:
+            if host is not None:
+                services_api.compute_node_release(
+                    admin, host, instance.memory_mb or 0, instance.vcpus or 0, instance.root_gb or 0
+                )
+            if isinstance(exc, (exception.InstanceInvalidState, exception.InstanceNotFound)):
+                LOG.info("Instance %s changed while scheduling; leaving it", instance_uuid)
+                return
+            raise
         LOG.info("Instance %s placed on %s (attempt %d)", instance_uuid, host, attempt)
         self.compute_rpcapi.run_instance(
             context, host, instance_uuid, attempt=attempt, excluded_hosts=list(excluded_hosts)

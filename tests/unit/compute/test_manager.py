@@ -185,3 +185,12 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.assertIn("restarted", fault.message)
         self.assertEqual(self.driver.guests, {})
         self.assertEqual(self.used_memory(), 0)
+
+    def test_unexpected_failure_before_building_ends_in_error(self):
+        instance = self.placed_instance()
+        with mock.patch.object(self.manager, "_set_task", side_effect=RuntimeError("locked")):
+            self.manager.run_instance(ADMIN, instance.uuid)
+        row = self.reload(instance)
+        self.assertEqual(row.vm_state, "error")
+        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertIn("Build failed: locked", fault.message)

@@ -177,3 +177,25 @@ class SchedulerTestCase(databases.SchemaTestCase):
         self.add_host("h1")
         self.scheduler.run_instances(ADMIN, ["00000000-0000-4000-8000-000000000000"])
         self.compute.run_instance.assert_not_called()
+
+
+class SchedulerFailureTestCase(SchedulerTestCase):
+    def test_unexpected_failure_puts_the_instance_in_error(self):
+        self.add_host("h1")
+        instance = self.instance()
+        with mock.patch.object(
+            self.scheduler, "select_and_claim", side_effect=RuntimeError("database is locked")
+        ):
+            self.scheduler.run_instances(ADMIN, [instance.uuid])
+        row = db_api.instance_get_by_uuid(ADMIN, instance.uuid)
+        self.assertEqual((row.vm_state, row.task_state), ("error", None))
+        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertIn("database is locked", fault.message)
+
+    def test_claim_is_released_when_placing_fails(self):
+        self.add_host("h1")
+        instance = self.instance()
+        with mock.patch.object(db_api, "instance_update", side_effect=RuntimeError("boom")):
+            self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.assertEqual(self.node("h1").memory_mb_used, 0)
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).vm_state, "error")
