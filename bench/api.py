@@ -36,7 +36,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import platform
 import pstats
 import shutil
 import sqlite3
@@ -46,6 +45,7 @@ import tempfile
 import time
 import uuid
 
+import common  # bench/common.py, beside this script
 import sqlalchemy as sa
 import webob
 import webob.dec
@@ -347,26 +347,12 @@ def same(path: str, nova_body: bytes, baseline_body: bytes) -> str:
     raise AssertionError(f"{path}: the baseline differs:\n{nova_body!r}\n{baseline_body!r}")
 
 
-def rate(function, seconds: float) -> float:
-    """Return calls per second of ``function()``, called for about ``seconds``."""
-    calls = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(10):
-            function()
-        calls += 10
-        now = time.perf_counter()
-        if now >= deadline:
-            return calls / (now - start)
-
-
 def compare(kinds: dict, repeat: int, seconds: float) -> dict:
     """Time each kind ``repeat`` times, interleaved; report median rates and the ratio."""
     runs: dict[str, list[float]] = {kind: [] for kind in kinds}
     for _ in range(repeat):
         for kind, function in kinds.items():
-            runs[kind].append(rate(function, seconds))
+            runs[kind].append(common.rate(function, seconds))
     medians = {kind: statistics.median(rates) for kind, rates in runs.items()}
     return {
         "nova_rps": round(medians["nova"]),
@@ -457,15 +443,12 @@ def profile(functions: dict, seconds: float) -> None:
 
 
 def machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sa.__version__,
-        "webob": importlib.metadata.version("webob"),
-        "jsonschema": importlib.metadata.version("jsonschema"),
-    }
+    return common.machine(
+        sqlite=sqlite3.sqlite_version,
+        sqlalchemy=sa.__version__,
+        webob=importlib.metadata.version("webob"),
+        jsonschema=importlib.metadata.version("jsonschema"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sqlite3
 import statistics
@@ -32,6 +31,7 @@ import tempfile
 import time
 import uuid
 
+import common  # bench/common.py, beside this script
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -292,13 +292,7 @@ def bench_sync_from_empty(urls: dict[str, str], repeat: int) -> dict:
 
 
 def machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sa.__version__,
-    }
+    return common.machine(sqlite=sqlite3.sqlite_version, sqlalchemy=sa.__version__)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -61,6 +60,7 @@ import threading
 import time
 import uuid
 
+import common  # bench/common.py, beside this script
 import libvirt
 import requests
 
@@ -614,12 +614,7 @@ def bench_baseline(servers: int, repeat: int, workdir: str) -> dict:
 
 
 def machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "libvirt": libvirt.getVersion(),
-    }
+    return common.machine(libvirt=libvirt.getVersion())
 
 
 def main(argv: list[str] | None = None) -> int:

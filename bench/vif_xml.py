@@ -25,7 +25,6 @@ import cProfile
 import ipaddress
 import json
 import os
-import platform
 import pstats
 import shutil
 import statistics
@@ -34,6 +33,7 @@ import tempfile
 import time
 import types
 
+import common  # bench/common.py, beside this script
 from lxml import etree
 
 import nova.conf
@@ -250,26 +250,12 @@ def same(nova_xml: str | bytes, baseline_xml: str | bytes) -> None:
         raise AssertionError(f"the baseline differs:\n{nova_xml!r}\n{baseline_xml!r}")
 
 
-def rate(function, items_per_call: int, seconds: float) -> float:
-    """Return items per second of ``function()``, called for about ``seconds``."""
-    calls = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(10):
-            function()
-        calls += 10
-        now = time.perf_counter()
-        if now >= deadline:
-            return calls * items_per_call / (now - start)
-
-
 def compare(kinds: dict, items_per_call: int, repeat: int, seconds: float) -> dict:
     """Time each kind ``repeat`` times, interleaved; report median rates and the ratio."""
     runs: dict[str, list[float]] = {kind: [] for kind in kinds}
     for _ in range(repeat):
         for kind, function in kinds.items():
-            runs[kind].append(rate(function, items_per_call, seconds))
+            runs[kind].append(common.rate(function, seconds, items_per_call))
     medians = {kind: statistics.median(rates) for kind, rates in runs.items()}
     return {
         "nova_per_s": round(medians["nova"]),
@@ -293,13 +279,10 @@ def profile(functions: dict, seconds: float) -> None:
 
 
 def machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "lxml": ".".join(map(str, etree.LXML_VERSION)),
-        "libxml2": ".".join(map(str, etree.LIBXML_VERSION)),
-    }
+    return common.machine(
+        lxml=".".join(map(str, etree.LXML_VERSION)),
+        libxml2=".".join(map(str, etree.LIBXML_VERSION)),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
