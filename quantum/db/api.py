@@ -18,8 +18,6 @@ from sqlalchemy import orm
 from quantum import exceptions
 from quantum.db import models
 
-PORT_STATES = ("ACTIVE", "DOWN")
-
 
 class QuantumDatabase:
     """Networks, ports, attachments and configuration in one SQL database."""

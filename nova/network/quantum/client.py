@@ -45,17 +45,6 @@ class QuantumClient(http.JSONClient):
         path = f"/v1.1/tenants/{tenant_id}/networks/{network_id}/ports"
         return f"{path}/{port_id}" if port_id else path
 
-    def list_ports(self, tenant_id: str, network_id: str, attachment: str | None = None):
-        """Return the ids of a network's ports (only the one attached to ``attachment``)."""
-        params = {"attachment": attachment} if attachment else None
-        ports = self.call(
-            "GET",
-            self._port_path(tenant_id, network_id),
-            params=params,
-            ids={"network": network_id},
-        )["ports"]
-        return [port["id"] for port in ports]
-
     def create_port(self, tenant_id: str, network_id: str) -> str:
         """Create a port on a network and return its id."""
         body = {"port": {"state": "ACTIVE"}}
