@@ -38,11 +38,12 @@ MAC_ATTEMPTS = 10
 _lock = threading.Lock()
 _engine: sa.Engine | None = None
 _sessionmaker: orm.sessionmaker | None = None
+_read_sessionmaker: orm.sessionmaker | None = None
 
 
 def get_engine() -> sa.Engine:
     """Return the process's engine for ``[database] connection``, creating it once."""
-    global _engine, _sessionmaker
+    global _engine, _sessionmaker, _read_sessionmaker
     with _lock:
         if _engine is None:
             _engine = db_engine.create_engine(
@@ -53,24 +54,36 @@ def get_engine() -> sa.Engine:
                 sqlite_busy_timeout=CONF.database.sqlite_busy_timeout,
             )
             _sessionmaker = orm.sessionmaker(_engine, expire_on_commit=False)
+            _read_sessionmaker = orm.sessionmaker(db_engine.reader(_engine), expire_on_commit=False)
         return _engine
 
 
 def dispose_engine() -> None:
     """Close every pooled connection and forget the engine (tests, reconfiguration)."""
-    global _engine, _sessionmaker
+    global _engine, _sessionmaker, _read_sessionmaker
     with _lock:
         if _engine is not None:
             _engine.dispose()
         _engine = None
         _sessionmaker = None
+        _read_sessionmaker = None
 
 
 @contextlib.contextmanager
 def _transaction() -> Iterator[orm.Session]:
+    """A transaction that may write."""
     get_engine()
     assert _sessionmaker is not None
     with _sessionmaker.begin() as session:
+        yield session
+
+
+@contextlib.contextmanager
+def _reader() -> Iterator[orm.Session]:
+    """A transaction that only reads (never waits for a writer on SQLite)."""
+    get_engine()
+    assert _read_sessionmaker is not None
+    with _read_sessionmaker.begin() as session:
         yield session
 
 
@@ -80,7 +93,7 @@ def _soft_delete_values(model: type[models.Base]) -> dict[Any, Any]:
 
 def _one_or_raise(query: sa.Select, not_found: exception.NotFound) -> Any:
     """Return the one row ``query`` finds, or raise ``not_found``."""
-    with _transaction() as session:
+    with _reader() as session:
         row = session.scalar(query)
     if row is None:
         raise not_found
@@ -100,7 +113,7 @@ def _scope_to_project(
 
 def flavor_get_all(context: nova_context.RequestContext) -> list[models.Flavor]:
     """Return every live flavor, smallest memory first."""
-    with _transaction() as session:
+    with _reader() as session:
         query = (
             sa.select(models.Flavor)
             .where(models.Flavor.deleted == 0)
@@ -178,7 +191,7 @@ def instance_metadata_get(
         .order_by(models.InstanceMetadata.id)
     )
     metadata: dict[int, dict[str, str]] = {}
-    with _transaction() as session:
+    with _reader() as session:
         for instance_id, key, value in session.execute(query):
             metadata.setdefault(instance_id, {})[key] = value
     return metadata
@@ -209,7 +222,7 @@ def instance_get_all(
     if filters.get("host"):
         query = query.where(models.Instance.host == filters["host"])
     order = (models.Instance.created_at.desc(), models.Instance.id.desc())
-    with _transaction() as session:
+    with _reader() as session:
         if marker is not None:
             found = session.scalar(
                 _scope_to_project(
@@ -348,7 +361,7 @@ def instance_fault_get_latest(
         )
         .order_by(models.InstanceFault.id)
     )
-    with _transaction() as session:
+    with _reader() as session:
         return {fault.instance_id: fault for fault in session.scalars(query)}
 
 
@@ -359,7 +372,7 @@ def networks_by_id(
     if not network_ids:
         return {}
     query = sa.select(models.Network).where(models.Network.id.in_(network_ids))
-    with _transaction() as session:
+    with _reader() as session:
         return {network.id: network for network in session.scalars(query)}
 
 
@@ -370,7 +383,7 @@ def flavors_by_id(
     if not flavor_ids:
         return {}
     query = sa.select(models.Flavor).where(models.Flavor.id.in_(flavor_ids))
-    with _transaction() as session:
+    with _reader() as session:
         return {flavor.id: flavor for flavor in session.scalars(query)}
 
 
@@ -400,7 +413,7 @@ def instance_addresses(
         .order_by(models.VirtualInterface.id, models.FixedIp.id)
     )
     addresses: dict[int, list[tuple[str, str, str]]] = {}
-    with _transaction() as session:
+    with _reader() as session:
         for instance_id, label, address, mac in session.execute(query):
             addresses.setdefault(instance_id, []).append((label or "", address, mac))
     return addresses
@@ -448,7 +461,7 @@ def virtual_interface_create(
                 session.add(vif)
             return vif
         except sa_exc.IntegrityError:
-            with _transaction() as session:
+            with _reader() as session:
                 port_id = values.get("port_id")
                 if port_id and _live_vif_with(session, models.VirtualInterface.port_id, port_id):
                     raise exception.PortInUse(port_id=port_id) from None
@@ -513,7 +526,7 @@ def virtual_interface_get_by_instance(
         .offset(offset)
         .limit(limit)
     )
-    with _transaction() as session:
+    with _reader() as session:
         return list(session.scalars(query))
 
 

@@ -5,7 +5,9 @@ implicit transactions are switched off and every transaction starts with an
 explicit BEGIN), so a schema change that fails half-way rolls back instead
 of leaving tables behind. That BEGIN is IMMEDIATE: a transaction that reads
 and then writes would otherwise fail at once with "database is locked" when
-another one holds the write lock, instead of waiting its turn.
+another one holds the write lock, instead of waiting its turn. Transactions
+that only read (connections of ``reader(engine)``) begin DEFERRED instead:
+under WAL they read a snapshot and never wait for the writer.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from nova import exception
+
+#: Execution option marking connections whose transactions only read.
+READ_ONLY = "nova_read_only"
 
 
 def safe_url(url: str | sa.URL) -> str:
@@ -47,7 +52,15 @@ def _enable_sqlite_transactions(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def reader(engine: sa.Engine) -> sa.Engine:
+    """Return ``engine`` for transactions that only read (same pool; see module doc)."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def create_engine(

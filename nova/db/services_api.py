@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from nova import context as nova_context
 from nova.db import models
+from nova.db.api import _reader
 from nova.db.api import _transaction
 
 
@@ -64,7 +65,7 @@ def compute_hosts(context: nova_context.RequestContext) -> list[tuple[models.Ser
         .where(models.Service.binary == "nova-compute", models.Service.deleted == 0)
         .order_by(models.Service.host)
     )
-    with _transaction() as session:
+    with _reader() as session:
         return [(service, node) for service, node in session.execute(query)]
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 from unittest import mock
 
 import sqlalchemy as sa
 
+import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova.db import api as db_api
@@ -165,3 +167,26 @@ class InstanceTestCase(databases.SchemaTestCase):
         self.assertEqual(db_api.flavor_get_by_flavor_id(context, "1").memory_mb, 512)
         with self.assertRaises(exception.FlavorNotFound):
             db_api.flavor_get_by_flavor_id(context, "nope")
+
+
+class ReadWhileWritingTestCase(databases.SchemaTestCase):
+    """On SQLite, reads begin DEFERRED: they see a snapshot beside a held write lock."""
+
+    def test_read_does_not_wait_for_writer_but_write_does(self):
+        context = nova_context.RequestContext("alice", "project-a")
+        instance = db_api.instance_create(context, {"project_id": "project-a"})
+        nova.conf.CONF.set_override("sqlite_busy_timeout", 1, group="database")
+        self.addCleanup(nova.conf.CONF.clear_override, "sqlite_busy_timeout", group="database")
+        db_api.dispose_engine()
+        writer = sqlite3.connect(self.db_url.removeprefix("sqlite:///"), isolation_level=None)
+        self.addCleanup(writer.close)
+        writer.execute("BEGIN IMMEDIATE")  # holds the write lock until rollback
+        try:
+            self.assertEqual(db_api.instance_get_by_uuid(context, instance.uuid).id, instance.id)
+            with self.assertRaises(sa.exc.OperationalError) as caught:
+                db_api.instance_update(context, instance.uuid, {"display_name": "renamed"})
+            self.assertIn("database is locked", str(caught.exception))
+        finally:
+            writer.execute("ROLLBACK")
+        renamed = db_api.instance_update(context, instance.uuid, {"display_name": "renamed"})
+        self.assertEqual(renamed.display_name, "renamed")
