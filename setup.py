@@ -45,7 +45,14 @@ setup(
         "gunicorn>=21.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-cov", "ruff", "openstacksdk>=1.0"],
+        "test": [
+            "pytest>=7",
+            "pytest-cov",
+            "ruff",
+            "openstacksdk>=1.0",
+            "schemathesis>=4.0",
+            "openapi-spec-validator>=0.7",
+        ],
         "postgresql": ["psycopg[binary]>=3.1"],
         "mysql": ["PyMySQL>=1.0"],
         "keystone": ["keystonemiddleware>=10.0"],
