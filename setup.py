@@ -56,6 +56,7 @@ setup(
         "postgresql": ["psycopg[binary]>=3.1"],
         "mysql": ["PyMySQL>=1.0"],
         "keystone": ["keystonemiddleware>=10.0"],
+        "bench": ["matplotlib>=3.7", "py-spy"],
     },
     entry_points={
         "console_scripts": [
