@@ -9,10 +9,20 @@ from tests.functional import test_nova_all
 
 
 class OpenStackSDKTestCase(test_nova_all.NovaAllFixture):
-    def test_create_list_show_vifs_delete(self):
+    def setUp(self) -> None:
+        super().setUp()
         # openstacksdk with auth type "none" sends X-Auth-Token: notused, which
         # noauth2 reads as user and project "notused".
-        quantum = self.quantum.replace("/tenants/demo", "/tenants/notused")
+        self.quantum_notused = self.quantum.replace("/tenants/demo", "/tenants/notused")
+        self.conn = openstack.connect(
+            auth_type="none",
+            auth={"endpoint": self.api},
+            compute_endpoint_override=self.api,
+        )
+
+    def make_port(self) -> tuple[str, str]:
+        """Return ``(network id, port id)`` of a new port in project ``notused``."""
+        quantum = self.quantum_notused
         net = requests.post(
             f"{quantum}/networks",
             json={"network": {"name": "web", "plugin": "openvswitch"}},
@@ -22,12 +32,49 @@ class OpenStackSDKTestCase(test_nova_all.NovaAllFixture):
         port = requests.post(
             f"{quantum}/networks/{net}/ports", headers={"X-Auth-Token": "notused"}, timeout=10
         ).json()["port"]["id"]
+        return net, port
 
-        conn = openstack.connect(
-            auth_type="none",
-            auth={"endpoint": self.api},
-            compute_endpoint_override=self.api,
+    def test_define_then_launch_through_the_sdk_session(self):
+        net, port = self.make_port()
+        conn = self.conn
+        created = conn.compute.post(
+            "/servers",
+            json={
+                "server": {
+                    "name": "defined1",
+                    "imageRef": "cirros",
+                    "flavorRef": "1",
+                    "networks": [{"port": port}],
+                    "launch": False,
+                }
+            },
         )
+        self.assertEqual(created.status_code, 202, created.text)
+        server_id = created.json()["server"]["id"]
+        self.assertEqual(conn.compute.get_server(server_id).status, "DEFINED")
+        (vif,) = conn.compute.get(f"/servers/{server_id}/os-virtual-interfaces").json()[
+            "virtual_interfaces"
+        ]
+        self.assertEqual(vif["net_id"], net)
+
+        launched = conn.compute.post(f"/servers/{server_id}/action", json={"launch": None})
+        self.assertEqual(launched.status_code, 202, launched.text)
+        server = conn.compute.wait_for_server(
+            conn.compute.get_server(server_id), status="ACTIVE", wait=60
+        )
+        self.assertEqual(server.status, "ACTIVE")
+        again = conn.compute.post(
+            f"/servers/{server_id}/action", json={"launch": None}, raise_exc=False
+        )
+        self.assertEqual(again.status_code, 409)
+        self.assertIn("active", again.json()["conflictingRequest"]["message"])
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=60)
+
+    def test_create_list_show_vifs_delete(self):
+        quantum = self.quantum_notused
+        net, port = self.make_port()
+        conn = self.conn
         server = conn.compute.create_server(
             name="sdk1", image_id="cirros", flavor_id="1", networks=[{"port": port}]
         )
