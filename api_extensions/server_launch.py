@@ -30,6 +30,9 @@ class ServerLaunch(extensions.ExtensionDescriptor):
     def get_server_actions(self):
         return {"launch": self.launch}
 
+    def get_server_action_schemas(self):
+        return {"launch": _NO_ARGUMENT}
+
     def launch(self, request, server_id, argument):
         """Launch a DEFINED server: 202, or 409 naming its state."""
         wsgi.validate(argument, _NO_ARGUMENT, "launch")

@@ -18,6 +18,9 @@ _QUERY = {
 class VirtualInterfacesController:
     """``/servers/{server_id}/os-virtual-interfaces[/{id}]``."""
 
+    #: The query schema of each action (also read by the OpenAPI description).
+    query_schemas = {"index": _QUERY}
+
     def __init__(self, compute_api) -> None:
         self.compute_api = compute_api
 

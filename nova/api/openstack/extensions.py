@@ -63,6 +63,10 @@ class ExtensionDescriptor:
         """Return ``{action name: handler(request, server_id, body)}`` for servers."""
         return {}
 
+    def get_server_action_schemas(self) -> dict[str, dict]:
+        """Return the JSON Schema of the argument of each server action (for the description)."""
+        return {}
+
     def get_server_create_schema(self) -> dict[str, dict]:
         """Return the JSON Schema of each key this extension adds to a server create body."""
         return {}
@@ -157,3 +161,12 @@ class ExtensionManager:
         for extension in self:
             actions.update(extension.get_server_actions())
         return actions
+
+    def server_action_schemas(self) -> dict[str, dict]:
+        """Return the argument schema of every server action (``{}``: undeclared)."""
+        schemas: dict[str, dict] = {}
+        for extension in self:
+            declared = extension.get_server_action_schemas()
+            for name in extension.get_server_actions():
+                schemas[name] = declared.get(name, {})
+        return schemas

@@ -1,7 +1,9 @@
 """The compute API application: routes, authentication, dispatch, request ids, access log.
 
 Every path is served with and without a ``/{project_id}`` segment after the
-version (as Nova does); the segment must name the caller's project. Routes
+version (as Nova does); the segment must name the caller's project. The
+version documents and the OpenAPI description (``/v2.1/openapi.json``, built
+from this route table) are public and have no project segment. Routes
 match the path; the method then picks the controller action (405 if none).
 """
 
@@ -19,6 +21,7 @@ from nova import context as nova_context
 from nova import exception
 from nova.api.openstack import auth
 from nova.api.openstack import extensions
+from nova.api.openstack import openapi
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import extension_info
 from nova.api.openstack.compute import flavors
@@ -60,6 +63,10 @@ class APIRouter:
         version_controller = versions.VersionsController()
         self._connect("/", version_controller, public=True, GET="versions")
         self._connect("/v2.1", version_controller, public=True, GET="version")
+        # The description of every route (this one too), public like the versions.
+        self._connect(
+            openapi.PATH, openapi.OpenAPIController(self._routes), public=True, GET="show"
+        )
         flavor_controller = flavors.FlavorsController()
         server_controller = servers.ServersController(
             self.compute_api, self.extensions, CONF.api.max_limit
@@ -86,6 +93,11 @@ class APIRouter:
             for extension in self.extensions:
                 for resource in extension.get_resources():
                     self._connect_resource(prefix, resource)
+
+    @property
+    def route_table(self) -> openapi.RouteTable:
+        """Return ``{path template: (controller, {HTTP method: action}, public)}``."""
+        return dict(self._routes)
 
     def _connect(self, path: str, controller, public: bool = False, **actions: str) -> None:
         self._routes[path] = (controller, actions, public)

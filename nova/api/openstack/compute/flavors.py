@@ -10,6 +10,9 @@ from nova.db import api as db_api
 
 
 class FlavorsController:
+    #: The query schema of each action (also read by the OpenAPI description).
+    query_schemas = {"index": schema.index_query, "detail": schema.index_query}
+
     def _flavors(self, request):
         policy.authorize(request.context, "flavors:index")
         wsgi.validate(dict(request.GET), schema.index_query, "query")

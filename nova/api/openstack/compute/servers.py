@@ -11,12 +11,21 @@ from nova.compute import vm_states
 
 
 class ServersController:
+    #: The query schema of each action (also read by the OpenAPI description).
+    query_schemas = {"index": schema.index_query, "detail": schema.index_query}
+
     def __init__(self, compute_api, extension_manager, max_limit: int) -> None:
         self.compute_api = compute_api
         self.extensions = extension_manager
         self.max_limit = max_limit
         self.create_schema = schema.create(extension_manager.server_create_schema())
         self.actions = extension_manager.server_actions()
+        #: The body schema of each action (also read by the OpenAPI description).
+        self.body_schemas = {
+            "create": self.create_schema,
+            "update": schema.update,
+            "action": schema.actions(extension_manager.server_action_schemas()),
+        }
 
     # --- reading -------------------------------------------------------------------
 

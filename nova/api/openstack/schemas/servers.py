@@ -67,3 +67,25 @@ action = {
     "minProperties": 1,
     "maxProperties": 1,
 }
+
+
+def actions(argument_schemas: dict[str, dict]) -> dict:
+    """Return the schema of a valid action body: one known action with its argument.
+
+    The controller checks ``action`` and lets the action check its argument
+    (an unknown action is a 400 of its own); this is what the API description
+    shows.
+    """
+    if not argument_schemas:
+        return action
+    return {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {name: copy.deepcopy(argument)},
+                "required": [name],
+                "additionalProperties": False,
+            }
+            for name, argument in sorted(argument_schemas.items())
+        ]
+    }
