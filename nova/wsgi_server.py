@@ -7,11 +7,17 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 
 from cheroot import wsgi as cheroot_wsgi
 
 LOG = logging.getLogger(__name__)
+
+#: Connections the kernel may hold for ``accept``. cheroot's default (5)
+#: overflows when a few dozen clients connect at once: the kernel then
+#: answers with SYN cookies, and clients whose cookie fails get a reset.
+LISTEN_BACKLOG = socket.SOMAXCONN
 
 
 class WSGIServer:
@@ -20,7 +26,13 @@ class WSGIServer:
     def __init__(self, app, host: str, port: int, threads: int = 16, name: str = "wsgi") -> None:
         self.app = app
         self.name = name
-        self._server = cheroot_wsgi.Server((host, port), app, numthreads=threads, server_name=name)
+        self._server = cheroot_wsgi.Server(
+            (host, port),
+            app,
+            numthreads=threads,
+            server_name=name,
+            request_queue_size=LISTEN_BACKLOG,
+        )
         self._thread: threading.Thread | None = None
 
     @property
