@@ -125,7 +125,7 @@ class CloudTestCase(unittest.TestCase):
             f"embedded = {embedded}\n"
             f"url = {quantum_url}\n"
             "connect_retries = 0\n"
-            "timeout = 10\n"
+            "timeout = 30\n"
             f"{extra}",
         )
 

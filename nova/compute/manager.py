@@ -166,7 +166,18 @@ class ComputeManager:
         if isinstance(error, exception.InstanceInvalidState):
             LOG.info("Instance %s was deleted or changed while building", instance.uuid)
             return
+        code = getattr(error, "code", 500)
+        message = (
+            error.format_message() if isinstance(error, exception.NovaException) else str(error)
+        )
         if attempt < CONF.scheduler.max_attempts and not isinstance(error, _NOT_RESCHEDULABLE):
+            # Recorded (the instance stays BUILDING) so that, if no other
+            # host can take it, the final fault can say what went wrong here.
+            db_api.instance_fault_create(
+                context,
+                instance.id,
+                {"code": code, "message": message[:255], "details": details, "host": self.host},
+            )
             try:
                 db_api.instance_update(
                     context,
@@ -179,10 +190,6 @@ class ComputeManager:
             LOG.info("Rescheduling %s (attempt %d)", instance.uuid, attempt + 1)
             self.scheduler.reschedule(context, instance.uuid, attempt + 1, [*excluded, self.host])
             return
-        code = getattr(error, "code", 500)
-        message = (
-            error.format_message() if isinstance(error, exception.NovaException) else str(error)
-        )
         try:
             scheduler_manager.record_fault(context, instance, code, message, details)
         except exception.InstanceNotFound:

@@ -46,6 +46,14 @@ def record_fault(context, instance, code: int, message: str, details: str = "") 
     )
 
 
+def _no_valid_host_message(context, instance) -> str:
+    """Return "No valid host was found", with why the last host failed if one did."""
+    last = db_api.instance_fault_get_latest(context, [instance.id]).get(instance.id)
+    if last is None:
+        return NO_VALID_HOST
+    return f"{NO_VALID_HOST}; the last attempt failed on {last.host}: {last.message}"
+
+
 def give_up(context, instance_uuid: str, message: str, details: str) -> None:
     """Best effort: put an instance in ERROR after an unexpected failure, or log why not."""
     try:
@@ -135,7 +143,7 @@ class SchedulerManager:
                 LOG.warning(
                     "%s for instance %s (attempt %d)", NO_VALID_HOST, instance_uuid, attempt
                 )
-                record_fault(admin, instance, 500, NO_VALID_HOST)
+                record_fault(admin, instance, 500, _no_valid_host_message(admin, instance))
                 return
             db_api.instance_update(
                 admin,

@@ -3,7 +3,8 @@
 A fault is ``{"<name>": {"code": N, "message": "..."}}`` with Nova's names.
 Domain errors (``NovaException``) carry their HTTP code; an unexpected error
 is a 500 ``computeFault`` whose details go to the log, never to the client;
-a database that cannot be reached is a 503 ``serviceUnavailable``.
+a database that cannot be reached (or, on SQLite, stays locked by another
+writer) is a 503 ``serviceUnavailable``.
 """
 
 from __future__ import annotations
@@ -59,15 +60,24 @@ def fault(code: int, message: str) -> webob.Response:
     return response
 
 
+# Errors of a database that cannot serve now but may soon: unreachable, or
+# (SQLite) locked by another writer for longer than the busy timeout.
+_UNAVAILABLE_MARKERS = (
+    "connect",
+    "connection",
+    "server closed",
+    "gone away",
+    "unable to open",
+    "database is locked",
+)
+
+
 def _database_unreachable(error: Exception) -> bool:
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
     if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
         text = str(error.orig if getattr(error, "orig", None) else error).lower()
-        return any(
-            marker in text
-            for marker in ("connect", "connection", "server closed", "gone away", "unable to open")
-        )
+        return any(marker in text for marker in _UNAVAILABLE_MARKERS)
     return False
 
 
@@ -81,7 +91,7 @@ def fault_for(error: Exception, request: webob.Request) -> webob.Response:
         return fault(code, "Unexpected API Error. The error has been logged.")
     if _database_unreachable(error):
         LOG.error("Database unreachable serving %s %s: %s", request.method, request.path, error)
-        return fault(503, "The database is unreachable; try again later.")
+        return fault(503, "The database is unavailable; try again later.")
     LOG.exception("Unexpected error serving %s %s", request.method, request.path)
     return fault(500, "Unexpected API Error. The error has been logged.")
 
