@@ -26,26 +26,20 @@ class VirtualInterfacesController:
 
     def _views(self, request, server_id: str, vifs) -> list[dict]:
         """Return the VIFs' views; ``net_id`` is the Nova network's or the port's network."""
-        networks = self.compute_api.get_networks(
-            request.context, [vif.network_id for vif in vifs if vif.network_id]
-        )
         base = f"{request.host_url}/v2.1/servers/{server_id}/os-virtual-interfaces"
-        views = []
-        for vif in vifs:
-            network = networks.get(vif.network_id)
-            views.append(
-                {
-                    "id": vif.uuid,
-                    "mac_address": vif.address,
-                    "net_id": network.uuid if network else vif.network_uuid,
-                    # The self link makes the id a globally unique URL.
-                    "links": [{"rel": "self", "href": f"{base}/{vif.uuid}"}],
-                }
-            )
-        return views
+        return [
+            {
+                "id": vif.uuid,
+                "mac_address": vif.address,
+                "net_id": vif.network_uuid,
+                # The self link makes the id a globally unique URL.
+                "links": [{"rel": "self", "href": f"{base}/{vif.uuid}"}],
+            }
+            for vif in vifs
+        ]
 
     def index(self, request, server_id):
-        query = wsgi.validate(dict(request.GET), _QUERY, "query")
+        query = wsgi.validate_query(request, _QUERY)
         vifs = self.compute_api.get_vifs(
             request.context,
             server_id,

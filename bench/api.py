@@ -21,8 +21,9 @@ hand-written SQL query (``sqlite3`` on the same file, one connection kept
 open) and builds the same JSON by hand; its bodies are checked to be
 byte-identical to Nova's before timing. Runs are interleaved; the ratio is
 Nova's median rate over the baseline's (goal: at least ``GOAL_RATIO``).
-``nova_sql_per_request`` counts the statements (each ``BEGIN IMMEDIATE``
-included) and commits Nova sends for one request. ``--profile`` prints where
+``nova_sql_per_request`` counts the transactions, the statements SQLAlchemy
+executes (a read-only transaction's ``BEGIN`` goes to the driver directly and
+is not among them) and the commits of one request. ``--profile`` prints where
 Nova's time goes (cProfile: the project's functions by cumulative share,
 self time by package, then the usual tables) to stderr.
 """
@@ -363,22 +364,22 @@ def compare(kinds: dict, repeat: int, seconds: float) -> dict:
 
 
 def count_statements(engine: sa.Engine, function) -> dict:
-    """Return how many SQL statements and commits one call of ``function`` sends."""
-    counts = {"statements": 0, "commits": 0}
-
-    def on_execute(*_args):
-        counts["statements"] += 1
-
-    def on_commit(*_args):
-        counts["commits"] += 1
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    event.listen(engine, "commit", on_commit)
+    """Return how many transactions, statements and commits one call of ``function`` sends."""
+    counts = {"transactions": 0, "statements": 0, "commits": 0}
+    listeners = {
+        "begin": lambda *_args: counts.__setitem__("transactions", counts["transactions"] + 1),
+        "before_cursor_execute": lambda *_args: counts.__setitem__(
+            "statements", counts["statements"] + 1
+        ),
+        "commit": lambda *_args: counts.__setitem__("commits", counts["commits"] + 1),
+    }
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
     try:
         function()
     finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-        event.remove(engine, "commit", on_commit)
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
     return counts
 
 

@@ -20,6 +20,7 @@ from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import vm_states
 from nova.db import api as db_api
 from nova.db import models
+from nova.db import views_api as views_db
 from nova.network import api as network_api
 from nova.network import model as network_model
 from nova.scheduler import rpcapi as scheduler_rpcapi
@@ -77,12 +78,30 @@ class API:
         """Return the caller's servers (every project's for an admin asking so)."""
         return db_api.instance_get_all(context, filters, limit=limit, marker=marker)
 
-    def get_faults(
-        self, context: nova_context.RequestContext, instances: Sequence[models.Instance]
-    ) -> dict[int, models.InstanceFault]:
-        """Return the newest fault of each errored instance."""
-        errored = [i.id for i in instances if i.vm_state == vm_states.ERROR]
-        return db_api.instance_fault_get_latest(context, errored)
+    def get_for_view(
+        self, context: nova_context.RequestContext, server_id: str
+    ) -> views_db.InstanceViewData:
+        """Return a server of the caller's project with what its view shows, in one transaction.
+
+        :raises nova.exception.InstanceNotFound: none, or another project's.
+        """
+        return views_db.instance_get_for_view(context, server_id)
+
+    def get_all_for_view(
+        self,
+        context: nova_context.RequestContext,
+        filters: Mapping | None = None,
+        limit: int | None = None,
+        marker: str | None = None,
+        detail: bool = True,
+    ) -> views_db.InstanceViewData:
+        """Return the caller's servers as ``get_all`` does, with what their views show.
+
+        :param detail: with metadata and addresses (the full views).
+        """
+        return views_db.instance_get_all_for_view(
+            context, filters, limit=limit, marker=marker, detail=detail
+        )
 
     def get_vifs(
         self,
@@ -90,44 +109,24 @@ class API:
         server_id: str,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[models.VirtualInterface]:
-        """Return a server's VIFs in order, paged."""
-        instance = self.get(context, server_id)
-        return db_api.virtual_interface_get_by_instance(
-            context, instance.id, limit=limit, offset=offset
-        )
+    ) -> list[views_db.VirtualInterfaceRow]:
+        """Return a server's VIFs in order, paged: ``uuid``, ``address``, ``network_uuid``.
+
+        :raises nova.exception.InstanceNotFound: no such server, or another project's.
+        """
+        vifs = views_db.virtual_interface_get_all_for_view(context, server_id)
+        # A server has a handful of NICs: read them all, page here.
+        return vifs[offset:] if limit is None else vifs[offset : offset + limit]
 
     def get_vif(
         self, context: nova_context.RequestContext, server_id: str, vif_id: str
-    ) -> models.VirtualInterface:
-        """Return one VIF of a server.
+    ) -> views_db.VirtualInterfaceRow:
+        """Return one VIF of a server (``uuid``, ``address``, ``network_uuid``).
 
+        :raises nova.exception.InstanceNotFound: no such server, or another project's.
         :raises nova.exception.VirtualInterfaceNotFound: not a VIF of that server.
         """
-        instance = self.get(context, server_id)
-        vif = db_api.virtual_interface_get_by_uuid(context, vif_id)
-        if vif.instance_id != instance.id:
-            raise exception.VirtualInterfaceNotFound(vif_id=vif_id)
-        return vif
-
-    def get_networks(
-        self, context: nova_context.RequestContext, network_ids: Sequence[int]
-    ) -> dict[int, models.Network]:
-        """Return legacy networks by internal id (for the views)."""
-        return db_api.networks_by_id(context, list(network_ids))
-
-    def get_view_data(
-        self, context: nova_context.RequestContext, instances: Sequence[models.Instance]
-    ) -> dict:
-        """Return what the server views need besides the rows, in four queries."""
-        return {
-            "flavors": db_api.flavors_by_id(
-                context, sorted({i.flavor_id for i in instances if i.flavor_id})
-            ),
-            "faults": self.get_faults(context, instances),
-            "addresses": db_api.instance_addresses(context, [i.id for i in instances]),
-            "metadata": db_api.instance_metadata_get(context, [i.id for i in instances]),
-        }
+        return views_db.virtual_interface_get_for_view(context, server_id, vif_id)
 
     # --- writing ---------------------------------------------------------------
 

@@ -38,12 +38,13 @@ MAC_ATTEMPTS = 10
 _lock = threading.Lock()
 _engine: sa.Engine | None = None
 _sessionmaker: orm.sessionmaker | None = None
+_read_engine: sa.Engine | None = None
 _read_sessionmaker: orm.sessionmaker | None = None
 
 
 def get_engine() -> sa.Engine:
     """Return the process's engine for ``[database] connection``, creating it once."""
-    global _engine, _sessionmaker, _read_sessionmaker
+    global _engine, _sessionmaker, _read_engine, _read_sessionmaker
     with _lock:
         if _engine is None:
             _engine = db_engine.create_engine(
@@ -54,18 +55,20 @@ def get_engine() -> sa.Engine:
                 sqlite_busy_timeout=CONF.database.sqlite_busy_timeout,
             )
             _sessionmaker = orm.sessionmaker(_engine, expire_on_commit=False)
-            _read_sessionmaker = orm.sessionmaker(db_engine.reader(_engine), expire_on_commit=False)
+            _read_engine = db_engine.reader(_engine)
+            _read_sessionmaker = orm.sessionmaker(_read_engine, expire_on_commit=False)
         return _engine
 
 
 def dispose_engine() -> None:
     """Close every pooled connection and forget the engine (tests, reconfiguration)."""
-    global _engine, _sessionmaker, _read_sessionmaker
+    global _engine, _sessionmaker, _read_engine, _read_sessionmaker
     with _lock:
         if _engine is not None:
             _engine.dispose()
         _engine = None
         _sessionmaker = None
+        _read_engine = None
         _read_sessionmaker = None
 
 
@@ -85,6 +88,19 @@ def _reader() -> Iterator[orm.Session]:
     assert _read_sessionmaker is not None
     with _read_sessionmaker.begin() as session:
         yield session
+
+
+@contextlib.contextmanager
+def _read_connection() -> Iterator[sa.Connection]:
+    """A transaction that only reads, on a Core connection.
+
+    For reads that build no ORM objects (the API's views): without a session
+    and an identity map, a request spends its time in the database.
+    """
+    get_engine()
+    assert _read_engine is not None
+    with _read_engine.begin() as connection:
+        yield connection
 
 
 def _soft_delete_values(model: type[models.Base]) -> dict[Any, Any]:
@@ -197,6 +213,47 @@ def instance_metadata_get(
     return metadata
 
 
+# The order of instance listings: newest first, the id breaking ties.
+_NEWEST_FIRST = (models.Instance.created_at.desc(), models.Instance.id.desc())
+
+
+def _instance_criteria(
+    context: nova_context.RequestContext, filters: Mapping[str, Any]
+) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE criteria of a listing of live instances (see ``instance_get_all``)."""
+    criteria = [models.Instance.deleted == 0]
+    if not context.is_admin:
+        criteria.append(models.Instance.project_id == context.project_id)
+    elif "project_id" in filters:
+        criteria.append(models.Instance.project_id == filters["project_id"])
+    if filters.get("name"):
+        criteria.append(models.Instance.display_name.contains(filters["name"], autoescape=True))
+    if filters.get("vm_state"):
+        criteria.append(models.Instance.vm_state.in_(filters["vm_state"]))
+    if filters.get("host"):
+        criteria.append(models.Instance.host == filters["host"])
+    return criteria
+
+
+def _after_marker(
+    executor: orm.Session | sa.Connection, context: nova_context.RequestContext, marker: str
+) -> sa.ColumnElement[bool]:
+    """Return the criterion of the instances listed after instance ``marker``.
+
+    :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
+    """
+    query = sa.select(models.Instance.created_at, models.Instance.id).where(
+        models.Instance.uuid == marker, models.Instance.deleted == 0
+    )
+    found = executor.execute(_scope_to_project(context, query, models.Instance)).first()
+    if found is None:
+        raise exception.MarkerNotFound(marker=marker)
+    return sa.or_(
+        models.Instance.created_at < found.created_at,
+        sa.and_(models.Instance.created_at == found.created_at, models.Instance.id < found.id),
+    )
+
+
 def instance_get_all(
     context: nova_context.RequestContext,
     filters: Mapping[str, Any] | None = None,
@@ -210,41 +267,11 @@ def instance_get_all(
         ``host``.
     :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
     """
-    filters = filters or {}
-    query = sa.select(models.Instance).where(models.Instance.deleted == 0)
-    query = _scope_to_project(context, query, models.Instance)
-    if "project_id" in filters and context.is_admin:
-        query = query.where(models.Instance.project_id == filters["project_id"])
-    if filters.get("name"):
-        query = query.where(models.Instance.display_name.contains(filters["name"], autoescape=True))
-    if filters.get("vm_state"):
-        query = query.where(models.Instance.vm_state.in_(filters["vm_state"]))
-    if filters.get("host"):
-        query = query.where(models.Instance.host == filters["host"])
-    order = (models.Instance.created_at.desc(), models.Instance.id.desc())
+    query = sa.select(models.Instance).where(*_instance_criteria(context, filters or {}))
     with _reader() as session:
         if marker is not None:
-            found = session.scalar(
-                _scope_to_project(
-                    context,
-                    sa.select(models.Instance).where(
-                        models.Instance.uuid == marker, models.Instance.deleted == 0
-                    ),
-                    models.Instance,
-                )
-            )
-            if found is None:
-                raise exception.MarkerNotFound(marker=marker)
-            query = query.where(
-                sa.or_(
-                    models.Instance.created_at < found.created_at,
-                    sa.and_(
-                        models.Instance.created_at == found.created_at,
-                        models.Instance.id < found.id,
-                    ),
-                )
-            )
-        return list(session.scalars(query.order_by(*order).limit(limit)))
+            query = query.where(_after_marker(session, context, marker))
+        return list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(limit)))
 
 
 def instance_update(
@@ -363,60 +390,6 @@ def instance_fault_get_latest(
     )
     with _reader() as session:
         return {fault.instance_id: fault for fault in session.scalars(query)}
-
-
-def networks_by_id(
-    context: nova_context.RequestContext, network_ids: list[int]
-) -> dict[int, models.Network]:
-    """Return the networks with these internal ids (deleted ones too, for old VIFs)."""
-    if not network_ids:
-        return {}
-    query = sa.select(models.Network).where(models.Network.id.in_(network_ids))
-    with _reader() as session:
-        return {network.id: network for network in session.scalars(query)}
-
-
-def flavors_by_id(
-    context: nova_context.RequestContext, flavor_ids: list[int]
-) -> dict[int, models.Flavor]:
-    """Return flavors by internal id, deleted ones too (old instances keep theirs)."""
-    if not flavor_ids:
-        return {}
-    query = sa.select(models.Flavor).where(models.Flavor.id.in_(flavor_ids))
-    with _reader() as session:
-        return {flavor.id: flavor for flavor in session.scalars(query)}
-
-
-def instance_addresses(
-    context: nova_context.RequestContext, instance_ids: list[int]
-) -> dict[int, list[tuple[str, str, str]]]:
-    """Return ``{instance id: [(network label, fixed IP, MAC), ...]}`` in VIF order."""
-    if not instance_ids:
-        return {}
-    query = (
-        sa.select(
-            models.FixedIp.instance_id,
-            models.Network.label,
-            models.FixedIp.address,
-            models.VirtualInterface.address,
-        )
-        .join(models.Network, models.Network.id == models.FixedIp.network_id)
-        .join(
-            models.VirtualInterface,
-            models.VirtualInterface.id == models.FixedIp.virtual_interface_id,
-        )
-        .where(
-            models.FixedIp.instance_id.in_(instance_ids),
-            models.FixedIp.deleted == 0,
-            models.VirtualInterface.deleted == 0,
-        )
-        .order_by(models.VirtualInterface.id, models.FixedIp.id)
-    )
-    addresses: dict[int, list[tuple[str, str, str]]] = {}
-    with _reader() as session:
-        for instance_id, label, address, mac in session.execute(query):
-            addresses.setdefault(instance_id, []).append((label or "", address, mac))
-    return addresses
 
 
 # --- virtual interfaces --------------------------------------------------------

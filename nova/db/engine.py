@@ -53,8 +53,13 @@ def _enable_sqlite_transactions(
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN")
+            # Straight to the driver: a deferred BEGIN takes no lock and never
+            # waits, and SQLAlchemy's statement handling would cost as much
+            # as a short read.
+            connection.connection.driver_connection.execute("BEGIN")
         else:
+            # Through SQLAlchemy, so that a lock not got in time raises its
+            # OperationalError, which the callers retry or report.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

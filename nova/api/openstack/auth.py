@@ -6,7 +6,7 @@ from nova import context as nova_context
 from nova import exception
 
 
-def context_from_noauth2(headers) -> nova_context.RequestContext:
+def context_from_noauth2(headers, request_id: str) -> nova_context.RequestContext:
     """Read ``X-Auth-Token: user:project`` (a token without ':' is both).
 
     :raises nova.exception.NotAuthenticated: no token.
@@ -18,11 +18,11 @@ def context_from_noauth2(headers) -> nova_context.RequestContext:
     if not user:
         raise exception.NotAuthenticated()
     return nova_context.RequestContext(
-        user_id=user, project_id=project or user, is_admin=user == "admin"
+        user_id=user, project_id=project or user, is_admin=user == "admin", request_id=request_id
     )
 
 
-def context_from_keystone(headers) -> nova_context.RequestContext:
+def context_from_keystone(headers, request_id: str) -> nova_context.RequestContext:
     """Read the headers keystonemiddleware sets once it validated the token.
 
     :raises nova.exception.NotAuthenticated: the token was not confirmed.
@@ -34,6 +34,7 @@ def context_from_keystone(headers) -> nova_context.RequestContext:
         user_id=headers.get("X-User-Id"),
         project_id=headers.get("X-Project-Id") or headers.get("X-Tenant-Id"),
         is_admin="admin" in roles,
+        request_id=request_id,
     )
 
 

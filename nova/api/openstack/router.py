@@ -33,6 +33,13 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("nova.api.access")
 
+# The API version on every response (microversions are not offered).
+_VERSION_HEADERS = (
+    ("OpenStack-API-Version", "compute 2.1"),
+    ("X-OpenStack-Nova-API-Version", "2.1"),
+    ("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version"),
+)
+
 # Controller method -> (HTTP method, on the member rather than the collection)
 _RESOURCE_METHODS = {
     "index": ("GET", False),
@@ -119,7 +126,7 @@ class APIRouter:
 
     # --- serving -------------------------------------------------------------------
 
-    def _dispatch(self, request: wsgi.Request) -> webob.Response:
+    def _dispatch(self, request: wsgi.Request, request_id: str) -> webob.Response:
         path = request.path_info.rstrip("/") or "/"
         match = self.mapper.match(path)
         if match is None:
@@ -129,7 +136,7 @@ class APIRouter:
         if action is None:
             raise exception.MethodNotAllowed(method=request.method)
         if not public:
-            context = self.authenticate(request.headers)
+            context = self.authenticate(request.headers, request_id)
             request.environ["nova.context"] = context
             project_id = match.pop("project_id", None)
             if project_id is not None and project_id != context.project_id:
@@ -145,30 +152,36 @@ class APIRouter:
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
+        request_id = f"req-{uuid.uuid4()}"
         request = wsgi.Request(environ)
-        request.environ["nova.context"] = nova_context.RequestContext(
-            user_id=None, project_id=None, request_id=f"req-{uuid.uuid4()}"
+        # Who is calling is known once authenticated; until then (and for
+        # public paths) the context only carries the request id.
+        environ["nova.context"] = nova_context.RequestContext(
+            user_id=None, project_id=None, request_id=request_id
         )
         try:
-            response = self._dispatch(request)
+            response = self._dispatch(request, request_id)
         except Exception as exc:  # noqa: BLE001 - every error becomes a fault
             response = wsgi.fault_for(exc, request)
-        request_id = request.environ["nova.context"].request_id
-        response.headers["x-openstack-request-id"] = request_id
-        response.headers["x-compute-request-id"] = request_id
-        response.headers["OpenStack-API-Version"] = "compute 2.1"
-        response.headers["X-OpenStack-Nova-API-Version"] = "2.1"
-        response.headers["Vary"] = "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
-        ACCESS_LOG.info(
-            '%s "%s %s" status: %s len: %s time: %.4f %s',
-            request.remote_addr,
-            request.method,
-            request.path_qs,
-            response.status_int,
-            response.content_length or 0,
-            time.monotonic() - started,
-            request_id,
+        # Responses are built here and carry none of these headers yet.
+        response.headerlist.extend(
+            [
+                ("x-openstack-request-id", request_id),
+                ("x-compute-request-id", request_id),
+                *_VERSION_HEADERS,
+            ]
         )
+        if ACCESS_LOG.isEnabledFor(logging.INFO):
+            ACCESS_LOG.info(
+                '%s "%s %s" status: %s len: %s time: %.4f %s',
+                request.remote_addr,
+                request.method,
+                request.path_qs,
+                response.status_int,
+                response.content_length or 0,
+                time.monotonic() - started,
+                request_id,
+            )
         return response(environ, start_response)
 
 

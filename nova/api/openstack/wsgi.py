@@ -24,6 +24,7 @@ from nova import exception
 LOG = logging.getLogger(__name__)
 
 JSON = "application/json"
+_JSON_UTF8 = f"{JSON}; charset=utf-8"
 FAULT_NAMES = {
     400: "badRequest",
     401: "unauthorized",
@@ -55,9 +56,8 @@ class Request(webob.Request):
 def fault(code: int, message: str) -> webob.Response:
     """Return a fault response with Nova's name for ``code``."""
     name = FAULT_NAMES.get(code, "computeFault")
-    response = webob.Response(status=code, content_type=JSON, charset="utf-8")
-    response.body = json.dumps({name: {"code": code, "message": message}}).encode()
-    return response
+    body = json.dumps({name: {"code": code, "message": message}}).encode()
+    return webob.Response(status=code, content_type=JSON, charset="utf-8", body=body)
 
 
 # Errors of a database that cannot serve now but may soon: unreachable, or
@@ -146,18 +146,35 @@ def validate(instance: Any, schema: Mapping[str, Any], what: str = "body") -> An
     return instance
 
 
+def validate_query(request: webob.Request, schema: Mapping[str, Any]) -> dict[str, str]:
+    """Return the query parameters of ``request`` checked against ``schema`` (a constant).
+
+    :raises nova.exception.ValidationError: they do not fit (400).
+    """
+    if not request.query_string and _fits_empty(schema):
+        return {}
+    return validate(dict(request.GET), schema, "query")
+
+
+def _fits_empty(schema: Mapping[str, Any]) -> bool:
+    # Most requests have no query: whether that fits is decided once per schema.
+    entry = _FITS_EMPTY.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, _validator(schema).is_valid({}))
+        _FITS_EMPTY[id(schema)] = entry
+    return entry[1]
+
+
 _FORMATS = jsonschema.FormatChecker(["uuid", "ipv4"])
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
+_FITS_EMPTY: dict[int, tuple[Mapping[str, Any], bool]] = {}
 
 
 def json_response(status: int, body: Mapping[str, Any] | None) -> webob.Response:
     """Return ``body`` as a JSON response (no body for 202/204 when None)."""
-    response = webob.Response(status=status)
     if body is None:
+        response = webob.Response(status=status)
         response.content_type = None
         response.body = b""
-    else:
-        response.content_type = JSON
-        response.charset = "utf-8"
-        response.body = json.dumps(body).encode()
-    return response
+        return response
+    return webob.Response(status=status, content_type=_JSON_UTF8, body=json.dumps(body).encode())

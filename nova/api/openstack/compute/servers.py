@@ -32,7 +32,7 @@ class ServersController:
     def _list(self, request, detail: bool):
         context = request.context
         policy.authorize(context, "servers:index")
-        query = wsgi.validate(dict(request.GET), schema.index_query, "query")
+        query = wsgi.validate_query(request, schema.index_query)
         filters: dict = {}
         if query.get("all_tenants", "0").lower() in ("1", "true"):
             policy.authorize(context, "servers:index:all_tenants")
@@ -43,15 +43,14 @@ class ServersController:
         if "status" in query:
             filters["vm_state"] = [vm_states.VM_STATES_BY_STATUS[query["status"]]]
         limit = min(int(query.get("limit", self.max_limit)), self.max_limit)
-        instances = self.compute_api.get_all(
-            context, filters, limit=limit, marker=query.get("marker")
+        data = self.compute_api.get_all_for_view(
+            context, filters, limit=limit, marker=query.get("marker"), detail=detail
         )
         if detail:
-            data = self.compute_api.get_view_data(context, instances)
-            items = [views.server_detail(request, i, data, self.extensions) for i in instances]
+            body = {"servers": views.server_details(request, data, self.extensions)}
         else:
-            items = [views.server_summary(request, i) for i in instances]
-        body = {"servers": items}
+            body = {"servers": views.server_summaries(request, data)}
+        instances = data.instances
         if instances and len(instances) == limit:
             params = {k: v for k, v in request.GET.items() if k != "marker"}
             params["marker"] = instances[-1].uuid
@@ -71,13 +70,13 @@ class ServersController:
     def detail(self, request):
         return self._list(request, detail=True)
 
-    def _show(self, request, instance):
-        data = self.compute_api.get_view_data(request.context, [instance])
-        return {"server": views.server_detail(request, instance, data, self.extensions)}
+    def _show(self, request, server_id):
+        data = self.compute_api.get_for_view(request.context, server_id)
+        return {"server": views.server_details(request, data, self.extensions)[0]}
 
     def show(self, request, server_id):
         policy.authorize(request.context, "servers:show")
-        return 200, self._show(request, self.compute_api.get(request.context, server_id))
+        return 200, self._show(request, server_id)
 
     # --- writing ------------------------------------------------------------------
 
@@ -114,8 +113,8 @@ class ServersController:
     def update(self, request, server_id, body):
         policy.authorize(request.context, "servers:update")
         values = wsgi.validate(body, schema.update)["server"]
-        instance = self.compute_api.rename(request.context, server_id, values["name"])
-        return 200, self._show(request, instance)
+        self.compute_api.rename(request.context, server_id, values["name"])
+        return 200, self._show(request, server_id)
 
     def delete(self, request, server_id):
         policy.authorize(request.context, "servers:delete")

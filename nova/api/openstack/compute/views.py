@@ -11,14 +11,18 @@ from nova.compute import vm_states
 
 def isotime(value: datetime.datetime | None) -> str | None:
     """Return ``value`` as ``2011-08-17T12:00:00Z`` (None stays None)."""
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 def links(request, collection: str, item_id: str) -> list[dict]:
     """Return the self and bookmark links of an item."""
+    return _links(request.host_url, collection, item_id)
+
+
+def _links(host_url: str, collection: str, item_id: str) -> list[dict]:
     return [
-        {"rel": "self", "href": f"{request.host_url}/v2.1/{collection}/{item_id}"},
-        {"rel": "bookmark", "href": f"{request.host_url}/{collection}/{item_id}"},
+        {"rel": "self", "href": f"{host_url}/v2.1/{collection}/{item_id}"},
+        {"rel": "bookmark", "href": f"{host_url}/{collection}/{item_id}"},
     ]
 
 
@@ -52,81 +56,85 @@ def flavor(request, flavor_row, detail: bool = True) -> dict:
     return view
 
 
-def server_summary(request, instance) -> dict:
-    """Return a server as list items show it."""
-    return {
-        "id": instance.uuid,
-        "name": instance.display_name,
-        "links": links(request, "servers", instance.uuid),
-    }
-
-
-def server_detail(request, instance, data: dict, extensions) -> dict:
-    """Return a server's full view.
-
-    :param data: flavors, faults, addresses and metadata, from ``API.get_view_data``.
-    """
-    context = request.context
-    flavor_row = data["flavors"].get(instance.flavor_id)
-    flavor_id = flavor_row.flavorid if flavor_row else str(instance.flavor_id)
-    addresses: dict[str, list[dict]] = {}
-    for label, address, mac in data["addresses"].get(instance.id, []):
-        addresses.setdefault(label, []).append(
-            {
-                "version": 6 if ":" in address else 4,
-                "addr": address,
-                "OS-EXT-IPS:type": "fixed",
-                "OS-EXT-IPS-MAC:mac_addr": mac,
-            }
-        )
-    view = {
-        "id": instance.uuid,
-        "name": instance.display_name,
-        "status": vm_states.status(instance.vm_state),
-        "tenant_id": instance.project_id,
-        "user_id": instance.user_id,
-        "metadata": data["metadata"].get(instance.id, {}),
-        "hostId": host_id(instance),
-        "image": {
-            "id": instance.image_ref,
-            "links": [
-                {"rel": "bookmark", "href": f"{request.host_url}/images/{instance.image_ref}"}
-            ],
-        },
-        "flavor": {
-            "id": flavor_id,
-            "links": [{"rel": "bookmark", "href": f"{request.host_url}/flavors/{flavor_id}"}],
-        },
-        "created": isotime(instance.created_at),
-        "updated": isotime(instance.updated_at or instance.created_at),
-        "addresses": addresses,
-        "accessIPv4": "",
-        "accessIPv6": "",
-        "links": links(request, "servers", instance.uuid),
-        "progress": 100 if instance.vm_state == vm_states.ACTIVE else 0,
-        "key_name": None,
-        "config_drive": "",
-        "security_groups": [{"name": "default"}],
-        "OS-DCF:diskConfig": "MANUAL",
-        "OS-EXT-AZ:availability_zone": instance.availability_zone or "nova",
-        "OS-EXT-STS:vm_state": instance.vm_state,
-        "OS-EXT-STS:task_state": instance.task_state,
-        "OS-EXT-STS:power_state": 1 if instance.vm_state == vm_states.ACTIVE else 0,
-        "OS-SRV-USG:launched_at": isotime(instance.launched_at),
-        "OS-SRV-USG:terminated_at": isotime(instance.terminated_at),
-        "os-extended-volumes:volumes_attached": [],
-    }
-    if policy.check(context, "servers:show:host_status"):
-        view["OS-EXT-SRV-ATTR:host"] = instance.host
-    fault = data["faults"].get(instance.id)
-    if fault is not None and instance.vm_state == vm_states.ERROR:
-        view["fault"] = {
-            "code": fault.code,
-            "message": fault.message,
-            "created": isotime(fault.created_at),
+def server_summaries(request, data) -> list[dict]:
+    """Return the servers of ``data`` (from ``API.get_all_for_view``) as list items show them."""
+    host_url = request.host_url
+    return [
+        {
+            "id": instance.uuid,
+            "name": instance.display_name,
+            "links": _links(host_url, "servers", instance.uuid),
         }
-        if fault.details and policy.check(context, "servers:show:fault_details"):
-            view["fault"]["details"] = fault.details
-    for extension in extensions:
-        extension.extend_server_view(request, instance, view)
-    return view
+        for instance in data.instances
+    ]
+
+
+def server_details(request, data, extensions) -> list[dict]:
+    """Return the full views of the servers of ``data`` (from ``API.get_*_for_view``)."""
+    context = request.context
+    host_url = request.host_url
+    show_host = policy.check(context, "servers:show:host_status")
+    show_fault_details = policy.check(context, "servers:show:fault_details")
+    views = []
+    for instance in data.instances:
+        flavor_id = instance.flavorid if instance.flavorid is not None else str(instance.flavor_id)
+        addresses: dict[str, list[dict]] = {}
+        for label, address, mac in data.addresses.get(instance.id, ()):
+            addresses.setdefault(label, []).append(
+                {
+                    "version": 6 if ":" in address else 4,
+                    "addr": address,
+                    "OS-EXT-IPS:type": "fixed",
+                    "OS-EXT-IPS-MAC:mac_addr": mac,
+                }
+            )
+        active = instance.vm_state == vm_states.ACTIVE
+        view = {
+            "id": instance.uuid,
+            "name": instance.display_name,
+            "status": vm_states.status(instance.vm_state),
+            "tenant_id": instance.project_id,
+            "user_id": instance.user_id,
+            "metadata": data.metadata.get(instance.id, {}),
+            "hostId": host_id(instance),
+            "image": {
+                "id": instance.image_ref,
+                "links": [{"rel": "bookmark", "href": f"{host_url}/images/{instance.image_ref}"}],
+            },
+            "flavor": {
+                "id": flavor_id,
+                "links": [{"rel": "bookmark", "href": f"{host_url}/flavors/{flavor_id}"}],
+            },
+            "created": isotime(instance.created_at),
+            "updated": isotime(instance.updated_at or instance.created_at),
+            "addresses": addresses,
+            "accessIPv4": "",
+            "accessIPv6": "",
+            "links": _links(host_url, "servers", instance.uuid),
+            "progress": 100 if active else 0,
+            "key_name": None,
+            "config_drive": "",
+            "security_groups": [{"name": "default"}],
+            "OS-DCF:diskConfig": "MANUAL",
+            "OS-EXT-AZ:availability_zone": instance.availability_zone or "nova",
+            "OS-EXT-STS:vm_state": instance.vm_state,
+            "OS-EXT-STS:task_state": instance.task_state,
+            "OS-EXT-STS:power_state": 1 if active else 0,
+            "OS-SRV-USG:launched_at": isotime(instance.launched_at),
+            "OS-SRV-USG:terminated_at": isotime(instance.terminated_at),
+            "os-extended-volumes:volumes_attached": [],
+        }
+        if show_host:
+            view["OS-EXT-SRV-ATTR:host"] = instance.host
+        if instance.fault_code is not None:  # the newest fault, of an ERROR server only
+            view["fault"] = {
+                "code": instance.fault_code,
+                "message": instance.fault_message,
+                "created": isotime(instance.fault_created_at),
+            }
+            if instance.fault_details and show_fault_details:
+                view["fault"]["details"] = instance.fault_details
+        for extension in extensions:
+            extension.extend_server_view(request, instance, view)
+        views.append(view)
+    return views
