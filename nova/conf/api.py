@@ -39,6 +39,13 @@ api_opts = [
         help="Most items one list request returns, whatever 'limit' asks.",
     ),
     cfg.IntOpt(
+        "max_server_count",
+        default=100,
+        min=1,
+        help="Most servers one create request may make: a larger 'min_count' or "
+        "'max_count' is refused (400), as a request must not tie up the API for long.",
+    ),
+    cfg.IntOpt(
         "max_request_body_size",
         default=1024 * 1024,
         min=1024,

@@ -76,7 +76,7 @@ class APIRouter:
         )
         flavor_controller = flavors.FlavorsController()
         server_controller = servers.ServersController(
-            self.compute_api, self.extensions, CONF.api.max_limit
+            self.compute_api, self.extensions, CONF.api.max_limit, CONF.api.max_server_count
         )
         extension_controller = extension_info.ExtensionsController(self.extensions)
         for prefix in ("/v2.1", "/v2.1/{project_id}"):

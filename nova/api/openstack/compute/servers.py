@@ -14,11 +14,15 @@ class ServersController:
     #: The query schema of each action (also read by the OpenAPI description).
     query_schemas = {"index": schema.index_query, "detail": schema.index_query}
 
-    def __init__(self, compute_api, extension_manager, max_limit: int) -> None:
+    def __init__(
+        self, compute_api, extension_manager, max_limit: int, max_server_count: int
+    ) -> None:
         self.compute_api = compute_api
         self.extensions = extension_manager
         self.max_limit = max_limit
-        self.create_schema = schema.create(extension_manager.server_create_schema())
+        self.create_schema = schema.create(
+            extension_manager.server_create_schema(), max_server_count
+        )
         self.actions = extension_manager.server_actions()
         #: The body schema of each action (also read by the OpenAPI description).
         self.body_schemas = {
@@ -87,14 +91,19 @@ class ServersController:
         kwargs = {}
         for extension in self.extensions:
             kwargs.update(extension.get_server_create_kwargs(server))
+        # JSON Schema counts 2.0 as an integer: hand the compute API Python ints.
+        flavor_ref = server["flavorRef"]
+        if isinstance(flavor_ref, float):
+            flavor_ref = int(flavor_ref)
+        min_count = int(server.get("min_count", 1))
         instances = self.compute_api.create(
             context,
-            flavor_id=str(server["flavorRef"]),
+            flavor_id=str(flavor_ref),
             image_ref=server["imageRef"],
             name=server["name"],
             metadata=server.get("metadata"),
-            min_count=server.get("min_count", 1),
-            max_count=server.get("max_count", server.get("min_count", 1)),
+            min_count=min_count,
+            max_count=int(server.get("max_count", min_count)),
             availability_zone=server.get("availability_zone"),
             **kwargs,
         )

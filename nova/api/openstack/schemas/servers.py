@@ -7,15 +7,19 @@ import copy
 from nova.api.openstack.schemas import types
 
 
-def create(extra_properties: dict[str, dict]) -> dict:
-    """Return the server create schema with the extensions' ``extra_properties``."""
+def create(extra_properties: dict[str, dict], max_servers: int) -> dict:
+    """Return the server create schema with the extensions' ``extra_properties``.
+
+    ``min_count`` and ``max_count`` may not exceed ``max_servers``.
+    """
+    count = {**types.positive_integer, "maximum": max_servers}
     properties = {
         "name": types.name,
         "imageRef": {"type": "string", "minLength": 1, "maxLength": 255},
         "flavorRef": {"type": ["string", "integer"], "minLength": 1, "maxLength": 255},
         "metadata": types.metadata,
-        "min_count": types.positive_integer,
-        "max_count": types.positive_integer,
+        "min_count": count,
+        "max_count": count,
         "availability_zone": types.name,
         "return_reservation_id": {"type": "boolean"},
     }
