@@ -20,6 +20,9 @@ from tests.functional.test_api_server import free_port
 class NovaAllFixture(unittest.TestCase):
     """nova-all running as a subprocess, with its API and Quantum URLs."""
 
+    #: More lines of the nova.conf, after the ``[DEFAULT]`` options (for a subclass).
+    extra_config = ""
+
     def setUp(self) -> None:
         self.state = tempfile.mkdtemp(prefix="nova-all-")
         self.addCleanup(shutil.rmtree, self.state, ignore_errors=True)
@@ -29,6 +32,7 @@ class NovaAllFixture(unittest.TestCase):
             handle.write(
                 f"[DEFAULT]\nstate_path = {self.state}\nhost = allinone\n"
                 f"osapi_compute_listen_port = {api_port}\nram_allocation_ratio = 16\n"
+                f"{self.extra_config}"
                 f"[quantum]\nembedded = true\nurl = http://127.0.0.1:{quantum_port}\n"
             )
         self.api = f"http://127.0.0.1:{api_port}/v2.1"

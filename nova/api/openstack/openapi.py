@@ -64,14 +64,17 @@ _FAULT_DESCRIPTIONS = {
 
 
 def _fault_responses(
-    public: bool, path_parameters: list[str], method: str, action: str
+    public: bool, parameters: list[dict], method: str, action: str
 ) -> dict[int, dict]:
     """Return the fault codes an operation can answer, as ``$ref``s to the components."""
+    path_parameters = [p["name"] for p in parameters if p["in"] == "path"]
     codes = {500, 503}
     if not public:
         codes |= {401, 403}
     if "project_id" in path_parameters:
         codes.add(400)  # the segment must name the caller's project
+    if any(p["in"] == "query" for p in parameters):
+        codes.add(400)  # a query that does not fit its schema, or an unknown marker
     if any(name != "project_id" for name in path_parameters):
         codes.add(404)
     if method in ("POST", "PUT"):
@@ -127,12 +130,7 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
             for code, response in sorted(
                 {
                     status: success,
-                    **_fault_responses(
-                        public,
-                        [p["name"] for p in parameters if p["in"] == "path"],
-                        method,
-                        action,
-                    ),
+                    **_fault_responses(public, parameters, method, action),
                 }.items()
             )
         },
