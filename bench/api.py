@@ -21,9 +21,8 @@ hand-written SQL query (``sqlite3`` on the same file, one connection kept
 open) and builds the same JSON by hand; its bodies are checked to be
 byte-identical to Nova's before timing. Runs are interleaved; the ratio is
 Nova's median rate over the baseline's (goal: at least ``GOAL_RATIO``).
-``nova_sql_per_request`` counts the transactions, the statements SQLAlchemy
-executes (a read-only transaction's ``BEGIN`` goes to the driver directly and
-is not among them) and the commits of one request. ``--profile`` prints where
+``nova_sql_per_request`` counts the transactions, the statements and the
+commits SQLite runs for one request. ``--profile`` prints where
 Nova's time goes (cProfile: the project's functions by cumulative share,
 self time by package, then the usual tables) to stderr.
 """
@@ -364,23 +363,29 @@ def compare(kinds: dict, repeat: int, seconds: float) -> dict:
 
 
 def count_statements(engine: sa.Engine, function) -> dict:
-    """Return how many transactions, statements and commits one call of ``function`` sends."""
-    counts = {"transactions": 0, "statements": 0, "commits": 0}
-    listeners = {
-        "begin": lambda *_args: counts.__setitem__("transactions", counts["transactions"] + 1),
-        "before_cursor_execute": lambda *_args: counts.__setitem__(
-            "statements", counts["statements"] + 1
-        ),
-        "commit": lambda *_args: counts.__setitem__("commits", counts["commits"] + 1),
-    }
-    for name, listener in listeners.items():
-        event.listen(engine, name, listener)
+    """Return the transactions, statements and commits SQLite runs for one call of ``function``.
+
+    Traced at the driver (``sqlite3``'s trace callback on fresh connections),
+    so statements that bypass SQLAlchemy's execution count too.
+    """
+    traced: list[str] = []
+
+    def trace(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(traced.append)
+
+    engine.dispose()
+    event.listen(engine, "connect", trace)
     try:
         function()
     finally:
-        for name, listener in listeners.items():
-            event.remove(engine, name, listener)
-    return counts
+        event.remove(engine, "connect", trace)
+        engine.dispose()  # the timed runs use untraced connections
+    words = [sql.split()[0].upper() for sql in traced]
+    return {
+        "transactions": words.count("BEGIN"),
+        "statements": sum(word not in ("BEGIN", "COMMIT", "ROLLBACK") for word in words),
+        "commits": words.count("COMMIT"),
+    }
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -32,6 +32,9 @@ from nova.db.api import _NEWEST_FIRST
 from nova.db.api import _after_marker
 from nova.db.api import _instance_criteria
 from nova.db.api import _read_connection
+from nova.db.api import get_engine
+from nova.db.prepared import PreparedRead
+from nova.db.prepared import reading
 
 _instances = models.Instance.__table__
 _flavors = models.Flavor.__table__
@@ -59,11 +62,11 @@ class InstanceViewData:
     addresses: dict[int, list[tuple[str, str, str]]]
 
 
-def _project_scoped(statement: sa.Select) -> dict[bool, sa.Select]:
+def _project_scoped(statement: sa.Select) -> dict[bool, PreparedRead]:
     """Return ``{is_admin: statement}``: as is for admins, else bound to ``:project_id``."""
     return {
-        True: statement,
-        False: statement.where(_instances.c.project_id == sa.bindparam("project_id")),
+        True: PreparedRead(statement),
+        False: PreparedRead(statement.where(_instances.c.project_id == sa.bindparam("project_id"))),
     }
 
 
@@ -135,7 +138,7 @@ def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.Compou
     return sa.union_all(metadata, addresses).order_by("part", "seq", "subseq")
 
 
-_CHILDREN_OF_ONE = _children(lambda column: column == sa.bindparam("instance_id"))
+_CHILDREN_OF_ONE = PreparedRead(_children(lambda column: column == sa.bindparam("instance_id")))
 _CHILDREN_OF_MANY = _children(
     lambda column: column.in_(sa.bindparam("instance_ids", expanding=True))
 )
@@ -161,15 +164,15 @@ def instance_get_for_view(
     :raises nova.exception.InstanceNotFound: no such instance, or it belongs
         to another project.
     """
-    with _read_connection() as connection:
-        instance = connection.execute(
-            _SERVER_BY_UUID[context.is_admin],
-            {"uuid": instance_uuid, "project_id": context.project_id},
-        ).first()
-        if instance is None:
+    with reading(get_engine()) as reader:
+        found = _SERVER_BY_UUID[context.is_admin].rows(
+            reader, {"uuid": instance_uuid, "project_id": context.project_id}
+        )
+        if not found:
             raise exception.InstanceNotFound(instance_id=instance_uuid)
-        children = connection.execute(_CHILDREN_OF_ONE, {"instance_id": instance.id})
-        return _view_data([InstanceRow._make(instance)], children)
+        instance = InstanceRow._make(found[0])
+        children = _CHILDREN_OF_ONE.rows(reader, {"instance_id": instance.id})
+    return _view_data([instance], children)
 
 
 def instance_get_all_for_view(
@@ -188,13 +191,14 @@ def instance_get_all_for_view(
     with _read_connection() as connection:
         if marker is not None:
             query = query.where(_after_marker(connection, context, marker))
-        rows = connection.execute(query.order_by(*_NEWEST_FIRST).limit(limit))
+        # fetchall in one driver call, not a row at a time.
+        rows = connection.execute(query.order_by(*_NEWEST_FIRST).limit(limit)).all()
         instances = [InstanceRow._make(row) for row in rows]
-        children = ()
+        children = []
         if detail and instances:
             children = connection.execute(
                 _CHILDREN_OF_MANY, {"instance_ids": [instance.id for instance in instances]}
-            )
+            ).all()
         return _view_data(instances, children)
 
 
@@ -233,7 +237,7 @@ def _vifs_of_instance(*vif_criteria: sa.ColumnElement[bool]) -> dict[bool, sa.Se
 _VIFS_OF_INSTANCE = _vifs_of_instance()
 _VIF_OF_INSTANCE = _vifs_of_instance(_vifs.c.uuid == sa.bindparam("vif_uuid"))
 VirtualInterfaceRow = collections.namedtuple(
-    "VirtualInterfaceRow", _VIFS_OF_INSTANCE[True].selected_columns.keys()
+    "VirtualInterfaceRow", _VIFS_OF_INSTANCE[True].statement.selected_columns.keys()
 )
 
 
@@ -245,14 +249,14 @@ def virtual_interface_get_all_for_view(
     :raises nova.exception.InstanceNotFound: no such instance, or it belongs
         to another project.
     """
-    with _read_connection() as connection:
-        rows = connection.execute(
-            _VIFS_OF_INSTANCE[context.is_admin],
-            {"uuid": instance_uuid, "project_id": context.project_id},
-        ).all()
+    with reading(get_engine()) as reader:
+        rows = _VIFS_OF_INSTANCE[context.is_admin].rows(
+            reader, {"uuid": instance_uuid, "project_id": context.project_id}
+        )
     if not rows:
         raise exception.InstanceNotFound(instance_id=instance_uuid)
-    return [VirtualInterfaceRow._make(row) for row in rows if row.uuid is not None]
+    # A row of NULLs: the instance has no VIFs.
+    return [VirtualInterfaceRow._make(row) for row in rows if row[0] is not None]
 
 
 def virtual_interface_get_for_view(
@@ -264,13 +268,13 @@ def virtual_interface_get_for_view(
         to another project.
     :raises nova.exception.VirtualInterfaceNotFound: not a VIF of that instance.
     """
-    with _read_connection() as connection:
-        row = connection.execute(
-            _VIF_OF_INSTANCE[context.is_admin],
+    with reading(get_engine()) as reader:
+        rows = _VIF_OF_INSTANCE[context.is_admin].rows(
+            reader,
             {"uuid": instance_uuid, "vif_uuid": vif_uuid, "project_id": context.project_id},
-        ).first()
-    if row is None:
+        )
+    if not rows:
         raise exception.InstanceNotFound(instance_id=instance_uuid)
-    if row.uuid is None:
+    if rows[0][0] is None:
         raise exception.VirtualInterfaceNotFound(vif_id=vif_uuid)
-    return VirtualInterfaceRow._make(row)
+    return VirtualInterfaceRow._make(rows[0])

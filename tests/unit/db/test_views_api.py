@@ -33,24 +33,21 @@ class ViewsAPITestCase(databases.SchemaTestCase):
         )
 
     def count_transactions(self, function) -> dict:
-        """Call ``function``; return how many transactions and statements it used."""
-        counts = {"transactions": 0, "statements": 0}
+        """Call ``function``; return how many transactions and statements SQLite ran."""
+        db_api.dispose_engine()  # new connections, each traced from the start
         engine = db_api.get_engine()
+        traced: list[str] = []
 
-        def on_begin(*_args):
-            counts["transactions"] += 1
+        @event.listens_for(engine, "connect")
+        def trace(dbapi_connection, _record):
+            dbapi_connection.set_trace_callback(traced.append)
 
-        def on_execute(*_args):
-            counts["statements"] += 1
-
-        event.listen(engine, "begin", on_begin)
-        event.listen(engine, "before_cursor_execute", on_execute)
-        try:
-            function()
-        finally:
-            event.remove(engine, "begin", on_begin)
-            event.remove(engine, "before_cursor_execute", on_execute)
-        return counts
+        function()
+        words = [sql.split()[0].upper() for sql in traced]
+        return {
+            "transactions": words.count("BEGIN"),
+            "statements": sum(word not in ("BEGIN", "COMMIT", "ROLLBACK") for word in words),
+        }
 
     # --- servers -------------------------------------------------------------------
 
