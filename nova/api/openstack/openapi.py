@@ -121,10 +121,11 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
     success: dict[str, Any] = {"description": _SUCCESS_DESCRIPTIONS[status]}
     if has_body:
         success["content"] = {wsgi.JSON: {"schema": {"type": "object"}}}
+    docstring = (getattr(controller, action).__doc__ or "").strip()
     operation: dict[str, Any] = {
         "operationId": f"{name}.{action}" + (".project" if "{project_id}" in path else ""),
         "tags": [name],
-        "summary": (getattr(controller, action).__doc__ or f"{name} {action}").strip(),
+        "summary": docstring.splitlines()[0] if docstring else f"{name} {action}",
         "responses": {
             str(code): response
             for code, response in sorted(
