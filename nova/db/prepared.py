@@ -88,9 +88,11 @@ class Reader:
         """Run ``sql`` and fetch every row; driver errors become SQLAlchemy's."""
         try:
             self._cursor.execute(sql, arguments)
-            return self._cursor.fetchall()
+            rows = self._cursor.fetchall()
         except self.dialect.loaded_dbapi.Error as error:
             raise self._translate(error, sql, arguments) from error
+        # PyMySQL answers a tuple of tuples.
+        return rows if isinstance(rows, list) else list(rows)
 
     def _translate(self, error: Exception, sql: str | None, arguments: Any) -> sa_exc.DBAPIError:
         dropped = self.dialect.is_disconnect(error, self._connection.dbapi_connection, self._cursor)

@@ -76,6 +76,7 @@ def _project_scoped(statement: sa.Select) -> dict[bool, PreparedRead]:
 _other_faults = _faults.alias("other_faults")
 _NEWEST_FAULT = sa.and_(
     _instances.c.vm_state == "error",
+    _faults.c.instance_id == _instances.c.id,
     _faults.c.id
     == sa.select(sa.func.max(_other_faults.c.id))
     .where(_other_faults.c.instance_id == _instances.c.id, _other_faults.c.deleted == 0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from tests.unit.db import test_api
+from tests.unit.db import test_prepared
+from tests.unit.db import test_views_api
 
 
 class TestVirtualInterfacesPostgreSQL(test_api.VirtualInterfaceTestCase):
@@ -10,4 +12,20 @@ class TestVirtualInterfacesPostgreSQL(test_api.VirtualInterfaceTestCase):
 
 
 class TestVirtualInterfacesMySQL(test_api.VirtualInterfaceTestCase):
+    BACKEND = "mysql"
+
+
+class TestViewsPostgreSQL(test_views_api.ViewsAPITestCase):
+    BACKEND = "postgresql"
+
+
+class TestViewsMySQL(test_views_api.ViewsAPITestCase):
+    BACKEND = "mysql"
+
+
+class TestPreparedReadsPostgreSQL(test_prepared.PreparedReadTestCase):
+    BACKEND = "postgresql"
+
+
+class TestPreparedReadsMySQL(test_prepared.PreparedReadTestCase):
     BACKEND = "mysql"
