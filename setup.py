@@ -50,6 +50,7 @@ setup(
             "pytest-cov",
             "ruff",
             "openstacksdk>=1.0",
+            "hypothesis>=6.100",
             "schemathesis>=4.0",
             "openapi-spec-validator>=0.7",
         ],
