@@ -52,6 +52,20 @@ database_opts = [
         secret=True,
         help="SQLAlchemy URL of Quantum's database.",
     ),
+    cfg.StrOpt(
+        "sqlite_synchronous",
+        default="NORMAL",
+        choices=[
+            (
+                "NORMAL",
+                "sync the log at checkpoints only: after a power loss or OS crash "
+                "the last transactions may be lost, but the database is never corrupted",
+            ),
+            ("FULL", "sync the log at every commit: committed means on disk"),
+        ],
+        help="How a SQLite database in WAL mode syncs to disk (PRAGMA synchronous). "
+        "A crash of the process loses nothing either way. Other databases ignore this.",
+    ),
 ]
 
 linuxbridge_opts = [

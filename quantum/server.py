@@ -22,7 +22,9 @@ LOG = logging.getLogger(__name__)
 
 def build_app(conf: cfg.ConfigOpts):
     """Return the WSGI application for ``conf``, its schema created or upgraded."""
-    engine = db_engine.create_engine(conf.database.connection)
+    engine = db_engine.create_engine(
+        conf.database.connection, sqlite_synchronous=conf.database.sqlite_synchronous
+    )
     migration.upgrade(engine)
     app = router.QuantumApp(conf, db_api.QuantumDatabase(engine))
     if conf.auth_strategy == "keystone":

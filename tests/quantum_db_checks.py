@@ -53,3 +53,18 @@ class QuantumDatabaseChecks(databases.DatabaseTestCase):
         self.db.port_delete("t1", network.id, other.id)
         self.db.network_delete("t1", network.id)
         self.assertEqual(self.db.network_list("t1"), [])
+
+    def test_calls_in_a_request_share_one_transaction(self):
+        network = self.db.network_create("t1", "net", "linuxbridge", {})
+        with self.assertRaises(exceptions.PortInUse):
+            with self.db.request():
+                port = self.db.port_create("t1", network.id, "ACTIVE", {"k": "v"})
+                self.db.attach("t1", network.id, port.id, "vif-1")
+                self.assertEqual(self.db.port_get("t1", network.id, port.id).interface_id, "vif-1")
+                self.db.port_delete("t1", network.id, port.id)  # attached: refused
+        # The refusal rolled the whole request back: no port, no configuration.
+        self.assertEqual(self.db.port_list("t1", network.id), [])
+        self.assertEqual(self.db.port_configuration(port.id), {})
+        with self.db.request(read_only=True) as session, self.db.request() as nested:
+            self.assertIs(nested, session)  # a nested request joins the outer one
+            self.assertEqual(self.db.network_get("t1", network.id).name, "net")

@@ -197,17 +197,16 @@ class API:
             context.project_id,
         )
         if launch:
-            for instance in created:
-                self.launch(context, instance.uuid)
-        return [self.get(context, instance.uuid) for instance in created]
+            return [self.launch(context, instance.uuid) for instance in created]
+        return created
 
-    def launch(self, context: nova_context.RequestContext, server_id: str) -> None:
-        """Hand a DEFINED server to the scheduler.
+    def launch(self, context: nova_context.RequestContext, server_id: str) -> models.Instance:
+        """Hand a DEFINED server to the scheduler; return it as it was handed over.
 
         :raises nova.exception.InstanceInvalidState: it is not DEFINED (of
             concurrent launches exactly one gets past this).
         """
-        db_api.instance_update(
+        instance = db_api.instance_update(
             context,
             server_id,
             {"vm_state": vm_states.BUILDING, "task_state": vm_states.SCHEDULING},
@@ -215,6 +214,7 @@ class API:
         )
         self.scheduler.run_instances(context, [server_id])
         LOG.info("Server %s handed to the scheduler", server_id)
+        return instance
 
     def rename(
         self, context: nova_context.RequestContext, server_id: str, name: str

@@ -41,6 +41,26 @@ database_opts = [
         min=0,
         help="Seconds a SQLite writer waits for a lock held by another connection before failing.",
     ),
+    cfg.StrOpt(
+        "sqlite_synchronous",
+        default="NORMAL",
+        choices=[
+            (
+                "NORMAL",
+                "sync the log at checkpoints only: after a power loss or OS crash "
+                "the last transactions may be lost, but the database is never corrupted",
+            ),
+            (
+                "FULL",
+                "sync the log at every commit: committed means on disk, at a few "
+                "hundred microseconds or more per write transaction",
+            ),
+        ],
+        help="How a SQLite database in WAL mode (a file, not :memory:) syncs to disk "
+        "(PRAGMA synchronous). A crash of the process loses nothing either way; "
+        "only a power loss or operating system crash can take the last commits "
+        "with NORMAL. Other databases ignore this.",
+    ),
 ]
 
 

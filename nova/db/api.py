@@ -53,6 +53,7 @@ def get_engine() -> sa.Engine:
                 pool_size=CONF.database.max_pool_size,
                 pool_timeout=CONF.database.pool_timeout,
                 sqlite_busy_timeout=CONF.database.sqlite_busy_timeout,
+                sqlite_synchronous=CONF.database.sqlite_synchronous,
             )
             _sessionmaker = orm.sessionmaker(_engine, expire_on_commit=False)
             _read_engine = db_engine.reader(_engine)
@@ -75,9 +76,9 @@ def dispose_engine() -> None:
 @contextlib.contextmanager
 def _transaction() -> Iterator[orm.Session]:
     """A transaction that may write."""
-    get_engine()
+    engine = get_engine()
     assert _sessionmaker is not None
-    with _sessionmaker.begin() as session:
+    with db_engine.writing(engine), _sessionmaker.begin() as session:
         yield session
 
 
@@ -168,7 +169,8 @@ def instance_create(
         session.flush()
         for key, value in metadata.items():
             session.add(models.InstanceMetadata(instance_id=instance.id, key=key, value=value))
-    return instance_get_by_uuid(context, instance.uuid)
+    # Every column has a value or a Python-side default: nothing to read back.
+    return instance
 
 
 def instance_get_by_uuid(
@@ -283,14 +285,17 @@ def instance_update(
     """Update a live instance; with ``expected``, only if its columns still hold those values.
 
     The check and the update are one conditional UPDATE, so of two
-    concurrent state transitions exactly one wins.
+    concurrent state transitions exactly one wins. The updated row comes
+    back from the UPDATE itself (RETURNING) where the database can do that,
+    else from a SELECT in the same transaction (MySQL, MariaDB).
 
     :raises nova.exception.InstanceNotFound: no such instance (in the project).
     :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
     """
-    conditions = [models.Instance.uuid == instance_uuid, models.Instance.deleted == 0]
+    scope = [models.Instance.uuid == instance_uuid, models.Instance.deleted == 0]
     if not context.is_admin:
-        conditions.append(models.Instance.project_id == context.project_id)
+        scope.append(models.Instance.project_id == context.project_id)
+    conditions = list(scope)
     for column, value in (expected or {}).items():
         attribute = getattr(models.Instance, column)
         if isinstance(value, (list, tuple, set)):
@@ -304,8 +309,13 @@ def instance_update(
         .execution_options(synchronize_session=False)
     )
     with _transaction() as session:
-        updated = session.execute(statement).rowcount
-    if not updated:
+        if session.get_bind().dialect.update_returning:
+            instance = session.scalar(statement.returning(models.Instance))
+        elif session.execute(statement).rowcount:
+            instance = session.scalar(sa.select(models.Instance).where(*scope))
+        else:
+            instance = None
+    if instance is None:
         current = instance_get_by_uuid(context, instance_uuid)  # raises if gone
         raise exception.InstanceInvalidState(
             instance_id=instance_uuid,
@@ -313,14 +323,22 @@ def instance_update(
             task_state=current.task_state,
             expected=", ".join(f"{k}={v}" for k, v in (expected or {}).items()),
         )
-    return instance_get_by_uuid(context, instance_uuid)
+    return instance
 
 
 def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -> None:
-    """Soft-delete an instance and its metadata (its VIFs are the network's to release)."""
-    instance = instance_get_by_uuid(context, instance_uuid)
+    """Soft-delete an instance and its metadata (its VIFs are the network's to release).
+
+    :raises nova.exception.InstanceNotFound: no such instance (in the project).
+    """
+    query = sa.select(models.Instance).where(
+        models.Instance.uuid == instance_uuid, models.Instance.deleted == 0
+    )
     now = models.utcnow()
     with _transaction() as session:
+        instance = session.scalar(_scope_to_project(context, query, models.Instance))
+        if instance is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
         session.execute(
             sa.update(models.InstanceMetadata)
             .where(

@@ -8,12 +8,20 @@ and then writes would otherwise fail at once with "database is locked" when
 another one holds the write lock, instead of waiting its turn. Transactions
 that only read (connections of ``reader(engine)``) begin DEFERRED instead:
 under WAL they read a snapshot and never wait for the writer.
+
+SQLite admits one writer at a time, and a writer that finds the lock taken
+polls for it with growing sleeps (up to 100 ms each, SQLite's busy handler).
+The writers of one process therefore queue on a lock of their own first
+(``writing(engine)``), which hands the database over the moment it is free;
+other processes still meet in SQLite's lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -26,6 +34,11 @@ from nova import exception
 #: Execution option marking connections whose transactions only read.
 READ_ONLY = "nova_read_only"
 
+# The write lock of each SQLite engine and how long to wait for it (seconds).
+_write_locks: weakref.WeakKeyDictionary[sa.Engine, tuple[threading.Lock, float]] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 def safe_url(url: str | sa.URL) -> str:
     """Return ``url`` with any password hidden, for messages and logs."""
@@ -36,7 +49,7 @@ def safe_url(url: str | sa.URL) -> str:
 
 
 def _enable_sqlite_transactions(
-    engine: sa.Engine, foreign_keys: bool, busy_timeout: int, wal: bool
+    engine: sa.Engine, foreign_keys: bool, busy_timeout: int, wal: bool, synchronous: str
 ) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -48,6 +61,7 @@ def _enable_sqlite_transactions(
         if wal:
             # Readers and the writer do not block each other.
             cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -63,6 +77,27 @@ def _enable_sqlite_transactions(
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@contextlib.contextmanager
+def writing(engine: sa.Engine, write: bool = True) -> Iterator[None]:
+    """Hold this process's write lock of a SQLite ``engine`` around a transaction that may write.
+
+    A no-op for other backends and when ``write`` is False. Not got within
+    the busy timeout, the transaction goes on and SQLite decides (it
+    refuses with "database is locked", as without this lock).
+    """
+    entry = _write_locks.get(engine) if write else None
+    if entry is None:
+        yield
+        return
+    lock, timeout = entry
+    acquired = lock.acquire(timeout=timeout)
+    try:
+        yield
+    finally:
+        if acquired:
+            lock.release()
+
+
 def reader(engine: sa.Engine) -> sa.Engine:
     """Return ``engine`` for transactions that only read (same pool; see module doc)."""
     return engine.execution_options(**{READ_ONLY: True})
@@ -76,12 +111,15 @@ def create_engine(
     pool_size: int = 5,
     pool_timeout: int = 30,
     sqlite_busy_timeout: int = 30,
+    sqlite_synchronous: str = "FULL",
     pooled: bool = True,
 ) -> sa.Engine:
     """Create an engine for ``url``; nothing is connected yet.
 
     :param foreign_keys: enforce foreign keys on SQLite (migrations turn this
         off, because rebuilding a table must not cascade into its children).
+    :param sqlite_synchronous: ``PRAGMA synchronous`` of a SQLite file in
+        WAL mode: ``FULL`` syncs at every commit, ``NORMAL`` at checkpoints.
     :param pooled: keep connections open for reuse; a one-shot command
         (``nova-manage``) opens exactly one connection instead.
     :raises nova.exception.DBConnectionError: bad URL or missing driver.
@@ -106,7 +144,18 @@ def create_engine(
         raise exception.DBConnectionError(url=safe_url(url), reason=str(exc))
     if sqlite:
         in_memory = not parsed.database or parsed.database == ":memory:"
-        _enable_sqlite_transactions(engine, foreign_keys, sqlite_busy_timeout, wal=not in_memory)
+        if sqlite_synchronous.upper() not in ("FULL", "NORMAL"):
+            raise exception.DBConnectionError(
+                url=safe_url(url), reason=f"unknown sqlite_synchronous {sqlite_synchronous!r}"
+            )
+        _enable_sqlite_transactions(
+            engine,
+            foreign_keys,
+            sqlite_busy_timeout,
+            wal=not in_memory,
+            synchronous=sqlite_synchronous.upper(),
+        )
+        _write_locks[engine] = (threading.Lock(), sqlite_busy_timeout)
     return engine
 
 

@@ -55,10 +55,14 @@ class NetworkAPI(abc.ABC):
         context: nova_context.RequestContext,
         instance: models.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> model.NetworkInfo:
+    ) -> list[models.VirtualInterface]:
         """Create the instance's VIFs and their logical attachments, in order.
 
+        The ports' configuration is not read here: nothing needs it before
+        a host binds the ports (``bind_for_host``, ``get_instance_nw_info``).
         On failure everything this call did is undone before it raises.
+
+        :returns: the VIF rows made, in order.
         """
 
     @abc.abstractmethod

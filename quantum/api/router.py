@@ -86,8 +86,9 @@ class QuantumApp:
     def port_configuration(self, network, port) -> dict[str, str]:
         """Return a port's configuration: plugin keys, then network's, then port's."""
         configuration = self.plugin(network.plugin).port_configuration(network.id, port.id)
-        configuration.update(self.db.network_configuration(network.id))
-        configuration.update(self.db.port_configuration(port.id))
+        of_network, of_port = self.db.port_and_network_configuration(network.id, port.id)
+        configuration.update(of_network)
+        configuration.update(of_port)
         return configuration
 
     def authenticate(self, request: webob.Request, tenant_id: str) -> Context:
@@ -147,7 +148,8 @@ class QuantumApp:
             context = self.authenticate(request, kwargs["tenant_id"])
             if request.method in ("POST", "PUT"):
                 kwargs["body"] = wsgi.parse_body(request, self.conf.max_request_body_size)
-            status, body = getattr(controller, action)(request, context, **kwargs)
+            with self.db.request(read_only=request.method in ("GET", "HEAD")):
+                status, body = getattr(controller, action)(request, context, **kwargs)
             return wsgi.respond(status, body, content_type)
         except exceptions.QuantumException as exc:
             return wsgi.fault(exc, content_type)

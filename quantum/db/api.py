@@ -1,12 +1,16 @@
 """Quantum's data API: the only module reading and writing its tables.
 
 Every call is scoped to a tenant: another tenant's network or port is "not
-found". Each call is one transaction, so a request that fails writes nothing.
+found". Each call is one transaction, so a request that fails writes nothing;
+inside ``request()`` (the API opens one per request) the calls join one
+transaction instead, which for a read-only request begins DEFERRED on SQLite
+(it reads a snapshot and never waits for a writer).
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -15,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
+from nova.db import engine as db_engine
 from quantum import exceptions
 from quantum.db import models
 
@@ -25,16 +30,46 @@ class QuantumDatabase:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._sessionmaker = orm.sessionmaker(engine, expire_on_commit=False)
+        self._read_sessionmaker = orm.sessionmaker(db_engine.reader(engine), expire_on_commit=False)
+        self._current = threading.local()  # the session of this thread's request()
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[orm.Session]:
+    def request(self, read_only: bool = False) -> Iterator[orm.Session]:
+        """Run the calls made inside in one transaction (nested: join the outer one).
+
+        :param read_only: nothing inside writes (on SQLite: begin DEFERRED).
+        """
+        outer = getattr(self._current, "session", None)
+        if outer is not None:
+            yield outer
+            return
+        with self._begin(read_only) as session:
+            self._current.session = session
+            try:
+                yield session
+            finally:
+                self._current.session = None
+
+    @contextlib.contextmanager
+    def _begin(self, read_only: bool) -> Iterator[orm.Session]:
+        sessionmaker = self._read_sessionmaker if read_only else self._sessionmaker
         try:
-            with self._sessionmaker.begin() as session:
+            with db_engine.writing(self.engine, not read_only), sessionmaker.begin() as session:
                 yield session
         except sa_exc.OperationalError as exc:
             if exc.connection_invalidated or "connect" in str(exc.orig).lower():
                 raise exceptions.ServiceUnavailable(reason="database unreachable")
             raise
+
+    @contextlib.contextmanager
+    def _transaction(self, read_only: bool = False) -> Iterator[orm.Session]:
+        """The current request's transaction, else a transaction of its own."""
+        session = getattr(self._current, "session", None)
+        if session is not None:
+            yield session
+            return
+        with self._begin(read_only) as session:
+            yield session
 
     # --- networks ----------------------------------------------------------
 
@@ -51,7 +86,7 @@ class QuantumDatabase:
             .where(models.Network.tenant_id == tenant_id)
             .order_by(models.Network.created_at, models.Network.id)
         )
-        with self._transaction() as session:
+        with self._transaction(read_only=True) as session:
             return list(session.scalars(query))
 
     def network_get(self, tenant_id: str, net_id: str) -> models.Network:
@@ -59,7 +94,7 @@ class QuantumDatabase:
 
         :raises quantum.exceptions.NetworkNotFound: none, or another tenant's.
         """
-        with self._transaction() as session:
+        with self._transaction(read_only=True) as session:
             return self._network(session, tenant_id, net_id)
 
     def network_create(
@@ -123,11 +158,21 @@ class QuantumDatabase:
     # --- ports ---------------------------------------------------------------
 
     def _port(self, session: orm.Session, tenant_id: str, net_id: str, port_id: str):
-        self._network(session, tenant_id, net_id)
-        port = session.get(models.Port, port_id)
-        if port is None or port.network_id != net_id:
+        # One query loads the port with its network (a later ``_network``
+        # of the same session finds it in the identity map).
+        found = session.execute(
+            sa.select(models.Port, models.Network)
+            .join(models.Network, models.Network.id == models.Port.network_id)
+            .where(
+                models.Port.id == port_id,
+                models.Network.id == net_id,
+                models.Network.tenant_id == tenant_id,
+            )
+        ).first()
+        if found is None:
+            self._network(session, tenant_id, net_id)  # an unknown network is the fault
             raise exceptions.PortNotFound(net_id=net_id, port_id=port_id)
-        return port
+        return found.Port
 
     def port_list(
         self, tenant_id: str, net_id: str, attachment: str | None = None
@@ -140,7 +185,7 @@ class QuantumDatabase:
         )
         if attachment is not None:
             query = query.where(models.Port.interface_id == attachment)
-        with self._transaction() as session:
+        with self._transaction(read_only=True) as session:
             self._network(session, tenant_id, net_id)
             return list(session.scalars(query))
 
@@ -150,14 +195,20 @@ class QuantumDatabase:
         :raises quantum.exceptions.NetworkNotFound: no such network of the tenant.
         :raises quantum.exceptions.PortNotFound: no such port on it.
         """
-        with self._transaction() as session:
+        with self._transaction(read_only=True) as session:
             return self._port(session, tenant_id, net_id, port_id)
 
     def port_create(
         self, tenant_id: str, net_id: str, state: str, configuration: Mapping[str, str]
     ) -> models.Port:
         """Create a port on network ``net_id``, unattached."""
-        port = models.Port(id=str(uuid.uuid4()), network_id=net_id, state=state, op_status="DOWN")
+        port = models.Port(
+            id=str(uuid.uuid4()),
+            network_id=net_id,
+            state=state,
+            op_status="DOWN",
+            interface_id=None,  # set, so an attach in the same session updates it
+        )
         with self._transaction() as session:
             self._network(session, tenant_id, net_id)
             session.add(port)
@@ -205,6 +256,23 @@ class QuantumDatabase:
         """Return the key/values an admin set on port ``port_id``."""
         return self._configuration(models.PortConfiguration, "port_id", port_id)
 
+    def port_and_network_configuration(
+        self, net_id: str, port_id: str
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Return the key/values an admin set on network ``net_id`` and on port ``port_id``."""
+        network, port = models.NetworkConfiguration, models.PortConfiguration
+        query = sa.union_all(
+            sa.select(sa.literal(False), network.key, network.value).where(
+                network.network_id == net_id
+            ),
+            sa.select(sa.literal(True), port.key, port.value).where(port.port_id == port_id),
+        )
+        found: tuple[dict[str, str], dict[str, str]] = ({}, {})
+        with self._transaction(read_only=True) as session:
+            for of_port, key, value in session.execute(query):
+                found[bool(of_port)][key] = value
+        return found
+
     # --- attachments ---------------------------------------------------------
 
     def attach(self, tenant_id: str, net_id: str, port_id: str, interface_id: str) -> None:
@@ -213,18 +281,26 @@ class QuantumDatabase:
         :raises quantum.exceptions.AlreadyAttached: the port has an
             attachment, or the interface is attached to another port.
         """
+        tenant_network = sa.select(models.Network.id).where(
+            models.Network.id == net_id, models.Network.tenant_id == tenant_id
+        )
         try:
             with self._transaction() as session:
-                port = self._port(session, tenant_id, net_id, port_id)
-                # Conditional update: of two concurrent attaches, one wins.
+                # One conditional update claims a free port of the tenant's
+                # network: of two concurrent attaches, one wins.
                 claimed = session.execute(
                     sa.update(models.Port)
-                    .where(models.Port.id == port_id, models.Port.interface_id.is_(None))
-                    .values(interface_id=interface_id, op_status="UP")
-                    .execution_options(synchronize_session=False)
+                    .where(
+                        models.Port.id == port_id,
+                        models.Port.network_id.in_(tenant_network),
+                        models.Port.interface_id.is_(None),
+                    )
+                    .values(interface_id=interface_id, op_status="UP"),
+                    # The port may be loaded in this request's session already.
+                    execution_options={"synchronize_session": "fetch"},
                 ).rowcount
                 if not claimed:
-                    session.refresh(port)
+                    port = self._port(session, tenant_id, net_id, port_id)  # or not found
                     raise exceptions.AlreadyAttached(
                         att_id=interface_id,
                         port_id=port_id,
@@ -248,7 +324,7 @@ class QuantumDatabase:
 
     def _configuration(self, model, column: str, owner_id: str) -> dict[str, str]:
         query = sa.select(model.key, model.value).where(getattr(model, column) == owner_id)
-        with self._transaction() as session:
+        with self._transaction(read_only=True) as session:
             return dict(session.execute(query).all())
 
     @staticmethod

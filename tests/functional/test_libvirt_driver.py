@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
 import types
 import unittest
 import uuid
+from unittest import mock
 
 import libvirt
 from lxml import etree
@@ -144,6 +146,31 @@ class LibvirtDriverTestCase(unittest.TestCase):
         with self.assertRaises(driver.InvalidDomainXML):
             self.driver.spawn(instance, [test_vif.make_vif({"vif_type": "x"})])
         self.assertNotIn(instance.uuid, self.driver.list_instance_uuids())
+
+    ids = itertools.count(100)
+
+    def define_flags(self, **overrides) -> int:
+        """Spawn an instance; return the flags the driver defined it with."""
+        for name, value in overrides.items():
+            CONF.set_override(name, value, group="libvirt")
+            self.addCleanup(CONF.clear_override, name, group="libvirt")
+        connection = self.driver.connection
+        instance = make_instance(id=next(self.ids))  # a domain name of its own
+        with mock.patch.object(
+            connection, "defineXMLFlags", wraps=connection.defineXMLFlags
+        ) as define:
+            self.driver.spawn(instance, [test_vif.make_vif({"vif_type": "ethernet"})])
+        self.addCleanup(self.driver.destroy, instance, [])
+        ((_xml, flags),) = [call.args for call in define.call_args_list]
+        return flags
+
+    def test_libvirt_validates_again_only_when_asked_or_without_the_schema(self):
+        self.assertEqual(self.define_flags(), 0)  # Nova's own validation is enough
+        self.assertEqual(
+            self.define_flags(define_validate=True), libvirt.VIR_DOMAIN_DEFINE_VALIDATE
+        )
+        with mock.patch.object(driver, "_relaxng", return_value=None):
+            self.assertEqual(self.define_flags(), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
 
     def test_libvirt_error_is_reported_and_cleaned_up(self):
         first = make_instance(id=9)

@@ -76,8 +76,10 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         ]
         self.api.validate_networks(self.context, requested, max_count=1)
 
-        info = self.api.allocate_for_instance(self.context, self.instance, requested)
+        made_rows = self.api.allocate_for_instance(self.context, self.instance, requested)
+        info = self.api.get_instance_nw_info(self.context, self.instance)
 
+        self.assertEqual([row.uuid for row in made_rows], [vif.id for vif in info])
         self.assertEqual([vif.network.id for vif in info], [bridge_net, ovs_net])
         self.assertEqual([vif.network.label for vif in info], ["lb", "ovs"])
         made, brought = info
@@ -96,7 +98,7 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         self.assertEqual(
             [(r.network_id, r.port_id) for r in rows], [(None, made.port_id), (None, user_port)]
         )
-        self.assertEqual(self.api.get_instance_nw_info(self.context, self.instance), info)
+        self.assertEqual(self.api.bind_for_host(self.context, self.instance, "host1"), info)
 
         self.api.deallocate_for_instance(self.context, self.instance)
 
@@ -112,8 +114,8 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
     def test_default_is_one_vif_per_project_network(self):
         nets = [self.network(name=f"n{i}") for i in range(2)]
         self.network(tenant="other")
-        info = self.api.allocate_for_instance(self.context, self.instance, None)
-        self.assertEqual([vif.network.id for vif in info], nets)
+        rows = self.api.allocate_for_instance(self.context, self.instance, None)
+        self.assertEqual([row.network_uuid for row in rows], nets)
 
     def test_no_nic(self):
         self.network()
@@ -123,9 +125,10 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         net = self.network(
             plugin="8021qbh", configuration={"source_dev": "eth4", "profile_id": "gold"}
         )
-        (vif,) = self.api.allocate_for_instance(
+        self.api.allocate_for_instance(
             self.context, self.instance, [model.RequestedNetwork(network_id=net)]
         )
+        (vif,) = self.api.get_instance_nw_info(self.context, self.instance)
         self.assertEqual(
             vif.configuration, {"vif_type": "802.1qbh", "source_dev": "eth4", "profile_id": "gold"}
         )

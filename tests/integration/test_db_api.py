@@ -29,3 +29,11 @@ class TestPreparedReadsPostgreSQL(test_prepared.PreparedReadTestCase):
 
 class TestPreparedReadsMySQL(test_prepared.PreparedReadTestCase):
     BACKEND = "mysql"
+
+
+class TestInstancesPostgreSQL(test_api.InstanceTestCase):
+    BACKEND = "postgresql"
+
+
+class TestInstancesMySQL(test_api.InstanceTestCase):
+    BACKEND = "mysql"

@@ -42,8 +42,10 @@ class TestNeutronBackend(test_neutron_server.NeutronServerTestCase, databases.Sc
         ]
         self.api.validate_networks(self.context, requested, max_count=1)
 
-        info = self.api.allocate_for_instance(self.context, self.instance, requested)
+        made_rows = self.api.allocate_for_instance(self.context, self.instance, requested)
+        info = self.api.get_instance_nw_info(self.context, self.instance)
 
+        self.assertEqual([row.uuid for row in made_rows], [vif.id for vif in info])
         made, brought = info
         self.assertEqual(brought.id, user_port["id"])  # the VIF uuid is the port id
         self.assertEqual(brought.address, user_port["mac_address"])

@@ -190,7 +190,7 @@ class LegacyAPI(network_api.NetworkAPI):
         context: nova_context.RequestContext,
         instance: models.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> model.NetworkInfo:
+    ) -> list[models.VirtualInterface]:
         """Create one VIF with one fixed IP per network, in request order.
 
         On failure the VIFs and addresses this call created are removed
@@ -228,7 +228,7 @@ class LegacyAPI(network_api.NetworkAPI):
         except Exception:
             self._undo(context, created)
             raise
-        return self.get_instance_nw_info(context, instance)
+        return created
 
     def _undo(
         self, context: nova_context.RequestContext, vifs: Sequence[models.VirtualInterface]

@@ -145,13 +145,14 @@ class NeutronAPI(network_api.NetworkAPI):
         context: nova_context.RequestContext,
         instance: models.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> model.NetworkInfo:
+    ) -> list[models.VirtualInterface]:
         """Create or claim a port per entry and record a VIF for it (bound later)."""
         entries = (
             self._default_request(instance.project_id) if requested is None else list(requested)
         )
         owner = {"device_id": instance.uuid, "device_owner": self._device_owner(instance)}
         done: list[tuple[str, bool]] = []  # port, preserve
+        vifs: list[models.VirtualInterface] = []
         try:
             for entry in entries:
                 if entry.port_id:
@@ -171,7 +172,7 @@ class NeutronAPI(network_api.NetworkAPI):
                     port = self.client.create_port(values)
                     preserve = False
                 done.append((port["id"], preserve))
-                db_api.virtual_interface_create(
+                vif = db_api.virtual_interface_create(
                     context,
                     {
                         "uuid": port["id"],
@@ -183,13 +184,14 @@ class NeutronAPI(network_api.NetworkAPI):
                         "preserve_on_delete": preserve,
                     },
                 )
+                vifs.append(vif)
         except Exception:
             LOG.warning("Allocation for instance %s failed; undoing it", instance.uuid)
             for port_id, preserve in reversed(done):
                 self._release_port(port_id, preserve)
             db_api.virtual_interface_delete_by_instance(context, instance.id)
             raise
-        return self.get_instance_nw_info(context, instance)
+        return vifs
 
     def _release_port(self, port_id: str, preserve: bool) -> None:
         """Unbind a user's port or delete Nova's; tolerate a port already gone."""

@@ -20,6 +20,7 @@ from nova.db import models
 from nova.network import api as network_api
 from nova.network import model
 from nova.network.quantum import client as quantum_client
+from nova.network.quantum import embedded
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class QuantumAPI(network_api.NetworkAPI):
             CONF.quantum.auth_token,
             timeout=CONF.quantum.timeout,
             connect_retries=CONF.quantum.connect_retries,
+            app=embedded.running_app() if CONF.quantum.embedded else None,
         )
 
     # --- validation ----------------------------------------------------------------
@@ -61,6 +63,7 @@ class QuantumAPI(network_api.NetworkAPI):
         max_count: int,
     ) -> None:
         """Check requested networks and ports exist in the project and ports are free."""
+        network_ids = None  # the project's, listed once if a network is requested
         for entry in requested or ():
             if entry.fixed_ip:
                 raise exception.Invalid(
@@ -77,7 +80,10 @@ class QuantumAPI(network_api.NetworkAPI):
                 if port.get("attachment"):
                     raise exception.PortInUse(port_id=entry.port_id)
             elif entry.network_id:
-                self.client.show_network(context.project_id, entry.network_id)
+                if network_ids is None:
+                    network_ids = set(self.client.list_network_ids(context.project_id))
+                if entry.network_id not in network_ids:
+                    raise exception.NetworkNotFound(network_id=entry.network_id)
 
     # --- allocation ----------------------------------------------------------------
 
@@ -92,11 +98,12 @@ class QuantumAPI(network_api.NetworkAPI):
         context: nova_context.RequestContext,
         instance: models.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> model.NetworkInfo:
+    ) -> list[models.VirtualInterface]:
         """Create a VIF per entry, make or reuse its port, and attach the VIF to it."""
         tenant_id = instance.project_id
         entries = self._default_request(tenant_id) if requested is None else list(requested)
         done: list[tuple[str, str, bool, bool]] = []  # network, port, preserve, attached
+        vifs: list[models.VirtualInterface] = []
         try:
             for entry in entries:
                 preserve = bool(entry.port_id)
@@ -117,6 +124,7 @@ class QuantumAPI(network_api.NetworkAPI):
                         "preserve_on_delete": preserve,
                     },
                 )
+                vifs.append(vif)
                 self.client.attach(tenant_id, network_id, port_id, vif.uuid)
                 done[-1] = (network_id, port_id, preserve, True)
                 LOG.info(
@@ -130,7 +138,7 @@ class QuantumAPI(network_api.NetworkAPI):
             LOG.warning("Allocation for instance %s failed; undoing it", instance.uuid)
             self._undo(context, instance, done)
             raise
-        return self.get_instance_nw_info(context, instance)
+        return vifs
 
     def _release_port(
         self, tenant_id: str, network_id: str, port_id: str, preserve: bool, attached: bool

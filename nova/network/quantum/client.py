@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nova import exception
 from nova.network import http
 
@@ -22,14 +24,27 @@ class QuantumClient(http.JSONClient):
         (400, "malformedRequestBody"): lambda ids, msg: exception.Invalid(reason=msg),
     }
 
-    def __init__(self, url: str, token: str, timeout: float = 30.0, connect_retries: int = 3):
-        super().__init__(url, {"X-Auth-Token": token}, timeout, connect_retries)
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        timeout: float = 30.0,
+        connect_retries: int = 3,
+        app: Callable | None = None,
+    ):
+        """:param app: the service's WSGI app, when it runs in this process (embedded)."""
+        super().__init__(url, {"X-Auth-Token": token}, timeout, connect_retries, app=app)
 
     # --- networks ----------------------------------------------------------------
 
     def list_networks(self, tenant_id: str) -> list[dict]:
         """Return the tenant's networks with their details."""
         return self.call("GET", f"/v1.1/tenants/{tenant_id}/networks/detail")["networks"]
+
+    def list_network_ids(self, tenant_id: str) -> list[str]:
+        """Return the ids of the tenant's networks."""
+        networks = self.call("GET", f"/v1.1/tenants/{tenant_id}/networks")["networks"]
+        return [network["id"] for network in networks]
 
     def show_network(self, tenant_id: str, network_id: str) -> dict:
         """Return one network's details.

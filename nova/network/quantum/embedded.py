@@ -1,13 +1,18 @@
 """Run the reference Quantum service inside a Nova process (``[quantum] embedded``).
 
 ``nova-all`` uses this for the one-process cloud: the service listens where
-``[quantum] url`` points and keeps its database at ``[quantum] connection``,
-so the quantum backend talks to it over HTTP exactly as to a remote one.
+``[quantum] url`` points (for other clients) and keeps its database at
+``[quantum] connection``. While it runs, the quantum backend of the same
+process hands its requests straight to the service's WSGI application
+(``running_app()``): the same requests and answers as over HTTP, without
+the sockets.
 """
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
+from collections.abc import Callable
 
 from oslo_config import cfg
 
@@ -27,15 +32,43 @@ def quantum_config(conf: cfg.ConfigOpts = CONF) -> cfg.ConfigOpts:
     qconf.set_override("bind_host", url.hostname or "127.0.0.1")
     qconf.set_override("bind_port", url.port or 9696)
     qconf.set_override("connection", conf.quantum.connection, group="database")
+    qconf.set_override("sqlite_synchronous", conf.database.sqlite_synchronous, group="database")
     return qconf
 
 
-def server(conf: cfg.ConfigOpts = CONF) -> quantum_server.Server:
+_lock = threading.Lock()
+_running: list[Callable] = []  # the WSGI apps of the embedded services started
+
+
+class EmbeddedServer(quantum_server.Server):
+    """The service, known to this process's quantum backend while it runs."""
+
+    def start(self) -> None:
+        """Serve in background threads and offer the app to in-process callers."""
+        super().start()
+        with _lock:
+            _running.append(self.app)
+
+    def stop(self) -> None:
+        """Stop offering the app, then stop serving."""
+        with _lock:
+            if self.app in _running:
+                _running.remove(self.app)
+        super().stop()
+
+
+def running_app() -> Callable | None:
+    """Return the WSGI app of the service this process runs, if it runs one."""
+    with _lock:
+        return _running[-1] if _running else None
+
+
+def server(conf: cfg.ConfigOpts = CONF) -> EmbeddedServer:
     """Return the service, ready to ``start()`` in background threads."""
-    return quantum_server.Server(quantum_config(conf))
+    return EmbeddedServer(quantum_config(conf))
 
 
-def start(conf: cfg.ConfigOpts = CONF) -> quantum_server.Server:
+def start(conf: cfg.ConfigOpts = CONF) -> EmbeddedServer:
     """Start the service in background threads; return it (``stop()`` ends it)."""
     running = server(conf)
     running.start()

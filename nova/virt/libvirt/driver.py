@@ -2,8 +2,9 @@
 
 For each VIF the driver chosen by its port configuration plugs the host side
 and builds the ``<interface>``; the domain is validated against libvirt's
-RelaxNG schema, defined (libvirt validates again) and started on
-``[libvirt] connection_uri``, and the XML it defined is kept in
+RelaxNG schema, defined (libvirt validates again if ``[libvirt]
+define_validate`` says so, or if the schema is not installed here) and
+started on ``[libvirt] connection_uri``, and the XML it defined is kept in
 ``$state_path/instances/<uuid>/libvirt.xml``.
 """
 
@@ -50,19 +51,20 @@ def _relaxng(path: str = SCHEMA) -> etree.RelaxNG | None:
     return etree.RelaxNG(etree.parse(path))
 
 
-def validate_domain(xml: str) -> None:
-    """Check a domain against libvirt's RelaxNG schema.
+def validate_domain(xml: str) -> bool:
+    """Check a domain against libvirt's RelaxNG schema; return False if it is not installed.
 
     :raises InvalidDomainXML: it does not validate.
     """
     schema = _relaxng()
     if schema is None:
-        return
+        return False
     document = etree.fromstring(xml.encode())
     if not schema.validate(document):
         errors = "; ".join(f"line {e.line}: {e.message}" for e in schema.error_log)
         uuid = document.findtext("uuid") or "?"
         raise InvalidDomainXML(instance_uuid=uuid, reason=errors)
+    return True
 
 
 def _virt_type(uri: str) -> str:
@@ -169,11 +171,14 @@ class LibvirtDriver(driver.ComputeDriver):
                 disk.truncate((instance.root_gb or 1) * 1024**3)  # sparse
             # Build and check the XML first: a bad configuration plugs nothing.
             xml = self.build_domain(instance, network_info)
-            validate_domain(xml)
+            validated = validate_domain(xml)
             for vif in network_info:
                 self.vifs.driver_for(vif).plug(instance, vif)
                 plugged.append(vif)
-            domain = self.connection.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+            flags = 0
+            if CONF.libvirt.define_validate or not validated:
+                flags = libvirt.VIR_DOMAIN_DEFINE_VALIDATE
+            domain = self.connection.defineXMLFlags(xml, flags)
             domain.create()
             with open(os.path.join(directory, "libvirt.xml"), "w", encoding="utf-8") as handle:
                 handle.write(xml)

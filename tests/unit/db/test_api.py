@@ -168,6 +168,55 @@ class InstanceTestCase(databases.SchemaTestCase):
         with self.assertRaises(exception.FlavorNotFound):
             db_api.flavor_get_by_flavor_id(context, "nope")
 
+    @staticmethod
+    def columns(instance) -> dict:
+        """Return the row's values; times to the second (MySQL's DATETIME keeps no more)."""
+        values = {}
+        for column in sa.inspect(instance).mapper.columns:
+            value = getattr(instance, column.key)
+            values[column.key] = (
+                value.replace(microsecond=0) if column.key.endswith("_at") and value else value
+            )
+        return values
+
+    def check_update_returns_the_row(self):
+        context = nova_context.RequestContext("alice", "project-a")
+        created = db_api.instance_create(context, {"project_id": "project-a", "vm_state": "a"})
+        fetched = db_api.instance_get_by_uuid(context, created.uuid)
+        self.assertEqual(self.columns(created), self.columns(fetched))
+        updated = db_api.instance_update(
+            context, created.uuid, {"vm_state": "b", "host": "h1"}, expected={"vm_state": "a"}
+        )
+        self.assertEqual((updated.id, updated.vm_state, updated.host), (created.id, "b", "h1"))
+        self.assertIsNotNone(updated.updated_at)
+        fetched = db_api.instance_get_by_uuid(context, created.uuid)
+        self.assertEqual(self.columns(updated), self.columns(fetched))
+        with self.assertRaises(exception.InstanceInvalidState):
+            db_api.instance_update(context, created.uuid, {"vm_state": "c"}, {"vm_state": "a"})
+        with self.assertRaises(exception.InstanceNotFound):
+            db_api.instance_update(
+                nova_context.RequestContext("bob", "project-b"), created.uuid, {"vm_state": "c"}
+            )
+        self.assertEqual(db_api.instance_get_by_uuid(context, created.uuid).vm_state, "b")
+
+    def test_update_returns_the_row(self):
+        self.check_update_returns_the_row()
+
+    def test_update_returns_the_row_without_update_returning(self):
+        # MySQL and MariaDB have no UPDATE ... RETURNING: the row is read back.
+        dialect = db_api.get_engine().dialect
+        with mock.patch.object(dialect, "update_returning", False):
+            self.check_update_returns_the_row()
+
+    def test_destroy_is_scoped_to_the_project(self):
+        context = nova_context.RequestContext("alice", "project-a")
+        instance = db_api.instance_create(context, {"project_id": "project-a"})
+        with self.assertRaises(exception.InstanceNotFound):
+            db_api.instance_destroy(nova_context.RequestContext("bob", "b"), instance.uuid)
+        db_api.instance_destroy(context, instance.uuid)
+        with self.assertRaises(exception.InstanceNotFound):
+            db_api.instance_destroy(context, instance.uuid)
+
 
 class ReadWhileWritingTestCase(databases.SchemaTestCase):
     """On SQLite, reads begin DEFERRED: they see a snapshot beside a held write lock."""

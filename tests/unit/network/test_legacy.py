@@ -359,6 +359,13 @@ class LegacyTestCase(databases.SchemaTestCase):
             for n in networks
         ]
 
+    def allocate_nw_info(self, context, instance, requested):
+        """Allocate; return the network info, whose VIFs are the rows allocation made."""
+        rows = self.api.allocate_for_instance(context, instance, requested)
+        info = self.api.get_instance_nw_info(context, instance)
+        self.assertEqual([row.uuid for row in rows], [vif.id for vif in info])
+        return info
+
     def assert_nothing_allocated(self, instance=None):
         instance = instance or self.instance
         self.assertEqual(live_vifs(instance.id), [])
@@ -381,7 +388,7 @@ class FlatManagerTestCase(LegacyTestCase):
         self.assertEqual(self.api.manager, "flat")
 
     def test_default_request_uses_every_shared_network_in_order(self):
-        info = self.api.allocate_for_instance(self.context, self.instance, None)
+        info = self.allocate_nw_info(self.context, self.instance, None)
         self.assertEqual([vif.network.id for vif in info], [self.net1.uuid, self.net2.uuid])
         self.assertEqual([vif.fixed_ips for vif in info], [("10.0.0.2",), ("10.1.0.2",)])
         vifs = live_vifs(self.instance.id)
@@ -399,7 +406,7 @@ class FlatManagerTestCase(LegacyTestCase):
             model.RequestedNetwork(network_id=self.net1.uuid, fixed_ip="10.0.0.77"),
         ]
         self.api.validate_networks(self.context, requested, 1)
-        info = self.api.allocate_for_instance(self.context, self.instance, requested)
+        info = self.allocate_nw_info(self.context, self.instance, requested)
         self.assertEqual([vif.network.label for vif in info], ["private", "public"])
         self.assertEqual([vif.fixed_ips for vif in info], [("10.1.0.2",), ("10.0.0.77",)])
         self.assertEqual(self.api.get_instance_nw_info(self.context, self.instance), info)
@@ -443,7 +450,7 @@ class FlatManagerTestCase(LegacyTestCase):
         db_api.virtual_interface_create(
             ADMIN, {"instance_id": self.instance.id, "port_id": str(uuid.uuid4())}
         )
-        info = self.api.allocate_for_instance(self.context, self.instance, self.request(self.net2))
+        info = self.allocate_nw_info(self.context, self.instance, self.request(self.net2))
         self.assertEqual([vif.network.id for vif in info], [self.net2.uuid])
 
     def test_validation_errors(self):
@@ -510,7 +517,7 @@ class FlatManagerTestCase(LegacyTestCase):
         self.assertEqual(allocated_addresses(self.net1.id), [])
         self.assertEqual(self.api.get_instance_nw_info(self.context, self.instance), [])
         # The first network's address is free for the next instance.
-        info = self.api.allocate_for_instance(self.context, self.instance, self.request(self.net1))
+        info = self.allocate_nw_info(self.context, self.instance, self.request(self.net1))
         self.assertEqual(info[0].fixed_ips, ("10.0.0.2",))
 
     def test_rollback_when_requested_address_was_taken_meanwhile(self):
@@ -543,7 +550,7 @@ class FlatManagerTestCase(LegacyTestCase):
     def test_deallocate_releases_and_tolerates_repeats(self):
         self.api.allocate_for_instance(self.context, self.instance, None)
         other = self.new_instance()
-        kept = self.api.allocate_for_instance(self.context, other, self.request(self.net1))
+        kept = self.allocate_nw_info(self.context, other, self.request(self.net1))
 
         self.api.deallocate_for_instance(self.context, self.instance)
         self.api.deallocate_for_instance(self.context, self.instance)
@@ -585,7 +592,7 @@ class VlanManagerTestCase(LegacyTestCase):
         )
 
     def test_default_request_uses_the_projects_network(self):
-        info = self.api.allocate_for_instance(self.context, self.instance, None)
+        info = self.allocate_nw_info(self.context, self.instance, None)
         self.assertEqual([vif.network.id for vif in info], [self.own.uuid])
         vif = info[0]
         self.assertEqual(vif.fixed_ips, ("10.10.0.2",))
@@ -615,7 +622,7 @@ class VlanManagerTestCase(LegacyTestCase):
         # Validation writes nothing.
         self.assertEqual(legacy_db.network_get_all_by_project(ADMIN, "project-c"), [])
 
-        info = self.api.allocate_for_instance(context, instance, None)
+        info = self.allocate_nw_info(context, instance, None)
         self.assertEqual([vif.network.id for vif in info], [free_low.uuid])
         self.assertEqual(info[0].configuration["vlan"], "200")
         self.assertEqual(
@@ -623,7 +630,7 @@ class VlanManagerTestCase(LegacyTestCase):
             [free_low.uuid],
         )
         # The next instance of the project uses the same network.
-        again = self.api.allocate_for_instance(context, self.new_instance("project-c"), None)
+        again = self.allocate_nw_info(context, self.new_instance("project-c"), None)
         self.assertEqual(again[0].network.id, free_low.uuid)
 
         self.api.allocate_for_instance(

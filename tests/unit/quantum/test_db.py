@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import sqlalchemy as sa
+
+from nova.db import engine as db_engine
+from quantum.db import api as db_api
 from tests import quantum_db_checks
 
 
 class TestQuantumDatabaseSQLite(quantum_db_checks.QuantumDatabaseChecks):
     __test__ = True
     BACKEND = "sqlite"
+
+    def test_read_only_request_does_not_wait_for_a_writer(self):
+        network = self.db.network_create("t1", "net", "linuxbridge", {})
+        self.engine.dispose()
+        self.engine = db_engine.create_engine(self.db_url, sqlite_busy_timeout=0)
+        self.addCleanup(self.engine.dispose)
+        self.db = db_api.QuantumDatabase(self.engine)
+        writer = sqlite3.connect(self.db_url.removeprefix("sqlite:///"), isolation_level=None)
+        self.addCleanup(writer.close)
+        writer.execute("BEGIN IMMEDIATE")  # holds the write lock until rollback
+        try:
+            with self.db.request(read_only=True):
+                self.assertEqual(self.db.network_get("t1", network.id).name, "net")
+            with self.assertRaises(sa.exc.OperationalError), self.db.request():
+                self.db.network_get("t1", network.id)
+        finally:
+            writer.execute("ROLLBACK")
