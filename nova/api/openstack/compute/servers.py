@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 from nova import exception
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
@@ -58,7 +60,7 @@ class ServersController:
         if instances and len(instances) == limit:
             params = {k: v for k, v in request.GET.items() if k != "marker"}
             params["marker"] = instances[-1].uuid
-            query_string = "&".join(f"{k}={v}" for k, v in params.items())
+            query_string = urllib.parse.urlencode(params)
             suffix = "/detail" if detail else ""
             body["servers_links"] = [
                 {

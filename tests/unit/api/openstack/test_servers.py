@@ -154,6 +154,15 @@ class ServersTestCase(api_fixtures.APITestCase):
         self.assertEqual(self.request("GET", "/v2.1/servers?status=ACTIVE").json["servers"], [])
         self.assertEqual(self.request("GET", "/v2.1/servers?color=red").status_int, 400)
 
+    def test_next_link_keeps_query_values_intact(self):
+        for i in range(2):
+            self.create_server(name=f"a&b=c {i}")
+        first = self.request("GET", "/v2.1/servers?limit=1&name=a%26b%3Dc").json
+        next_href = first["servers_links"][0]["href"]
+        path = next_href.removeprefix("http://localhost")
+        second = self.request("GET", path).json
+        self.assertEqual([s["name"] for s in second["servers"]], ["a&b=c 0"])
+
     def test_error_server_shows_its_fault(self):
         server_id = self.create_server()
         admin = nova_context.get_admin_context()
