@@ -23,7 +23,9 @@ LOG = logging.getLogger(__name__)
 
 for _group, _opts in messaging_opts.list_opts():
     if _group is None:
-        CONF.register_opts([opt for opt in _opts if opt.name == "transport_url"])
+        CONF.register_opts(
+            [opt for opt in _opts if opt.name in ("transport_url", "executor_thread_pool_size")]
+        )
 CONF.set_default("transport_url", "fake://")
 messaging.set_transport_defaults(control_exchange="nova")
 

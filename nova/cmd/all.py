@@ -24,9 +24,16 @@ from nova.scheduler import manager as scheduler_manager
 CONF = nova.conf.CONF
 LOG = logging.getLogger("nova.all")
 
+#: RPC handler threads per service when all of them share one process (and
+#: one GIL): a few keep it busy, oslo.messaging's 64 per service only contend
+#: for it and for SQLite's one writer. ``[DEFAULT] executor_thread_pool_size``
+#: set by the operator wins.
+RPC_THREADS = 8
+
 
 def build(api_port: int | None = None) -> tuple[list, list]:
     """Return the services and WSGI servers of ``nova-all``, not started."""
+    CONF.set_default("executor_thread_pool_size", RPC_THREADS)
     servers = []
     if CONF.quantum.embedded:
         servers.append(embedded.server())

@@ -37,8 +37,7 @@ class PortController:
         return 200, {"port": {"id": port.id, "state": port.state, "op-status": port.op_status}}
 
     def show_detail(self, request, context, tenant_id, network_id, port_id):
-        port = self.db.port_get(tenant_id, network_id, port_id)
-        network = self.db.network_get(tenant_id, network_id)  # loaded with the port
+        port, network = self.db.port_get_with_network(tenant_id, network_id, port_id)
         return 200, {"port": self.view(network, port, detail=True)}
 
     def create(self, request, context, tenant_id, network_id, body):

@@ -158,8 +158,9 @@ class QuantumDatabase:
     # --- ports ---------------------------------------------------------------
 
     def _port(self, session: orm.Session, tenant_id: str, net_id: str, port_id: str):
-        # One query loads the port with its network (a later ``_network``
-        # of the same session finds it in the identity map).
+        return self._port_and_network(session, tenant_id, net_id, port_id)[0]
+
+    def _port_and_network(self, session: orm.Session, tenant_id: str, net_id: str, port_id: str):
         found = session.execute(
             sa.select(models.Port, models.Network)
             .join(models.Network, models.Network.id == models.Port.network_id)
@@ -172,7 +173,7 @@ class QuantumDatabase:
         if found is None:
             self._network(session, tenant_id, net_id)  # an unknown network is the fault
             raise exceptions.PortNotFound(net_id=net_id, port_id=port_id)
-        return found.Port
+        return found.Port, found.Network
 
     def port_list(
         self, tenant_id: str, net_id: str, attachment: str | None = None
@@ -197,6 +198,17 @@ class QuantumDatabase:
         """
         with self._transaction(read_only=True) as session:
             return self._port(session, tenant_id, net_id, port_id)
+
+    def port_get_with_network(
+        self, tenant_id: str, net_id: str, port_id: str
+    ) -> tuple[models.Port, models.Network]:
+        """Return port ``port_id`` and its network ``net_id`` of the tenant (one query).
+
+        :raises quantum.exceptions.NetworkNotFound: no such network of the tenant.
+        :raises quantum.exceptions.PortNotFound: no such port on it.
+        """
+        with self._transaction(read_only=True) as session:
+            return self._port_and_network(session, tenant_id, net_id, port_id)
 
     def port_create(
         self, tenant_id: str, net_id: str, state: str, configuration: Mapping[str, str]
