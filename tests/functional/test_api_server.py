@@ -5,24 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
 import requests
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def command(name: str) -> str:
-    return os.path.join(os.path.dirname(sys.executable), name)
+from tests.process_fixtures import command
+from tests.process_fixtures import free_port
 
 
 class APIServerTestCase(unittest.TestCase):

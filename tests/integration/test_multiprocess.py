@@ -31,9 +31,7 @@ import datetime
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -48,6 +46,9 @@ from amqp import exceptions as amqp_exceptions
 from tests.databases import Database
 from tests.databases import server_url
 from tests.databases import skip_or_fail
+from tests.process_fixtures import command
+from tests.process_fixtures import free_port
+from tests.process_fixtures import tail
 
 ADMIN = "admin:demo"
 USER = "alice:demo"
@@ -65,25 +66,6 @@ HTTP_TIMEOUT = 60
 RECONNECTED = "Reconnected to AMQP server"
 DISPATCH_ERROR = "Exception during message handling"
 NOVA_SERVICES = ("nova-api", "nova-scheduler", *HOSTS)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def command(name: str) -> str:
-    """Return the path of console script ``name`` of this virtualenv."""
-    return os.path.join(os.path.dirname(sys.executable), name)
-
-
-def tail(path: str, lines: int = 40) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return "".join(collections.deque(handle, maxlen=lines))
-    except OSError as exc:
-        return f"({exc})\n"
 
 
 class MultiProcessTestCase(unittest.TestCase):
