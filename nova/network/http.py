@@ -6,22 +6,24 @@ reached the service, so even a POST is safe to repeat), and a table from the
 service's faults to Nova's exceptions.
 
 A service running in this very process (the embedded Quantum of
-``nova-all``) is called through ``WSGIAdapter`` instead of a socket: the
-same requests, responses and fault handling, without HTTP in between.
+``nova-all``) is called through ``WSGITransport`` instead of a socket: the
+same requests, status codes and fault handling, without HTTP (or the
+``requests`` machinery) in between.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+import sys
 import urllib.parse
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 import requests
-import webob
 from requests import adapters
-from requests import structures
 from urllib3.util import retry
 
 from nova import exception
@@ -32,46 +34,88 @@ LOG = logging.getLogger(__name__)
 FaultTable = Mapping[tuple[int, str], Callable[[dict, str], exception.NovaException]]
 
 
-class WSGIAdapter(adapters.BaseAdapter):
-    """A ``requests`` transport that hands each request to a WSGI app in this process.
+class InProcessResponse:
+    """A response of a WSGI app called in this process: what ``JSONClient`` reads of one."""
+
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        """Return the body as text."""
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """Return the decoded JSON body (``ValueError`` if it is not JSON)."""
+        return json.loads(self.content)
+
+
+class WSGITransport:
+    """Hands each request to a WSGI app in this process, as a WSGI server would.
 
     The call runs in the caller's thread; there is no connection to lose,
-    so timeouts and connect retries do not apply.
+    so timeouts and connect retries do not apply. The environ is built
+    directly (no ``requests`` or WebOb request objects on the way in).
     """
 
-    def __init__(self, app: Callable) -> None:
-        super().__init__()
+    def __init__(self, app: Callable, url: str) -> None:
         self.app = app
+        parts = urllib.parse.urlsplit(url)
+        self._prefix = parts.path.rstrip("/")
+        self._base_environ = {
+            "SCRIPT_NAME": "",
+            "SERVER_NAME": parts.hostname or "localhost",
+            "SERVER_PORT": str(parts.port or (443 if parts.scheme == "https" else 80)),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": parts.netloc,
+            "REMOTE_ADDR": "in-process",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": parts.scheme or "http",
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
 
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        """Return the app's response to ``request`` as a ``requests.Response``."""
-        url = urllib.parse.urlsplit(request.url)
-        body = request.body or b""
-        wsgi_request = webob.Request.blank(
-            urllib.parse.urlunsplit(("", "", url.path, url.query, "")),
-            base_url=f"{url.scheme}://{url.netloc}",
-            method=request.method,
-            headers=dict(request.headers),
-            body=body.encode() if isinstance(body, str) else body,
-            environ={"REMOTE_ADDR": "in-process"},
-        )
+    def send(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> InProcessResponse:
+        """Return the app's response to ``method`` on ``path`` (below the client's URL)."""
+        environ = dict(self._base_environ)
+        environ["REQUEST_METHOD"] = method
+        environ["PATH_INFO"] = self._prefix + path
+        environ["QUERY_STRING"] = urllib.parse.urlencode(params) if params else ""
+        for name, value in headers.items():
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
+        if body is not None:
+            environ["CONTENT_TYPE"] = "application/json"
+            environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input"] = io.BytesIO(body or b"")
+        started: list[str] = []
+
+        def start_response(status, response_headers, exc_info=None):
+            started[:] = [status]
+            return lambda _data: None
+
         try:
-            wsgi_response = wsgi_request.get_response(self.app)
+            chunks = self.app(environ, start_response)
+            try:
+                content = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            status_code = int(started[0].split(" ", 1)[0])
         except Exception:  # noqa: BLE001 - what a WSGI server answers to a crashing app
-            LOG.exception("In-process %s %s raised", request.method, url.path)
-            wsgi_response = webob.Response(status=500, body=b"Internal Server Error")
-        response = requests.Response()
-        response.status_code = wsgi_response.status_int
-        response.reason = wsgi_response.status.partition(" ")[2]
-        response.headers = structures.CaseInsensitiveDict(wsgi_response.headerlist)
-        response._content = wsgi_response.body
-        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self) -> None:
-        """Nothing to close: there are no connections."""
+            LOG.exception("In-process %s %s raised", method, path)
+            return InProcessResponse(500, b"Internal Server Error")
+        return InProcessResponse(status_code, content)
 
 
 class JSONClient:
@@ -95,11 +139,8 @@ class JSONClient:
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "nova"})
         self.session.headers.update(headers)
-        if app is not None:
-            # No proxy, netrc or CA settings apply in-process: skip reading them per call.
-            self.session.trust_env = False
-            self.session.mount(self.url, WSGIAdapter(app))
-            return
+        #: Set when the service runs in this process: calls skip HTTP.
+        self.transport = WSGITransport(app, self.url) if app is not None else None
         retries = retry.Retry(
             total=connect_retries,
             connect=connect_retries,
@@ -118,7 +159,7 @@ class JSONClient:
         self.session.close()
 
     @staticmethod
-    def fault_of(response: requests.Response) -> tuple[str, str]:
+    def fault_of(response: requests.Response | InProcessResponse) -> tuple[str, str]:
         """Return the fault name and message of an error response."""
         try:
             body = response.json()
@@ -141,6 +182,10 @@ class JSONClient:
         :raises nova.exception.NetworkServiceUnavailable: no connection, timeout or 503.
         :raises nova.exception.NetworkServiceError: an error the table does not map.
         """
+        if self.transport is not None:
+            data = None if body is None else json.dumps(body).encode()
+            response = self.transport.send(method, path, self.session.headers, data, params)
+            return self._result(method, path, response, ids)
         try:
             response = self.session.request(
                 method, self.url + path, json=body, params=params, timeout=self.timeout
@@ -151,6 +196,10 @@ class JSONClient:
             raise exception.NetworkServiceUnavailable(
                 url=self.url, reason=f"no answer to {method} {path} in {self.timeout}s"
             )
+        return self._result(method, path, response, ids)
+
+    def _result(self, method: str, path: str, response, ids: dict | None) -> Any:
+        """Return a response's decoded JSON body, or raise what its fault maps to."""
         LOG.debug("%s %s %s -> %s", self.service, method, path, response.status_code)
         if response.status_code < 400:
             return response.json() if response.content else None

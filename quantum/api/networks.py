@@ -15,24 +15,34 @@ class NetworkController:
         self.app = app
         self.db = app.db
 
-    def view(self, network, detail: bool = False) -> dict:
-        """Return a network's representation (``detail``: with name, status, plugin)."""
+    def view(self, network, detail: bool = False, configuration: dict | None = None) -> dict:
+        """Return a network's representation (``detail``: with name, status, plugin).
+
+        :param configuration: the network's, if read already.
+        """
         if not detail:
             return {"id": network.id}
+        if configuration is None:
+            configuration = self.db.network_configuration(network.id)
         return {
             "id": network.id,
             "name": network.name,
             "op-status": network.op_status,
             "plugin": network.plugin,
-            "configuration": self.db.network_configuration(network.id),
+            "configuration": configuration,
         }
 
     def index(self, request, context, tenant_id):
         return 200, {"networks": [self.view(n) for n in self.db.network_list(tenant_id)]}
 
     def detail(self, request, context, tenant_id):
-        networks = self.db.network_list(tenant_id)
-        return 200, {"networks": [self.view(n, detail=True) for n in networks]}
+        networks = self.db.network_list_with_configuration(tenant_id)
+        return 200, {
+            "networks": [
+                self.view(network, detail=True, configuration=configuration)
+                for network, configuration in networks
+            ]
+        }
 
     def show(self, request, context, tenant_id, network_id):
         network = self.db.network_get(tenant_id, network_id)

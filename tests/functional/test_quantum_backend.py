@@ -111,6 +111,38 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         # Deallocating again tolerates what is gone.
         self.api.deallocate_for_instance(self.context, self.instance)
 
+    def test_network_info_reads_each_port_and_names_networks_in_one_call(self):
+        first, second = self.network(name="a"), self.network(name="b")
+        requested = [
+            model.RequestedNetwork(network_id=first),
+            model.RequestedNetwork(network_id=second),
+            model.RequestedNetwork(network_id=first),
+        ]
+        self.api.allocate_for_instance(self.context, self.instance, requested)
+        self.admin("PUT", f"/networks/{second}", {"network": {"name": "renamed"}})
+        calls = []
+        real_call = self.api.client.call
+
+        def counting_call(method, path, *args, **kwargs):
+            calls.append((method, path.rsplit("/", 2)[-1]))
+            return real_call(method, path, *args, **kwargs)
+
+        self.api.client.call = counting_call
+        info = self.api.get_instance_nw_info(self.context, self.instance)
+        self.assertEqual([vif.network.label for vif in info], ["a", "renamed", "a"])
+        self.assertEqual(calls, [("GET", "detail")] * 4)  # the network list, then each port
+        # One network: it is shown instead of listing them all.
+        single = db_api.instance_create(
+            self.context, {"project_id": TENANT, "user_id": "alice", "display_name": "one"}
+        )
+        self.api.allocate_for_instance(
+            self.context, single, [model.RequestedNetwork(network_id=second)]
+        )
+        calls.clear()
+        [vif] = self.api.get_instance_nw_info(self.context, single)
+        self.assertEqual(vif.network.label, "renamed")
+        self.assertEqual(calls, [("GET", "detail"), ("GET", second)])
+
     def test_default_is_one_vif_per_project_network(self):
         nets = [self.network(name=f"n{i}") for i in range(2)]
         self.network(tenant="other")

@@ -62,7 +62,7 @@ class EmbeddedQuantumTestCase(unittest.TestCase):
         self.addCleanup(server.stop)
         client = quantum_api.QuantumAPI().client
         self.addCleanup(client.close)
-        self.assertIsInstance(client.session.get_adapter(url), http.WSGIAdapter)
+        self.assertIsInstance(client.transport, http.WSGITransport)
 
         created = client.call("POST", "/v1.1/tenants/demo/networks", {"network": {"name": "n"}})
         network_id = created["network"]["id"]
@@ -83,4 +83,4 @@ class EmbeddedQuantumTestCase(unittest.TestCase):
         server.stop()
         stopped = quantum_api.QuantumAPI().client
         self.addCleanup(stopped.close)
-        self.assertNotIsInstance(stopped.session.get_adapter(url), http.WSGIAdapter)
+        self.assertIsNone(stopped.transport)

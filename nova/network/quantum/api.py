@@ -167,9 +167,13 @@ class QuantumAPI(network_api.NetworkAPI):
     ) -> model.NetworkInfo:
         """Return each VIF with its port's details, read from Quantum now."""
         tenant_id = instance.project_id
+        vifs = db_api.virtual_interface_get_by_instance(context, instance.id)
         labels: dict[str, str | None] = {}
+        if len({vif.network_uuid for vif in vifs}) > 1:
+            # One call names them all (one network: showing it is cheaper).
+            labels = {n["id"]: n.get("name") for n in self.client.list_networks(tenant_id)}
         info = []
-        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
+        for vif in vifs:
             port = self.client.show_port_detail(tenant_id, vif.network_uuid, vif.port_id)
             if port.get("attachment", {}).get("id") != vif.uuid:
                 LOG.warning(

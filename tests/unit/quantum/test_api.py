@@ -325,6 +325,28 @@ class ConfigurationTestCase(quantum_fixtures.QuantumTestCase):
             {"vif_type": "802.1qbh", "source_dev": "eth4", "profile_id": "net-profile", "x": "1"},
         )
 
+    def test_network_detail_list_carries_each_networks_configuration(self):
+        with_keys = self.create_network(
+            token="admin:admin", configuration={"a": "1", "b": "2"}, name="k"
+        )
+        without = self.create_network(name="plain")
+        other_tenant = self.create_network(
+            token="admin:admin", tenant="t2", configuration={"c": "3"}, name="o"
+        )
+        # A changed value and a dropped key show in the list at once.
+        path = f"{T1}/networks/{with_keys}"
+        body = {"network": {"configuration": {"a": "9", "b": None}}}
+        self.assertEqual(self.request("PUT", path, body, token="admin:x").status_int, 204)
+        listed = self.request("GET", f"{T1}/networks/detail").json["networks"]
+        self.assertEqual(
+            [(n["id"], n["name"], n["configuration"]) for n in listed],
+            [(with_keys, "k", {"a": "9"}), (without, "plain", {})],
+        )
+        self.assertNotIn(other_tenant, [n["id"] for n in listed])
+        for network in listed:
+            shown = self.request("GET", f"{T1}/networks/{network['id']}").json["network"]
+            self.assertEqual(shown, network)
+
     def test_tenant_reads_its_port_configuration(self):
         net_id = self.create_network()
         port_id = self.create_port(net_id)
