@@ -213,7 +213,7 @@ class API:
             expected={"vm_state": vm_states.DEFINED},
         )
         self.scheduler.run_instances(context, [server_id])
-        LOG.info("Server %s handed to the scheduler", server_id)
+        LOG.debug("Server %s handed to the scheduler", server_id)
         return instance
 
     def rename(

@@ -88,6 +88,50 @@ def compute_node_update(
         return node
 
 
+_nodes = models.ComputeNode.__table__
+
+
+def _room(column: str, ratio: str) -> sa.ColumnElement[bool]:
+    used, total = _nodes.c[f"{column}_used"], _nodes.c[column]
+    return used + sa.bindparam(f"add_{column}", type_=sa.Integer) <= total * sa.bindparam(
+        ratio, type_=sa.Float
+    )
+
+
+def _released(column: str, amount: sa.BindParameter) -> sa.ColumnElement:
+    left = _nodes.c[column] - amount
+    return sa.case((left < 0, 0), else_=left)
+
+
+# Built once: a claim is made for every instance scheduled.
+_CLAIM = (
+    sa.update(_nodes)
+    .where(
+        _nodes.c.host == sa.bindparam("node_host"),
+        _nodes.c.deleted == 0,
+        _room("memory_mb", "ram"),
+        _room("vcpus", "cpu"),
+        _room("local_gb", "disk"),
+    )
+    .values(
+        memory_mb_used=_nodes.c.memory_mb_used + sa.bindparam("add_memory_mb"),
+        vcpus_used=_nodes.c.vcpus_used + sa.bindparam("add_vcpus"),
+        local_gb_used=_nodes.c.local_gb_used + sa.bindparam("add_local_gb"),
+        running_vms=_nodes.c.running_vms + 1,
+    )
+)
+_RELEASE = (
+    sa.update(_nodes)
+    .where(_nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0)
+    .values(
+        memory_mb_used=_released("memory_mb_used", sa.bindparam("sub_memory_mb", type_=sa.Integer)),
+        vcpus_used=_released("vcpus_used", sa.bindparam("sub_vcpus", type_=sa.Integer)),
+        local_gb_used=_released("local_gb_used", sa.bindparam("sub_local_gb", type_=sa.Integer)),
+        running_vms=_released("running_vms", sa.literal(1)),
+    )
+)
+
+
 def compute_node_claim(
     context: nova_context.RequestContext,
     host: str,
@@ -97,47 +141,28 @@ def compute_node_claim(
     ratios: dict[str, float],
 ) -> bool:
     """Take room for one instance on ``host`` if it still fits; return whether it did."""
-    node = models.ComputeNode
-    statement = (
-        sa.update(node)
-        .where(
-            node.host == host,
-            node.deleted == 0,
-            node.memory_mb_used + memory_mb <= node.memory_mb * ratios["ram"],
-            node.vcpus_used + vcpus <= node.vcpus * ratios["cpu"],
-            node.local_gb_used + local_gb <= node.local_gb * ratios["disk"],
-        )
-        .values(
-            memory_mb_used=node.memory_mb_used + memory_mb,
-            vcpus_used=node.vcpus_used + vcpus,
-            local_gb_used=node.local_gb_used + local_gb,
-            running_vms=node.running_vms + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    params = {
+        "node_host": host,
+        "add_memory_mb": memory_mb,
+        "add_vcpus": vcpus,
+        "add_local_gb": local_gb,
+        "ram": ratios["ram"],
+        "cpu": ratios["cpu"],
+        "disk": ratios["disk"],
+    }
     with _transaction() as session:
-        return session.execute(statement).rowcount == 1
+        return session.execute(_CLAIM, params).rowcount == 1
 
 
 def compute_node_release(
     context: nova_context.RequestContext, host: str, memory_mb: int, vcpus: int, local_gb: int
 ) -> None:
     """Give back what a claim took on ``host`` (never below zero)."""
-    node = models.ComputeNode
-
-    def minus(column, amount):
-        return sa.case((column - amount < 0, 0), else_=column - amount)
-
-    statement = (
-        sa.update(node)
-        .where(node.host == host, node.deleted == 0)
-        .values(
-            memory_mb_used=minus(node.memory_mb_used, memory_mb),
-            vcpus_used=minus(node.vcpus_used, vcpus),
-            local_gb_used=minus(node.local_gb_used, local_gb),
-            running_vms=minus(node.running_vms, 1),
-        )
-        .execution_options(synchronize_session=False)
-    )
+    params = {
+        "node_host": host,
+        "sub_memory_mb": memory_mb,
+        "sub_vcpus": vcpus,
+        "sub_local_gb": local_gb,
+    }
     with _transaction() as session:
-        session.execute(statement)
+        session.execute(_RELEASE, params)

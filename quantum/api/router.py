@@ -19,6 +19,9 @@ from quantum.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("quantum.access")
+#: ``REMOTE_ADDR`` of a call from the process the service runs in (embedded):
+#: logged at DEBUG, as the caller logs what it did.
+IN_PROCESS = "in-process"
 
 TENANT = "/v1.1/tenants/{tenant_id}"
 
@@ -164,12 +167,15 @@ class QuantumApp:
             environ["quantum.format"] = chosen
         request = webob.Request(environ)
         response = self._dispatch(request)
-        ACCESS_LOG.info(
-            '%s "%s %s" %s %.1fms',
-            request.remote_addr,
-            request.method,
-            request.path_qs,
-            response.status_int,
-            (time.monotonic() - started) * 1000,
-        )
+        level = logging.DEBUG if environ.get("REMOTE_ADDR") == IN_PROCESS else logging.INFO
+        if ACCESS_LOG.isEnabledFor(level):
+            ACCESS_LOG.log(
+                level,
+                '%s "%s %s" %s %.1fms',
+                request.remote_addr,
+                request.method,
+                request.path_qs,
+                response.status_int,
+                (time.monotonic() - started) * 1000,
+            )
         return response(environ, start_response)

@@ -127,7 +127,7 @@ class QuantumAPI(network_api.NetworkAPI):
                 vifs.append(vif)
                 self.client.attach(tenant_id, network_id, port_id, vif.uuid)
                 done[-1] = (network_id, port_id, preserve, True)
-                LOG.info(
+                LOG.debug(
                     "Attached VIF %s of instance %s to port %s on network %s",
                     vif.uuid,
                     instance.uuid,

@@ -192,7 +192,7 @@ class LibvirtDriver(driver.ComputeDriver):
                     instance_uuid=instance.uuid, reason=exc.get_error_message()
                 )
             raise
-        LOG.info("Instance %s started as %s", instance.uuid, vif_drivers.instance_name(instance))
+        LOG.debug("Instance %s started as %s", instance.uuid, vif_drivers.instance_name(instance))
 
     def _cleanup(self, instance, domain, plugged, directory) -> None:
         if domain is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
+import webob
 from lxml import etree
 
 from tests import quantum_fixtures
@@ -19,6 +20,16 @@ class VersionsTestCase(quantum_fixtures.QuantumTestCase):
             response = self.request("GET", path, token=None)
             self.assertEqual(response.status_int, 200)
             self.assertEqual(response.json["versions"][0]["id"], "v1.1")
+
+    def test_access_log_is_info_over_http_and_debug_in_process(self):
+        with self.assertLogs("quantum.access", "DEBUG") as logged:
+            self.request("GET", "/v1.1")
+            in_process = webob.Request.blank("/v1.1", remote_addr="in-process")
+            self.assertEqual(in_process.get_response(self.app).status_int, 200)
+        self.assertEqual(
+            [(record.levelname, record.args[0]) for record in logged.records],
+            [("INFO", None), ("DEBUG", "in-process")],  # Request.blank sets no address
+        )
 
     def test_unknown_path_and_method(self):
         self.assertEqual(self.request("GET", "/v2.0/networks").status_int, 404)
