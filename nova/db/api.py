@@ -276,6 +276,65 @@ def instance_get_all(
         return list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(limit)))
 
 
+def _is_many(value: Any) -> bool:
+    return isinstance(value, (list, tuple, set))
+
+
+def _expectation(value: Any) -> str:
+    """Return how ``instance_update`` compares a column with an expected value."""
+    if _is_many(value):
+        return "in"
+    return "null" if value is None else "eq"
+
+
+# (columns set, (column, expectation) pairs, admin, RETURNING) -> statements.
+# Keyed by the shape of a call, not its values: a handful of entries, one per
+# kind of transition, built once.
+_instance_updates: dict[tuple, tuple[sa.Update, sa.Select]] = {}
+
+
+def _instance_update_statements(
+    columns: tuple[str, ...],
+    expectations: tuple[tuple[str, str], ...],
+    is_admin: bool,
+    returning: bool,
+) -> tuple[sa.Update, sa.Select]:
+    """Return ``instance_update``'s UPDATE (and the SELECT reading the row back) for a shape."""
+    key = (columns, expectations, is_admin, returning)
+    statements = _instance_updates.get(key)
+    if statements is not None:
+        return statements
+    instance = models.Instance
+    scope = [instance.uuid == sa.bindparam("uuid_"), instance.deleted == 0]
+    if not is_admin:
+        scope.append(instance.project_id == sa.bindparam("project_id_"))
+    conditions = list(scope)
+    for column, expectation in expectations:
+        attribute = getattr(instance, column)
+        if expectation == "in":
+            conditions.append(attribute.in_(sa.bindparam(f"expect_{column}", expanding=True)))
+        elif expectation == "null":
+            conditions.append(attribute.is_(None))
+        else:
+            conditions.append(attribute == sa.bindparam(f"expect_{column}"))
+    update = (
+        sa.update(instance)
+        .where(*conditions)
+        .values(
+            {
+                getattr(instance, column): sa.bindparam(f"set_{column}")
+                for column in (*columns, "updated_at")
+            }
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if returning:
+        update = update.returning(instance)
+    statements = (update, sa.select(instance).where(*scope))
+    _instance_updates[key] = statements
+    return statements
+
+
 def instance_update(
     context: nova_context.RequestContext,
     instance_uuid: str,
@@ -292,27 +351,27 @@ def instance_update(
     :raises nova.exception.InstanceNotFound: no such instance (in the project).
     :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
     """
-    scope = [models.Instance.uuid == instance_uuid, models.Instance.deleted == 0]
+    expected = expected or {}
+    params = {f"set_{column}": value for column, value in values.items()}
+    params["set_updated_at"] = models.utcnow()
+    params["uuid_"] = instance_uuid
     if not context.is_admin:
-        scope.append(models.Instance.project_id == context.project_id)
-    conditions = list(scope)
-    for column, value in (expected or {}).items():
-        attribute = getattr(models.Instance, column)
-        if isinstance(value, (list, tuple, set)):
-            conditions.append(attribute.in_(value))
-        else:
-            conditions.append(attribute.is_(None) if value is None else attribute == value)
-    statement = (
-        sa.update(models.Instance)
-        .where(*conditions)
-        .values(**values, updated_at=models.utcnow())
-        .execution_options(synchronize_session=False)
-    )
+        params["project_id_"] = context.project_id
+    for column, value in expected.items():
+        if value is not None:
+            params[f"expect_{column}"] = list(value) if _is_many(value) else value
     with _transaction() as session:
-        if session.get_bind().dialect.update_returning:
-            instance = session.scalar(statement.returning(models.Instance))
-        elif session.execute(statement).rowcount:
-            instance = session.scalar(sa.select(models.Instance).where(*scope))
+        returning = session.get_bind().dialect.update_returning
+        update, select = _instance_update_statements(
+            tuple(values),
+            tuple((column, _expectation(value)) for column, value in expected.items()),
+            context.is_admin,
+            returning,
+        )
+        if returning:
+            instance = session.scalar(update, params)
+        elif session.execute(update, params).rowcount:
+            instance = session.scalar(select, params)
         else:
             instance = None
     if instance is None:

@@ -208,6 +208,34 @@ class InstanceTestCase(databases.SchemaTestCase):
         with mock.patch.object(dialect, "update_returning", False):
             self.check_update_returns_the_row()
 
+    def test_update_expectations_of_every_kind_with_statements_built_once(self):
+        admin = nova_context.get_admin_context()
+        user = nova_context.RequestContext("alice", "project-a")
+        first, second = (
+            db_api.instance_create(user, {"project_id": "project-a", "vm_state": "a"})
+            for _ in range(2)
+        )
+        built = self.enterContext(mock.patch.dict(db_api._instance_updates, clear=True))
+        # Same shapes, other values: the statements are shared, the values not.
+        for instance in (first, second):
+            updated = db_api.instance_update(
+                admin, instance.uuid, {"host": "h1"}, expected={"host": None, "vm_state": ["a"]}
+            )
+            self.assertEqual((updated.uuid, updated.host), (instance.uuid, "h1"))
+        self.assertEqual(len(built), 1)
+        with self.assertRaises(exception.InstanceInvalidState):
+            db_api.instance_update(
+                admin, first.uuid, {"host": "h2"}, expected={"host": None, "vm_state": ["a"]}
+            )
+        with self.assertRaises(exception.InstanceInvalidState):
+            db_api.instance_update(user, second.uuid, {"vm_state": "b"}, {"host": "h2"})
+        updated = db_api.instance_update(
+            user, second.uuid, {"vm_state": "b"}, {"host": "h1", "vm_state": ("x", "a")}
+        )
+        self.assertEqual((updated.vm_state, updated.host), ("b", "h1"))
+        self.assertEqual(db_api.instance_get_by_uuid(admin, first.uuid).vm_state, "a")
+        self.assertEqual(len(built), 3)  # and the user's two shapes
+
     def test_destroy_is_scoped_to_the_project(self):
         context = nova_context.RequestContext("alice", "project-a")
         instance = db_api.instance_create(context, {"project_id": "project-a"})
