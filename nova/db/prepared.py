@@ -59,6 +59,11 @@ class PreparedRead:
         self._compiled[dialect.name] = compiled
         return compiled
 
+    def run(self, engine: sa.Engine, params: dict[str, Any]) -> list[tuple]:
+        """Run the statement on its own (one statement is its own snapshot); return its rows."""
+        with reading(engine, single_statement=True) as reader:
+            return self.rows(reader, params)
+
     def rows(self, reader: Reader, params: dict[str, Any]) -> list[tuple]:
         """Run the statement in ``reader``'s transaction; return its rows as tuples."""
         sql, order, constants, processors = self._compile(reader.dialect)
@@ -116,12 +121,14 @@ class Reader:
 
 
 @contextlib.contextmanager
-def reading(engine: sa.Engine) -> Iterator[Reader]:
+def reading(engine: sa.Engine, single_statement: bool = False) -> Iterator[Reader]:
     """Check a connection out of ``engine``'s pool and read in one transaction on it.
 
     On SQLite the transaction is begun explicitly (``nova.db.engine`` takes
     transaction control away from the driver) and DEFERRED, as every
-    read-only transaction there; other drivers begin one implicitly.
+    read-only transaction there; other drivers begin one implicitly. With
+    ``single_statement``, SQLite runs the one statement in autocommit mode:
+    a statement always reads one snapshot, so BEGIN and COMMIT add nothing.
 
     :raises sqlalchemy.exc.DBAPIError: the database failed (or cannot be reached).
     """
@@ -133,7 +140,7 @@ def reading(engine: sa.Engine) -> Iterator[Reader]:
         ) from error
     try:
         reader = Reader(engine, connection)
-        if engine.dialect.name == "sqlite":
+        if engine.dialect.name == "sqlite" and not single_statement:
             reader.execute("BEGIN", ())
         yield reader
         reader.finish()

@@ -250,10 +250,9 @@ def virtual_interface_get_all_for_view(
     :raises nova.exception.InstanceNotFound: no such instance, or it belongs
         to another project.
     """
-    with reading(get_engine()) as reader:
-        rows = _VIFS_OF_INSTANCE[context.is_admin].rows(
-            reader, {"uuid": instance_uuid, "project_id": context.project_id}
-        )
+    rows = _VIFS_OF_INSTANCE[context.is_admin].run(
+        get_engine(), {"uuid": instance_uuid, "project_id": context.project_id}
+    )
     if not rows:
         raise exception.InstanceNotFound(instance_id=instance_uuid)
     # A row of NULLs: the instance has no VIFs.
@@ -269,11 +268,10 @@ def virtual_interface_get_for_view(
         to another project.
     :raises nova.exception.VirtualInterfaceNotFound: not a VIF of that instance.
     """
-    with reading(get_engine()) as reader:
-        rows = _VIF_OF_INSTANCE[context.is_admin].rows(
-            reader,
-            {"uuid": instance_uuid, "vif_uuid": vif_uuid, "project_id": context.project_id},
-        )
+    rows = _VIF_OF_INSTANCE[context.is_admin].run(
+        get_engine(),
+        {"uuid": instance_uuid, "vif_uuid": vif_uuid, "project_id": context.project_id},
+    )
     if not rows:
         raise exception.InstanceNotFound(instance_id=instance_uuid)
     if rows[0][0] is None:
