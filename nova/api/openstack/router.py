@@ -14,7 +14,6 @@ import time
 import uuid
 
 import routes
-import webob
 
 import nova.conf
 from nova import context as nova_context
@@ -126,7 +125,7 @@ class APIRouter:
 
     # --- serving -------------------------------------------------------------------
 
-    def _dispatch(self, request: wsgi.Request, request_id: str) -> webob.Response:
+    def _dispatch(self, request: wsgi.Request, request_id: str) -> wsgi.Response:
         path = request.path_info.rstrip("/") or "/"
         match = self.mapper.match(path)
         if match is None:

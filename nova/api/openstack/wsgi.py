@@ -9,6 +9,7 @@ writer) is a 503 ``serviceUnavailable``.
 
 from __future__ import annotations
 
+import http
 import json
 import logging
 from collections.abc import Mapping
@@ -53,11 +54,38 @@ class Request(webob.Request):
         return self.host_url + "/v2.1"
 
 
-def fault(code: int, message: str) -> webob.Response:
+class Response:
+    """A finished response (status, headers, body), served straight to the WSGI server.
+
+    What the API answers is always whole and small, so it needs none of
+    ``webob.Response``'s machinery on the way out.
+    """
+
+    __slots__ = ("status_int", "headerlist", "body")
+
+    def __init__(self, status: int, body: bytes | None = None) -> None:
+        self.status_int = status
+        self.body = body or b""
+        self.headerlist = [("Content-Length", str(len(self.body)))]
+        if body is not None:
+            self.headerlist.insert(0, ("Content-Type", _JSON_UTF8))
+
+    @property
+    def content_length(self) -> int:
+        return len(self.body)
+
+    def __call__(self, environ, start_response):
+        start_response(_STATUS_LINES[self.status_int], self.headerlist)
+        return [self.body]
+
+
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+
+
+def fault(code: int, message: str) -> Response:
     """Return a fault response with Nova's name for ``code``."""
     name = FAULT_NAMES.get(code, "computeFault")
-    body = json.dumps({name: {"code": code, "message": message}}).encode()
-    return webob.Response(status=code, content_type=JSON, charset="utf-8", body=body)
+    return Response(code, json.dumps({name: {"code": code, "message": message}}).encode())
 
 
 # Errors of a database that cannot serve now but may soon: unreachable, or
@@ -81,7 +109,7 @@ def _database_unreachable(error: Exception) -> bool:
     return False
 
 
-def fault_for(error: Exception, request: webob.Request) -> webob.Response:
+def fault_for(error: Exception, request: webob.Request) -> Response:
     """Turn an exception raised while serving ``request`` into a fault response."""
     if isinstance(error, exception.NovaException):
         code = error.code if error.code in FAULT_NAMES else 500
@@ -170,11 +198,6 @@ _VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]
 _FITS_EMPTY: dict[int, tuple[Mapping[str, Any], bool]] = {}
 
 
-def json_response(status: int, body: Mapping[str, Any] | None) -> webob.Response:
+def json_response(status: int, body: Mapping[str, Any] | None) -> Response:
     """Return ``body`` as a JSON response (no body for 202/204 when None)."""
-    if body is None:
-        response = webob.Response(status=status)
-        response.content_type = None
-        response.body = b""
-        return response
-    return webob.Response(status=status, content_type=_JSON_UTF8, body=json.dumps(body).encode())
+    return Response(status, None if body is None else json.dumps(body).encode())
