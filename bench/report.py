@@ -107,8 +107,8 @@ def table_rows(results: dict) -> list[tuple[str, str, str, str, str]]:
         rows.append(
             (
                 f"`nova-all`, {launch['active']} servers × 2 VIFs, define → ACTIVE",
-                f"{launch['servers_per_s']} servers/s (p50 {launch['p50_s']} s, "
-                f"p95 {launch['p95_s']} s)",
+                f"{launch['servers_per_s']} servers/s (p50 {launch['p50_s']:.2f} s, "
+                f"p95 {launch['p95_s']:.2f} s)",
                 f"{launch['baseline_per_s']} servers/s (DB writes + libvirt defines)",
                 f"{launch['ratio']:.2f}",
                 f"≥ {goal['min_servers_per_s']:.0f}/s {_mark(goal['met'])}",
