@@ -156,3 +156,22 @@ class ViewsAPITestCase(databases.SchemaTestCase):
         )
         with self.assertRaises(exception.VirtualInterfaceNotFound):
             views_api.virtual_interface_get_for_view(self.context, self.instance.uuid, vif.uuid)
+
+    def test_project_page_holds_only_its_servers_and_their_children(self):
+        for name in ("vm2", "vm3"):
+            db_api.instance_create(
+                self.context,
+                {"project_id": "project-a", "display_name": name, "metadata": {"name": name}},
+            )
+        db_api.instance_create(self.other, {"project_id": "project-b", "metadata": {"b": "1"}})
+        filters = {"project_id": "project-a"}
+        page = views_api.instance_get_all_for_view(self.context, filters, limit=2)
+        self.assertEqual([i.display_name for i in page.instances], ["vm3", "vm2"])
+        self.assertEqual(page.metadata, {i.id: {"name": i.display_name} for i in page.instances})
+        # The same page through the general path (a filter that keeps everything).
+        general = views_api.instance_get_all_for_view(
+            self.context, {**filters, "host": None, "name": "vm"}, limit=2
+        )
+        self.assertEqual(general, page)
+        everyone = views_api.instance_get_all_for_view(self.admin, {}, limit=10)
+        self.assertEqual(len(everyone.instances), 4)
