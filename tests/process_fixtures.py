@@ -53,7 +53,38 @@ def tail(path: str, lines: int = 40) -> str:
         return f"({exc})\n"
 
 
-class CloudTestCase(unittest.TestCase):
+class Waiting:
+    """``wait_for``, checking the test's processes (``check_processes``) on every poll."""
+
+    #: Seconds between two polls.
+    poll_interval = 0.3
+
+    def wait_for(
+        self, what: str, predicate, timeout: float, interval: float | None = None, state=None
+    ):
+        """Return ``predicate()`` once true; fail after ``timeout`` seconds.
+
+        ``state()``, if given, describes the situation for the failure message.
+        """
+        interval = self.poll_interval if interval is None else interval
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_processes()
+            try:
+                result = predicate()
+            except requests.ConnectionError:
+                result = None
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                self.fail(
+                    f"timed out after {timeout}s waiting for {what}"
+                    + (f": {state()}" if state else "")
+                )
+            time.sleep(interval)
+
+
+class CloudTestCase(Waiting, unittest.TestCase):
     """Processes of the cloud in ``self.state``; ``self.api`` is the compute API's URL."""
 
     def setUp(self) -> None:
@@ -223,27 +254,6 @@ class CloudTestCase(unittest.TestCase):
         for name, process in self.processes.items():
             if name not in self.expected_exits and process.poll() is not None:
                 self.fail(f"{name} exited with status {process.returncode}")
-
-    def wait_for(self, what: str, predicate, timeout: float, interval: float = 0.3, state=None):
-        """Return ``predicate()`` once true; fail after ``timeout`` seconds.
-
-        ``state()``, if given, describes the situation for the failure message.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            self.check_processes()
-            try:
-                result = predicate()
-            except requests.ConnectionError:
-                result = None
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                self.fail(
-                    f"timed out after {timeout}s waiting for {what}"
-                    + (f": {state()}" if state else "")
-                )
-            time.sleep(interval)
 
     def http(self, method: str, url: str, body=None, token: str | None = USER, expect=None):
         """Send one request; check its status (``expect``, default any 2xx); return it."""

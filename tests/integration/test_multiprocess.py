@@ -46,6 +46,7 @@ from amqp import exceptions as amqp_exceptions
 from tests.databases import Database
 from tests.databases import server_url
 from tests.databases import skip_or_fail
+from tests.process_fixtures import Waiting
 from tests.process_fixtures import command
 from tests.process_fixtures import free_port
 from tests.process_fixtures import tail
@@ -68,8 +69,10 @@ DISPATCH_ERROR = "Exception during message handling"
 NOVA_SERVICES = ("nova-api", "nova-scheduler", *HOSTS)
 
 
-class MultiProcessTestCase(unittest.TestCase):
+class MultiProcessTestCase(Waiting, unittest.TestCase):
     """Starts the cloud's processes; ``self.api`` and ``self.quantum`` are their URLs."""
+
+    poll_interval = 0.5
 
     def setUp(self) -> None:
         super().setUp()
@@ -270,27 +273,6 @@ class MultiProcessTestCase(unittest.TestCase):
         for name in NOVA_SERVICES:
             if self.logged_since(name, 0, DISPATCH_ERROR):
                 self.fail(f"{name} failed an RPC method ({DISPATCH_ERROR!r} in its log)")
-
-    def wait_for(self, what: str, predicate, timeout: float, interval: float = 0.5, state=None):
-        """Return ``predicate()`` once true; fail after ``timeout`` seconds.
-
-        ``state()``, if given, describes the situation for the failure message.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            self.check_processes()
-            try:
-                result = predicate()
-            except requests.ConnectionError:
-                result = None
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                self.fail(
-                    f"timed out after {timeout}s waiting for {what}"
-                    + (f": {state()}" if state else "")
-                )
-            time.sleep(interval)
 
     def http(self, method: str, url: str, body=None, token: str = USER, check: bool = True):
         response = self.session.request(
