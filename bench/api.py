@@ -30,7 +30,6 @@ self time by package, then the usual tables) to stderr.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime
 import hashlib
 import importlib.metadata
@@ -42,7 +41,6 @@ import sqlite3
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 
 import common  # bench/common.py, beside this script
@@ -433,14 +431,7 @@ def profile_summary(stats: pstats.Stats, calls: int, out) -> None:
 def profile(functions: dict, seconds: float) -> None:
     """Print where each of Nova's requests spends its time (cProfile) to stderr."""
     for name, function in functions.items():
-        profiler = cProfile.Profile()
-        calls = 0
-        profiler.enable()
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            function()
-            calls += 1
-        profiler.disable()
+        profiler, calls = common.profiled(function, seconds)
         print(f"--- profile: {name} ({calls} requests) ---", file=sys.stderr)
         stats = pstats.Stats(profiler, stream=sys.stderr)
         profile_summary(stats, calls, sys.stderr)

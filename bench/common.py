@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cProfile
 import os
 import platform
 import time
@@ -29,3 +30,16 @@ def rate(function, seconds: float, items_per_call: int = 1) -> float:
         now = time.perf_counter()
         if now >= deadline:
             return calls * items_per_call / (now - start)
+
+
+def profiled(function, seconds: float) -> tuple[cProfile.Profile, int]:
+    """Call ``function()`` under cProfile for about ``seconds``; return the profile and calls."""
+    profiler = cProfile.Profile()
+    calls = 0
+    profiler.enable()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        function()
+        calls += 1
+    profiler.disable()
+    return profiler, calls

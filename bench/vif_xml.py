@@ -21,7 +21,6 @@ prints where Nova's time goes (cProfile) to stderr.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import ipaddress
 import json
 import os
@@ -30,7 +29,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 import types
 
 import common  # bench/common.py, beside this script
@@ -268,12 +266,7 @@ def compare(kinds: dict, items_per_call: int, repeat: int, seconds: float) -> di
 def profile(functions: dict, seconds: float) -> None:
     """Print the top of a cProfile of each of Nova's functions to stderr."""
     for name, function in functions.items():
-        profiler = cProfile.Profile()
-        profiler.enable()
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            function()
-        profiler.disable()
+        profiler, _calls = common.profiled(function, seconds)
         print(f"--- profile: {name} ---", file=sys.stderr)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
 
