@@ -1,75 +1,102 @@
-"""Prepared reads: hot SELECTs compiled once, run straight on a pooled driver connection.
+"""Prepared statements: hot SQL compiled once, run straight on a pooled driver connection.
 
-The API's commonest requests (a server, the VIFs of a server) are one or two
-small SELECTs. Through SQLAlchemy's ``Connection`` each costs several times
-what the database takes (connection object, events, execution context,
-result object); here a statement is compiled once per dialect and then run
-on the driver's cursor of a connection checked out of the engine's pool,
-with the column types' own result processors (SQLite returns dates as
-text) applied to the rows. Pooling, the per-connection set-up (PRAGMAs) and
-error translation stay SQLAlchemy's: a driver error comes out as the same
-``sqlalchemy.exc.DBAPIError`` subclass ``Connection`` would raise, and a
-connection the dialect reports as dropped is invalidated.
+The launch pipeline and the API's commonest requests are small statements:
+read a server or its VIFs, insert an instance, move it to its next task
+state, claim room on a host. Through SQLAlchemy's ``Session`` or
+``Connection`` each costs twenty times what the database takes (session,
+connection object, events, cache key, execution context, result object);
+here a statement is compiled once per dialect and then run on the driver's
+cursor of a connection checked out of the engine's pool. The column types'
+own bind and result processors are applied (SQLite stores dates as text).
+Pooling, the per-connection set-up (PRAGMAs) and error translation stay
+SQLAlchemy's: a driver error comes out as the same ``sqlalchemy.exc.DBAPIError``
+subclass ``Connection`` would raise (``IntegrityError`` for a duplicate, the
+``OperationalError`` of a locked or unreachable database), and a connection
+the dialect reports as dropped is invalidated.
 
-Only what can be done correctly this way is accepted: statements without
-parameters that need processing or post-compile rendering (``IN`` lists,
-``LIMIT`` on some dialects), which fail when prepared, not when run.
+Transactions: ``reading(engine)`` reads one snapshot (DEFERRED on SQLite,
+never waiting for a writer); ``writing(engine)`` may write, behind this
+process's write lock and ``BEGIN IMMEDIATE`` on SQLite, exactly like the
+ORM's transactions of ``nova.db.engine``; it commits when the block ends
+and rolls back if it raises.
+
+Only what can be run correctly this way is accepted: statements whose
+parameters are rendered into the SQL text when run (expanding ``IN`` lists,
+``LIMIT`` on some dialects) are refused when compiled.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from nova.db import engine as db_engine
 
-class PreparedRead:
-    """A SELECT compiled once per dialect."""
 
-    def __init__(self, statement: sa.Select) -> None:
+class _Compiled(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order (positional drivers)
+    constants: dict[str, Any]  # values written into the statement (``deleted == 0``)
+    bind_processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    result_processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+class Prepared:
+    """A statement (SELECT, INSERT, UPDATE, DELETE, with RETURNING or not) compiled once."""
+
+    def __init__(self, statement: sa.Executable) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict, list]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _compile(self, dialect: sa.Dialect) -> tuple[str, tuple[str, ...] | None, dict, list]:
+    def _compile(self, dialect: sa.Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is not None:
             return compiled
         statement = self.statement.compile(dialect=dialect)
         sql = str(statement)
         if "POSTCOMPILE" in sql:
-            raise ValueError(f"a prepared read cannot render parameters late: {sql}")
+            raise ValueError(f"a prepared statement cannot render parameters late: {sql}")
+        bind_processors = []
         for name, bind in statement.binds.items():
-            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
-                raise ValueError(f"parameter {name} needs processing; not a prepared read")
-        order = tuple(statement.positiontup) if statement.positional else None
-        # The values written into the statement (``vm_state == "error"``).
-        constants = {
-            name: bind.effective_value
-            for name, bind in statement.binds.items()
-            if not bind.required
-        }
-        processors = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in self.statement.selected_columns
-        ]
-        compiled = (sql, order, constants, processors)
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                bind_processors.append((name, process))
+        columns = getattr(self.statement, "exported_columns", ())
+        compiled = _Compiled(
+            sql=sql,
+            order=tuple(statement.positiontup) if statement.positional else None,
+            constants={
+                name: bind.effective_value
+                for name, bind in statement.binds.items()
+                if not bind.required
+            },
+            bind_processors=tuple(bind_processors),
+            result_processors=tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in columns
+            ),
+        )
         self._compiled[dialect.name] = compiled
         return compiled
 
-    def run(self, engine: sa.Engine, params: dict[str, Any]) -> list[tuple]:
-        """Run the statement on its own (one statement is its own snapshot); return its rows."""
-        with reading(engine, single_statement=True) as reader:
-            return self.rows(reader, params)
+    def _arguments(self, compiled: _Compiled, params: dict[str, Any]) -> Any:
+        params = {**compiled.constants, **params}
+        for name, process in compiled.bind_processors:
+            if name in params:
+                params[name] = process(params[name])
+        return tuple(params[name] for name in compiled.order) if compiled.order else params
 
-    def rows(self, reader: Reader, params: dict[str, Any]) -> list[tuple]:
-        """Run the statement in ``reader``'s transaction; return its rows as tuples."""
-        sql, order, constants, processors = self._compile(reader.dialect)
-        params = {**constants, **params}
-        arguments = tuple(params[name] for name in order) if order is not None else params
-        rows = reader.execute(sql, arguments)
+    def rows(self, transaction: Transaction, params: dict[str, Any]) -> list[tuple]:
+        """Run the statement in ``transaction``; return its rows (SELECT, RETURNING) as tuples."""
+        compiled = self._compile(transaction.dialect)
+        rows = transaction.execute(compiled.sql, self._arguments(compiled, params))
+        processors = compiled.result_processors
         if not any(processors):
             return rows
         return [
@@ -80,22 +107,39 @@ class PreparedRead:
             for row in rows
         ]
 
+    def count(self, transaction: Transaction, params: dict[str, Any]) -> int:
+        """Run the statement in ``transaction``; return how many rows it changed."""
+        compiled = self._compile(transaction.dialect)
+        transaction.execute(compiled.sql, self._arguments(compiled, params))
+        return transaction.rowcount
 
-class Reader:
-    """One read-only transaction on a pooled driver connection (see ``reading``)."""
+    def run(self, engine: sa.Engine, params: dict[str, Any]) -> list[tuple]:
+        """Read with the statement on its own (one statement is its own snapshot)."""
+        with reading(engine, single_statement=True) as transaction:
+            return self.rows(transaction, params)
+
+
+class Transaction:
+    """One transaction on a pooled driver connection (see ``reading`` and ``writing``)."""
 
     def __init__(self, engine: sa.Engine, connection) -> None:
         self.dialect = engine.dialect
         self._connection = connection
         self._cursor = connection.cursor()
+        #: Rows changed by the last statement; the id its INSERT generated.
+        self.rowcount = -1
+        self.lastrowid: int | None = None
 
     def execute(self, sql: str, arguments: Any) -> list[tuple]:
-        """Run ``sql`` and fetch every row; driver errors become SQLAlchemy's."""
+        """Run ``sql``; return its rows, if it has any. Driver errors become SQLAlchemy's."""
+        cursor = self._cursor
         try:
-            self._cursor.execute(sql, arguments)
-            rows = self._cursor.fetchall()
+            cursor.execute(sql, arguments)
+            rows = cursor.fetchall() if cursor.description is not None else []
         except self.dialect.loaded_dbapi.Error as error:
             raise self._translate(error, sql, arguments) from error
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
         # PyMySQL answers a tuple of tuples.
         return rows if isinstance(rows, list) else list(rows)
 
@@ -112,8 +156,8 @@ class Reader:
             dialect=self.dialect,
         )
 
-    def finish(self) -> None:
-        """End the transaction (it wrote nothing: a commit is the cheapest end)."""
+    def commit(self) -> None:
+        """End the transaction, keeping what it wrote (for a read: the cheapest end)."""
         try:
             self._connection.commit()
         except self.dialect.loaded_dbapi.Error as error:
@@ -121,7 +165,25 @@ class Reader:
 
 
 @contextlib.contextmanager
-def reading(engine: sa.Engine, single_statement: bool = False) -> Iterator[Reader]:
+def _transaction(engine: sa.Engine, begin: str | None) -> Iterator[Transaction]:
+    try:
+        connection = engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as error:
+        raise sa_exc.DBAPIError.instance(
+            None, None, error, engine.dialect.loaded_dbapi.Error, dialect=engine.dialect
+        ) from error
+    try:
+        transaction = Transaction(engine, connection)
+        if begin and engine.dialect.name == "sqlite":
+            transaction.execute(begin, ())
+        yield transaction
+        transaction.commit()
+    finally:
+        connection.close()  # back to the pool, which rolls back anything left
+
+
+@contextlib.contextmanager
+def reading(engine: sa.Engine, single_statement: bool = False) -> Iterator[Transaction]:
     """Check a connection out of ``engine``'s pool and read in one transaction on it.
 
     On SQLite the transaction is begun explicitly (``nova.db.engine`` takes
@@ -132,17 +194,64 @@ def reading(engine: sa.Engine, single_statement: bool = False) -> Iterator[Reade
 
     :raises sqlalchemy.exc.DBAPIError: the database failed (or cannot be reached).
     """
-    try:
-        connection = engine.raw_connection()
-    except engine.dialect.loaded_dbapi.Error as error:
-        raise sa_exc.DBAPIError.instance(
-            None, None, error, engine.dialect.loaded_dbapi.Error, dialect=engine.dialect
-        ) from error
-    try:
-        reader = Reader(engine, connection)
-        if engine.dialect.name == "sqlite" and not single_statement:
-            reader.execute("BEGIN", ())
-        yield reader
-        reader.finish()
-    finally:
-        connection.close()  # back to the pool, which rolls back anything left
+    with _transaction(engine, None if single_statement else "BEGIN") as transaction:
+        yield transaction
+
+
+@contextlib.contextmanager
+def writing(engine: sa.Engine) -> Iterator[Transaction]:
+    """A transaction that may write, committed at the end of the block, rolled back on error.
+
+    On SQLite it waits for this process's write lock (``nova.db.engine.writing``)
+    and begins IMMEDIATE, so it never fails half-way for a lock another
+    writer took after it read.
+
+    :raises sqlalchemy.exc.DBAPIError: the database failed (or cannot be reached).
+    """
+    with db_engine.writing(engine), _transaction(engine, "BEGIN IMMEDIATE") as transaction:
+        yield transaction
+
+
+class PreparedInsert:
+    """An INSERT of one whole row of ``table``, its generated id read back.
+
+    Columns left out get their Python-side default (``created_at``,
+    ``deleted``) or NULL, as the ORM would write them, so the row inserted
+    is known in full without reading it back.
+    """
+
+    def __init__(self, table: sa.Table) -> None:
+        (self._id,) = table.primary_key.columns
+        self.columns = tuple(column for column in table.columns if column is not self._id)
+        self._keys = frozenset(column.key for column in self.columns)
+        self._defaults = {
+            column.key: column.default for column in self.columns if column.default is not None
+        }
+        insert = sa.insert(table).values(
+            {column: sa.bindparam(column.key, type_=column.type) for column in self.columns}
+        )
+        self._returning = Prepared(insert.returning(self._id))
+        self._plain = Prepared(insert)
+
+    def values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Return the full row ``values`` make (defaults filled in), without the id.
+
+        :raises TypeError: a key that is not a column (as the ORM's constructor).
+        """
+        unknown = values.keys() - self._keys
+        if unknown:
+            raise TypeError(f"not columns of {self._id.table.name}: {', '.join(sorted(unknown))}")
+        row = dict.fromkeys(self._keys)
+        for key, default in self._defaults.items():
+            if key not in values:
+                row[key] = default.arg(None) if default.is_callable else default.arg
+        row.update(values)
+        return row
+
+    def insert(self, transaction: Transaction, row: dict[str, Any]) -> int:
+        """Insert ``row`` (from ``values``); return its new id."""
+        if transaction.dialect.insert_returning:
+            ((new_id,),) = self._returning.rows(transaction, row)
+            return new_id
+        self._plain.count(transaction, row)  # MySQL: the driver knows the id
+        return transaction.lastrowid

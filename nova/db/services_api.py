@@ -13,8 +13,10 @@ import sqlalchemy as sa
 
 from nova import context as nova_context
 from nova.db import models
-from nova.db.api import _reader
+from nova.db import prepared
+from nova.db.api import _record_type
 from nova.db.api import _transaction
+from nova.db.api import get_engine
 
 
 def service_get_or_create(
@@ -52,21 +54,32 @@ def service_is_up(service: models.Service, down_time: int) -> bool:
     return models.utcnow() - last < datetime.timedelta(seconds=down_time)
 
 
-def compute_hosts(context: nova_context.RequestContext) -> list[tuple[models.Service, Any]]:
+ServiceRecord = _record_type(models.Service)
+ComputeNodeRecord = _record_type(models.ComputeNode)
+
+_services = models.Service.__table__
+_nodes = models.ComputeNode.__table__
+
+_COMPUTE_HOSTS = prepared.Prepared(
+    sa.select(_services, _nodes)
+    .outerjoin(_nodes, sa.and_(_nodes.c.host == _services.c.host, _nodes.c.deleted == 0))
+    .where(_services.c.binary == "nova-compute", _services.c.deleted == 0)
+    .order_by(_services.c.host)
+)
+
+
+def compute_hosts(
+    context: nova_context.RequestContext,
+) -> list[tuple[ServiceRecord, ComputeNodeRecord | None]]:
     """Return every live nova-compute service with its compute node (or None)."""
-    query = (
-        sa.select(models.Service, models.ComputeNode)
-        .outerjoin(
-            models.ComputeNode,
-            sa.and_(
-                models.ComputeNode.host == models.Service.host, models.ComputeNode.deleted == 0
-            ),
+    split = len(_services.columns)
+    return [
+        (
+            ServiceRecord._make(row[:split]),
+            None if row[split] is None else ComputeNodeRecord._make(row[split:]),
         )
-        .where(models.Service.binary == "nova-compute", models.Service.deleted == 0)
-        .order_by(models.Service.host)
-    )
-    with _reader() as session:
-        return [(service, node) for service, node in session.execute(query)]
+        for row in _COMPUTE_HOSTS.run(get_engine(), {})
+    ]
 
 
 def compute_node_update(
@@ -88,9 +101,6 @@ def compute_node_update(
         return node
 
 
-_nodes = models.ComputeNode.__table__
-
-
 def _room(column: str, ratio: str) -> sa.ColumnElement[bool]:
     used, total = _nodes.c[f"{column}_used"], _nodes.c[column]
     return used + sa.bindparam(f"add_{column}", type_=sa.Integer) <= total * sa.bindparam(
@@ -104,7 +114,7 @@ def _released(column: str, amount: sa.BindParameter) -> sa.ColumnElement:
 
 
 # Built once: a claim is made for every instance scheduled.
-_CLAIM = (
+_CLAIM = prepared.Prepared(
     sa.update(_nodes)
     .where(
         _nodes.c.host == sa.bindparam("node_host"),
@@ -120,7 +130,7 @@ _CLAIM = (
         running_vms=_nodes.c.running_vms + 1,
     )
 )
-_RELEASE = (
+_RELEASE = prepared.Prepared(
     sa.update(_nodes)
     .where(_nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0)
     .values(
@@ -150,8 +160,8 @@ def compute_node_claim(
         "cpu": ratios["cpu"],
         "disk": ratios["disk"],
     }
-    with _transaction() as session:
-        return session.execute(_CLAIM, params).rowcount == 1
+    with prepared.writing(get_engine()) as transaction:
+        return _CLAIM.count(transaction, params) == 1
 
 
 def compute_node_release(
@@ -164,5 +174,5 @@ def compute_node_release(
         "sub_vcpus": vcpus,
         "sub_local_gb": local_gb,
     }
-    with _transaction() as session:
-        session.execute(_RELEASE, params)
+    with prepared.writing(get_engine()) as transaction:
+        _RELEASE.count(transaction, params)

