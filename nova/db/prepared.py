@@ -126,9 +126,8 @@ class Transaction:
         self.dialect = engine.dialect
         self._connection = connection
         self._cursor = connection.cursor()
-        #: Rows changed by the last statement; the id its INSERT generated.
+        #: Rows changed by the last statement.
         self.rowcount = -1
-        self.lastrowid: int | None = None
 
     def execute(self, sql: str, arguments: Any) -> list[tuple]:
         """Run ``sql``; return its rows, if it has any. Driver errors become SQLAlchemy's."""
@@ -139,9 +138,13 @@ class Transaction:
         except self.dialect.loaded_dbapi.Error as error:
             raise self._translate(error, sql, arguments) from error
         self.rowcount = cursor.rowcount
-        self.lastrowid = cursor.lastrowid
         # PyMySQL answers a tuple of tuples.
         return rows if isinstance(rows, list) else list(rows)
+
+    @property
+    def lastrowid(self) -> int:
+        """The id the last INSERT generated (drivers without RETURNING: MySQL's)."""
+        return self._cursor.lastrowid
 
     def _translate(self, error: Exception, sql: str | None, arguments: Any) -> sa_exc.DBAPIError:
         dropped = self.dialect.is_disconnect(error, self._connection.dbapi_connection, self._cursor)
