@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -29,3 +30,22 @@ class LazyDependency:
             value = self.factory()
             setattr(instance, self.attribute, value)
         return value
+
+
+def parse_isotime(value: str) -> datetime.datetime:
+    """Return the ISO 8601 date and time ``value`` as a naive UTC datetime (as stored).
+
+    What Nova's API accepts: ``2026-11-22T01:02:03Z``, an offset
+    (``+01:00``, ``+0100``), fractional seconds, a space for the ``T``, a
+    date alone (midnight); a time without an offset is UTC.
+
+    :raises ValueError: ``value`` is not such a time, or is out of range once in UTC.
+    """
+    try:
+        # fromisoformat knows the upper-case designators only (RFC 3339 allows "t", "z").
+        parsed = datetime.datetime.fromisoformat(value.upper())
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(datetime.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{value!r} is not an ISO 8601 date and time: {exc}") from exc
+    return parsed

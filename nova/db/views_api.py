@@ -77,7 +77,8 @@ _NEWEST_FAULT = sa.and_(
     .scalar_subquery(),
 )
 
-_SERVERS = (
+# Servers deleted or not (a ``changes-since`` listing shows deletions too).
+_ANY_SERVERS = (
     sa.select(
         _instances,
         _flavors.c.flavorid,
@@ -92,8 +93,8 @@ _SERVERS = (
             _faults, _NEWEST_FAULT
         )
     )
-    .where(_instances.c.deleted == 0)
 )
+_SERVERS = _ANY_SERVERS.where(_instances.c.deleted == 0)
 _SERVER_BY_UUID = _project_scoped(_SERVERS.where(_instances.c.uuid == sa.bindparam("uuid")))
 InstanceRow = collections.namedtuple("InstanceRow", _SERVERS.selected_columns.keys())
 
@@ -197,6 +198,28 @@ def instance_get_for_view(
     return _view_data([instance], children)
 
 
+def _after_any_marker(
+    connection: sa.Connection, context: nova_context.RequestContext, marker: str
+) -> sa.ColumnElement[bool]:
+    """Return the criterion of the instances listed after instance ``marker``, deleted or not.
+
+    A ``changes-since`` page may end on a deleted instance: the next page
+    starts after it (``_after_marker`` knows live instances only).
+
+    :raises nova.exception.MarkerNotFound: ``marker`` is none of the caller's instances.
+    """
+    query = sa.select(_instances.c.created_at, _instances.c.id).where(_instances.c.uuid == marker)
+    if not context.is_admin:
+        query = query.where(_instances.c.project_id == context.project_id)
+    found = connection.execute(query).first()
+    if found is None:
+        raise exception.MarkerNotFound(marker=marker)
+    return sa.or_(
+        _instances.c.created_at < found.created_at,
+        sa.and_(_instances.c.created_at == found.created_at, _instances.c.id < found.id),
+    )
+
+
 def instance_get_all_for_view(
     context: nova_context.RequestContext,
     filters: Mapping[str, Any] | None = None,
@@ -205,6 +228,9 @@ def instance_get_all_for_view(
     detail: bool = True,
 ) -> InstanceViewData:
     """Return live instances as ``instance_get_all`` does, with their view data.
+
+    With ``filters["changes_since"]``, the instances changed since then,
+    deleted ones too (see ``nova.db.api._instance_criteria``).
 
     :param detail: read the metadata and addresses too (else they are empty).
     :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
@@ -219,10 +245,12 @@ def instance_get_all_for_view(
             if detail and instances:
                 children = _CHILDREN_OF_PROJECT_PAGE.rows(reader, params)
         return _view_data(instances, children)
-    query = _SERVERS.where(*_instance_criteria(context, filters))
+    # _instance_criteria picks live instances unless changes_since is given.
+    query = _ANY_SERVERS.where(*_instance_criteria(context, filters))
     with _read_connection() as connection:
         if marker is not None:
-            query = query.where(_after_marker(connection, context, marker))
+            after = _after_marker if filters.get("changes_since") is None else _after_any_marker
+            query = query.where(after(connection, context, marker))
         # fetchall in one driver call, not a row at a time.
         rows = connection.execute(query.order_by(*_NEWEST_FIRST).limit(limit)).all()
         instances = [InstanceRow._make(row) for row in rows]

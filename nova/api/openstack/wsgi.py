@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 
 from nova import context as nova_context
 from nova import exception
+from nova import utils
 
 LOG = logging.getLogger(__name__)
 
@@ -194,6 +195,14 @@ def _fits_empty(schema: Mapping[str, Any]) -> bool:
 
 
 _FORMATS = jsonschema.FormatChecker(["uuid", "ipv4"])
+
+
+# ISO 8601 as Nova's API reads it (jsonschema's own checker wants strict RFC 3339).
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(instance: Any) -> bool:
+    return not isinstance(instance, str) or utils.parse_isotime(instance) is not None
+
+
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
 _FITS_EMPTY: dict[int, tuple[Mapping[str, Any], bool]] = {}
 

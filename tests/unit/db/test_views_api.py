@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from nova import context as nova_context
 from nova import exception
 from nova.db import api as db_api
 from nova.db import legacy_api as legacy_db
+from nova.db import models
 from nova.db import views_api
 from tests import databases
 
@@ -97,6 +100,102 @@ class ViewsAPITestCase(databases.SchemaTestCase):
         self.assertEqual(set(data.metadata), {row.id for row in data.instances})
         summary = views_api.instance_get_all_for_view(self.context, detail=False)
         self.assertEqual((len(summary.instances), summary.metadata), (4, {}))
+
+    # --- changes since ---------------------------------------------------------------
+
+    def set_times(self, instance_uuid: str, **times: datetime.datetime | None) -> None:
+        """Set an instance's timestamps (``updated_at`` always: else the UPDATE stamps it)."""
+        times.setdefault("updated_at", None)
+        instances = models.Instance.__table__
+        with db_api.get_engine().begin() as connection:
+            connection.execute(
+                sa.update(instances).where(instances.c.uuid == instance_uuid).values(**times)
+            )
+
+    def test_changes_since_lists_changed_and_deleted_instances(self):
+        # The setUp's vm1 was created just now and never updated.
+        start = models.utcnow().replace(microsecond=0) - datetime.timedelta(hours=1)
+        minutes = [start - datetime.timedelta(minutes=n) for n in range(121)]
+        made = {}
+        for name, project, created in (
+            ("old", "project-a", 120),
+            ("touched", "project-a", 90),
+            ("gone", "project-a", 30),
+            ("long-gone", "project-a", 60),
+            ("theirs", "project-b", 10),
+        ):
+            context = self.context if project == "project-a" else self.other
+            made[name] = db_api.instance_create(
+                context, {"project_id": project, "display_name": name}
+            ).uuid
+            self.set_times(made[name], created_at=minutes[created])
+        # Updated 0.6 s after ``start``: MariaDB keeps DATETIME in whole seconds
+        # (truncating), and the listing must not miss it for that.
+        self.set_times(
+            made["touched"],
+            created_at=minutes[90],
+            updated_at=start + datetime.timedelta(microseconds=600000),
+        )
+        for name in ("gone", "long-gone", "theirs"):
+            db_api.instance_destroy(self.admin, made[name])
+        # Deleted now but stamped long ago: deleted_at alone says it changed.
+        self.set_times(made["gone"], created_at=minutes[30], updated_at=minutes[100])
+        self.set_times(
+            made["long-gone"],
+            created_at=minutes[60],
+            updated_at=minutes[50],
+            deleted_at=minutes[50],
+        )
+
+        since = start + datetime.timedelta(microseconds=500000)
+        changed = views_api.instance_get_all_for_view(self.context, {"changes_since": since})
+        self.assertEqual(
+            [(row.display_name, row.vm_state) for row in changed.instances],
+            [("vm1", None), ("gone", "deleted"), ("touched", None)],
+        )
+        # The metadata of a deleted instance went with it; a live one keeps its own.
+        self.assertEqual(changed.metadata, {self.instance.id: {"role": "web", "tier": "front"}})
+        # Without changes_since: the live instances only, changed or not.
+        live = views_api.instance_get_all_for_view(self.context, {})
+        self.assertEqual([row.display_name for row in live.instances], ["vm1", "touched", "old"])
+        # Another project's never; an admin sees every project's.
+        admin = views_api.instance_get_all_for_view(self.admin, {"changes_since": since})
+        self.assertEqual(
+            [row.display_name for row in admin.instances], ["vm1", "theirs", "gone", "touched"]
+        )
+        # At or after: an instance changed at the very time given is listed.
+        at_start = views_api.instance_get_all_for_view(self.context, {"changes_since": start})
+        self.assertEqual(len(at_start.instances), 3)
+        # Changed before the time given, in the same second: listed only where the
+        # database keeps whole seconds (MySQL), which may have truncated the change.
+        after_touch = start + datetime.timedelta(microseconds=700000)
+        listed = views_api.instance_get_all_for_view(self.context, {"changes_since": after_touch})
+        self.assertEqual(
+            [row.display_name for row in listed.instances],
+            ["vm1", "gone", "touched"] if self.BACKEND == "mysql" else ["vm1", "gone"],
+        )
+        future = start + datetime.timedelta(hours=2)
+        self.assertEqual(
+            views_api.instance_get_all_for_view(self.context, {"changes_since": future}).instances,
+            [],
+        )
+
+    def test_changes_since_pages_after_a_deleted_marker(self):
+        second = db_api.instance_create(self.context, {"project_id": "project-a"})
+        third = db_api.instance_create(self.context, {"project_id": "project-a"})
+        for number, instance in enumerate((self.instance, second, third)):
+            self.set_times(instance.uuid, created_at=datetime.datetime(2030, 1, 1, 0, number))
+        db_api.instance_destroy(self.context, second.uuid)
+        filters = {"changes_since": datetime.datetime(2000, 1, 1)}
+        page = views_api.instance_get_all_for_view(self.context, filters, limit=2)
+        self.assertEqual([row.uuid for row in page.instances], [third.uuid, second.uuid])
+        rest = views_api.instance_get_all_for_view(self.context, filters, marker=second.uuid)
+        self.assertEqual([row.uuid for row in rest.instances], [self.instance.uuid])
+        # A deleted marker is a marker of changes-since listings only, of its project only.
+        with self.assertRaises(exception.MarkerNotFound):
+            views_api.instance_get_all_for_view(self.context, {}, marker=second.uuid)
+        with self.assertRaises(exception.MarkerNotFound):
+            views_api.instance_get_all_for_view(self.other, filters, marker=second.uuid)
 
     # --- virtual interfaces ----------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.parse
 
 from nova import exception
+from nova import utils
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import views
@@ -48,6 +49,8 @@ class ServersController:
             filters["name"] = query["name"]
         if "status" in query:
             filters["vm_state"] = [vm_states.VM_STATES_BY_STATUS[query["status"]]]
+        if "changes-since" in query:  # a valid time: the schema checked it
+            filters["changes_since"] = utils.parse_isotime(query["changes-since"])
         limit = min(int(query.get("limit", self.max_limit)), self.max_limit)
         data = self.compute_api.get_all_for_view(
             context, filters, limit=limit, marker=query.get("marker"), detail=detail

@@ -62,6 +62,14 @@ index_query = {
         "status": {"type": "string", "enum": ["DEFINED", "BUILD", "ACTIVE", "ERROR"]},
         "all_tenants": {"type": "string", "enum": ["1", "0", "true", "false", "True", "False"]},
         "project_id": types.query_string,
+        "changes-since": {
+            **types.query_date_time,
+            "description": (
+                "Only the servers changed (created, updated or deleted) at or after this "
+                "ISO 8601 time, e.g. 2026-11-22T01:02:03Z (no offset: UTC), deleted ones "
+                "included, with status DELETED."
+            ),
+        },
     },
     "additionalProperties": False,
 }

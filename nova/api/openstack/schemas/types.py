@@ -21,3 +21,5 @@ metadata = {
 # Query values arrive as strings.
 query_non_negative_integer = {"type": "string", "pattern": "^[0-9]{1,9}$"}
 query_string = {"type": "string", "maxLength": 255}
+# An ISO 8601 date and time (nova.utils.parse_isotime); no offset means UTC.
+query_date_time = {"type": "string", "format": "date-time", "maxLength": 64}

@@ -80,6 +80,9 @@ class OpenAPITestCase(api_fixtures.APITestCase):
         self.assertEqual(server["name"], servers_schema.types.name)
         index = {p["name"]: p for p in paths["/v2.1/servers"]["get"]["parameters"]}
         self.assertEqual(set(index), set(servers_schema.index_query["properties"]))
+        for path in ("/v2.1/servers", "/v2.1/servers/detail"):
+            (since,) = (p for p in paths[path]["get"]["parameters"] if p["name"] == "changes-since")
+            self.assertEqual((since["in"], since["schema"]["format"]), ("query", "date-time"))
         vifs = paths["/v2.1/servers/{server_id}/os-virtual-interfaces"]["get"]["parameters"]
         self.assertEqual(
             {(p["name"], p["in"]) for p in vifs},

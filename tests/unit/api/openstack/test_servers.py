@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
+import urllib.parse
 import uuid
 from unittest import mock
 
+import sqlalchemy as sa
+
 from nova import context as nova_context
 from nova.db import api as db_api
+from nova.db import models
 from tests import api_fixtures
 
 SERVER_KEYS = {
@@ -256,6 +261,142 @@ class IsolationTestCase(api_fixtures.APITestCase):
         server = self.request("GET", f"/v2.1/servers/{server_id}").json["server"]
         self.assertEqual((server["name"], server["status"]), ("vm", "DEFINED"))
         self.scheduled.assert_not_called()
+
+
+class ChangesSinceTestCase(api_fixtures.APITestCase):
+    """``?changes-since=``: the servers changed since a time, deleted ones included."""
+
+    def backdate(self, server_id: str, when: datetime.datetime) -> None:
+        """Make a server look created at ``when`` and never updated since."""
+        instances = models.Instance.__table__
+        with db_api.get_engine().begin() as connection:
+            connection.execute(
+                sa.update(instances)
+                .where(instances.c.uuid == server_id)
+                .values(created_at=when, updated_at=None)
+            )
+
+    def listed(self, query: str, detail: bool = True, token: str = "alice:demo") -> dict:
+        """Return ``{id: status (detail) or name}`` of the listing with ``query``."""
+        path = "/v2.1/servers/detail" if detail else "/v2.1/servers"
+        response = self.request("GET", f"{path}?{query}", token=token)
+        self.assertEqual(response.status_int, 200, response.text)
+        key = "status" if detail else "name"
+        return {server["id"]: server[key] for server in response.json["servers"]}
+
+    @staticmethod
+    def since(when: datetime.datetime) -> str:
+        return urllib.parse.urlencode({"changes-since": when.isoformat() + "Z"})
+
+    def test_only_servers_changed_since_then(self):
+        hour_ago = models.utcnow() - datetime.timedelta(hours=1)
+        old, renamed, fresh = (self.create_server(name=name) for name in ("old", "r", "fresh"))
+        for server_id in (old, renamed):
+            self.backdate(server_id, hour_ago - datetime.timedelta(hours=1))
+        self.request("PUT", f"/v2.1/servers/{renamed}", {"server": {"name": "renamed"}})
+        since = self.since(hour_ago)
+        self.assertEqual(self.listed(since), {renamed: "BUILD", fresh: "BUILD"})
+        self.assertEqual(self.listed(since, detail=False), {renamed: "renamed", fresh: "fresh"})
+        # Without it, every server; with a time to come, none.
+        self.assertEqual(set(self.listed("")), {old, renamed, fresh})
+        tomorrow = models.utcnow() + datetime.timedelta(days=1)
+        self.assertEqual(self.listed(self.since(tomorrow)), {})
+        # With the other filters and paging.
+        self.assertEqual(self.listed(f"{since}&name=fresh"), {fresh: "BUILD"})
+        self.assertEqual(self.listed(f"{since}&status=ACTIVE"), {})
+        first = self.request("GET", f"/v2.1/servers?{since}&limit=1").json
+        self.assertEqual([s["id"] for s in first["servers"]], [fresh])
+        next_path = first["servers_links"][0]["href"].removeprefix("http://localhost")
+        self.assertIn("changes-since=", next_path)
+        self.assertEqual(
+            [s["id"] for s in self.request("GET", next_path).json["servers"]], [renamed]
+        )
+
+    def test_deleted_servers_show_as_deleted_only_with_changes_since(self):
+        kept, deleted = self.create_server(name="kept"), self.create_server(name="deleted")
+        before = models.utcnow() - datetime.timedelta(seconds=5)
+        self.assertEqual(self.request("DELETE", f"/v2.1/servers/{deleted}").status_int, 204)
+        self.assertEqual(set(self.listed("")), {kept})
+        self.assertEqual(set(self.listed("", detail=False)), {kept})
+        self.assertEqual(self.listed(self.since(before)), {kept: "BUILD", deleted: "DELETED"})
+        self.assertEqual(
+            self.listed(self.since(before), detail=False), {kept: "kept", deleted: "deleted"}
+        )
+        servers = self.request("GET", f"/v2.1/servers/detail?{self.since(before)}").json
+        # Newest first, the deleted server included.
+        self.assertEqual([s["id"] for s in servers["servers"]], [deleted, kept])
+        server = servers["servers"][0]
+        self.assertEqual(
+            (server["OS-EXT-STS:vm_state"], server["OS-EXT-STS:task_state"]), ("deleted", None)
+        )
+        self.assertIsNotNone(server["OS-SRV-USG:terminated_at"])
+        # A page may end on the deleted server: the next one starts after it.
+        self.assertEqual(self.listed(f"{self.since(before)}&marker={deleted}"), {kept: "BUILD"})
+        # Still gone for everything else.
+        self.assertEqual(self.request("GET", f"/v2.1/servers/{deleted}").status_int, 404)
+        self.assertEqual(self.request("GET", f"/v2.1/servers?marker={deleted}").status_int, 400)
+
+    def test_another_projects_servers_never_appear(self):
+        before = models.utcnow() - datetime.timedelta(seconds=5)
+        mine = self.create_server()
+        theirs, their_deleted = (self.create_server(token="mallory:other") for _ in range(2))
+        self.request("DELETE", f"/v2.1/servers/{their_deleted}", token="mallory:other")
+        since = self.since(before)
+        self.assertEqual(self.listed(since), {mine: "BUILD"})
+        self.assertEqual(
+            self.listed(since, token="mallory:other"),
+            {theirs: "BUILD", their_deleted: "DELETED"},
+        )
+        # Their deleted server is no marker of mine.
+        response = self.request("GET", f"/v2.1/servers/detail?{since}&marker={their_deleted}")
+        self.assertEqual(response.status_int, 400)
+        self.assertEqual(
+            set(self.listed(f"{since}&all_tenants=1", token="admin:admin")),
+            {mine, theirs, their_deleted},
+        )
+
+    def test_timestamps_as_nova_reads_them(self):
+        server_id = self.create_server()
+        now = models.utcnow()
+        earlier = now - datetime.timedelta(minutes=1, microseconds=250)
+        later = now + datetime.timedelta(minutes=1)
+        plus_one = datetime.timezone(datetime.timedelta(hours=1))
+        accepted = {
+            earlier.strftime("%Y-%m-%dT%H:%M:%SZ"): True,
+            earlier.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"): True,
+            earlier.strftime("%Y-%m-%dt%H:%M:%S.%fz"): True,
+            earlier.strftime("%Y-%m-%d %H:%M:%S"): True,  # no offset: UTC
+            earlier.strftime("%Y-%m-%d"): True,  # its midnight
+            later.strftime("%Y-%m-%dT%H:%M:%S.%fZ"): False,
+            # The same instants with an offset: an hour later on the clock, a minute away.
+            earlier.replace(tzinfo=datetime.UTC).astimezone(plus_one).isoformat(): True,
+            later.replace(tzinfo=datetime.UTC)
+            .astimezone(plus_one)
+            .strftime("%Y-%m-%dT%H:%M:%S%z"): False,
+        }
+        for value, listed in accepted.items():
+            with self.subTest(value=value):
+                query = urllib.parse.urlencode({"changes-since": value})
+                self.assertEqual(self.listed(query), {server_id: "BUILD"} if listed else {})
+
+    def test_a_malformed_time_is_a_400(self):
+        for value in (
+            "",
+            "yesterday",
+            "1700000000",
+            "2026-13-01T00:00:00Z",
+            "2026-11-22T25:00:00Z",
+            "2026-11-22T01:02:03 00:00",  # "+00:00" with its "+" not escaped
+            "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+            "2026-11-22T01:02:03Z" + "0" * 60,
+        ):
+            for path in ("/v2.1/servers", "/v2.1/servers/detail"):
+                with self.subTest(value=value, path=path):
+                    query = urllib.parse.urlencode({"changes-since": value})
+                    response = self.request("GET", f"{path}?{query}")
+                    self.assertEqual(response.status_int, 400, response.text)
+                    message = response.json["badRequest"]["message"]
+                    self.assertIn("changes-since", message)
 
 
 class LaunchTestCase(api_fixtures.APITestCase):
