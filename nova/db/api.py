@@ -423,6 +423,21 @@ def instance_update(
     :raises nova.exception.InstanceNotFound: no such instance (in the project).
     :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
     """
+    with prepared.writing(get_engine()) as transaction:
+        updated = instance_update_in(transaction, context, instance_uuid, values, expected)
+    if updated is None:
+        raise instance_update_refused(context, instance_uuid, expected)
+    return updated
+
+
+def instance_update_in(
+    transaction: prepared.Transaction,
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    values: Mapping[str, Any],
+    expected: Mapping[str, Any] | None = None,
+) -> InstanceRecord | None:
+    """``instance_update`` inside ``transaction``; None if the instance did not qualify."""
     expected = expected or {}
     params = {f"set_{column}": value for column, value in values.items()}
     params["set_updated_at"] = models.utcnow()
@@ -434,30 +449,38 @@ def instance_update(
             params.update((f"expect_{column}_{i}", item) for i, item in enumerate(value))
         elif value is not None:
             params[f"expect_{column}"] = value
-    engine = get_engine()
-    returning = engine.dialect.update_returning
+    returning = transaction.dialect.update_returning
     update, select = _instance_update_statements(
         tuple(values),
         tuple((column, _expectation(value)) for column, value in expected.items()),
         context.is_admin,
         returning,
     )
-    with prepared.writing(engine) as transaction:
-        if returning:
-            rows = update.rows(transaction, params)
-        elif update.count(transaction, params):
-            rows = select.rows(transaction, params)
-        else:
-            rows = []
-    if not rows:
-        current = instance_get_by_uuid(context, instance_uuid)  # raises if gone
-        raise exception.InstanceInvalidState(
-            instance_id=instance_uuid,
-            state=current.vm_state,
-            task_state=current.task_state,
-            expected=", ".join(f"{k}={v}" for k, v in expected.items()),
-        )
-    return InstanceRecord._make(rows[0])
+    if returning:
+        rows = update.rows(transaction, params)
+    elif update.count(transaction, params):
+        rows = select.rows(transaction, params)
+    else:
+        return None
+    return InstanceRecord._make(rows[0]) if rows else None
+
+
+def instance_update_refused(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    expected: Mapping[str, Any] | None,
+) -> exception.NovaException:
+    """Return why an instance did not qualify for an update: gone, or in another state."""
+    try:
+        current = instance_get_by_uuid(context, instance_uuid)
+    except exception.InstanceNotFound as gone:
+        return gone
+    return exception.InstanceInvalidState(
+        instance_id=instance_uuid,
+        state=current.vm_state,
+        task_state=current.task_state,
+        expected=", ".join(f"{k}={v}" for k, v in (expected or {}).items()),
+    )
 
 
 def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -> None:

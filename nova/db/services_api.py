@@ -14,9 +14,12 @@ import sqlalchemy as sa
 from nova import context as nova_context
 from nova.db import models
 from nova.db import prepared
+from nova.db.api import InstanceRecord
 from nova.db.api import _record_type
 from nova.db.api import _transaction
 from nova.db.api import get_engine
+from nova.db.api import instance_update_in
+from nova.db.api import instance_update_refused
 
 
 def service_get_or_create(
@@ -142,16 +145,10 @@ _RELEASE = prepared.Prepared(
 )
 
 
-def compute_node_claim(
-    context: nova_context.RequestContext,
-    host: str,
-    memory_mb: int,
-    vcpus: int,
-    local_gb: int,
-    ratios: dict[str, float],
-) -> bool:
-    """Take room for one instance on ``host`` if it still fits; return whether it did."""
-    params = {
+def _claim_params(
+    host: str, memory_mb: int, vcpus: int, local_gb: int, ratios: dict[str, float]
+) -> dict[str, Any]:
+    return {
         "node_host": host,
         "add_memory_mb": memory_mb,
         "add_vcpus": vcpus,
@@ -160,8 +157,41 @@ def compute_node_claim(
         "cpu": ratios["cpu"],
         "disk": ratios["disk"],
     }
-    with prepared.writing(get_engine()) as transaction:
-        return _CLAIM.count(transaction, params) == 1
+
+
+class _NotUpdated(Exception):
+    """Raised to roll a claim back when the instance did not qualify."""
+
+
+def instance_claim(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    host: str,
+    ratios: dict[str, float],
+    resources: tuple[int, int, int],
+    values: dict[str, Any],
+    expected: dict[str, Any],
+) -> InstanceRecord | None:
+    """Claim ``resources`` (memory MB, vCPUs, disk GB) on ``host`` and update the instance.
+
+    One transaction: the room is taken and the instance updated
+    (``instance_update`` with ``values`` and ``expected``), or neither.
+    Return the updated instance, or None if the host has no room left.
+
+    :raises nova.exception.InstanceNotFound: the instance is gone (nothing taken).
+    :raises nova.exception.InstanceInvalidState: it no longer matches ``expected``.
+    """
+    params = _claim_params(host, *resources, ratios)
+    try:
+        with prepared.writing(get_engine()) as transaction:
+            if _CLAIM.count(transaction, params) != 1:
+                return None
+            updated = instance_update_in(transaction, context, instance_uuid, values, expected)
+            if updated is None:
+                raise _NotUpdated  # rolls the claim back
+    except _NotUpdated:
+        raise instance_update_refused(context, instance_uuid, expected) from None
+    return updated
 
 
 def compute_node_release(

@@ -93,8 +93,16 @@ class SchedulerManager:
             states.append(state)
         return states
 
-    def select_and_claim(self, context, instance, excluded_hosts=()) -> str | None:
-        """Return the host claimed for ``instance``, or None if none fits."""
+    def select_and_claim(self, context, instance, excluded_hosts=()):
+        """Claim a host for ``instance`` and record it there; return the updated instance.
+
+        The claim and the instance's ``host`` are written in one transaction
+        (nothing is taken if the instance changed meanwhile). Return None
+        if no host fits.
+
+        :raises nova.exception.InstanceNotFound: the instance is gone.
+        :raises nova.exception.InstanceInvalidState: it is no longer building.
+        """
         spec = filters.RequestSpec(
             memory_mb=instance.memory_mb or 0,
             vcpus=instance.vcpus or 0,
@@ -106,10 +114,17 @@ class SchedulerManager:
             filters.filter_hosts(self.host_states(context), spec)
         )
         for host in candidates:
-            if services_api.compute_node_claim(
-                context, host.host, spec.memory_mb, spec.vcpus, spec.root_gb, allocation_ratios()
-            ):
-                return host.host
+            placed = services_api.instance_claim(
+                context,
+                instance.uuid,
+                host.host,
+                allocation_ratios(),
+                (spec.memory_mb, spec.vcpus, spec.root_gb),
+                {"host": host.host, "availability_zone": instance.availability_zone},
+                expected={"vm_state": vm_states.BUILDING},
+            )
+            if placed is not None:
+                return placed
             LOG.debug("Claim on %s lost a race; trying the next host", host.host)
         return None
 
@@ -133,36 +148,21 @@ class SchedulerManager:
         admin = nova_context.get_admin_context()
         try:
             instance = db_api.instance_get_by_uuid(admin, instance_uuid)
-        except exception.InstanceNotFound:
-            LOG.info("Instance %s is gone; nothing to schedule", instance_uuid)
+            placed = self.select_and_claim(admin, instance, excluded_hosts)
+        except (exception.InstanceInvalidState, exception.InstanceNotFound) as exc:
+            LOG.info("Not scheduling instance %s: %s", instance_uuid, exc.format_message())
             return
-        host = None
-        try:
-            host = self.select_and_claim(admin, instance, excluded_hosts)
-            if host is None:
-                LOG.warning(
-                    "%s for instance %s (attempt %d)", NO_VALID_HOST, instance_uuid, attempt
-                )
-                record_fault(admin, instance, 500, _no_valid_host_message(admin, instance))
-                return
-            db_api.instance_update(
-                admin,
-                instance_uuid,
-                {"host": host, "availability_zone": instance.availability_zone},
-                expected={"vm_state": vm_states.BUILDING},
-            )
-        except Exception as exc:
-            if host is not None:
-                services_api.compute_node_release(
-                    admin, host, instance.memory_mb or 0, instance.vcpus or 0, instance.root_gb or 0
-                )
-            if isinstance(exc, (exception.InstanceInvalidState, exception.InstanceNotFound)):
-                LOG.info("Instance %s changed while scheduling; leaving it", instance_uuid)
-                return
-            raise
-        LOG.info("Instance %s placed on %s (attempt %d)", instance_uuid, host, attempt)
+        if placed is None:
+            LOG.warning("%s for instance %s (attempt %d)", NO_VALID_HOST, instance_uuid, attempt)
+            record_fault(admin, instance, 500, _no_valid_host_message(admin, instance))
+            return
+        LOG.info("Instance %s placed on %s (attempt %d)", instance_uuid, placed.host, attempt)
         self.compute_rpcapi.run_instance(
-            context, host, instance_uuid, attempt=attempt, excluded_hosts=list(excluded_hosts)
+            context,
+            placed.host,
+            instance_uuid,
+            attempt=attempt,
+            excluded_hosts=list(excluded_hosts),
         )
 
     # --- RPC methods ---------------------------------------------------------------

@@ -93,12 +93,14 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
                 "root_gb": 1,
                 "vm_state": vm_states.BUILDING,
                 "task_state": vm_states.SCHEDULING,
-                "host": HOST,
             },
         )
         ratios = {"ram": 1.0, "cpu": 1.0, "disk": 1.0}
-        self.assertTrue(services_api.compute_node_claim(ADMIN, HOST, 512, 1, 1, ratios))
-        return instance
+        placed = services_api.instance_claim(
+            ADMIN, instance.uuid, HOST, ratios, (512, 1, 1), {"host": HOST}, {"host": None}
+        )
+        self.assertEqual(placed.host, HOST)
+        return placed
 
     def used_memory(self) -> int:
         return {n.host: n for _s, n in services_api.compute_hosts(ADMIN)}[HOST].memory_mb_used

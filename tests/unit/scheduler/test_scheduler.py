@@ -192,10 +192,26 @@ class SchedulerFailureTestCase(SchedulerTestCase):
         fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("database is locked", fault.message)
 
-    def test_claim_is_released_when_placing_fails(self):
+    def test_claim_is_rolled_back_when_placing_fails(self):
         self.add_host("h1")
         instance = self.instance()
-        with mock.patch.object(db_api, "instance_update", side_effect=RuntimeError("boom")):
+        with mock.patch.object(
+            services_api, "instance_update_in", side_effect=RuntimeError("boom")
+        ):
             self.scheduler.run_instances(ADMIN, [instance.uuid])
         self.assertEqual(self.node("h1").memory_mb_used, 0)
         self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).vm_state, "error")
+
+    def test_nothing_is_claimed_for_an_instance_deleted_while_scheduling(self):
+        self.add_host("h1")
+        instance = self.instance()
+        real_hosts = self.scheduler.host_states
+
+        def delete_then_list(context):
+            db_api.instance_destroy(ADMIN, instance.uuid)  # gone between read and claim
+            return real_hosts(context)
+
+        with mock.patch.object(self.scheduler, "host_states", side_effect=delete_then_list):
+            self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.assertEqual(self.node("h1").memory_mb_used, 0)
+        self.compute.run_instance.assert_not_called()
