@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 
-import routes
 import webob
 from oslo_config import cfg
 
@@ -42,9 +42,9 @@ class QuantumApp:
         self.conf = conf
         self.db = db
         self._plugins: dict[str, plugins.QuantumPlugin] = {}
-        self.mapper = routes.Mapper()
-        # Routes keeps only strings: the route's path template is the key here.
-        self._handlers: dict[str, tuple[object, dict[str, str]]] = {}
+        # The routes by the number of "/" in their paths (a parameter is one
+        # segment), in the order connected: a path is matched against a few.
+        self._routes: dict[int, list[tuple[re.Pattern[str], object, dict[str, str]]]] = {}
         self._connect("/", None, GET="versions")
         self._connect("/v1.1", None, GET="versions")
         network = networks.NetworkController(self)
@@ -68,12 +68,21 @@ class QuantumApp:
         )
 
     def _connect(self, path: str, controller, **actions: str) -> None:
-        self._handlers[path] = (controller, actions)
-        self.mapper.connect(
-            path,
-            route=path,
-            requirements={"tenant_id": "[^/]+", "network_id": "[^/]+", "port_id": "[^/]+"},
-        )
+        # "{name}" is one path segment, passed to the action by that name.
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"
+        routes = self._routes.setdefault(path.count("/"), [])
+        routes.append((re.compile(pattern), controller, actions))
+
+    def _match(self, path: str) -> tuple[object, dict[str, str], dict[str, str]]:
+        """Return the controller, actions and path parameters of the first route ``path`` fits.
+
+        :raises quantum.exceptions.NotFound: none.
+        """
+        for pattern, controller, actions in self._routes.get(path.count("/"), ()):
+            match = pattern.match(path)
+            if match is not None:
+                return controller, actions, match.groupdict()
+        raise exceptions.NotFound()
 
     # --- pieces the controllers use ---------------------------------------------
 
@@ -100,18 +109,18 @@ class QuantumApp:
         :raises quantum.exceptions.NotAuthenticated: no valid identity.
         :raises quantum.exceptions.Forbidden: another tenant's URL.
         """
-        headers = request.headers
+        environ = request.environ  # headers by their CGI names: no header object per request
         if self.conf.auth_strategy == "keystone":
-            if headers.get("X-Identity-Status") != "Confirmed":
+            if environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
                 raise exceptions.NotAuthenticated()
-            roles = {r.strip() for r in headers.get("X-Roles", "").split(",")}
+            roles = {r.strip() for r in environ.get("HTTP_X_ROLES", "").split(",")}
             context = Context(
-                user_id=headers.get("X-User-Id", ""),
-                tenant_id=headers.get("X-Project-Id") or headers.get("X-Tenant-Id", ""),
+                user_id=environ.get("HTTP_X_USER_ID", ""),
+                tenant_id=environ.get("HTTP_X_PROJECT_ID") or environ.get("HTTP_X_TENANT_ID", ""),
                 is_admin="admin" in roles,
             )
         else:
-            token = headers.get("X-Auth-Token", "").strip()
+            token = environ.get("HTTP_X_AUTH_TOKEN", "").strip()
             if not token:
                 raise exceptions.NotAuthenticated()
             user, _, tenant = token.partition(":")
@@ -134,24 +143,22 @@ class QuantumApp:
             ]
         }
 
-    def _dispatch(self, request: webob.Request) -> webob.Response:
+    def _dispatch(self, request: webob.Request) -> wsgi.Response:
         content_type = wsgi.response_type(request)
         try:
-            match = self.mapper.match(request.path_info)
-            if match is None:
-                raise exceptions.NotFound()
-            controller, actions = self._handlers[match.pop("route")]
+            controller, actions, kwargs = self._match(request.path_info)
             action = actions.get(request.method)
             if action is None:
                 raise exceptions.MethodNotAllowed(method=request.method)
             if controller is None:
                 status, body = getattr(self, action)(request)
                 return wsgi.respond(status, body, content_type)
-            kwargs = dict(match)
             context = self.authenticate(request, kwargs["tenant_id"])
             if request.method in ("POST", "PUT"):
                 kwargs["body"] = wsgi.parse_body(request, self.conf.max_request_body_size)
-            with self.db.request(read_only=request.method in ("GET", "HEAD")):
+            # The transaction begins at the action's first database call: a
+            # write request holds no lock while its body is checked.
+            with self.db.request_scope(read_only=request.method in ("GET", "HEAD")):
                 status, body = getattr(controller, action)(request, context, **kwargs)
             return wsgi.respond(status, body, content_type)
         except exceptions.QuantumException as exc:

@@ -7,6 +7,8 @@ parsed without DTDs or entity expansion.
 
 from __future__ import annotations
 
+import functools
+import http
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import jsonschema
 import webob
 from lxml import etree
+from webob import acceptparse
 
 from quantum import exceptions
 
@@ -44,7 +47,13 @@ def response_type(request: webob.Request) -> str:
     chosen = request.environ.get("quantum.format")
     if chosen:
         return chosen
-    offers = request.accept.acceptable_offers([JSON, XML])
+    return _negotiate(request.environ.get("HTTP_ACCEPT"))
+
+
+# A client sends the same Accept header on every call: negotiate each once.
+@functools.lru_cache(maxsize=64)
+def _negotiate(accept: str | None) -> str:
+    offers = acceptparse.create_accept_header(accept).acceptable_offers([JSON, XML])
     return offers[0][0] if offers else JSON
 
 
@@ -75,9 +84,12 @@ def parse_body(request: webob.Request, max_size: int) -> dict[str, Any] | None:
     :raises quantum.exceptions.UnsupportedMediaType: neither JSON nor XML.
     :raises quantum.exceptions.BadRequest: unparsable.
     """
-    if request.content_length is not None and request.content_length > max_size:
+    size = request.content_length
+    if size is not None and size > max_size:
         raise exceptions.RequestTooLarge(limit=max_size)
-    raw = request.body_file.read(max_size + 1)
+    # Read what the request says it sends: reading ``max_size`` would make
+    # the body file allocate a buffer that large for every request.
+    raw = request.body_file.read(max_size + 1 if size is None else size)
     if len(raw) > max_size:
         raise exceptions.RequestTooLarge(limit=max_size)
     if not raw.strip():
@@ -109,15 +121,26 @@ def validate(body: Mapping[str, Any] | None, schema: Mapping[str, Any]) -> dict[
     :raises quantum.exceptions.BadRequest: anything else does not fit.
     """
     body = dict(body or {})
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(body)
-    )
+    error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(body))
     if error is None:
         return body
     if list(error.path)[-1:] == ["state"]:
         raise exceptions.RequestedStateInvalid(state=error.instance)
     where = "/".join(str(part) for part in error.path) or "body"
     raise exceptions.BadRequest(reason=f"{where}: {error.message}")
+
+
+# The schemas are module constants: each is compiled once, keyed by identity
+# (the entry keeps the schema alive, so its id cannot be reused).
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+    entry = _VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, jsonschema.Draft202012Validator(schema))
+        _VALIDATORS[id(schema)] = entry
+    return entry[1]
 
 
 def require_admin_for(context, values: dict, keys: tuple[str, ...]) -> None:
@@ -168,16 +191,38 @@ def serialize(body: Mapping[str, Any], content_type: str) -> bytes:
     return json.dumps(body).encode()
 
 
-def respond(status: int, body: Mapping[str, Any] | None, content_type: str) -> webob.Response:
+class Response:
+    """A finished response (status, headers, body), served straight to the WSGI server.
+
+    What the API answers is always whole and small: it needs none of
+    ``webob.Response``'s machinery on the way out.
+    """
+
+    __slots__ = ("status_int", "headerlist", "body")
+
+    def __init__(self, status: int, body: bytes | None, content_type: str) -> None:
+        self.status_int = status
+        self.body = body or b""
+        self.headerlist = []  # 204: no body, no headers
+        if body is not None:
+            self.headerlist.append(("Content-Type", _CONTENT_TYPES[content_type]))
+            self.headerlist.append(("Content-Length", str(len(body))))
+
+    def __call__(self, environ, start_response):
+        start_response(_STATUS_LINES[self.status_int], self.headerlist)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
+
+
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+_CONTENT_TYPES = {JSON: JSON, XML: f"{XML}; charset=UTF-8"}
+
+
+def respond(status: int, body: Mapping[str, Any] | None, content_type: str) -> Response:
     """Return a response with ``body`` rendered in ``content_type`` (none for 204)."""
-    response = webob.Response(status=status)
-    if body is not None:
-        response.content_type = content_type
-        response.body = serialize(body, content_type)
-    return response
+    return Response(status, None if body is None else serialize(body, content_type), content_type)
 
 
-def fault(error: exceptions.QuantumException, content_type: str) -> webob.Response:
+def fault(error: exceptions.QuantumException, content_type: str) -> Response:
     """Return the v1.1 fault response for ``error``."""
     body = {error.fault: {"code": error.code, "message": error.message, "detail": error.message}}
     return respond(error.code, body, content_type)

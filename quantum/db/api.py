@@ -1,16 +1,21 @@
 """Quantum's data API: the only module reading and writing its tables.
 
 Every call is scoped to a tenant: another tenant's network or port is "not
-found". Each call is one transaction, so a request that fails writes nothing;
-inside ``request()`` (the API opens one per request) the calls join one
-transaction instead, which for a read-only request begins DEFERRED on SQLite
+found". Each call is one transaction, so a call that fails writes nothing;
+inside ``request()`` or ``request_scope()`` the calls join one transaction
+instead, committed when the block ends and rolled back if it raises. The API
+opens a ``request_scope()`` per request: its transaction begins at the first
+call made inside, so a request refused while its body is checked takes no
+lock, and a write request holds SQLite's write lock only from its first
+statement to its commit. A read-only transaction begins DEFERRED on SQLite
 (it reads a snapshot and never waits for a writer).
 
-The statements are SQLAlchemy Core, built once at import and run on a
-``Connection``: every Quantum request of a server launch is one or two
-small statements, and the ORM's session, identity map and unit of work
-cost several times what the database takes. Networks and ports come back as
-named tuples with the models' column names.
+Every statement is prepared (``nova.db.prepared``): compiled once per
+dialect and run on a pooled driver connection. Each Quantum request of a
+server launch is one or two small statements, and SQLAlchemy's connection,
+execution context and result objects cost many times what the database
+takes. Networks and ports come back as named tuples with the models' column
+names, their types as the models say (``created_at`` a ``datetime``).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from nova.db import engine as db_engine
+from nova.db import prepared
 from quantum import exceptions
 from quantum.db import models
 
@@ -38,17 +43,41 @@ _port_conf = models.PortConfiguration.__table__
 Network = collections.namedtuple("Network", [column.name for column in _networks.c])
 Port = collections.namedtuple("Port", [column.name for column in _ports.c])
 
-_NETWORK = sa.select(_networks).where(_networks.c.id == sa.bindparam("net_id"))
-_NETWORKS = (
+
+def _insert(table: sa.Table) -> prepared.Prepared:
+    """An INSERT of one whole row of ``table``, each column bound by its name."""
+    return prepared.Prepared(
+        sa.insert(table).values(
+            {column: sa.bindparam(column.key, type_=column.type) for column in table.columns}
+        )
+    )
+
+
+_NETWORK = prepared.Prepared(sa.select(_networks).where(_networks.c.id == sa.bindparam("net_id")))
+_NETWORKS = prepared.Prepared(
     sa.select(_networks)
     .where(_networks.c.tenant_id == sa.bindparam("tenant_id"))
     .order_by(_networks.c.created_at, _networks.c.id)
 )
+_INSERT_NETWORK = _insert(_networks)
+# An update sets one column; network_update runs one per column it changes.
+_SET_NETWORK = {
+    column: prepared.Prepared(
+        sa.update(_networks)
+        .where(_networks.c.id == sa.bindparam("net_id"))
+        .values({column: sa.bindparam("value")})
+    )
+    for column in ("name", "plugin")
+}
+_DELETE_NETWORK = prepared.Prepared(
+    sa.delete(_networks).where(_networks.c.id == sa.bindparam("net_id"))
+)
 _TENANT_NETWORK = sa.select(_networks.c.id).where(
     _networks.c.id == sa.bindparam("net_id"), _networks.c.tenant_id == sa.bindparam("tenant_id")
 )
+
 # The port and its network, both of the tenant, as one row (the port's columns first).
-_PORT_AND_NETWORK = (
+_PORT_AND_NETWORK = prepared.Prepared(
     sa.select(*_ports.c, *(column.label(f"network_{column.name}") for column in _networks.c))
     .join(_networks, _networks.c.id == _ports.c.network_id)
     .where(
@@ -57,14 +86,26 @@ _PORT_AND_NETWORK = (
         _networks.c.tenant_id == sa.bindparam("tenant_id"),
     )
 )
-_PORTS = (
+_ports_of_network = (
     sa.select(_ports)
     .where(_ports.c.network_id == sa.bindparam("net_id"))
     .order_by(_ports.c.created_at, _ports.c.id)
 )
-_PORTS_ATTACHED_TO = _PORTS.where(_ports.c.interface_id == sa.bindparam("attachment"))
-_HAS_PORTS = sa.select(_ports.c.id).where(_ports.c.network_id == sa.bindparam("net_id")).limit(1)
-_CLAIM_PORT = (
+_PORTS = prepared.Prepared(_ports_of_network)
+_PORTS_ATTACHED_TO = prepared.Prepared(
+    _ports_of_network.where(_ports.c.interface_id == sa.bindparam("attachment"))
+)
+_HAS_PORTS = prepared.Prepared(
+    sa.select(_ports.c.id).where(_ports.c.network_id == sa.bindparam("net_id")).limit(1)
+)
+_INSERT_PORT = _insert(_ports)
+_SET_PORT_STATE = prepared.Prepared(
+    sa.update(_ports)
+    .where(_ports.c.id == sa.bindparam("port_id"))
+    .values(state=sa.bindparam("state"))
+)
+_DELETE_PORT = prepared.Prepared(sa.delete(_ports).where(_ports.c.id == sa.bindparam("port_id")))
+_CLAIM_PORT = prepared.Prepared(
     sa.update(_ports)
     .where(
         _ports.c.id == sa.bindparam("port_id"),
@@ -73,22 +114,23 @@ _CLAIM_PORT = (
     )
     .values(interface_id=sa.bindparam("interface_id"), op_status="UP")
 )
-_RELEASE_PORT = (
+_RELEASE_PORT = prepared.Prepared(
     sa.update(_ports)
     .where(_ports.c.id == sa.bindparam("port_id"))
     .values(interface_id=None, op_status="DOWN")
 )
-_BOTH_CONFIGURATIONS = sa.union_all(
-    sa.select(sa.literal(False), _network_conf.c.key, _network_conf.c.value).where(
-        _network_conf.c.network_id == sa.bindparam("net_id")
-    ),
-    sa.select(sa.literal(True), _port_conf.c.key, _port_conf.c.value).where(
-        _port_conf.c.port_id == sa.bindparam("port_id")
-    ),
+
+_BOTH_CONFIGURATIONS = prepared.Prepared(
+    sa.union_all(
+        sa.select(sa.literal(False), _network_conf.c.key, _network_conf.c.value).where(
+            _network_conf.c.network_id == sa.bindparam("net_id")
+        ),
+        sa.select(sa.literal(True), _port_conf.c.key, _port_conf.c.value).where(
+            _port_conf.c.port_id == sa.bindparam("port_id")
+        ),
+    )
 )
-
-
-_TENANT_NETWORK_CONFIGURATIONS = (
+_TENANT_NETWORK_CONFIGURATIONS = prepared.Prepared(
     sa.select(_network_conf.c.network_id, _network_conf.c.key, _network_conf.c.value)
     .join(_networks, _networks.c.id == _network_conf.c.network_id)
     .where(_networks.c.tenant_id == sa.bindparam("tenant_id"))
@@ -96,29 +138,41 @@ _TENANT_NETWORK_CONFIGURATIONS = (
 
 
 class _Configurations:
-    """The statements of one configuration table (its owner column is ``owner``)."""
+    """The statements of one configuration table (its owner column is ``owner``), one row each."""
 
     def __init__(self, table: sa.Table, owner: str) -> None:
-        self.owner = owner
-        column = table.c[owner]
-        self.select = sa.select(table.c.key, table.c.value).where(
-            column == sa.bindparam("owner_id")
+        owned = table.c[owner] == sa.bindparam("owner_id")
+        one_key = (owned, table.c.key == sa.bindparam("key_"))
+        self.select = prepared.Prepared(sa.select(table.c.key, table.c.value).where(owned))
+        self.insert = prepared.Prepared(
+            sa.insert(table).values(
+                {
+                    table.c[owner]: sa.bindparam("owner_id"),
+                    table.c.key: sa.bindparam("key_"),
+                    table.c.value: sa.bindparam("value_"),
+                }
+            )
         )
-        self.insert = sa.insert(table)
-        self.update = (
-            sa.update(table)
-            .where(column == sa.bindparam("owner_id"), table.c.key == sa.bindparam("key_"))
-            .values(value=sa.bindparam("value_"))
+        self.update = prepared.Prepared(
+            sa.update(table).where(*one_key).values(value=sa.bindparam("value_"))
         )
-        self.delete_keys = sa.delete(table).where(
-            column == sa.bindparam("owner_id"),
-            table.c.key.in_(sa.bindparam("keys", expanding=True)),
-        )
-        self.delete_all = sa.delete(table).where(column == sa.bindparam("owner_id"))
+        self.delete = prepared.Prepared(sa.delete(table).where(*one_key))
+        self.delete_all = prepared.Prepared(sa.delete(table).where(owned))
 
 
 _NETWORK_CONFIGURATION = _Configurations(_network_conf, "network_id")
 _PORT_CONFIGURATION = _Configurations(_port_conf, "port_id")
+
+
+class _Scope:
+    """A thread's open request: whether it may write, and its transaction once begun."""
+
+    __slots__ = ("read_only", "stack", "transaction")
+
+    def __init__(self, read_only: bool) -> None:
+        self.read_only = read_only
+        self.stack = contextlib.ExitStack()  # ends the transaction with the scope
+        self.transaction: prepared.Transaction | None = None
 
 
 class QuantumDatabase:
@@ -126,71 +180,90 @@ class QuantumDatabase:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self._reader = db_engine.reader(engine)
-        self._current = threading.local()  # the connection of this thread's request()
+        self._current = threading.local()  # the _Scope of this thread's request
 
     @contextlib.contextmanager
-    def request(self, read_only: bool = False) -> Iterator[sa.Connection]:
-        """Run the calls made inside in one transaction (nested: join the outer one).
+    def request_scope(self, read_only: bool = False) -> Iterator[None]:
+        """Run the calls made inside in one transaction, begun by the first of them.
+
+        Nested in another scope (or ``request``), join it. A scope in which
+        no call is made touches no database.
+
+        :param read_only: nothing inside writes (on SQLite: begin DEFERRED,
+            without the write lock).
+        :raises quantum.exceptions.ServiceUnavailable: the database cannot be reached.
+        """
+        if getattr(self._current, "scope", None) is not None:
+            yield
+            return
+        scope = _Scope(read_only)
+        self._current.scope = scope
+        try:
+            with scope.stack:
+                yield
+        finally:
+            self._current.scope = None
+
+    @contextlib.contextmanager
+    def request(self, read_only: bool = False) -> Iterator[prepared.Transaction]:
+        """Run the calls made inside in one transaction, begun now (nested: join the outer one).
 
         :param read_only: nothing inside writes (on SQLite: begin DEFERRED).
+        :raises quantum.exceptions.ServiceUnavailable: the database cannot be reached.
         """
-        outer = getattr(self._current, "connection", None)
-        if outer is not None:
-            yield outer
-            return
-        with self._begin(read_only) as connection:
-            self._current.connection = connection
-            try:
-                yield connection
-            finally:
-                self._current.connection = None
+        with self.request_scope(read_only), self._transaction() as transaction:
+            yield transaction
 
     @contextlib.contextmanager
-    def _begin(self, read_only: bool) -> Iterator[sa.Connection]:
-        engine = self._reader if read_only else self.engine
+    def _begin(self, read_only: bool) -> Iterator[prepared.Transaction]:
+        begin = prepared.reading if read_only else prepared.writing
         try:
-            with db_engine.writing(self.engine, not read_only), engine.begin() as connection:
-                yield connection
+            with begin(self.engine) as transaction:
+                yield transaction
         except sa_exc.OperationalError as exc:
             if exc.connection_invalidated or "connect" in str(exc.orig).lower():
                 raise exceptions.ServiceUnavailable(reason="database unreachable")
             raise
 
     @contextlib.contextmanager
-    def _transaction(self, read_only: bool = False) -> Iterator[sa.Connection]:
-        """The current request's transaction, else a transaction of its own."""
-        connection = getattr(self._current, "connection", None)
-        if connection is not None:
-            yield connection
+    def _transaction(self, read_only: bool = False) -> Iterator[prepared.Transaction]:
+        """The current request's transaction (begun now if not yet), else one of its own."""
+        scope = getattr(self._current, "scope", None)
+        if scope is None:
+            with self._begin(read_only) as transaction:
+                yield transaction
             return
-        with self._begin(read_only) as connection:
-            yield connection
+        if scope.transaction is None:
+            scope.transaction = scope.stack.enter_context(self._begin(scope.read_only))
+        yield scope.transaction
 
     # --- networks ----------------------------------------------------------
 
     @staticmethod
-    def _network(connection: sa.Connection, tenant_id: str, net_id: str) -> Network:
-        network = connection.execute(_NETWORK, {"net_id": net_id}).first()
+    def _network(transaction: prepared.Transaction, tenant_id: str, net_id: str) -> Network:
+        rows = _NETWORK.rows(transaction, {"net_id": net_id})
+        network = Network._make(rows[0]) if rows else None
         if network is None or network.tenant_id != tenant_id:
             raise exceptions.NetworkNotFound(net_id=net_id)
         return network
 
     def network_list(self, tenant_id: str) -> list[Network]:
         """Return the tenant's networks, oldest first."""
-        with self._transaction(read_only=True) as connection:
-            return connection.execute(_NETWORKS, {"tenant_id": tenant_id}).all()
+        with self._transaction(read_only=True) as transaction:
+            rows = _NETWORKS.rows(transaction, {"tenant_id": tenant_id})
+        return [Network._make(row) for row in rows]
 
     def network_list_with_configuration(
         self, tenant_id: str
     ) -> list[tuple[Network, dict[str, str]]]:
         """Return the tenant's networks, oldest first, each with its configuration (two queries)."""
-        with self._transaction(read_only=True) as connection:
-            networks = connection.execute(_NETWORKS, {"tenant_id": tenant_id}).all()
-            configurations: dict[str, dict[str, str]] = {network.id: {} for network in networks}
-            params = {"tenant_id": tenant_id}
-            for net_id, key, value in connection.execute(_TENANT_NETWORK_CONFIGURATIONS, params):
-                configurations.setdefault(net_id, {})[key] = value
+        params = {"tenant_id": tenant_id}
+        with self._transaction(read_only=True) as transaction:
+            networks = [Network._make(row) for row in _NETWORKS.rows(transaction, params)]
+            found = _TENANT_NETWORK_CONFIGURATIONS.rows(transaction, params)
+        configurations: dict[str, dict[str, str]] = {network.id: {} for network in networks}
+        for net_id, key, value in found:
+            configurations.setdefault(net_id, {})[key] = value
         return [(network, configurations[network.id]) for network in networks]
 
     def network_get(self, tenant_id: str, net_id: str) -> Network:
@@ -198,8 +271,8 @@ class QuantumDatabase:
 
         :raises quantum.exceptions.NetworkNotFound: none, or another tenant's.
         """
-        with self._transaction(read_only=True) as connection:
-            return self._network(connection, tenant_id, net_id)
+        with self._transaction(read_only=True) as transaction:
+            return self._network(transaction, tenant_id, net_id)
 
     def network_create(
         self, tenant_id: str, name: str, plugin: str, configuration: Mapping[str, str]
@@ -213,9 +286,9 @@ class QuantumDatabase:
             op_status="UP",
             created_at=models.utcnow(),
         )
-        with self._transaction() as connection:
-            connection.execute(sa.insert(_networks), network._asdict())
-            self._set_configuration(connection, _NETWORK_CONFIGURATION, network.id, configuration)
+        with self._transaction() as transaction:
+            _INSERT_NETWORK.count(transaction, network._asdict())
+            self._add_configuration(transaction, _NETWORK_CONFIGURATION, network.id, configuration)
         return network
 
     def network_update(
@@ -227,31 +300,26 @@ class QuantumDatabase:
         configuration: Mapping[str, str | None] | None = None,
     ) -> None:
         """Rename a network, change its plugin, set (or, with None, drop) configuration keys."""
-        with self._transaction() as connection:
-            self._network(connection, tenant_id, net_id)
-            values = {
-                key: value
-                for key, value in (("name", name), ("plugin", plugin))
-                if value is not None
-            }
-            if values:
-                connection.execute(
-                    sa.update(_networks).where(_networks.c.id == net_id).values(**values)
-                )
+        with self._transaction() as transaction:
+            self._network(transaction, tenant_id, net_id)
+            for column, value in (("name", name), ("plugin", plugin)):
+                if value is not None:
+                    _SET_NETWORK[column].count(transaction, {"net_id": net_id, "value": value})
             if configuration:
-                self._set_configuration(connection, _NETWORK_CONFIGURATION, net_id, configuration)
+                self._set_configuration(transaction, _NETWORK_CONFIGURATION, net_id, configuration)
 
     def network_delete(self, tenant_id: str, net_id: str) -> None:
         """Delete a network that has no ports.
 
         :raises quantum.exceptions.NetworkInUse: it still has ports.
         """
-        with self._transaction() as connection:
-            self._network(connection, tenant_id, net_id)
-            if connection.execute(_HAS_PORTS, {"net_id": net_id}).first() is not None:
+        params = {"net_id": net_id}
+        with self._transaction() as transaction:
+            self._network(transaction, tenant_id, net_id)
+            if _HAS_PORTS.rows(transaction, params):
                 raise exceptions.NetworkInUse(net_id=net_id)
-            connection.execute(_NETWORK_CONFIGURATION.delete_all, {"owner_id": net_id})
-            connection.execute(sa.delete(_networks).where(_networks.c.id == net_id))
+            _NETWORK_CONFIGURATION.delete_all.count(transaction, {"owner_id": net_id})
+            _DELETE_NETWORK.count(transaction, params)
 
     def network_configuration(self, net_id: str) -> dict[str, str]:
         """Return the key/values an admin set on network ``net_id``."""
@@ -259,29 +327,31 @@ class QuantumDatabase:
 
     # --- ports ---------------------------------------------------------------
 
-    def _port(self, connection: sa.Connection, tenant_id: str, net_id: str, port_id: str):
-        return self._port_and_network(connection, tenant_id, net_id, port_id)[0]
+    def _port(self, transaction: prepared.Transaction, tenant_id: str, net_id: str, port_id: str):
+        return self._port_and_network(transaction, tenant_id, net_id, port_id)[0]
 
     def _port_and_network(
-        self, connection: sa.Connection, tenant_id: str, net_id: str, port_id: str
+        self, transaction: prepared.Transaction, tenant_id: str, net_id: str, port_id: str
     ) -> tuple[Port, Network]:
-        found = connection.execute(
-            _PORT_AND_NETWORK, {"port_id": port_id, "net_id": net_id, "tenant_id": tenant_id}
-        ).first()
-        if found is None:
-            self._network(connection, tenant_id, net_id)  # an unknown network is the fault
+        found = _PORT_AND_NETWORK.rows(
+            transaction, {"port_id": port_id, "net_id": net_id, "tenant_id": tenant_id}
+        )
+        if not found:
+            self._network(transaction, tenant_id, net_id)  # an unknown network is the fault
             raise exceptions.PortNotFound(net_id=net_id, port_id=port_id)
-        return Port._make(found[: len(Port._fields)]), Network._make(found[len(Port._fields) :])
+        row = found[0]
+        return Port._make(row[: len(Port._fields)]), Network._make(row[len(Port._fields) :])
 
     def port_list(self, tenant_id: str, net_id: str, attachment: str | None = None) -> list[Port]:
         """Return a network's ports, oldest first (only the one attached to ``attachment``)."""
-        with self._transaction(read_only=True) as connection:
-            self._network(connection, tenant_id, net_id)
+        with self._transaction(read_only=True) as transaction:
+            self._network(transaction, tenant_id, net_id)
             if attachment is None:
-                return connection.execute(_PORTS, {"net_id": net_id}).all()
-            return connection.execute(
-                _PORTS_ATTACHED_TO, {"net_id": net_id, "attachment": attachment}
-            ).all()
+                rows = _PORTS.rows(transaction, {"net_id": net_id})
+            else:
+                params = {"net_id": net_id, "attachment": attachment}
+                rows = _PORTS_ATTACHED_TO.rows(transaction, params)
+        return [Port._make(row) for row in rows]
 
     def port_get(self, tenant_id: str, net_id: str, port_id: str) -> Port:
         """Return port ``port_id`` of the tenant's network ``net_id``.
@@ -289,8 +359,8 @@ class QuantumDatabase:
         :raises quantum.exceptions.NetworkNotFound: no such network of the tenant.
         :raises quantum.exceptions.PortNotFound: no such port on it.
         """
-        with self._transaction(read_only=True) as connection:
-            return self._port(connection, tenant_id, net_id, port_id)
+        with self._transaction(read_only=True) as transaction:
+            return self._port(transaction, tenant_id, net_id, port_id)
 
     def port_get_with_network(
         self, tenant_id: str, net_id: str, port_id: str
@@ -300,8 +370,8 @@ class QuantumDatabase:
         :raises quantum.exceptions.NetworkNotFound: no such network of the tenant.
         :raises quantum.exceptions.PortNotFound: no such port on it.
         """
-        with self._transaction(read_only=True) as connection:
-            return self._port_and_network(connection, tenant_id, net_id, port_id)
+        with self._transaction(read_only=True) as transaction:
+            return self._port_and_network(transaction, tenant_id, net_id, port_id)
 
     def port_create(
         self, tenant_id: str, net_id: str, state: str, configuration: Mapping[str, str]
@@ -315,10 +385,10 @@ class QuantumDatabase:
             interface_id=None,
             created_at=models.utcnow(),
         )
-        with self._transaction() as connection:
-            self._network(connection, tenant_id, net_id)
-            connection.execute(sa.insert(_ports), port._asdict())
-            self._set_configuration(connection, _PORT_CONFIGURATION, port.id, configuration)
+        with self._transaction() as transaction:
+            self._network(transaction, tenant_id, net_id)
+            _INSERT_PORT.count(transaction, port._asdict())
+            self._add_configuration(transaction, _PORT_CONFIGURATION, port.id, configuration)
         return port
 
     def port_update(
@@ -330,26 +400,24 @@ class QuantumDatabase:
         configuration: Mapping[str, str | None] | None = None,
     ) -> None:
         """Change a port's state; set (or, with None, drop) configuration keys."""
-        with self._transaction() as connection:
-            self._port(connection, tenant_id, net_id, port_id)
+        with self._transaction() as transaction:
+            self._port(transaction, tenant_id, net_id, port_id)
             if state is not None:
-                connection.execute(
-                    sa.update(_ports).where(_ports.c.id == port_id).values(state=state)
-                )
+                _SET_PORT_STATE.count(transaction, {"port_id": port_id, "state": state})
             if configuration:
-                self._set_configuration(connection, _PORT_CONFIGURATION, port_id, configuration)
+                self._set_configuration(transaction, _PORT_CONFIGURATION, port_id, configuration)
 
     def port_delete(self, tenant_id: str, net_id: str, port_id: str) -> None:
         """Delete an unattached port.
 
         :raises quantum.exceptions.PortInUse: something is attached to it.
         """
-        with self._transaction() as connection:
-            port = self._port(connection, tenant_id, net_id, port_id)
+        with self._transaction() as transaction:
+            port = self._port(transaction, tenant_id, net_id, port_id)
             if port.interface_id is not None:
                 raise exceptions.PortInUse(port_id=port_id, att_id=port.interface_id)
-            connection.execute(_PORT_CONFIGURATION.delete_all, {"owner_id": port_id})
-            connection.execute(sa.delete(_ports).where(_ports.c.id == port_id))
+            _PORT_CONFIGURATION.delete_all.count(transaction, {"owner_id": port_id})
+            _DELETE_PORT.count(transaction, {"port_id": port_id})
 
     def port_configuration(self, port_id: str) -> dict[str, str]:
         """Return the key/values an admin set on port ``port_id``."""
@@ -359,11 +427,11 @@ class QuantumDatabase:
         self, net_id: str, port_id: str
     ) -> tuple[dict[str, str], dict[str, str]]:
         """Return the key/values an admin set on network ``net_id`` and on port ``port_id``."""
+        with self._transaction(read_only=True) as transaction:
+            rows = _BOTH_CONFIGURATIONS.rows(transaction, {"net_id": net_id, "port_id": port_id})
         found: tuple[dict[str, str], dict[str, str]] = ({}, {})
-        with self._transaction(read_only=True) as connection:
-            params = {"net_id": net_id, "port_id": port_id}
-            for of_port, key, value in connection.execute(_BOTH_CONFIGURATIONS, params):
-                found[bool(of_port)][key] = value
+        for of_port, key, value in rows:
+            found[bool(of_port)][key] = value
         return found
 
     # --- attachments ---------------------------------------------------------
@@ -381,11 +449,11 @@ class QuantumDatabase:
             "interface_id": interface_id,
         }
         try:
-            with self._transaction() as connection:
+            with self._transaction() as transaction:
                 # One conditional update claims a free port of the tenant's
                 # network: of two concurrent attaches, one wins.
-                if not connection.execute(_CLAIM_PORT, params).rowcount:
-                    port = self._port(connection, tenant_id, net_id, port_id)  # or not found
+                if not _CLAIM_PORT.count(transaction, params):
+                    port = self._port(transaction, tenant_id, net_id, port_id)  # or not found
                     raise exceptions.AlreadyAttached(
                         att_id=interface_id,
                         port_id=port_id,
@@ -400,40 +468,42 @@ class QuantumDatabase:
 
     def detach(self, tenant_id: str, net_id: str, port_id: str) -> None:
         """Remove a port's attachment (nothing to do if it has none)."""
-        with self._transaction() as connection:
-            self._port(connection, tenant_id, net_id, port_id)
-            connection.execute(_RELEASE_PORT, {"port_id": port_id})
+        with self._transaction() as transaction:
+            self._port(transaction, tenant_id, net_id, port_id)
+            _RELEASE_PORT.count(transaction, {"port_id": port_id})
 
     # --- configuration rows ----------------------------------------------------
 
     def _configuration(self, table: _Configurations, owner_id: str) -> dict[str, str]:
-        with self._transaction(read_only=True) as connection:
-            return dict(connection.execute(table.select, {"owner_id": owner_id}).all())
+        with self._transaction(read_only=True) as transaction:
+            return dict(table.select.rows(transaction, {"owner_id": owner_id}))
+
+    @staticmethod
+    def _add_configuration(
+        transaction: prepared.Transaction,
+        table: _Configurations,
+        owner_id: str,
+        configuration: Mapping[str, str],
+    ) -> None:
+        """Insert the configuration of a network or port just created (it has none yet)."""
+        for key, value in configuration.items():
+            table.insert.count(transaction, {"owner_id": owner_id, "key_": key, "value_": value})
 
     @staticmethod
     def _set_configuration(
-        connection: sa.Connection,
+        transaction: prepared.Transaction,
         table: _Configurations,
         owner_id: str,
         configuration: Mapping[str, str | None],
     ) -> None:
-        if not configuration:
-            return
-        existing = dict(connection.execute(table.select, {"owner_id": owner_id}).all())
-        dropped = [key for key, value in configuration.items() if value is None]
-        if dropped:
-            connection.execute(table.delete_keys, {"owner_id": owner_id, "keys": dropped})
-        changed = [
-            {"owner_id": owner_id, "key_": key, "value_": value}
-            for key, value in configuration.items()
-            if value is not None and key in existing
-        ]
-        if changed:
-            connection.execute(table.update, changed)
-        added = [
-            {table.owner: owner_id, "key": key, "value": value}
-            for key, value in configuration.items()
-            if value is not None and key not in existing
-        ]
-        if added:
-            connection.execute(table.insert, added)
+        """Set each key to its value, or drop it for None (a few keys: one statement each)."""
+        existing = dict(table.select.rows(transaction, {"owner_id": owner_id}))
+        for key, value in configuration.items():
+            params = {"owner_id": owner_id, "key_": key, "value_": value}
+            if value is None:
+                if key in existing:
+                    table.delete.count(transaction, params)
+            elif key not in existing:
+                table.insert.count(transaction, params)
+            elif existing[key] != value:
+                table.update.count(transaction, params)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import threading
 import uuid
+from unittest import mock
 
 import webob
 from lxml import etree
 
+from nova.db import prepared
+from quantum import exceptions
+from quantum.api import router
+from quantum.db import api as db_api
 from tests import quantum_fixtures
 
 T1 = "/v1.1/tenants/t1"
@@ -158,6 +163,26 @@ class AuthTestCase(quantum_fixtures.QuantumTestCase):
         response = self.request("GET", f"{T1}/networks/{net_id}", token="admin:admin")
         self.assertEqual(response.status_int, 200)
 
+    def test_keystone_identity_headers(self):
+        self.conf.set_override("auth_strategy", "keystone")
+        confirmed = {
+            "X-Identity-Status": "Confirmed",
+            "X-User-Id": "u1",
+            "X-Project-Id": "t1",
+            "X-Roles": "member, admin",
+        }
+        request = webob.Request.blank("/", headers=confirmed)
+        self.assertEqual(self.app.authenticate(request, "t2"), router.Context("u1", "t1", True))
+        legacy = {**confirmed, "X-Roles": "member", "X-Tenant-Id": "t3"}
+        del legacy["X-Project-Id"]
+        request = webob.Request.blank("/", headers=legacy)
+        self.assertEqual(self.app.authenticate(request, "t3"), router.Context("u1", "t3", False))
+        with self.assertRaises(exceptions.Forbidden):
+            self.app.authenticate(request, "t1")
+        request = webob.Request.blank("/", headers={**confirmed, "X-Identity-Status": "Invalid"})
+        with self.assertRaises(exceptions.NotAuthenticated):
+            self.app.authenticate(request, "t1")
+
     def test_token_without_colon_is_user_and_tenant(self):
         self.assertEqual(
             self.request("GET", "/v1.1/tenants/solo/networks", token="solo").status_int, 200
@@ -198,6 +223,32 @@ class PortTestCase(quantum_fixtures.QuantumTestCase):
         self.assertEqual(response.status_int, 400)
         self.assertIn("requestedStateInvalid", response.json)
         self.assertEqual(self.count_rows("ports"), 0)
+
+    def test_write_transaction_is_held_only_around_the_database_calls(self):
+        port_id = self.create_port(self.net_id)
+        attachment = f"{self.ports}/{port_id}/attachment"
+        with mock.patch.object(prepared, "writing", wraps=prepared.writing) as writing:
+            # Refused while the body is checked: no transaction, no write lock.
+            for body in ({"attachment": {}}, b"{not json"):
+                self.assertEqual(self.request("PUT", attachment, body).status_int, 400)
+            self.assertEqual(writing.call_count, 0)
+            self.assertEqual(
+                self.request("PUT", attachment, {"attachment": {"id": "v"}}).status_int, 204
+            )
+            self.assertEqual(writing.call_count, 1)
+        # The transaction ends with the request: one failing after its
+        # database call has returned still writes nothing.
+        create = db_api.QuantumDatabase.port_create
+
+        def create_then_fail(db, *args):
+            create(db, *args)
+            raise RuntimeError("after the write")
+
+        with mock.patch.object(
+            db_api.QuantumDatabase, "port_create", autospec=True, side_effect=create_then_fail
+        ):
+            self.assertEqual(self.request("POST", self.ports).status_int, 500)
+        self.assertEqual(self.count_rows("ports"), 1)
 
     def test_port_of_unknown_network(self):
         response = self.request("POST", f"{T1}/networks/{uuid.uuid4()}/ports")
