@@ -24,11 +24,14 @@ from nova.scheduler import manager as scheduler_manager
 CONF = nova.conf.CONF
 LOG = logging.getLogger("nova.all")
 
-#: RPC handler threads per service when all of them share one process (and
-#: one GIL): a few keep it busy, oslo.messaging's 64 per service only contend
-#: for it and for SQLite's one writer. ``[DEFAULT] executor_thread_pool_size``
-#: set by the operator wins.
-RPC_THREADS = 8
+#: Threads of ``nova-all``'s API server and RPC handler threads per service.
+#: Everything shares one process and one GIL: beyond a few runnable
+#: threads, more only hand the GIL (and SQLite's one writer) back and forth,
+#: which costs CPU in the kernel. Requests beyond ``API_THREADS`` wait in
+#: the server's queue. ``[DEFAULT] executor_thread_pool_size`` set by the
+#: operator wins over ``RPC_THREADS``.
+API_THREADS = 4
+RPC_THREADS = 2
 
 
 def build(api_port: int | None = None) -> tuple[list, list]:
@@ -46,7 +49,7 @@ def build(api_port: int | None = None) -> tuple[list, list]:
             router.build_app(),
             CONF.osapi_compute_listen,
             CONF.osapi_compute_listen_port if api_port is None else api_port,
-            threads=16,
+            threads=API_THREADS,
             name="nova-api",
         )
     )
