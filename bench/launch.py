@@ -745,6 +745,12 @@ def main(argv: list[str] | None = None) -> int:
         help="after the launches, stop waiting when no server reached ACTIVE/ERROR for this long",
     )
     parser.add_argument("--baseline-repeat", type=int, default=3)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run nova-all this many times (fresh state each); report the median run",
+    )
     parser.add_argument("--keep-state", action="store_true", help="keep nova-all's state dir")
     parser.add_argument("--py-spy", metavar="FILE", help="py-spy raw profile of nova-all")
     parser.add_argument(
@@ -772,22 +778,30 @@ def main(argv: list[str] | None = None) -> int:
     CONF.set_override("state_path", os.path.join(workdir, "baseline"))
     try:
         baseline = bench_baseline(args.servers, args.baseline_repeat, workdir)
-        state = os.path.join(workdir, "nova-all")
-        os.makedirs(state)
-        nova = bench_nova_all(
-            args.servers,
-            args.clients,
-            args.poll_interval,
-            args.timeout,
-            state,
-            args.py_spy,
-            args.py_spy_option,
-            shlex.split(args.command) if args.command else None,
-            args.set,
-            args.stall,
-            args.poll_margin,
-            args.full_poll_every,
-        )
+        runs = []
+        for run in range(args.repeat):
+            state = os.path.join(workdir, f"nova-all-{run}" if run else "nova-all")
+            os.makedirs(state)
+            runs.append(
+                bench_nova_all(
+                    args.servers,
+                    args.clients,
+                    args.poll_interval,
+                    args.timeout,
+                    state,
+                    args.py_spy if run == 0 else None,
+                    args.py_spy_option,
+                    shlex.split(args.command) if args.command else None,
+                    args.set,
+                    args.stall,
+                    args.poll_margin,
+                    args.full_poll_every,
+                )
+            )
+        # The VM's timings swing by a fifth from one run to the next: the
+        # median run stands for them all, every run's rate is listed.
+        nova = sorted(runs, key=lambda run: run["servers_per_s"])[(len(runs) - 1) // 2]
+        nova["runs_servers_per_s"] = [run["servers_per_s"] for run in runs]
     finally:
         CONF.clear_override("state_path")
         CONF.clear_override("connection", group="database")
@@ -808,8 +822,9 @@ def main(argv: list[str] | None = None) -> int:
         "active": nova["active"],
         "goal": {
             "min_servers_per_s": GOAL_PER_S,
-            "all_active": nova["active"] == args.servers,
-            "met": nova["servers_per_s"] >= GOAL_PER_S and nova["active"] == args.servers,
+            "all_active": all(run["active"] == args.servers for run in runs),
+            "met": nova["servers_per_s"] >= GOAL_PER_S
+            and all(run["active"] == args.servers for run in runs),
         },
     }
     json.dump(report, sys.stdout, indent=2)

@@ -6,14 +6,16 @@
 #
 # Starts a private PostgreSQL server (tools/test-services.sh) for the
 # benchmarks that compare backends, and stops it at the end. The launch
-# benchmark runs once per size in LAUNCH_SIZES (the largest is the headline
-# figure); bench/report.py then rewrites the README section between the
-# bench markers and draws bench/launch_throughput.png.
+# benchmark runs LAUNCH_REPEAT times per size in LAUNCH_SIZES and reports the
+# median run (the largest size is the headline figure); bench/report.py then
+# rewrites the README section between the bench markers and draws
+# bench/launch_throughput.png.
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd -- "$ROOT"
 output=${1:-bench/results.json}
 LAUNCH_SIZES=${LAUNCH_SIZES:-"25 50 100 200"}
+LAUNCH_REPEAT=${LAUNCH_REPEAT:-3}
 
 # shellcheck source=tools/bootstrap.sh
 source tools/bootstrap.sh
@@ -40,7 +42,7 @@ done
 mkdir "$tmp/launch"
 for servers in $LAUNCH_SIZES; do
     say "running launch with $servers servers"
-    .venv/bin/python bench/launch.py --servers "$servers" >"$tmp/launch/$servers.json"
+    .venv/bin/python bench/launch.py --servers "$servers" --repeat "$LAUNCH_REPEAT" >"$tmp/launch/$servers.json"
 done
 
 .venv/bin/python - "$tmp" "$output" <<'PY'

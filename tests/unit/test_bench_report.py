@@ -36,6 +36,7 @@ RESULTS = {
         "baseline_per_s": 80.0,
         "ratio": 0.64,
         "active": 200,
+        "nova_all": {"runs_servers_per_s": [47.9, 51.2, 55.0]},
         "goal": {"min_servers_per_s": 50.0, "all_active": True, "met": True},
     },
 }
@@ -51,6 +52,7 @@ class ReportTestCase(unittest.TestCase):
         self.assertTrue(rows["`GET /servers/detail`, 50 servers"][4].endswith("✗"))
         launch = rows["`nova-all`, 200 servers × 2 VIFs, define → ACTIVE"]
         self.assertIn("51.2 servers/s", launch[1])
+        self.assertIn("runs 47.9, 51.2, 55.0", launch[1])  # the median run and the spread
         self.assertTrue(launch[4].endswith("✓"))
 
     def test_readme_section_between_markers_is_replaced(self):
