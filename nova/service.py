@@ -64,6 +64,8 @@ class Service:
                 services_api.service_heartbeat(context, self.service_id)
                 if hasattr(self.manager, "update_available_resource"):
                     self.manager.update_available_resource(self.service_id)
+                if hasattr(self.manager, "periodic_tasks"):
+                    self.manager.periodic_tasks()
             except Exception:  # noqa: BLE001 - a missed report must not end the loop
                 LOG.exception("%s on %s could not report", self.binary, self.host)
 

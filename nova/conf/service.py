@@ -46,6 +46,14 @@ scheduler_opts = [
         help="Hosts tried for one server before it goes to ERROR (a failed spawn "
         "is rescheduled to another host, the failed one excluded).",
     ),
+    cfg.IntOpt(
+        "unscheduled_timeout",
+        default=600,
+        min=0,
+        help="Seconds a launched server may wait for a host; after that the "
+        "scheduler puts it in ERROR (its request was lost, e.g. in a message "
+        "broker restart). 0: never.",
+    ),
 ]
 
 

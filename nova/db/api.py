@@ -483,6 +483,47 @@ def instance_update_refused(
     )
 
 
+_UNSCHEDULED = prepared.Prepared(
+    sa.select(_instances.c.uuid).where(
+        _instances.c.deleted == 0,
+        _instances.c.vm_state == "building",
+        _instances.c.task_state == "scheduling",
+        _instances.c.host.is_(None),
+        sa.func.coalesce(_instances.c.updated_at, _instances.c.created_at)
+        < sa.bindparam("before", type_=sa.DateTime),
+    )
+)
+_INSERT_FAULT = prepared.PreparedInsert(models.InstanceFault.__table__)
+
+
+def instance_fail_unscheduled(
+    context: nova_context.RequestContext, before, fault: Mapping[str, Any]
+) -> list[str]:
+    """Put in ERROR, with ``fault``, the instances still waiting for a host since ``before``.
+
+    Each goes only if it is still unplaced when it is updated (state and
+    fault in one transaction), so a scheduler placing it meanwhile wins.
+    Return the uuids of the instances failed.
+    """
+    engine = get_engine()
+    failed = []
+    for (instance_uuid,) in _UNSCHEDULED.run(engine, {"before": before}):
+        with prepared.writing(engine) as transaction:
+            instance = instance_update_in(
+                transaction,
+                context,
+                instance_uuid,
+                {"vm_state": "error", "task_state": None},
+                expected={"vm_state": "building", "task_state": "scheduling", "host": None},
+            )
+            if instance is not None:
+                _INSERT_FAULT.insert(
+                    transaction, _INSERT_FAULT.values({"instance_id": instance.id, **fault})
+                )
+                failed.append(instance_uuid)
+    return failed
+
+
 def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -> None:
     """Soft-delete an instance and its metadata (its VIFs are the network's to release).
 

@@ -8,6 +8,7 @@ lost race just moves on to the next host.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import traceback
 
@@ -19,6 +20,7 @@ from nova import exception
 from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import vm_states
 from nova.db import api as db_api
+from nova.db import models
 from nova.db import services_api
 from nova.scheduler import filters
 
@@ -164,6 +166,21 @@ class SchedulerManager:
             attempt=attempt,
             excluded_hosts=list(excluded_hosts),
         )
+
+    def periodic_tasks(self) -> None:
+        """Fail the servers whose launch never reached a scheduler (see ``unscheduled_timeout``)."""
+        timeout = CONF.scheduler.unscheduled_timeout
+        if not timeout:
+            return
+        before = models.utcnow() - datetime.timedelta(seconds=timeout)
+        message = f"Not scheduled within {timeout} s: the request to schedule it was lost"
+        failed = db_api.instance_fail_unscheduled(
+            nova_context.get_admin_context(),
+            before,
+            {"code": 500, "message": message, "details": "", "host": CONF.host},
+        )
+        for instance_uuid in failed:
+            LOG.warning("Instance %s was never scheduled; ERROR", instance_uuid)
 
     # --- RPC methods ---------------------------------------------------------------
 

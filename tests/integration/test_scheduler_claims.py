@@ -1,4 +1,4 @@
-"""Concurrent claims by two schedulers on real PostgreSQL and MySQL (MariaDB)."""
+"""Concurrent claims by two schedulers, and lost launches, on PostgreSQL and MySQL (MariaDB)."""
 
 from __future__ import annotations
 
@@ -10,4 +10,12 @@ class TestClaimsPostgreSQL(test_scheduler.SchedulerTestCase):
 
 
 class TestClaimsMySQL(test_scheduler.SchedulerTestCase):
+    BACKEND = "mysql"
+
+
+class TestUnscheduledPostgreSQL(test_scheduler.UnscheduledTestCase):
+    BACKEND = "postgresql"
+
+
+class TestUnscheduledMySQL(test_scheduler.UnscheduledTestCase):
     BACKEND = "mysql"

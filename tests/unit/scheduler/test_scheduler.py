@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import unittest
 from unittest import mock
@@ -215,3 +216,41 @@ class SchedulerFailureTestCase(SchedulerTestCase):
             self.scheduler.run_instances(ADMIN, [instance.uuid])
         self.assertEqual(self.node("h1").memory_mb_used, 0)
         self.compute.run_instance.assert_not_called()
+
+
+class UnscheduledTestCase(SchedulerTestCase):
+    """Servers whose request to be scheduled was lost go to ERROR after a while."""
+
+    def age(self, instance, seconds: int) -> None:
+        """Make ``instance`` look handed to the scheduler ``seconds`` ago."""
+        engine = db_api.get_engine()
+        with engine.begin() as connection:
+            connection.execute(
+                models.Instance.__table__.update()
+                .where(models.Instance.id == instance.id)
+                .values(updated_at=models.utcnow() - datetime.timedelta(seconds=seconds))
+            )
+
+    def test_only_old_unplaced_launches_fail(self):
+        self.add_host("h1")
+        lost, recent, placed = self.instance(), self.instance(), self.instance()
+        self.scheduler.run_instances(ADMIN, [placed.uuid])
+        self.age(lost, 700)
+        self.age(placed, 700)
+        self.scheduler.periodic_tasks()
+        row = db_api.instance_get_by_uuid(ADMIN, lost.uuid)
+        self.assertEqual((row.vm_state, row.task_state), ("error", None))
+        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertIn("Not scheduled within 600 s", fault.message)
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, recent.uuid).vm_state, "building")
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, placed.uuid).host, "h1")
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, placed.uuid).vm_state, "building")
+        self.assertEqual(db_api.instance_fault_get_latest(ADMIN, [placed.id]), {})
+
+    def test_zero_timeout_never_fails_anything(self):
+        nova.conf.CONF.set_override("unscheduled_timeout", 0, group="scheduler")
+        self.addCleanup(nova.conf.CONF.clear_override, "unscheduled_timeout", group="scheduler")
+        lost = self.instance()
+        self.age(lost, 10**6)
+        self.scheduler.periodic_tasks()
+        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, lost.uuid).vm_state, "building")
