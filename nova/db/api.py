@@ -310,15 +310,22 @@ def _instance_criteria(
 
 
 def _after_marker(
-    executor: orm.Session | sa.Connection, context: nova_context.RequestContext, marker: str
+    executor: orm.Session | sa.Connection,
+    context: nova_context.RequestContext,
+    marker: str,
+    include_deleted: bool = False,
 ) -> sa.ColumnElement[bool]:
     """Return the criterion of the instances listed after instance ``marker``.
 
+    :param include_deleted: ``marker`` may be a deleted instance (a
+        ``changes-since`` page may end on one; the next starts after it).
     :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
     """
     query = sa.select(models.Instance.created_at, models.Instance.id).where(
-        models.Instance.uuid == marker, models.Instance.deleted == 0
+        models.Instance.uuid == marker
     )
+    if not include_deleted:
+        query = query.where(models.Instance.deleted == 0)
     found = executor.execute(_scope_to_project(context, query, models.Instance)).first()
     if found is None:
         raise exception.MarkerNotFound(marker=marker)

@@ -198,28 +198,6 @@ def instance_get_for_view(
     return _view_data([instance], children)
 
 
-def _after_any_marker(
-    connection: sa.Connection, context: nova_context.RequestContext, marker: str
-) -> sa.ColumnElement[bool]:
-    """Return the criterion of the instances listed after instance ``marker``, deleted or not.
-
-    A ``changes-since`` page may end on a deleted instance: the next page
-    starts after it (``_after_marker`` knows live instances only).
-
-    :raises nova.exception.MarkerNotFound: ``marker`` is none of the caller's instances.
-    """
-    query = sa.select(_instances.c.created_at, _instances.c.id).where(_instances.c.uuid == marker)
-    if not context.is_admin:
-        query = query.where(_instances.c.project_id == context.project_id)
-    found = connection.execute(query).first()
-    if found is None:
-        raise exception.MarkerNotFound(marker=marker)
-    return sa.or_(
-        _instances.c.created_at < found.created_at,
-        sa.and_(_instances.c.created_at == found.created_at, _instances.c.id < found.id),
-    )
-
-
 def instance_get_all_for_view(
     context: nova_context.RequestContext,
     filters: Mapping[str, Any] | None = None,
@@ -249,8 +227,8 @@ def instance_get_all_for_view(
     query = _ANY_SERVERS.where(*_instance_criteria(context, filters))
     with _read_connection() as connection:
         if marker is not None:
-            after = _after_marker if filters.get("changes_since") is None else _after_any_marker
-            query = query.where(after(connection, context, marker))
+            changes = filters.get("changes_since") is not None
+            query = query.where(_after_marker(connection, context, marker, include_deleted=changes))
         # fetchall in one driver call, not a row at a time.
         rows = connection.execute(query.order_by(*_NEWEST_FIRST).limit(limit)).all()
         instances = [InstanceRow._make(row) for row in rows]
