@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import datetime
 import logging
 import secrets
 import threading
@@ -500,35 +501,13 @@ _UNSCHEDULED = prepared.Prepared(
         < sa.bindparam("before", type_=sa.DateTime),
     )
 )
-_INSERT_FAULT = prepared.PreparedInsert(models.InstanceFault.__table__)
 
 
-def instance_fail_unscheduled(
-    context: nova_context.RequestContext, before, fault: Mapping[str, Any]
+def instance_get_unscheduled(
+    context: nova_context.RequestContext, before: datetime.datetime
 ) -> list[str]:
-    """Put in ERROR, with ``fault``, the instances still waiting for a host since ``before``.
-
-    Each goes only if it is still unplaced when it is updated (state and
-    fault in one transaction), so a scheduler placing it meanwhile wins.
-    Return the uuids of the instances failed.
-    """
-    engine = get_engine()
-    failed = []
-    for (instance_uuid,) in _UNSCHEDULED.run(engine, {"before": before}):
-        with prepared.writing(engine) as transaction:
-            instance = instance_update_in(
-                transaction,
-                context,
-                instance_uuid,
-                {"vm_state": "error", "task_state": None},
-                expected={"vm_state": "building", "task_state": "scheduling", "host": None},
-            )
-            if instance is not None:
-                _INSERT_FAULT.insert(
-                    transaction, _INSERT_FAULT.values({"instance_id": instance.id, **fault})
-                )
-                failed.append(instance_uuid)
-    return failed
+    """Return the uuids of the live instances waiting for a host since before ``before``."""
+    return [uuid for (uuid,) in _UNSCHEDULED.run(get_engine(), {"before": before})]
 
 
 def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -> None:
@@ -567,24 +546,31 @@ def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -
         )
 
 
+_INSERT_FAULT = prepared.PreparedInsert(models.InstanceFault.__table__)
+
+
 def instance_set_error(
-    context: nova_context.RequestContext, instance_uuid: str, fault: Mapping[str, Any]
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    fault: Mapping[str, Any],
+    expected: Mapping[str, Any] | None = None,
 ) -> None:
     """Put an instance in ERROR and record its fault, in one transaction.
 
+    With ``expected``, only if its columns still hold those values (as
+    ``instance_update``).
+
     :raises nova.exception.InstanceNotFound: it is gone.
+    :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
     """
-    query = sa.select(models.Instance).where(
-        models.Instance.uuid == instance_uuid, models.Instance.deleted == 0
-    )
-    with _transaction() as session:
-        instance = session.scalar(query)
-        if instance is None:
-            raise exception.InstanceNotFound(instance_id=instance_uuid)
-        instance.vm_state = "error"
-        instance.task_state = None
-        instance.updated_at = models.utcnow()
-        session.add(models.InstanceFault(instance_id=instance.id, **fault))
+    values = {"vm_state": "error", "task_state": None}
+    with prepared.writing(get_engine()) as transaction:
+        instance = instance_update_in(transaction, context, instance_uuid, values, expected)
+        if instance is not None:
+            row = _INSERT_FAULT.values({"instance_id": instance.id, **fault})
+            _INSERT_FAULT.insert(transaction, row)
+    if instance is None:
+        raise instance_update_refused(context, instance_uuid, expected)
 
 
 def instance_fault_create(

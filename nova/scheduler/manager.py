@@ -172,14 +172,24 @@ class SchedulerManager:
         timeout = CONF.scheduler.unscheduled_timeout
         if not timeout:
             return
+        admin = nova_context.get_admin_context()
         before = models.utcnow() - datetime.timedelta(seconds=timeout)
         message = f"Not scheduled within {timeout} s: the request to schedule it was lost"
-        failed = db_api.instance_fail_unscheduled(
-            nova_context.get_admin_context(),
-            before,
-            {"code": 500, "message": message, "details": "", "host": CONF.host},
-        )
-        for instance_uuid in failed:
+        for instance_uuid in db_api.instance_get_unscheduled(admin, before):
+            try:
+                db_api.instance_set_error(
+                    admin,
+                    instance_uuid,
+                    {"code": 500, "message": message, "details": "", "host": CONF.host},
+                    # Still unplaced: a scheduler placing it meanwhile wins.
+                    expected={
+                        "vm_state": vm_states.BUILDING,
+                        "task_state": vm_states.SCHEDULING,
+                        "host": None,
+                    },
+                )
+            except (exception.InstanceInvalidState, exception.InstanceNotFound):
+                continue
             LOG.warning("Instance %s was never scheduled; ERROR", instance_uuid)
 
     # --- RPC methods ---------------------------------------------------------------
