@@ -145,20 +145,6 @@ _RELEASE = prepared.Prepared(
 )
 
 
-def _claim_params(
-    host: str, memory_mb: int, vcpus: int, local_gb: int, ratios: dict[str, float]
-) -> dict[str, Any]:
-    return {
-        "node_host": host,
-        "add_memory_mb": memory_mb,
-        "add_vcpus": vcpus,
-        "add_local_gb": local_gb,
-        "ram": ratios["ram"],
-        "cpu": ratios["cpu"],
-        "disk": ratios["disk"],
-    }
-
-
 class _NotUpdated(Exception):
     """Raised to roll a claim back when the instance did not qualify."""
 
@@ -181,7 +167,16 @@ def instance_claim(
     :raises nova.exception.InstanceNotFound: the instance is gone (nothing taken).
     :raises nova.exception.InstanceInvalidState: it no longer matches ``expected``.
     """
-    params = _claim_params(host, *resources, ratios)
+    memory_mb, vcpus, local_gb = resources
+    params = {
+        "node_host": host,
+        "add_memory_mb": memory_mb,
+        "add_vcpus": vcpus,
+        "add_local_gb": local_gb,
+        "ram": ratios["ram"],
+        "cpu": ratios["cpu"],
+        "disk": ratios["disk"],
+    }
     try:
         with prepared.writing(get_engine()) as transaction:
             if _CLAIM.count(transaction, params) != 1:
