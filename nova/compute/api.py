@@ -53,6 +53,8 @@ class API:
         compute: compute_rpcapi.ComputeAPI | None = None,
     ) -> None:
         self._network = network
+        if network is None:
+            network_api.backend_class()  # imported now; made when first used
         self._scheduler = scheduler
         self.compute_rpcapi = compute or compute_rpcapi.ComputeAPI()
 

@@ -52,6 +52,8 @@ class ComputeManager:
         self.host = host or CONF.host
         self.driver = driver or virt_driver.load_driver(CONF.compute_driver)
         self._network = network
+        if network is None:
+            network_api.backend_class()  # imported now; made when first used
         self._scheduler = scheduler
 
     network = utils.LazyDependency(network_api.get_api)

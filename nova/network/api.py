@@ -92,8 +92,18 @@ class NetworkAPI(abc.ABC):
         """
 
 
-def get_api(backend: str | None = None) -> NetworkAPI:
-    """Return an instance of the configured (or named) network backend."""
+def backend_class(backend: str | None = None) -> type[NetworkAPI]:
+    """Return the class of the configured (or named) network backend, imported.
+
+    Services call this as they are built, so the import (``requests`` and
+    the backend's modules, some 100 ms) is paid at start-up, not by the
+    first server, and a backend that cannot be imported stops the start.
+    """
     path = BACKENDS[backend or CONF.network.backend]
     module_name, class_name = path.rsplit(".", 1)
-    return getattr(importlib.import_module(module_name), class_name)()
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def get_api(backend: str | None = None) -> NetworkAPI:
+    """Return an instance of the configured (or named) network backend."""
+    return backend_class(backend)()
