@@ -9,23 +9,23 @@ then ``--servers`` servers with a VIF on each network are *defined* (``POST
 /v2.1/servers`` with ``"launch": false``), all of them, and then *launched*
 (``POST /v2.1/servers/{id}/action {"launch": null}``), both by a pool of
 ``--clients`` HTTP clients (one ``requests.Session`` per thread). A poller
-reads ``GET /v2.1/servers/detail?changes-since=T`` every ``--poll-interval``
-seconds from the first define on, and notes when each server is first seen
-in each status (a server is done when seen ACTIVE or ERROR). ``T`` is when
-the previous successful poll was sent, less ``--poll-margin`` seconds, so an
-answer carries only the servers that changed lately, not all of them: at
-200 servers a whole-list poll costs ``nova-all`` some 12 ms of CPU, and at
-one poll every 50-90 ms that was about a fifth of its CPU in the run, which
-distorted the figure. The poll is the measuring instrument, so it is kept
-cheap: every 0.2 s by default (measured, 200 servers, three runs each:
-40.0-40.8 servers/s polling every 50 ms, 49.5-52.2 every 200 ms). A server's
-ACTIVE is noticed up to one interval late, so the rate can only come out
-lower than it is. Every ``--full-poll-every`` seconds the poller reads
-the whole list as a safety net. ``http.poll_detail`` times every poll,
-``http.poll_servers`` counts the servers per answer, and ``http.poll_missed``
-counts the servers a full poll found in a status no incremental poll had
-shown although their change was older than the last incremental poll's
-``T`` (a margin too small; should be 0).
+asks every ``--poll-interval`` seconds, from the first define on, for the
+servers that became ACTIVE or ERROR lately (``GET
+/v2.1/servers?status=ACTIVE&changes-since=T``, and the same for ERROR:
+the summary view), and notes when each server is first seen so (a server
+is done when seen ACTIVE or ERROR). ``T`` is when the previous successful
+poll was sent, less ``--poll-margin`` seconds. The poll is the measuring
+instrument, so it is kept cheap: reading the detail of every server that
+changed lately (nearly all of them, while launches run) cost ``nova-all``
+about a tenth of its CPU, and the whole list at one poll every 50 ms a
+fifth. A server's ACTIVE is noticed up to one interval (0.2 s by default)
+late, so the rate can only come out lower than it is. Every
+``--full-poll-every`` seconds the poller reads the whole
+``/servers/detail`` as a safety net. ``http.poll`` times every poll,
+``http.poll_servers`` counts the servers per poll, and ``http.poll_missed``
+counts the servers a full poll found ACTIVE or ERROR although no
+incremental poll had, while their change was older than the last
+incremental poll's ``T`` (a margin too small; should be 0).
 
 Reported: servers per second from the first define to the last ACTIVE, the
 per-server latency define -> ACTIVE (p50, p95), the HTTP latencies of the
@@ -268,7 +268,7 @@ class PySpy:
         binary = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
         if output and os.path.exists(binary):
             self.process = subprocess.Popen(
-                [binary, "record", "--pid", str(pid), "--rate", "200", "--format", "raw"]
+                [binary, "record", "--pid", str(pid), "--rate", "1000", "--format", "raw"]
                 + ["--output", output, "--nonblocking", *extra],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -298,11 +298,17 @@ def _epoch_of_isotime(value: str) -> float:
 
 
 class Poller(threading.Thread):
-    """Read ``/servers/detail?changes-since=`` every ``interval`` s; note first-seen times.
+    """Note when each server is first seen ACTIVE or ERROR, polling every ``interval`` s.
 
+    Each poll asks for the servers that *became* ACTIVE, and those that
+    became ERROR, lately: ``GET /servers?status=ACTIVE&changes-since=T``
+    (and ``status=ERROR``), the summary view (ids and names). An answer
+    holds only the servers that reached the end lately, so the instrument
+    stays cheap: reading the detail of every server changed lately cost
+    ``nova-all`` about a tenth of its CPU at 200 servers, because while
+    the launches run nearly every server changes within a second.
     ``first_seen[uuid][status]`` is when the server was first seen in that
-    status, as with polling the whole list: a server that changed since the
-    previous poll is in the next answer.
+    status.
 
     The time asked for is taken from this machine's clock, where ``nova-all``
     also runs and stamps ``updated_at`` (UTC wall clock, as ``time.time()``):
@@ -314,9 +320,12 @@ class Poller(threading.Thread):
     must still reach back to it. The margin also absorbs a wall clock stepped
     back a little. Resolution needs none: SQLite keeps microseconds, and on
     MySQL (whole seconds) the API takes the time asked for down to its
-    second. A full read every ``full_every`` seconds is the safety net (and
-    checks the margin: see ``missed``).
+    second. A full read of ``/servers/detail`` every ``full_every`` seconds
+    is the safety net (and checks the margin: see ``missed``).
     """
+
+    #: The statuses a launch ends in; the incremental polls ask for these.
+    FINAL = ("ACTIVE", "ERROR")
 
     def __init__(
         self,
@@ -337,8 +346,8 @@ class Poller(threading.Thread):
         self.interval = interval
         self.expected = expected
         self.first_seen: dict[str, dict[str, float]] = {}  # uuid -> {status: time}
-        self.durations: list[float] = []
-        self.sizes: list[int] = []  # servers per answer
+        self.durations: list[float] = []  # of each poll (all its requests)
+        self.sizes: list[int] = []  # servers per poll
         self.full_polls = 0
         self.missed = 0  # found by a full poll, older than the last incremental poll's window
         self.errors: list[str] = []
@@ -348,9 +357,29 @@ class Poller(threading.Thread):
     def finished(self) -> int:
         return sum(1 for seen in self.first_seen.values() if "ACTIVE" in seen or "ERROR" in seen)
 
+    def _read(self, session: requests.Session, since: float | None) -> list[tuple[dict, str]]:
+        """Return (server, status) pairs: all of them (``since`` None) or the lately finished."""
+        headers = {"X-Auth-Token": USER_TOKEN}
+        if since is None:
+            response = session.get(f"{self.api}/servers/detail", headers=headers, timeout=60)
+            response.raise_for_status()
+            return [(server, server["status"]) for server in response.json()["servers"]]
+        when = datetime.datetime.fromtimestamp(since, datetime.UTC)
+        changes_since = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        found = []
+        for status in self.FINAL:
+            response = session.get(
+                f"{self.api}/servers",
+                params={"status": status, "changes-since": changes_since},
+                headers=headers,
+                timeout=60,
+            )
+            response.raise_for_status()
+            found.extend((server, status) for server in response.json()["servers"])
+        return found
+
     def run(self) -> None:
         session = requests.Session()
-        url = f"{self.api}/servers/detail"
         progress, progress_at = -1, time.perf_counter()
         since: float | None = None  # changes since this POSIX time; None: read everything
         asked: float | None = None  # the ``since`` of the last incremental poll
@@ -359,27 +388,21 @@ class Poller(threading.Thread):
             started = time.perf_counter()
             sent = time.time()
             full = since is None or started - last_full >= self.full_every
-            params = {}
-            if not full:
-                when = datetime.datetime.fromtimestamp(since, datetime.UTC)
-                params["changes-since"] = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             try:
-                response = session.get(
-                    url, params=params, headers={"X-Auth-Token": USER_TOKEN}, timeout=60
-                )
+                found = self._read(session, None if full else since)
                 received = time.perf_counter()
                 self.durations.append(received - started)
-                servers = response.json()["servers"]
-                self.sizes.append(len(servers))
-                for server in servers:
+                self.sizes.append(len(found))
+                for server, status in found:
                     seen = self.first_seen.setdefault(server["id"], {})
-                    if server["status"] in seen:
+                    if status in seen:
                         continue
-                    seen[server["status"]] = received
-                    # Changed (to a status no poll had shown) before the window of
-                    # the last incremental poll, which then did not see it: missed.
+                    seen[status] = received
+                    # Finished before the window of the last incremental poll,
+                    # which then did not see it: missed.
                     if (
                         full
+                        and status in self.FINAL
                         and asked is not None
                         and _epoch_of_isotime(server["updated"]) < math.floor(asked)
                     ):
@@ -562,7 +585,7 @@ def bench_nova_all(
             "http": {
                 "define": latency_summary(define_latency),
                 "launch": latency_summary(launch_latency),
-                "poll_detail": latency_summary(poller.durations),
+                "poll": latency_summary(poller.durations),
                 "poll_servers": {
                     "mean": round(statistics.fmean(poller.sizes), 1) if poller.sizes else None,
                     "max": max(poller.sizes, default=None),
