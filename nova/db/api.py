@@ -59,6 +59,7 @@ def get_engine() -> sa.Engine:
                 sqlite_synchronous=CONF.database.sqlite_synchronous,
             )
             _sessionmaker = orm.sessionmaker(_engine, expire_on_commit=False)
+            prepared.compile_all(_engine.dialect)
             _read_engine = db_engine.reader(_engine)
             _read_sessionmaker = orm.sessionmaker(_read_engine, expire_on_commit=False)
         return _engine

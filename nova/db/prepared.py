@@ -23,11 +23,16 @@ and rolls back if it raises.
 Only what can be run correctly this way is accepted: statements whose
 parameters are rendered into the SQL text when run (expanding ``IN`` lists,
 ``LIMIT`` on some dialects) are refused when compiled.
+
+Every statement is compiled when its module is imported and an engine is
+made (``compile_all``, called by the services as they open their
+database), so the first requests do not pay for it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
@@ -53,6 +58,7 @@ class Prepared:
     def __init__(self, statement: sa.Executable) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
+        _ALL.add(self)
 
     def _compile(self, dialect: sa.Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
@@ -117,6 +123,23 @@ class Prepared:
         """Read with the statement on its own (one statement is its own snapshot)."""
         with reading(engine, single_statement=True) as transaction:
             return self.rows(transaction, params)
+
+
+_ALL: weakref.WeakSet[Prepared] = weakref.WeakSet()  # every statement made
+
+
+def compile_all(dialect: sa.Dialect) -> None:
+    """Compile every statement made so far for ``dialect`` (at start-up, not in a request).
+
+    A statement the dialect cannot compile is left alone: it fails where it
+    is run, as it would have anyway (MySQL has no INSERT ... RETURNING,
+    which ``PreparedInsert`` therefore never runs there).
+    """
+    for statement in list(_ALL):
+        try:
+            statement._compile(dialect)
+        except (sa_exc.CompileError, ValueError):
+            continue
 
 
 class Transaction:

@@ -180,6 +180,7 @@ class QuantumDatabase:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        prepared.compile_all(engine.dialect)
         self._current = threading.local()  # the _Scope of this thread's request
 
     @contextlib.contextmanager

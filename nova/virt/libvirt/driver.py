@@ -85,6 +85,7 @@ class LibvirtDriver(driver.ComputeDriver):
         )
         self._connection: libvirt.virConnect | None = None
         self._lock = threading.Lock()
+        _relaxng()  # loaded now (~70 ms), not by the first spawn; warns now if missing
 
     # --- the connection ----------------------------------------------------------------
 
