@@ -14,6 +14,11 @@ def isotime(value: datetime.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
+def usage_time(value: datetime.datetime | None) -> str | None:
+    """Return ``value`` as Nova's ``OS-SRV-USG`` times: ``2011-08-17T12:00:00.123456`` (UTC)."""
+    return value.isoformat(timespec="microseconds") if value else None
+
+
 def links(request, collection: str, item_id: str) -> list[dict]:
     """Return the self and bookmark links of an item."""
     return _links(request.host_url, collection, item_id)
@@ -120,8 +125,8 @@ def server_details(request, data, extensions) -> list[dict]:
             "OS-EXT-STS:vm_state": instance.vm_state,
             "OS-EXT-STS:task_state": instance.task_state,
             "OS-EXT-STS:power_state": 1 if active else 0,
-            "OS-SRV-USG:launched_at": isotime(instance.launched_at),
-            "OS-SRV-USG:terminated_at": isotime(instance.terminated_at),
+            "OS-SRV-USG:launched_at": usage_time(instance.launched_at),
+            "OS-SRV-USG:terminated_at": usage_time(instance.terminated_at),
             "os-extended-volumes:volumes_attached": [],
         }
         if show_host:

@@ -329,7 +329,12 @@ class ChangesSinceTestCase(api_fixtures.APITestCase):
         self.assertEqual(
             (server["OS-EXT-STS:vm_state"], server["OS-EXT-STS:task_state"]), ("deleted", None)
         )
-        self.assertIsNotNone(server["OS-SRV-USG:terminated_at"])
+        # Nova's format for the usage times: microseconds, no zone suffix (UTC).
+        terminated = datetime.datetime.strptime(
+            server["OS-SRV-USG:terminated_at"], "%Y-%m-%dT%H:%M:%S.%f"
+        )
+        self.assertLess(abs(terminated - models.utcnow()), datetime.timedelta(minutes=1))
+        self.assertIsNone(server["OS-SRV-USG:launched_at"])
         # A page may end on the deleted server: the next one starts after it.
         self.assertEqual(self.listed(f"{self.since(before)}&marker={deleted}"), {kept: "BUILD"})
         # Still gone for everything else.
