@@ -14,10 +14,32 @@ class BuildTestCase(unittest.TestCase):
     def setUp(self) -> None:
         self.addCleanup(CONF.set_default, "executor_thread_pool_size", 64)
 
-    def test_few_rpc_threads_per_service_unless_configured(self):
+    def override(self, name, value, group=None) -> None:
+        CONF.set_override(name, value, group)
+        self.addCleanup(CONF.clear_override, name, group)
+
+    def test_one_thread_each_when_every_call_stays_in_the_process(self):
+        self.override("backend", "quantum", "network")
+        self.override("embedded", True, "quantum")
+        self.override("connection_uri", "test:///default", "libvirt")
+        self.assertEqual(nova_all.threads(), nova_all.IN_PROCESS_THREADS)
+        self.override("backend", "legacy", "network")
+        self.assertEqual(nova_all.threads(), nova_all.IN_PROCESS_THREADS)
+
+    def test_more_threads_when_waiting_on_another_service(self):
+        self.override("connection_uri", "test:///default", "libvirt")
+        for backend, embedded in (("quantum", False), ("neutron", True)):
+            with self.subTest(backend=backend, embedded=embedded):
+                self.override("backend", backend, "network")
+                self.override("embedded", embedded, "quantum")
+                self.assertEqual(nova_all.threads(), nova_all.WAITING_THREADS)
+        self.override("backend", "legacy", "network")
+        self.override("connection_uri", "qemu:///system", "libvirt")
+        self.assertEqual(nova_all.threads(), nova_all.WAITING_THREADS)
+
+    def test_rpc_threads_per_service_unless_configured(self):
         nova_all.build(api_port=0)
-        self.assertEqual(CONF.executor_thread_pool_size, nova_all.RPC_THREADS)
-        CONF.set_override("executor_thread_pool_size", 32)
-        self.addCleanup(CONF.clear_override, "executor_thread_pool_size")
+        self.assertEqual(CONF.executor_thread_pool_size, nova_all.threads()[1])
+        self.override("executor_thread_pool_size", 32)
         nova_all.build(api_port=0)
         self.assertEqual(CONF.executor_thread_pool_size, 32)
