@@ -35,6 +35,7 @@ setup(
         "WebOb>=1.8",
         "Routes>=2.5",
         "jsonschema>=4.0",
+        "fastjsonschema>=2.19",
         "lxml>=4.9",
         "cheroot>=10.0",
         "requests>=2.28",

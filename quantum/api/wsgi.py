@@ -13,11 +13,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
 import webob
 from lxml import etree
 from webob import acceptparse
 
+from nova import validation
 from quantum import exceptions
 
 XMLNS = "http://openstack.org/quantum/api/v1.1"
@@ -121,26 +121,13 @@ def validate(body: Mapping[str, Any] | None, schema: Mapping[str, Any]) -> dict[
     :raises quantum.exceptions.BadRequest: anything else does not fit.
     """
     body = dict(body or {})
-    error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(body))
+    error = validation.checker(schema).error(body)
     if error is None:
         return body
     if list(error.path)[-1:] == ["state"]:
         raise exceptions.RequestedStateInvalid(state=error.instance)
     where = "/".join(str(part) for part in error.path) or "body"
     raise exceptions.BadRequest(reason=f"{where}: {error.message}")
-
-
-# The schemas are module constants: each is compiled once, keyed by identity
-# (the entry keeps the schema alive, so its id cannot be reused).
-_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
-
-
-def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
-    entry = _VALIDATORS.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = (schema, jsonschema.Draft202012Validator(schema))
-        _VALIDATORS[id(schema)] = entry
-    return entry[1]
 
 
 def require_admin_for(context, values: dict, keys: tuple[str, ...]) -> None:

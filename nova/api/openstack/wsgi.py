@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from nova import context as nova_context
 from nova import exception
 from nova import utils
+from nova import validation
 
 LOG = logging.getLogger(__name__)
 
@@ -150,24 +151,12 @@ def read_json_body(request: webob.Request, max_size: int) -> dict[str, Any] | No
     return body
 
 
-def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
-    # Schemas are module constants or built once at start-up: compile each
-    # once, keyed by identity (the entry keeps the schema alive, so the id
-    # cannot be reused by another object).
-    entry = _VALIDATORS.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = (schema, jsonschema.Draft202012Validator(schema, format_checker=_FORMATS))
-        _VALIDATORS[id(schema)] = entry
-    return entry[1]
-
-
 def validate(instance: Any, schema: Mapping[str, Any], what: str = "body") -> Any:
     """Check ``instance`` against a JSON Schema (a constant, compiled once); return it.
 
     :raises nova.exception.ValidationError: it does not fit (400).
     """
-    validator = _validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    error = validation.checker(schema, _FORMATS).error(instance)
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path)
         location = f"{what} {where}" if where else what
@@ -189,7 +178,7 @@ def _fits_empty(schema: Mapping[str, Any]) -> bool:
     # Most requests have no query: whether that fits is decided once per schema.
     entry = _FITS_EMPTY.get(id(schema))
     if entry is None or entry[0] is not schema:
-        entry = (schema, _validator(schema).is_valid({}))
+        entry = (schema, validation.checker(schema, _FORMATS).is_valid({}))
         _FITS_EMPTY[id(schema)] = entry
     return entry[1]
 
@@ -203,7 +192,6 @@ def _is_date_time(instance: Any) -> bool:
     return not isinstance(instance, str) or utils.parse_isotime(instance) is not None
 
 
-_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
 _FITS_EMPTY: dict[int, tuple[Mapping[str, Any], bool]] = {}
 
 
