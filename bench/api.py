@@ -150,13 +150,14 @@ def populate(servers: int) -> dict:
 # --- the baseline: one hand-written query per request ----------------------------------
 
 ISO = "'%Y-%m-%dT%H:%M:%SZ'"
+# SQLite holds times as "2011-08-17 12:00:00.000000": the usage times' format, but for the T.
 
 SERVER_SQL = f"""
 SELECT i.uuid, i.display_name, i.vm_state, i.project_id, i.user_id, i.host, i.image_ref,
        f.flavorid, i.flavor_id,
        strftime({ISO}, i.created_at), strftime({ISO}, coalesce(i.updated_at, i.created_at)),
        i.availability_zone, i.task_state,
-       strftime({ISO}, i.launched_at), strftime({ISO}, i.terminated_at),
+       replace(i.launched_at, ' ', 'T'), replace(i.terminated_at, ' ', 'T'),
        (SELECT json_group_object(key, value) FROM
            (SELECT m.key, m.value FROM instance_metadata m
             WHERE m.instance_id = i.id AND m.deleted = 0 ORDER BY m.id)),
