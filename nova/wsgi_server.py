@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import http
 import logging
 import socket
 import threading
@@ -18,6 +19,40 @@ LOG = logging.getLogger(__name__)
 #: overflows when a few dozen clients connect at once: the kernel then
 #: answers with SYN cookies, and clients whose cookie fails get a reset.
 LISTEN_BACKLOG = socket.SOMAXCONN
+
+
+class Response:
+    """A finished response (status, headers, body), served straight to the WSGI server.
+
+    What the compute and Quantum APIs answer is always whole and small, so
+    it needs none of ``webob.Response``'s machinery on the way out. As HTTP
+    requires (and cheroot does not enforce), a 204 carries no
+    ``Content-Length`` and the answer to a HEAD no body, whatever its status:
+    a keep-alive client would read a body it did not expect as the start of
+    the next response.
+    """
+
+    __slots__ = ("status_int", "headerlist", "body")
+
+    def __init__(self, status: int, body: bytes | None = None, content_type: str | None = None):
+        self.status_int = status
+        self.body = body or b""
+        self.headerlist: list[tuple[str, str]] = []
+        if body is not None and content_type:
+            self.headerlist.append(("Content-Type", content_type))
+        if status != http.HTTPStatus.NO_CONTENT:
+            self.headerlist.append(("Content-Length", str(len(self.body))))
+
+    @property
+    def content_length(self) -> int:
+        return len(self.body)
+
+    def __call__(self, environ, start_response):
+        start_response(STATUS_LINES[self.status_int], self.headerlist)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
+
+
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
 
 
 class WSGIServer:

@@ -8,7 +8,6 @@ parsed without DTDs or entity expansion.
 from __future__ import annotations
 
 import functools
-import http
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +17,7 @@ from lxml import etree
 from webob import acceptparse
 
 from nova import validation
+from nova import wsgi_server
 from quantum import exceptions
 
 XMLNS = "http://openstack.org/quantum/api/v1.1"
@@ -178,38 +178,19 @@ def serialize(body: Mapping[str, Any], content_type: str) -> bytes:
     return json.dumps(body).encode()
 
 
-class Response:
-    """A finished response (status, headers, body), served straight to the WSGI server.
-
-    What the API answers is always whole and small: it needs none of
-    ``webob.Response``'s machinery on the way out.
-    """
-
-    __slots__ = ("status_int", "headerlist", "body")
-
-    def __init__(self, status: int, body: bytes | None, content_type: str) -> None:
-        self.status_int = status
-        self.body = body or b""
-        self.headerlist = []  # 204: no body, no headers
-        if body is not None:
-            self.headerlist.append(("Content-Type", _CONTENT_TYPES[content_type]))
-            self.headerlist.append(("Content-Length", str(len(body))))
-
-    def __call__(self, environ, start_response):
-        start_response(_STATUS_LINES[self.status_int], self.headerlist)
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
-
-
-_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
 _CONTENT_TYPES = {JSON: JSON, XML: f"{XML}; charset=UTF-8"}
 
 
-def respond(status: int, body: Mapping[str, Any] | None, content_type: str) -> Response:
+def respond(status: int, body: Mapping[str, Any] | None, content_type: str) -> wsgi_server.Response:
     """Return a response with ``body`` rendered in ``content_type`` (none for 204)."""
-    return Response(status, None if body is None else serialize(body, content_type), content_type)
+    return wsgi_server.Response(
+        status,
+        None if body is None else serialize(body, content_type),
+        _CONTENT_TYPES[content_type],
+    )
 
 
-def fault(error: exceptions.QuantumException, content_type: str) -> Response:
+def fault(error: exceptions.QuantumException, content_type: str) -> wsgi_server.Response:
     """Return the v1.1 fault response for ``error``."""
     body = {error.fault: {"code": error.code, "message": error.message, "detail": error.message}}
     return respond(error.code, body, content_type)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 import requests
 from lxml import etree
@@ -161,3 +164,37 @@ class NovaAllTestCase(NovaAllFixture):
         )
         fault = self.get(f"{self.api}/servers/{big}").json()["server"]["fault"]
         self.assertEqual(fault["message"], "No valid host was found")
+
+    def test_head_and_204_answers_keep_the_connection_in_step(self):
+        """No body after HEAD, no Content-Length on 204: a keep-alive client reads on cleanly."""
+        for base, path, token in (
+            (self.api, "/servers", "alice:demo"),  # 405: HEAD is not routed
+            (self.quantum, "/networks", "demo"),  # 200
+        ):
+            url = urllib.parse.urlsplit(base)
+            with socket.create_connection((url.hostname, url.port), timeout=10) as connection:
+                request = f"Host: x\r\nX-Auth-Token: {token}\r\n\r\n"
+                connection.sendall(
+                    f"HEAD {url.path}{path} HTTP/1.1\r\n{request}"
+                    f"GET {url.path}{path} HTTP/1.1\r\n{request}".encode()
+                )
+                answers = b""
+                while answers.count(b"HTTP/1.1 ") < 2 or not answers.endswith(b"}"):
+                    chunk = connection.recv(65536)
+                    self.assertTrue(chunk, f"connection closed after {answers!r}")
+                    answers += chunk
+            with self.subTest(url=base + path):
+                head, _, rest = answers.partition(b"\r\n\r\n")
+                self.assertTrue(rest.startswith(b"HTTP/1.1 200 "), answers)  # no body between
+                self.assertIn(b"Content-Length", head)
+        server = {"name": "gone", "imageRef": "cirros", "flavorRef": "1", "launch": False}
+        server_id = self.send("POST", f"{self.api}/servers", {"server": server})["server"]["id"]
+        url = urllib.parse.urlsplit(self.api)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        self.addCleanup(connection.close)
+        connection.request(
+            "DELETE", f"{url.path}/servers/{server_id}", headers={"X-Auth-Token": "alice:demo"}
+        )
+        response = connection.getresponse()
+        self.assertEqual((response.status, response.read()), (204, b""))
+        self.assertIsNone(response.getheader("Content-Length"))

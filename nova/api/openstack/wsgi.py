@@ -9,7 +9,6 @@ writer) is a 503 ``serviceUnavailable``.
 
 from __future__ import annotations
 
-import http
 import json
 import logging
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from nova import context as nova_context
 from nova import exception
 from nova import utils
 from nova import validation
+from nova import wsgi_server
 
 LOG = logging.getLogger(__name__)
 
@@ -56,38 +56,14 @@ class Request(webob.Request):
         return self.host_url + "/v2.1"
 
 
-class Response:
-    """A finished response (status, headers, body), served straight to the WSGI server.
-
-    What the API answers is always whole and small, so it needs none of
-    ``webob.Response``'s machinery on the way out.
-    """
-
-    __slots__ = ("status_int", "headerlist", "body")
-
-    def __init__(self, status: int, body: bytes | None = None) -> None:
-        self.status_int = status
-        self.body = body or b""
-        self.headerlist = [("Content-Length", str(len(self.body)))]
-        if body is not None:
-            self.headerlist.insert(0, ("Content-Type", _JSON_UTF8))
-
-    @property
-    def content_length(self) -> int:
-        return len(self.body)
-
-    def __call__(self, environ, start_response):
-        start_response(_STATUS_LINES[self.status_int], self.headerlist)
-        return [self.body]
-
-
-_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+Response = wsgi_server.Response
 
 
 def fault(code: int, message: str) -> Response:
     """Return a fault response with Nova's name for ``code``."""
     name = FAULT_NAMES.get(code, "computeFault")
-    return Response(code, json.dumps({name: {"code": code, "message": message}}).encode())
+    body = json.dumps({name: {"code": code, "message": message}}).encode()
+    return Response(code, body, _JSON_UTF8)
 
 
 # Errors of a database that cannot serve now but may soon: unreachable, or
@@ -197,4 +173,4 @@ _FITS_EMPTY: dict[int, tuple[Mapping[str, Any], bool]] = {}
 
 def json_response(status: int, body: Mapping[str, Any] | None) -> Response:
     """Return ``body`` as a JSON response (no body for 202/204 when None)."""
-    return Response(status, None if body is None else json.dumps(body).encode())
+    return Response(status, None if body is None else json.dumps(body).encode(), _JSON_UTF8)
