@@ -178,19 +178,20 @@ def serialize(body: Mapping[str, Any], content_type: str) -> bytes:
     return json.dumps(body).encode()
 
 
+Response = wsgi_server.Response
 _CONTENT_TYPES = {JSON: JSON, XML: f"{XML}; charset=UTF-8"}
 
 
-def respond(status: int, body: Mapping[str, Any] | None, content_type: str) -> wsgi_server.Response:
+def respond(status: int, body: Mapping[str, Any] | None, content_type: str) -> Response:
     """Return a response with ``body`` rendered in ``content_type`` (none for 204)."""
-    return wsgi_server.Response(
+    return Response(
         status,
         None if body is None else serialize(body, content_type),
         _CONTENT_TYPES[content_type],
     )
 
 
-def fault(error: exceptions.QuantumException, content_type: str) -> wsgi_server.Response:
+def fault(error: exceptions.QuantumException, content_type: str) -> Response:
     """Return the v1.1 fault response for ``error``."""
     body = {error.fault: {"code": error.code, "message": error.message, "detail": error.message}}
     return respond(error.code, body, content_type)

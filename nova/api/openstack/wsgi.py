@@ -145,18 +145,9 @@ def validate_query(request: webob.Request, schema: Mapping[str, Any]) -> dict[st
 
     :raises nova.exception.ValidationError: they do not fit (400).
     """
-    if not request.query_string and _fits_empty(schema):
-        return {}
+    if not request.query_string:  # most requests: no need to parse one
+        return validate({}, schema, "query")
     return validate(dict(request.GET), schema, "query")
-
-
-def _fits_empty(schema: Mapping[str, Any]) -> bool:
-    # Most requests have no query: whether that fits is decided once per schema.
-    entry = _FITS_EMPTY.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = (schema, validation.checker(schema, _FORMATS).is_valid({}))
-        _FITS_EMPTY[id(schema)] = entry
-    return entry[1]
 
 
 _FORMATS = jsonschema.FormatChecker(["uuid", "ipv4"])
@@ -166,9 +157,6 @@ _FORMATS = jsonschema.FormatChecker(["uuid", "ipv4"])
 @_FORMATS.checks("date-time", raises=ValueError)
 def _is_date_time(instance: Any) -> bool:
     return not isinstance(instance, str) or utils.parse_isotime(instance) is not None
-
-
-_FITS_EMPTY: dict[int, tuple[Mapping[str, Any], bool]] = {}
 
 
 def json_response(status: int, body: Mapping[str, Any] | None) -> Response:
