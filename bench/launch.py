@@ -273,7 +273,7 @@ def context_switches(pid: int) -> int:
         try:
             with open(f"/proc/{pid}/task/{task}/status", encoding="ascii") as handle:
                 for line in handle:
-                    if line.endswith("ctxt_switches:", 0, line.find(":") + 1):
+                    if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
                         total += int(line.split()[1])
         except OSError:
             continue
