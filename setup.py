@@ -22,6 +22,8 @@ setup(
             "quantum",
             "quantum.*",
             "api_extensions",
+            "servicekit",
+            "servicekit.*",
         ]
     ),
     package_data={
