@@ -114,6 +114,13 @@ class DBVersionUnknown(DBMigrationError):
     msg_fmt = "Unknown database version %(version)s (known: %(known)s)."
 
 
+class DBSchemaOutdated(NovaException):
+    msg_fmt = (
+        "The database schema is at version %(version)s and this code needs %(head)s: "
+        "run nova-manage db sync"
+    )
+
+
 # --- objects -------------------------------------------------------------------
 
 

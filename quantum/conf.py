@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 
 from oslo_config import cfg
+from oslo_log import log
 
 default_opts = [
     cfg.StrOpt(
@@ -123,8 +124,13 @@ def new_conf() -> cfg.ConfigOpts:
 
 
 def parse_args(argv: Sequence[str], default_config_files: Sequence[str] | None = None):
-    """Return a ``ConfigOpts`` loaded from the command line and config files."""
+    """Return a ``ConfigOpts`` loaded from the command line and config files.
+
+    oslo.log's options (``--debug``, ``--log-file`` ...) are registered too:
+    ``quantum-server`` sets up its log from them.
+    """
     conf = new_conf()
+    log.register_options(conf)
     conf(list(argv), project="quantum", default_config_files=default_config_files)
     return conf
 

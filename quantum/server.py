@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 
 from oslo_config import cfg
+from oslo_log import log
 
 from nova import wsgi_server
 from nova.db import engine as db_engine
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except cfg.Error as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log.setup(conf, "quantum")
     try:
         server = Server(conf)
     except Exception as exc:  # noqa: BLE001 - one line for the operator

@@ -140,14 +140,14 @@ class SchedulerManager:
         except Exception as exc:  # noqa: BLE001 - the instance must not stay in BUILD
             LOG.exception("Scheduling instance %s failed", instance_uuid)
             give_up(
-                nova_context.get_admin_context(),
+                context.elevated(),
                 instance_uuid,
                 f"Scheduling failed: {exc}",
                 traceback.format_exc(),
             )
 
     def _schedule(self, context, instance_uuid: str, attempt: int, excluded_hosts) -> None:
-        admin = nova_context.get_admin_context()
+        admin = context.elevated()
         try:
             instance = db_api.instance_get_by_uuid(admin, instance_uuid)
             placed = self.select_and_claim(admin, instance, excluded_hosts)
