@@ -42,6 +42,10 @@ class Invalid(NovaException):
     safe = True
 
 
+class PluginNotFound(Invalid):
+    msg_fmt = "No %(kind)s plugin %(name)r (known: %(known)s; or an import path)"
+
+
 class ValidationError(Invalid):
     msg_fmt = "%(reason)s"
 

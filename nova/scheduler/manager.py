@@ -75,6 +75,7 @@ class SchedulerManager:
 
     def __init__(self, compute: compute_rpcapi.ComputeAPI | None = None) -> None:
         self.compute_rpcapi = compute or compute_rpcapi.ComputeAPI()
+        filters.enabled_filters()  # an unknown filter stops the start, not the first boot
 
     def host_states(self, context) -> list[filters.HostState]:
         """Return every compute host with its capacity and usage."""
