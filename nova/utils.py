@@ -57,6 +57,7 @@ def load_plugin(
     :raises nova.exception.PluginNotFound: no such alias or import path,
         or not a ``base``.
     """
+    plugin: Any
     try:
         plugin = driver.DriverManager(namespace, name, on_missing_entrypoints_callback=None).driver
     except stevedore_exception.NoMatches:

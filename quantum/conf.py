@@ -102,7 +102,7 @@ qbg_opts = [
     cfg.IntOpt("typeidversion", default=2, min=0, max=255, help="VSI type version."),
 ]
 
-GROUPS = {
+GROUPS: dict[str, Sequence[cfg.Opt]] = {
     "DEFAULT": default_opts,
     "database": database_opts,
     "linuxbridge": linuxbridge_opts,
@@ -131,10 +131,14 @@ def parse_args(argv: Sequence[str], default_config_files: Sequence[str] | None =
     """
     conf = new_conf()
     log.register_options(conf)
-    conf(list(argv), project="quantum", default_config_files=default_config_files)
+    conf(
+        list(argv),
+        project="quantum",
+        default_config_files=None if default_config_files is None else list(default_config_files),
+    )
     return conf
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     """Return every option by group, for ``oslo-config-generator``."""
-    return list(GROUPS.items())
+    return [(group, list(opts)) for group, opts in GROUPS.items()]

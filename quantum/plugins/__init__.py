@@ -50,6 +50,7 @@ def plugin_class(name: str) -> type[QuantumPlugin]:
 
     :raises quantum.exceptions.PluginNotFound: no such plugin.
     """
+    found: object
     try:
         found = driver.DriverManager(NAMESPACE, name, on_missing_entrypoints_callback=None).driver
     except stevedore_exception.NoMatches:
