@@ -47,6 +47,7 @@ setup(
         "oslo.messaging>=14.0",
         "oslo.context>=5.0",
         "oslo.log>=5.0",
+        "oslo.utils>=4.0",
         # The threading backend (cotyledon): messaging runs without eventlet.
         "oslo.service[threading]>=4.2",
         "stevedore>=5.0",

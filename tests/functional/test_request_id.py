@@ -1,4 +1,4 @@
-"""The request id of an API call is in the log lines of the host that builds the server.
+"""nova-all's log file: the request id down to the compute host, each migration step once.
 
 ``nova-all`` logs to a file (``log_dir``/``log_file``, oslo.log); the request
 context travels over RPC from the API to the scheduler and on to compute,
@@ -44,3 +44,11 @@ class RequestIdInLogTestCase(test_nova_all.NovaAllFixture):
         self.assertTrue(
             any(f"Instance {server_id} is ACTIVE" in line for line in traced), "\n".join(traced)
         )
+
+    def test_each_migration_step_is_logged_once(self):
+        lines = self.log_lines()
+        for version in range(1, 6):
+            with self.subTest(version=version):
+                steps = [line for line in lines if f"upgraded {version - 1} -> {version}:" in line]
+                self.assertEqual(len(steps), 1, "\n".join(steps))
+        self.assertFalse([line for line in lines if "Running upgrade" in line])
