@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except cfg.Error as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
+    # quantum.db.migration logs each step; Alembic would repeat them.
+    conf.set_default("default_log_levels", [*conf.default_log_levels, "alembic=WARN"])
     log.setup(conf, "quantum")
     try:
         server = Server(conf)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from tests.functional.test_api_server import free_port
@@ -96,3 +97,31 @@ class ServiceStartTestCase(unittest.TestCase):
         self.assertIn("Traceback", result.stdout)
         self.assertIn("DBSchemaOutdated", result.stdout)
         self.assertIn("run nova-manage db sync", result.stderr)
+
+
+class QuantumServerLogTestCase(unittest.TestCase):
+    def test_log_file_and_each_migration_step_once(self):
+        state = tempfile.mkdtemp(prefix="quantum-log-")
+        self.addCleanup(shutil.rmtree, state, ignore_errors=True)
+        log_file = os.path.join(state, "quantum.log")
+        config = os.path.join(state, "quantum.conf")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write(f"[DEFAULT]\nstate_path = {state}\nbind_port = {free_port()}\n")
+        process = subprocess.Popen(
+            [command("quantum-server"), "--config-file", config, "--log-file", log_file],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.addCleanup(process.wait, TIMEOUT)
+        self.addCleanup(process.terminate)
+        deadline = time.monotonic() + TIMEOUT
+        text = ""
+        while "listening on" not in text:
+            self.assertIsNone(process.poll(), text)
+            self.assertLess(time.monotonic(), deadline, text)
+            time.sleep(0.2)
+            if os.path.exists(log_file):
+                with open(log_file, encoding="utf-8") as handle:
+                    text = handle.read()
+        self.assertEqual(text.count("Quantum database upgraded"), 1, text)
+        self.assertNotIn("Running upgrade", text)
