@@ -118,6 +118,10 @@ class DBVersionUnknown(DBMigrationError):
     msg_fmt = "Unknown database version %(version)s (known: %(known)s)."
 
 
+class BrokerUnreachable(NovaException):
+    msg_fmt = "No message broker answers at %(hosts)s"
+
+
 class DBSchemaOutdated(NovaException):
     msg_fmt = (
         "The database schema is at version %(version)s and this code needs %(head)s: "

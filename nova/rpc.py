@@ -17,6 +17,7 @@ from oslo_messaging import opts as messaging_opts
 
 import nova.conf
 from nova import context as nova_context
+from nova import exception
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -48,10 +49,6 @@ class RequestContextSerializer(messaging.NoOpSerializer):
 BROKER_CHECK_TIMEOUT = 5.0
 
 
-class BrokerUnreachable(Exception):
-    """No message broker of ``[DEFAULT] transport_url`` accepts connections."""
-
-
 def check_transport() -> None:
     """Check that a broker of ``[DEFAULT] transport_url`` accepts TCP connections.
 
@@ -59,7 +56,7 @@ def check_transport() -> None:
     goes; a service checks once at start instead. ``fake://`` and drivers
     other than RabbitMQ are not checked.
 
-    :raises BrokerUnreachable: no broker of the URL listens.
+    :raises nova.exception.BrokerUnreachable: no broker of the URL listens.
     """
     url = messaging.TransportURL.parse(CONF, CONF.transport_url)
     if url.transport != "rabbit":
@@ -73,7 +70,7 @@ def check_transport() -> None:
             failures.append(f"{address[0]}:{address[1]} ({exc.strerror or exc})")
         else:
             return
-    raise BrokerUnreachable(f"no message broker answers at {', '.join(failures)}")
+    raise exception.BrokerUnreachable(hosts=", ".join(failures))
 
 
 def get_transport() -> messaging.Transport:

@@ -28,7 +28,7 @@ LOG = logging.getLogger(__name__)
 ADVICE: dict[type[Exception], str] = {
     exception.DBConnectionError: "check [database] connection",
     exception.DBVersionUnknown: "this code is older than the database; upgrade it",
-    rpc.BrokerUnreachable: "check [DEFAULT] transport_url",
+    exception.BrokerUnreachable: "check [DEFAULT] transport_url",
 }
 
 
@@ -55,7 +55,7 @@ def check_database() -> None:
 def check_broker() -> None:
     """Check that the message broker of ``[DEFAULT] transport_url`` answers.
 
-    :raises nova.rpc.BrokerUnreachable: it does not.
+    :raises nova.exception.BrokerUnreachable: it does not.
     """
     rpc.check_transport()
 

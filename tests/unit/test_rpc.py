@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import unittest
 
 from oslo_context import context as oslo_context
 
 from nova import context as nova_context
+from nova import exception
 from nova import rpc
 
 
@@ -37,3 +39,25 @@ class RequestContextSerializerTestCase(unittest.TestCase):
         context = rpc.RequestContextSerializer().deserialize_context(values)
         self.assertEqual((context.user_id, context.project_id), ("u", "p"))
         self.assertEqual(context.request_id, "req-x")
+
+
+class CheckTransportTestCase(unittest.TestCase):
+    def use(self, url: str) -> None:
+        rpc.CONF.set_override("transport_url", url)
+        self.addCleanup(rpc.CONF.clear_override, "transport_url")
+
+    def test_fake_transport_is_not_checked(self):
+        self.use("fake://")
+        rpc.check_transport()
+
+    def test_listening_broker_passes_a_closed_port_does_not(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            port = listener.getsockname()[1]
+            self.use(f"rabbit://guest:guest@127.0.0.1:{port}/")
+            rpc.check_transport()
+        self.use(f"rabbit://guest:secret@127.0.0.1:{port}/")
+        with self.assertRaisesRegex(exception.BrokerUnreachable, f"127.0.0.1:{port}") as caught:
+            rpc.check_transport()
+        self.assertNotIn("secret", caught.exception.format_message())

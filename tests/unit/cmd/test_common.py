@@ -7,7 +7,6 @@ import sys
 import unittest
 
 from nova import exception
-from nova import rpc
 from nova.cmd import common
 
 
@@ -24,8 +23,9 @@ class ErrorLineTestCase(unittest.TestCase):
                 "run nova-manage db sync",
             ),
             (
-                rpc.BrokerUnreachable("no message broker answers at h:5672"),
-                "no message broker answers at h:5672; check [DEFAULT] transport_url",
+                exception.BrokerUnreachable(hosts="h:5672 (Connection refused)"),
+                "No message broker answers at h:5672 (Connection refused); "
+                "check [DEFAULT] transport_url",
             ),
             (RuntimeError("boom"), "boom"),
         ]
