@@ -45,6 +45,12 @@ setup(
         "pyroute2>=0.7",
         "libvirt-python>=9.0",
         "oslo.messaging>=14.0",
+        "oslo.context>=5.0",
+        "oslo.log>=5.0",
+        "oslo.utils>=4.0",
+        # The threading backend (cotyledon): messaging runs without eventlet.
+        "oslo.service[threading]>=4.2",
+        "stevedore>=5.0",
         "gunicorn>=21.0",
     ],
     extras_require={
@@ -70,6 +76,39 @@ setup(
             "nova-scheduler = nova.cmd.scheduler:main",
             "nova-compute = nova.cmd.compute:main",
             "nova-all = nova.cmd.all:main",
+        ],
+        "nova.network.backends": [
+            "quantum = nova.network.quantum.api:QuantumAPI",
+            "neutron = nova.network.neutron.api:NeutronAPI",
+            "legacy = nova.network.legacy.api:LegacyAPI",
+        ],
+        "nova.virt.drivers": [
+            "libvirt = nova.virt.libvirt.driver:LibvirtDriver",
+            "fake = nova.virt.fake:FakeDriver",
+        ],
+        "nova.virt.libvirt.vif_drivers": [
+            "bridge = nova.virt.libvirt.vif:BridgeVIFDriver",
+            "ethernet = nova.virt.libvirt.vif:EthernetVIFDriver",
+            "tap = nova.virt.libvirt.vif:EthernetVIFDriver",
+            "ovs = nova.virt.libvirt.vif:OpenVSwitchVIFDriver",
+            "802.1qbh = nova.virt.libvirt.vif:Qbh8021VIFDriver",
+            "802.1qbg = nova.virt.libvirt.vif:Qbg8021VIFDriver",
+            "vhostuser = nova.virt.libvirt.vif:VhostUserVIFDriver",
+            "template = nova.virt.libvirt.vif:TemplateVIFDriver",
+        ],
+        "nova.scheduler.filters": [
+            "ComputeFilter = nova.scheduler.filters:compute_filter",
+            "RamFilter = nova.scheduler.filters:ram_filter",
+            "CoreFilter = nova.scheduler.filters:core_filter",
+            "DiskFilter = nova.scheduler.filters:disk_filter",
+            "AvailabilityZoneFilter = nova.scheduler.filters:availability_zone_filter",
+        ],
+        "quantum.plugins": [
+            "linuxbridge = quantum.plugins.linuxbridge:LinuxBridgePlugin",
+            "openvswitch = quantum.plugins.openvswitch:OpenVSwitchPlugin",
+            "8021qbh = quantum.plugins.ieee8021q:Qbh8021Plugin",
+            "8021qbg = quantum.plugins.ieee8021q:Qbg8021Plugin",
+            "tap = quantum.plugins.tap:TapPlugin",
         ],
         "oslo.config.opts": [
             "nova = nova.conf.opts:list_opts",

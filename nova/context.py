@@ -1,32 +1,53 @@
-"""The request context: who is asking, on behalf of which project."""
+"""The request context: who is asking, on behalf of which project.
+
+``RequestContext`` is oslo.context's: a new one becomes the current thread's
+context, so oslo.log's ``ContextFormatter`` puts its request id in every
+line logged while it is handled, in the API and, as it travels over RPC
+(``nova.rpc.RequestContextSerializer``), in the scheduler and on the compute
+host.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
+import copy
+from typing import Any
+
+from oslo_context import context
 
 
-def _request_id() -> str:
-    return f"req-{uuid.uuid4()}"
-
-
-@dataclasses.dataclass(frozen=True)
-class RequestContext:
+class RequestContext(context.RequestContext):
     """Identity of a caller; every database query is scoped by it.
 
     A non-admin context sees only its own project's rows.
     """
 
-    user_id: str | None
-    project_id: str | None
-    is_admin: bool = False
-    request_id: str = dataclasses.field(default_factory=_request_id)
+    def __init__(
+        self,
+        user_id: str | None = None,
+        project_id: str | None = None,
+        is_admin: bool = False,
+        request_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            user_id=user_id,
+            project_id=project_id,
+            is_admin=is_admin,
+            request_id=request_id,
+            **kwargs,
+        )
 
     def elevated(self) -> RequestContext:
-        """Return a copy of this context with admin rights."""
-        return dataclasses.replace(self, is_admin=True)
+        """Return a copy of this context with admin rights (same request id)."""
+        elevated = copy.copy(self)
+        elevated.is_admin = True
+        return elevated
 
 
 def get_admin_context() -> RequestContext:
-    """Return a context for Nova's own work, not scoped to a project."""
-    return RequestContext(user_id=None, project_id=None, is_admin=True)
+    """Return a context for Nova's own work, not scoped to a project.
+
+    It does not replace the thread's current context: a request handled on
+    this thread keeps its request id in the log.
+    """
+    return RequestContext(user_id=None, project_id=None, is_admin=True, overwrite=False)

@@ -42,6 +42,10 @@ class Invalid(NovaException):
     safe = True
 
 
+class PluginNotFound(Invalid):
+    msg_fmt = "No %(kind)s plugin %(name)r (known: %(known)s; or an import path)"
+
+
 class ValidationError(Invalid):
     msg_fmt = "%(reason)s"
 
@@ -112,6 +116,17 @@ class DBDowngradeRefused(DBMigrationError):
 
 class DBVersionUnknown(DBMigrationError):
     msg_fmt = "Unknown database version %(version)s (known: %(known)s)."
+
+
+class BrokerUnreachable(NovaException):
+    msg_fmt = "No message broker answers at %(hosts)s"
+
+
+class DBSchemaOutdated(NovaException):
+    msg_fmt = (
+        "The database schema is at version %(version)s and this code needs %(head)s: "
+        "run nova-manage db sync"
+    )
 
 
 # --- objects -------------------------------------------------------------------

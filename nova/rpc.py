@@ -8,8 +8,8 @@ separate processes. oslo.messaging registers its options on the global
 
 from __future__ import annotations
 
-import dataclasses
 import logging
+import socket
 import threading
 
 import oslo_messaging as messaging
@@ -17,6 +17,7 @@ from oslo_messaging import opts as messaging_opts
 
 import nova.conf
 from nova import context as nova_context
+from nova import exception
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -29,27 +30,47 @@ for _group, _opts in messaging_opts.list_opts():
 CONF.set_default("transport_url", "fake://")
 messaging.set_transport_defaults(control_exchange="nova")
 
-_CONTEXT_FIELDS = {field.name for field in dataclasses.fields(nova_context.RequestContext)}
 _lock = threading.Lock()
 _transport: messaging.Transport | None = None
 
 
-class ContextSerializer(messaging.NoOpSerializer):
-    """Carries the ``RequestContext`` across the wire."""
+class RequestContextSerializer(messaging.NoOpSerializer):
+    """Carries the ``RequestContext`` (and with it the request id) across the wire."""
 
     def serialize_context(self, context: nova_context.RequestContext) -> dict:
-        return {
-            "user_id": context.user_id,
-            "project_id": context.project_id,
-            "is_admin": context.is_admin,
-            "request_id": context.request_id,
-        }
+        return context.to_dict()
 
     def deserialize_context(self, values: dict) -> nova_context.RequestContext:
-        # Drivers add keys of their own (RabbitMQ: client_timeout); keep ours.
-        return nova_context.RequestContext(
-            **{key: value for key, value in values.items() if key in _CONTEXT_FIELDS}
-        )
+        # Keys oslo.context does not know (RabbitMQ's client_timeout) are dropped.
+        return nova_context.RequestContext.from_dict(values)
+
+
+#: Seconds ``check_transport`` waits for each broker to accept a connection.
+BROKER_CHECK_TIMEOUT = 5.0
+
+
+def check_transport() -> None:
+    """Check that a broker of ``[DEFAULT] transport_url`` accepts TCP connections.
+
+    oslo.messaging retries an unreachable broker forever, logging as it
+    goes; a service checks once at start instead. ``fake://`` and drivers
+    other than RabbitMQ are not checked.
+
+    :raises nova.exception.BrokerUnreachable: no broker of the URL listens.
+    """
+    url = messaging.TransportURL.parse(CONF, CONF.transport_url)
+    if url.transport != "rabbit":
+        return
+    failures = []
+    for host in url.hosts or [messaging.TransportHost(hostname="localhost")]:
+        address = (host.hostname or "localhost", host.port or 5672)
+        try:
+            socket.create_connection(address, timeout=BROKER_CHECK_TIMEOUT).close()
+        except OSError as exc:
+            failures.append(f"{address[0]}:{address[1]} ({exc.strerror or exc})")
+        else:
+            return
+    raise exception.BrokerUnreachable(hosts=", ".join(failures))
 
 
 def get_transport() -> messaging.Transport:
@@ -73,12 +94,16 @@ def cleanup() -> None:
 def get_client(topic: str, server: str | None = None) -> messaging.RPCClient:
     """Return a client that sends to ``topic`` (and ``server`` within it)."""
     target = messaging.Target(topic=topic, server=server, version="1.0")
-    return messaging.get_rpc_client(get_transport(), target, serializer=ContextSerializer())
+    return messaging.get_rpc_client(get_transport(), target, serializer=RequestContextSerializer())
 
 
 def get_server(topic: str, server: str, endpoints: list) -> messaging.MessageHandlingServer:
     """Return an RPC server for ``topic``/``server`` dispatching to ``endpoints``."""
     target = messaging.Target(topic=topic, server=server, version="1.0")
     return messaging.get_rpc_server(
-        get_transport(), target, endpoints, executor="threading", serializer=ContextSerializer()
+        get_transport(),
+        target,
+        endpoints,
+        executor="threading",
+        serializer=RequestContextSerializer(),
     )

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
+from importlib import metadata
 from typing import Any
+
+from oslo_utils import importutils
+from stevedore import driver
+from stevedore import exception as stevedore_exception
+
+from nova import exception
 
 
 class LazyDependency:
@@ -30,6 +38,47 @@ class LazyDependency:
             value = self.factory()
             setattr(instance, self.attribute, value)
         return value
+
+
+@functools.cache
+def load_plugin(
+    namespace: str, name: str, base: type | None = None, import_path: bool = True
+) -> Any:
+    """Return the plugin (a class, usually) ``name`` names in ``namespace``, imported.
+
+    ``name`` is an alias, an entry point of ``namespace`` declared in
+    ``setup.py``, or else an import path: ``package.module:Class`` or
+    ``package.module.Class``. Each is looked up once per process.
+
+    :param namespace: the entry-point group (``nova.virt.drivers`` ...).
+    :param base: when given, the plugin must be a subclass of it.
+    :param import_path: False accepts aliases only (``name`` comes from
+        data, not from the operator's configuration).
+    :raises nova.exception.PluginNotFound: no such alias or import path,
+        or not a ``base``.
+    """
+    plugin: Any
+    try:
+        plugin = driver.DriverManager(namespace, name, on_missing_entrypoints_callback=None).driver
+    except stevedore_exception.NoMatches:
+        try:
+            if not import_path:
+                raise ImportError(name)
+            plugin = importutils.import_class(name.replace(":", "."))
+        except (ImportError, ValueError) as exc:
+            raise exception.PluginNotFound(
+                kind=namespace, name=name, known=", ".join(plugin_names(namespace))
+            ) from exc
+    if base is not None and not (isinstance(plugin, type) and issubclass(plugin, base)):
+        raise exception.PluginNotFound(
+            kind=namespace, name=name, known=", ".join(plugin_names(namespace))
+        )
+    return plugin
+
+
+def plugin_names(namespace: str) -> list[str]:
+    """Return the aliases declared in ``namespace``, sorted (nothing is imported)."""
+    return sorted({entry.name for entry in metadata.entry_points(group=namespace)})
 
 
 def parse_isotime(value: str) -> datetime.datetime:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 
 from oslo_config import cfg
+from oslo_log import log
 
 default_opts = [
     cfg.StrOpt(
@@ -101,7 +102,7 @@ qbg_opts = [
     cfg.IntOpt("typeidversion", default=2, min=0, max=255, help="VSI type version."),
 ]
 
-GROUPS = {
+GROUPS: dict[str, Sequence[cfg.Opt]] = {
     "DEFAULT": default_opts,
     "database": database_opts,
     "linuxbridge": linuxbridge_opts,
@@ -123,12 +124,21 @@ def new_conf() -> cfg.ConfigOpts:
 
 
 def parse_args(argv: Sequence[str], default_config_files: Sequence[str] | None = None):
-    """Return a ``ConfigOpts`` loaded from the command line and config files."""
+    """Return a ``ConfigOpts`` loaded from the command line and config files.
+
+    oslo.log's options (``--debug``, ``--log-file`` ...) are registered too:
+    ``quantum-server`` sets up its log from them.
+    """
     conf = new_conf()
-    conf(list(argv), project="quantum", default_config_files=default_config_files)
+    log.register_options(conf)
+    conf(
+        list(argv),
+        project="quantum",
+        default_config_files=None if default_config_files is None else list(default_config_files),
+    )
     return conf
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     """Return every option by group, for ``oslo-config-generator``."""
-    return list(GROUPS.items())
+    return [(group, list(opts)) for group, opts in GROUPS.items()]

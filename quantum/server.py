@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 
 from oslo_config import cfg
+from oslo_log import log
 
 from nova import wsgi_server
 from nova.db import engine as db_engine
@@ -54,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except cfg.Error as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # quantum.db.migration logs each step; Alembic would repeat them.
+    conf.set_default("default_log_levels", [*conf.default_log_levels, "alembic=WARN"])
+    log.setup(conf, "quantum")
     try:
         server = Server(conf)
     except Exception as exc:  # noqa: BLE001 - one line for the operator

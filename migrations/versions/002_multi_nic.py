@@ -11,7 +11,7 @@ Revises: 001
 import sqlalchemy as sa
 from alembic import op
 
-from nova.db import migration
+from migrations import helpers
 
 revision = "002"
 down_revision = "001"
@@ -101,7 +101,7 @@ def check_downgrade(connection: sa.Connection) -> str | None:
 
 
 def downgrade() -> None:
-    migration.refuse_downgrade_if(check_downgrade(op.get_bind()), down_revision)
+    helpers.refuse_downgrade_if(check_downgrade(op.get_bind()), down_revision)
 
     with op.batch_alter_table("instances") as batch:
         batch.add_column(sa.Column("mac_address", sa.String(255)))

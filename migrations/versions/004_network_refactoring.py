@@ -10,7 +10,7 @@ Revises: 003
 import sqlalchemy as sa
 from alembic import op
 
-from nova.db import migration
+from migrations import helpers
 
 revision = "004"
 down_revision = "003"
@@ -39,7 +39,7 @@ def check_downgrade(connection: sa.Connection) -> str | None:
 
 
 def downgrade() -> None:
-    migration.refuse_downgrade_if(check_downgrade(op.get_bind()), down_revision)
+    helpers.refuse_downgrade_if(check_downgrade(op.get_bind()), down_revision)
     with op.batch_alter_table("virtual_interfaces") as batch:
         batch.alter_column(
             "network_id", existing_type=sa.Integer, existing_nullable=True, nullable=False

@@ -11,7 +11,7 @@ Revises: 004
 import sqlalchemy as sa
 from alembic import op
 
-from nova.db import migration
+from migrations import helpers
 
 revision = "005"
 down_revision = "004"
@@ -45,7 +45,7 @@ def check_downgrade(connection: sa.Connection) -> str | None:
 
 
 def downgrade() -> None:
-    migration.refuse_downgrade_if(check_downgrade(op.get_bind()), down_revision)
+    helpers.refuse_downgrade_if(check_downgrade(op.get_bind()), down_revision)
     with op.batch_alter_table("virtual_interfaces") as batch:
         batch.drop_constraint("uniq_virtual_interfaces0port_id0deleted", type_="unique")
         batch.drop_column("preserve_on_delete")

@@ -81,14 +81,11 @@ def main(argv=None) -> int:
     if not common.setup(argv):
         return 1
     try:
-        result = migration.db_sync()
-        for line in result.steps:
-            LOG.info("Database %s", line)
+        migration.db_sync()  # logs each step
+        common.check_broker()
         services, servers = build()
     except Exception as exc:  # noqa: BLE001 - one line for the operator
-        LOG.debug("start-up failed", exc_info=True)
-        print(f"ERROR: nova-all cannot start: {exc}", file=sys.stderr)
-        return 1
+        return common.fail("nova-all", exc)
     # The network service first (compute needs it), the API last.
     service.run([], [*servers[:-1], *services, servers[-1]])
     return 0

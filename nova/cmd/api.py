@@ -8,10 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from gunicorn.app import base as gunicorn_base
-from oslo_config import cfg
 
 import nova.conf
-from nova import config
+from nova.cmd import common
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -51,21 +50,16 @@ def gunicorn_options() -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``nova-api --config-file F`` until SIGTERM."""
-    try:
-        config.parse_args(sys.argv[1:] if argv is None else argv)
-    except cfg.Error as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
+    if not common.setup(argv):
         return 1
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
-    )
     from nova.api.openstack import router
 
     try:
+        common.check_database()
+        common.check_broker()
         router.build_app()  # fail here, once, on a broken extension or config
     except Exception as exc:  # noqa: BLE001 - one line for the operator
-        print(f"ERROR: nova-api cannot start: {exc}", file=sys.stderr)
-        return 1
+        return common.fail("nova-api", exc)
     APIServer(gunicorn_options()).run()
     return 0
 

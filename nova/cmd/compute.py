@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
-from nova import service
 from nova.cmd import common
 from nova.compute import manager
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the compute service of ``[DEFAULT] host`` until SIGTERM."""
-    if not common.setup(argv):
-        return 1
-    service.run([service.Service("nova-compute", "compute", manager.ComputeManager())])
-    return 0
+    return common.run_service(argv, "nova-compute", "compute", manager.ComputeManager)
 
 
 if __name__ == "__main__":

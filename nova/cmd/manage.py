@@ -160,7 +160,6 @@ def _add_command_parsers(subparsers) -> None:
 category_opt = cfg.SubCommandOpt(
     "category", title="Command categories", handler=_add_command_parsers
 )
-debug_opt = cfg.BoolOpt("debug", default=False, help="Print tracebacks and debug logs.")
 
 
 def _error_line(exc: BaseException) -> str:
@@ -174,17 +173,18 @@ def _error_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``nova-manage`` command; return the exit status."""
     CONF.register_cli_opt(category_opt)
-    CONF.register_cli_opt(debug_opt)
+    # The output is on stdout: the log (warnings; everything with --debug) goes to stderr.
+    CONF.set_default("use_stderr", True)
     try:
         try:
             config.parse_args(sys.argv[1:] if argv is None else argv, default_config_files=[])
         except cfg.Error as exc:
             print(f"ERROR: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        logging.basicConfig(
-            level=logging.DEBUG if CONF.debug else logging.WARNING,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        )
+        if not CONF.debug:
+            # The command prints what it did: its log says warnings only.
+            CONF.set_default("default_log_levels", [*CONF.default_log_levels, "nova=WARN"])
+        config.setup_logging()
         try:
             CONF.category.func()
         except (exception.NovaException, sa_exc.SQLAlchemyError) as exc:
@@ -199,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         CONF.reset()
         CONF.unregister_opt(category_opt)
-        CONF.unregister_opt(debug_opt)
+        CONF.clear_default("use_stderr")
+        CONF.clear_default("default_log_levels")
 
 
 if __name__ == "__main__":

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
-from nova import service
 from nova.cmd import common
 from nova.scheduler import manager
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the scheduler service until SIGTERM."""
-    if not common.setup(argv):
-        return 1
-    service.run([service.Service("nova-scheduler", "scheduler", manager.SchedulerManager())])
-    return 0
+    return common.run_service(argv, "nova-scheduler", "scheduler", manager.SchedulerManager)
 
 
 if __name__ == "__main__":

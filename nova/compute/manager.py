@@ -119,18 +119,19 @@ class ComputeManager:
         Whatever fails, the instance does not stay in BUILD without a word.
         """
         try:
-            self._run_instance(instance_uuid, attempt, excluded_hosts)
+            self._run_instance(context, instance_uuid, attempt, excluded_hosts)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             LOG.exception("Building instance %s failed unexpectedly", instance_uuid)
             scheduler_manager.give_up(
-                nova_context.get_admin_context(),
+                context.elevated(),
                 instance_uuid,
                 f"Build failed: {exc}",
                 traceback.format_exc(),
             )
 
-    def _run_instance(self, instance_uuid, attempt, excluded_hosts) -> None:
-        admin = nova_context.get_admin_context()
+    def _run_instance(self, context, instance_uuid, attempt, excluded_hosts) -> None:
+        # Elevated, not a fresh admin context: the request id goes on (log, reschedule).
+        admin = context.elevated()
         try:
             instance = self._set_task(
                 admin, instance_uuid, vm_states.NETWORKING, vm_states.SCHEDULING
@@ -201,7 +202,7 @@ class ComputeManager:
 
     def terminate_instance(self, context, instance_uuid):
         """Destroy the domain, unplug, release the ports, the claim and the row."""
-        admin = nova_context.get_admin_context()
+        admin = context.elevated()
         try:
             instance = db_api.instance_get_by_uuid(admin, instance_uuid)
         except exception.InstanceNotFound:

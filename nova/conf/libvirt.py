@@ -24,15 +24,18 @@ libvirt_opts = [
         "vif_driver",
         default="auto",
         help="VIF driver: 'auto' picks one per VIF by its configuration's vif_type; "
-        "a short name (bridge, ethernet, ovs, 802.1qbh, 802.1qbg, vhostuser, "
-        "template) or an import path forces one for every VIF.",
+        "an alias of the nova.virt.libvirt.vif_drivers entry points (bridge, "
+        "ethernet or tap, ovs, 802.1qbh, 802.1qbg, vhostuser, template) or an "
+        "import path (package.module:Class) forces one for every VIF.",
     ),
     cfg.StrOpt(
         "vif_template",
         default=None,
-        help="Template of the 'template' VIF driver: an <interface> element in "
-        "which ${key} is replaced by the port configuration's value, ${mac}, "
-        "${vif_id}, ${instance_uuid} or ${instance_name}, escaped for XML.",
+        help="File of the 'template' VIF driver: a Jinja2 template rendering one "
+        "<interface> element. Variables: each key of the port's configuration "
+        "({{ key }}), configuration (the whole map), mac, vif_id, port_id, "
+        "network_id, instance_uuid, instance_name and tap; values are escaped "
+        "for XML, and an undefined variable is an error.",
     ),
     cfg.BoolOpt(
         "plug_vifs",
@@ -53,8 +56,10 @@ libvirt_opts = [
     cfg.StrOpt(
         "xml_template",
         default=None,
-        help="Replace the built-in domain layout by this file: a <domain> element "
-        "into whose <devices> Nova puts the disk and the interfaces.",
+        help="Replace the built-in domain layout by this file: a Jinja2 template "
+        "rendering a <domain> element (variables: name, uuid, memory_kib, vcpus, "
+        "virt_type, display_name, image_ref; escaped for XML) into whose "
+        "<devices> Nova puts the disk and the interfaces.",
     ),
 ]
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from oslo_config import cfg
 
 scheduler_group = cfg.OptGroup("scheduler", title="Scheduler", help="The filter scheduler.")
+filter_scheduler_group = cfg.OptGroup(
+    "filter_scheduler", title="Filter scheduler", help="Which hosts can take an instance."
+)
 
 service_opts = [
     cfg.IntOpt("report_interval", default=10, min=1, help="Seconds between service heartbeats."),
@@ -17,7 +20,8 @@ service_opts = [
     cfg.StrOpt(
         "compute_driver",
         default="libvirt",
-        help="Hypervisor driver of nova-compute: libvirt, or an import path.",
+        help="Hypervisor driver of nova-compute: an alias of the nova.virt.drivers "
+        "entry points (libvirt, fake) or an import path (package.module:Class).",
     ),
     cfg.StrOpt(
         "default_availability_zone",
@@ -56,14 +60,39 @@ scheduler_opts = [
     ),
 ]
 
+filter_scheduler_opts = [
+    cfg.ListOpt(
+        "enabled_filters",
+        default=[
+            "ComputeFilter",
+            "RamFilter",
+            "CoreFilter",
+            "DiskFilter",
+            "AvailabilityZoneFilter",
+        ],
+        help="Host filters the scheduler applies, in order: aliases of the "
+        "nova.scheduler.filters entry points (ComputeFilter: service up and "
+        "enabled; RamFilter, CoreFilter, DiskFilter: room for the flavor, over-"
+        "committed by the allocation ratios; AvailabilityZoneFilter: the zone "
+        "asked for) or import paths of functions (host_state, request_spec) -> bool. "
+        "An unknown name stops nova-scheduler at start.",
+    ),
+]
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the service and scheduler options on ``conf``."""
     conf.register_opts(service_opts)
     conf.register_group(scheduler_group)
     conf.register_opts(scheduler_opts, group=scheduler_group)
+    conf.register_group(filter_scheduler_group)
+    conf.register_opts(filter_scheduler_opts, group=filter_scheduler_group)
 
 
 def list_opts() -> dict:
     """Return the options of this module by group, for the sample generator."""
-    return {"DEFAULT": service_opts, scheduler_group: scheduler_opts}
+    return {
+        "DEFAULT": service_opts,
+        scheduler_group: scheduler_opts,
+        filter_scheduler_group: filter_scheduler_opts,
+    }

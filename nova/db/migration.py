@@ -5,6 +5,12 @@ Revisions live in the top-level ``migrations`` package and are numbered
 its own transaction (SQLite and PostgreSQL roll a failed one back entirely;
 MySQL cannot roll back DDL), so a failure leaves the database at the last
 revision that completed.
+
+Alembic is driven through its commands (``alembic.command``), on a
+connection Nova opens and hands to ``migrations/env.py``; Alembic's own
+logging configuration is left out so that oslo.log's stays. Each step is
+logged once, here (``alembic`` itself is quiet below WARNING, see
+``nova.config``).
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ import logging
 import os
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import migrations
 import nova.conf
+from migrations import helpers
 from nova import exception
 from nova.db import engine as db_engine
 
@@ -61,12 +68,6 @@ def _script_directory() -> ScriptDirectory:
 def head_version() -> int:
     """Return the newest version the code knows."""
     return version_number(_script_directory().get_current_head())
-
-
-def refuse_downgrade_if(reason: str | None, down_revision: str | None) -> None:
-    """Raise ``DBDowngradeRefused`` when a revision's check found a ``reason``."""
-    if reason:
-        raise exception.DBDowngradeRefused(version=version_number(down_revision), reason=reason)
 
 
 # --- the Alembic environment (migrations/env.py calls this) -----------------
@@ -124,6 +125,30 @@ def _create_engine(url: str) -> sa.Engine:
     return db_engine.create_engine(url, foreign_keys=False, pooled=False)
 
 
+def _alembic_config(connection: sa.Connection, result: SyncResult | None = None) -> Config:
+    """Return the configuration of an Alembic command run on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_DIR)
+    config.attributes["connection"] = connection
+    # migrations/env.py configures logging only for the plain alembic command.
+    config.attributes["configure_logger"] = False
+    if result is not None:
+
+        def on_version_apply(ctx, step, heads, run_args) -> None:
+            doc = (step.up_revision.doc or "").strip().splitlines()[0]
+            lower = version_number(step.down_revision_ids[0] if step.down_revision_ids else None)
+            upper = version_number(step.up_revision_id)
+            if step.is_upgrade:
+                line = f"upgraded {lower} -> {upper}: {doc}"
+            else:
+                line = f"downgraded {upper} -> {lower}: undid {doc}"
+            result.steps.append(line)
+            LOG.info("Database %s", line)
+
+        config.attributes["on_version_apply"] = on_version_apply
+    return config
+
+
 def _unversioned_version(connection: sa.Connection) -> int:
     """Guess the version of a database whose tables predate version control."""
     inspector = sa.inspect(connection)
@@ -142,21 +167,26 @@ def _unversioned_version(connection: sa.Connection) -> int:
     return 5
 
 
+def _read_version(connection: sa.Connection) -> tuple[int, bool]:
+    """Return the database's version and whether it is under version control."""
+    revision = MigrationContext.configure(connection).get_current_revision()
+    if revision is not None:
+        return _parse_version(revision), True
+    return _unversioned_version(connection), False
+
+
 def _current_version(connection: sa.Connection, notes: list[str]) -> int:
     """Return the database's version, placing it under version control if needed."""
-    context = MigrationContext.configure(connection)
-    revision = context.get_current_revision()
-    if revision is not None:
-        return _parse_version(revision)
-    guessed = _unversioned_version(connection)
-    if guessed:
-        context.stamp(_script_directory(), revision_id(guessed))
+    version, versioned = _read_version(connection)
+    connection.commit()
+    if not versioned and version:
+        command.stamp(_alembic_config(connection), revision_id(version))
         connection.commit()
         notes.append(
             f"The database had Nova tables but no version table; "
-            f"placed it under version control at version {guessed}."
+            f"placed it under version control at version {version}."
         )
-    return guessed
+    return version
 
 
 def _remove_sqlite_leftovers(connection: sa.Connection, notes: list[str]) -> None:
@@ -189,53 +219,30 @@ def _check_downgrade(connection: sa.Connection, current: int, target: int) -> No
         module = script.get_revision(revision_id(version)).module
         check = getattr(module, "check_downgrade", None)
         if check is not None:
-            refuse_downgrade_if(check(connection), revision_id(target) if target else None)
-
-
-class _Unversioned(Exception):
-    """The database has Nova tables but no version: stamp it, then migrate."""
+            reason = check(connection)
+            if reason:
+                raise exception.DBDowngradeRefused(version=target, reason=reason)
+    # The checks only read: end their transaction before Alembic begins its own.
+    connection.commit()
 
 
 def _migrate(connection: sa.Connection, target: int, result: SyncResult) -> None:
-    """Move the database on ``connection`` to version ``target``.
-
-    This is ``alembic upgrade``/``downgrade`` without re-reading the revision
-    files and ``env.py`` on every call. The plan is made once Alembic has
-    read the current version, so the version is read only once; the
-    downgrade checks of every revision to undo run before any of them does.
-    """
-    script = _script_directory()
-    head = version_number(script.get_current_head())
+    """Move the database on ``connection`` to version ``target`` with Alembic's commands."""
+    head = head_version()
+    current = _current_version(connection, result.notes)
+    if current > head:
+        raise exception.DBVersionUnknown(version=current, known=f"0 to {head}")
+    result.start = current
     destination = revision_id(target) if target else "base"
-
-    def plan(heads, _context):
-        if not heads and _unversioned_version(connection):
-            raise _Unversioned()
-        current = _parse_version(heads[0] if heads else None)
-        if current > head:
-            raise exception.DBVersionUnknown(version=current, known=f"0 to {head}")
-        result.start = current
-        if target > current:
-            return script._upgrade_revs(destination, heads)
-        if target < current:
-            _check_downgrade(connection, current, target)
-            return script._downgrade_revs(destination, heads)
-        return []
-
-    def on_version_apply(ctx, step, heads, run_args):
-        doc = (step.up_revision.doc or "").strip().splitlines()[0]
-        lower = version_number(step.down_revision_ids[0] if step.down_revision_ids else None)
-        upper = version_number(step.up_revision_id)
-        if step.is_upgrade:
-            result.steps.append(f"upgraded {lower} -> {upper}: {doc}")
-        else:
-            result.steps.append(f"downgraded {upper} -> {lower}: undid {doc}")
-
-    config = Config()
-    config.set_main_option("script_location", MIGRATIONS_DIR)
-    config.attributes["on_version_apply"] = on_version_apply
-    with EnvironmentContext(config, script, fn=plan, destination_rev=destination) as env:
-        _run_migrations(env, connection)
+    config = _alembic_config(connection, result)
+    if target > current:
+        command.upgrade(config, destination)
+    elif target < current:
+        _check_downgrade(connection, current, target)
+        try:
+            command.downgrade(config, destination)
+        except helpers.DowngradeRefused as exc:
+            raise exception.DBDowngradeRefused(version=exc.version, reason=exc.reason) from exc
     connection.commit()
     result.end = target
 
@@ -243,8 +250,8 @@ def _migrate(connection: sa.Connection, target: int, result: SyncResult) -> None
 def _parse_version(revision: str | None) -> int:
     try:
         return version_number(revision)
-    except ValueError:
-        raise exception.DBVersionUnknown(version=revision, known="numbered revisions")
+    except ValueError as exc:
+        raise exception.DBVersionUnknown(version=revision, known="numbered revisions") from exc
 
 
 def _database_url(url: str | None) -> str:
@@ -254,16 +261,37 @@ def _database_url(url: str | None) -> str:
 def db_version(url: str | None = None) -> int:
     """Return the version of the database at ``url`` (default: configured).
 
+    A database with Nova's tables but no version table is placed under
+    version control.
+
     :raises nova.exception.DBConnectionError: the database cannot be reached.
     """
     engine = _create_engine(_database_url(url))
     try:
         with db_engine.connect(engine) as connection:
-            version = _current_version(connection, [])
-            connection.commit()
-            return version
+            return _current_version(connection, [])
     finally:
         engine.dispose()
+
+
+def check_schema(url: str | None = None) -> None:
+    """Check, changing nothing, that the database's schema is the one this code needs.
+
+    :raises nova.exception.DBConnectionError: the database cannot be reached.
+    :raises nova.exception.DBSchemaOutdated: no schema, or an older one.
+    :raises nova.exception.DBVersionUnknown: a newer schema than this code knows.
+    """
+    head = head_version()
+    engine = _create_engine(_database_url(url))
+    try:
+        with db_engine.connect(engine) as connection:
+            version, _versioned = _read_version(connection)
+    finally:
+        engine.dispose()
+    if version > head:
+        raise exception.DBVersionUnknown(version=version, known=f"0 to {head}")
+    if version < head:
+        raise exception.DBSchemaOutdated(version=version, head=head)
 
 
 def db_sync(version: int | None = None, url: str | None = None) -> SyncResult:
@@ -284,14 +312,7 @@ def db_sync(version: int | None = None, url: str | None = None) -> SyncResult:
         with db_engine.connect(engine) as connection:
             result = SyncResult(start=0, end=0)
             _remove_sqlite_leftovers(connection, result.notes)
-            try:
-                _migrate(connection, target, result)
-            except _Unversioned:
-                connection.rollback()
-                _current_version(connection, result.notes)
-                _migrate(connection, target, result)
+            _migrate(connection, target, result)
     finally:
         engine.dispose()
-    for step in result.steps:
-        LOG.info("Database %s", step)
     return result

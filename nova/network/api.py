@@ -10,21 +10,18 @@ one ``virtual_interfaces`` row per NIC; quantum and neutron VIFs have no
 from __future__ import annotations
 
 import abc
-import importlib
 from collections.abc import Sequence
 
 import nova.conf
 from nova import context as nova_context
+from nova import utils
 from nova.db import models
 from nova.network import model
 
 CONF = nova.conf.CONF
 
-BACKENDS = {
-    "quantum": "nova.network.quantum.api.QuantumAPI",
-    "neutron": "nova.network.neutron.api.NeutronAPI",
-    "legacy": "nova.network.legacy.api.LegacyAPI",
-}
+#: Entry-point group of the backends (``setup.py``).
+NAMESPACE = "nova.network.backends"
 
 
 class NetworkAPI(abc.ABC):
@@ -99,9 +96,7 @@ def backend_class(backend: str | None = None) -> type[NetworkAPI]:
     the backend's modules, some 100 ms) is paid at start-up, not by the
     first server, and a backend that cannot be imported stops the start.
     """
-    path = BACKENDS[backend or CONF.network.backend]
-    module_name, class_name = path.rsplit(".", 1)
-    return getattr(importlib.import_module(module_name), class_name)
+    return utils.load_plugin(NAMESPACE, backend or CONF.network.backend, NetworkAPI)
 
 
 def get_api(backend: str | None = None) -> NetworkAPI:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from collections.abc import Sequence
 
 import nova.conf
+from nova import utils
 
 CONF = nova.conf.CONF
 
@@ -65,12 +68,32 @@ def availability_zone_filter(host: HostState, spec: RequestSpec) -> bool:
     return not spec.availability_zone or host.availability_zone == spec.availability_zone
 
 
-FILTERS = (compute_filter, ram_filter, core_filter, disk_filter, availability_zone_filter)
+#: Entry-point group of the filters (``setup.py``), named in
+#: ``[filter_scheduler] enabled_filters``.
+NAMESPACE = "nova.scheduler.filters"
+
+HostFilter = Callable[[HostState, RequestSpec], bool]
 
 
-def filter_hosts(hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
-    """Return the hosts every filter passes."""
-    return [host for host in hosts if all(check(host, spec) for check in FILTERS)]
+def load_filters(names: Sequence[str]) -> tuple[HostFilter, ...]:
+    """Return the filters ``names`` (aliases or import paths), in order.
+
+    :raises nova.exception.PluginNotFound: a name no filter has.
+    """
+    return tuple(utils.load_plugin(NAMESPACE, name) for name in names)
+
+
+def enabled_filters() -> tuple[HostFilter, ...]:
+    """Return the filters of ``[filter_scheduler] enabled_filters``."""
+    return load_filters(tuple(CONF.filter_scheduler.enabled_filters))
+
+
+def filter_hosts(
+    hosts: list[HostState], spec: RequestSpec, checks: Sequence[HostFilter] | None = None
+) -> list[HostState]:
+    """Return the hosts every filter (default: the enabled ones) passes."""
+    checks = enabled_filters() if checks is None else checks
+    return [host for host in hosts if all(check(host, spec) for check in checks)]
 
 
 def weigh_by_free_ram(hosts: list[HostState]) -> list[HostState]:

@@ -75,6 +75,7 @@ class SchedulerManager:
 
     def __init__(self, compute: compute_rpcapi.ComputeAPI | None = None) -> None:
         self.compute_rpcapi = compute or compute_rpcapi.ComputeAPI()
+        filters.enabled_filters()  # an unknown filter stops the start, not the first boot
 
     def host_states(self, context) -> list[filters.HostState]:
         """Return every compute host with its capacity and usage."""
@@ -140,14 +141,14 @@ class SchedulerManager:
         except Exception as exc:  # noqa: BLE001 - the instance must not stay in BUILD
             LOG.exception("Scheduling instance %s failed", instance_uuid)
             give_up(
-                nova_context.get_admin_context(),
+                context.elevated(),
                 instance_uuid,
                 f"Scheduling failed: {exc}",
                 traceback.format_exc(),
             )
 
     def _schedule(self, context, instance_uuid: str, attempt: int, excluded_hosts) -> None:
-        admin = nova_context.get_admin_context()
+        admin = context.elevated()
         try:
             instance = db_api.instance_get_by_uuid(admin, instance_uuid)
             placed = self.select_and_claim(admin, instance, excluded_hosts)

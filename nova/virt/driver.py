@@ -1,22 +1,21 @@
 """The compute driver interface: what ``nova-compute`` asks of a hypervisor.
 
-Drivers are picked by alias (``libvirt``, ``fake``). They receive the
-instance and its network info; they never read or write the database.
+Drivers are picked by alias (``libvirt``, ``fake``: entry points of
+``nova.virt.drivers``) or import path. They receive the instance and its
+network info; they never read or write the database.
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
-import importlib
 from typing import Protocol
 
+from nova import utils
 from nova.network import model
 
-DRIVERS = {
-    "libvirt": "nova.virt.libvirt.driver.LibvirtDriver",
-    "fake": "nova.virt.fake.FakeDriver",
-}
+#: Entry-point group of the compute drivers (``setup.py``).
+NAMESPACE = "nova.virt.drivers"
 
 
 class Instance(Protocol):
@@ -68,6 +67,8 @@ class ComputeDriver(abc.ABC):
 
 
 def load_driver(name: str, **kwargs) -> ComputeDriver:
-    """Return an instance of the compute driver ``name`` (alias or import path)."""
-    module_name, _, class_name = DRIVERS.get(name, name).rpartition(".")
-    return getattr(importlib.import_module(module_name), class_name)(**kwargs)
+    """Return an instance of the compute driver ``name`` (alias or import path).
+
+    :raises nova.exception.PluginNotFound: no such driver.
+    """
+    return utils.load_plugin(NAMESPACE, name, ComputeDriver)(**kwargs)

@@ -3,24 +3,21 @@
 A network names its plugin (or gets ``core_plugin``). A port's
 configuration is the plugin's keys, overridden by the network's and then the
 port's own key/values (set by an admin). Plugins are named by alias or by
-the import path of a ``QuantumPlugin`` subclass.
+the import path of a ``QuantumPlugin`` subclass; the aliases are the
+entry points of ``quantum.plugins`` (``setup.py``).
 """
 
 from __future__ import annotations
 
-import importlib
-
 from oslo_config import cfg
+from oslo_utils import importutils
+from stevedore import driver
+from stevedore import exception as stevedore_exception
 
 from quantum import exceptions
 
-ALIASES = {
-    "linuxbridge": "quantum.plugins.linuxbridge.LinuxBridgePlugin",
-    "openvswitch": "quantum.plugins.openvswitch.OpenVSwitchPlugin",
-    "8021qbh": "quantum.plugins.ieee8021q.Qbh8021Plugin",
-    "8021qbg": "quantum.plugins.ieee8021q.Qbg8021Plugin",
-    "tap": "quantum.plugins.tap.TapPlugin",
-}
+#: Entry-point group of the plugins (``setup.py``).
+NAMESPACE = "quantum.plugins"
 
 
 class QuantumPlugin:
@@ -45,12 +42,22 @@ def load(name: str, conf: cfg.ConfigOpts) -> QuantumPlugin:
 
     :raises quantum.exceptions.PluginNotFound: no such plugin.
     """
-    path = ALIASES.get(name, name)
-    module_name, _, class_name = path.rpartition(".")
+    return plugin_class(name)(conf)
+
+
+def plugin_class(name: str) -> type[QuantumPlugin]:
+    """Return the class of plugin ``name``: an alias, or ``package.module[:.]Class``.
+
+    :raises quantum.exceptions.PluginNotFound: no such plugin.
+    """
+    found: object
     try:
-        plugin_class = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError, ValueError):
+        found = driver.DriverManager(NAMESPACE, name, on_missing_entrypoints_callback=None).driver
+    except stevedore_exception.NoMatches:
+        try:
+            found = importutils.import_class(name.replace(":", "."))
+        except (ImportError, ValueError) as exc:
+            raise exceptions.PluginNotFound(plugin=name) from exc
+    if not (isinstance(found, type) and issubclass(found, QuantumPlugin)):
         raise exceptions.PluginNotFound(plugin=name)
-    if not (isinstance(plugin_class, type) and issubclass(plugin_class, QuantumPlugin)):
-        raise exceptions.PluginNotFound(plugin=name)
-    return plugin_class(conf)
+    return found

@@ -2,28 +2,62 @@
 
 from __future__ import annotations
 
+import socket
 import unittest
 
+from oslo_context import context as oslo_context
+
 from nova import context as nova_context
+from nova import exception
 from nova import rpc
 
 
-class ContextSerializerTestCase(unittest.TestCase):
+class RequestContextSerializerTestCase(unittest.TestCase):
     def test_round_trip(self):
         context = nova_context.RequestContext("u", "p", is_admin=True, request_id="req-1")
-        serializer = rpc.ContextSerializer()
+        serializer = rpc.RequestContextSerializer()
+        received = serializer.deserialize_context(serializer.serialize_context(context))
+        self.assertIsInstance(received, nova_context.RequestContext)
+        self.assertEqual(received.to_dict(), context.to_dict())
         self.assertEqual(
-            serializer.deserialize_context(serializer.serialize_context(context)), context
+            (received.user_id, received.project_id, received.is_admin, received.request_id),
+            ("u", "p", True, "req-1"),
         )
+
+    def test_received_context_is_the_threads_current_one(self):
+        # oslo.log reads the request id of the thread's current context.
+        values = nova_context.RequestContext("u", "p", request_id="req-current").to_dict()
+        nova_context.RequestContext("other", "p", request_id="req-before")
+        self.assertEqual(oslo_context.get_current().request_id, "req-before")
+        rpc.RequestContextSerializer().deserialize_context(values)
+        self.assertEqual(oslo_context.get_current().request_id, "req-current")
 
     def test_keys_added_by_the_driver_are_ignored(self):
         # oslo.messaging's RabbitMQ driver adds client_timeout to every context.
-        values = {
-            "user_id": "u",
-            "project_id": "p",
-            "is_admin": False,
-            "request_id": "req-x",
-            "client_timeout": None,
-        }
-        context = rpc.ContextSerializer().deserialize_context(values)
+        values = nova_context.RequestContext("u", "p", request_id="req-x").to_dict()
+        values["client_timeout"] = None
+        context = rpc.RequestContextSerializer().deserialize_context(values)
         self.assertEqual((context.user_id, context.project_id), ("u", "p"))
+        self.assertEqual(context.request_id, "req-x")
+
+
+class CheckTransportTestCase(unittest.TestCase):
+    def use(self, url: str) -> None:
+        rpc.CONF.set_override("transport_url", url)
+        self.addCleanup(rpc.CONF.clear_override, "transport_url")
+
+    def test_fake_transport_is_not_checked(self):
+        self.use("fake://")
+        rpc.check_transport()
+
+    def test_listening_broker_passes_a_closed_port_does_not(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            port = listener.getsockname()[1]
+            self.use(f"rabbit://guest:guest@127.0.0.1:{port}/")
+            rpc.check_transport()
+        self.use(f"rabbit://guest:secret@127.0.0.1:{port}/")
+        with self.assertRaisesRegex(exception.BrokerUnreachable, f"127.0.0.1:{port}") as caught:
+            rpc.check_transport()
+        self.assertNotIn("secret", caught.exception.format_message())

@@ -11,7 +11,6 @@ which escapes them.
 from __future__ import annotations
 
 import abc
-import importlib
 import ipaddress
 import logging
 import re
@@ -24,6 +23,7 @@ import jinja2
 from lxml import etree
 
 from nova import exception
+from nova import utils
 from nova.network import model
 from nova.virt.libvirt import config
 from nova.virt.libvirt import host_net
@@ -423,19 +423,9 @@ class TemplateVIFDriver(VIFDriver):
         return RawInterface(element)
 
 
-DRIVERS: dict[str, type[VIFDriver]] = {
-    driver.vif_type: driver
-    for driver in (
-        BridgeVIFDriver,
-        EthernetVIFDriver,
-        OpenVSwitchVIFDriver,
-        Qbh8021VIFDriver,
-        Qbg8021VIFDriver,
-        VhostUserVIFDriver,
-        TemplateVIFDriver,
-    )
-}
-ALIASES = {"tap": EthernetVIFDriver}
+#: Entry-point group of the VIF drivers (``setup.py``): each one's ``vif_type``,
+#: plus ``tap`` (another name of ``ethernet``).
+NAMESPACE = "nova.virt.libvirt.vif_drivers"
 
 
 class VIFDriverSelector:
@@ -455,16 +445,11 @@ class VIFDriverSelector:
 
     @staticmethod
     def _resolve(name: str) -> type[VIFDriver]:
-        driver = DRIVERS.get(name) or ALIASES.get(name)
-        if driver is None and "." in name:
-            module_name, _, class_name = name.rpartition(".")
-            try:
-                driver = getattr(importlib.import_module(module_name), class_name)
-            except (ImportError, AttributeError):
-                driver = None
-        if not (isinstance(driver, type) and issubclass(driver, VIFDriver)):
-            raise exception.Invalid(reason=f"unknown VIF driver {name!r}")
-        return driver
+        """Return the driver the operator named (alias or import path).
+
+        :raises nova.exception.PluginNotFound: no such VIF driver.
+        """
+        return utils.load_plugin(NAMESPACE, name, VIFDriver)
 
     def _instance(self, driver_class: type[VIFDriver]) -> VIFDriver:
         if driver_class not in self._drivers:
@@ -484,11 +469,15 @@ class VIFDriverSelector:
         vif_type = vif.vif_type
         if not vif_type:
             raise VIFConfigurationError(vif_id=vif.id, reason="port configuration has no vif_type")
-        driver_class = DRIVERS.get(vif_type) or ALIASES.get(vif_type)
-        if driver_class is None or driver_class is TemplateVIFDriver:
+        try:
+            # Aliases only: vif_type comes from the network service, not the operator.
+            driver_class = utils.load_plugin(NAMESPACE, vif_type, VIFDriver, import_path=False)
+        except exception.PluginNotFound:
+            driver_class = None
+        if driver_class is None or issubclass(driver_class, TemplateVIFDriver):
+            known = [name for name in utils.plugin_names(NAMESPACE) if name != "template"]
             raise VIFConfigurationError(
                 vif_id=vif.id,
-                reason=f"no VIF driver for vif_type {vif_type!r} "
-                f"(known: {', '.join(sorted(set(DRIVERS) - {'template'}))})",
+                reason=f"no VIF driver for vif_type {vif_type!r} (known: {', '.join(known)})",
             )
         return self._instance(driver_class)

@@ -9,6 +9,7 @@ from unittest import mock
 
 import nova.conf
 from nova import context as nova_context
+from nova import exception
 from nova.compute import vm_states
 from nova.db import api as db_api
 from nova.db import models
@@ -60,6 +61,30 @@ class FiltersTestCase(unittest.TestCase):
         ]
         passed = filters.weigh_by_free_ram(filters.filter_hosts(hosts, SPEC))
         self.assertEqual([h.host for h in passed], ["big", "small"])
+
+    def test_enabled_filters_are_the_configured_entry_points_in_order(self):
+        self.assertEqual(
+            filters.enabled_filters(),
+            (
+                filters.compute_filter,
+                filters.ram_filter,
+                filters.core_filter,
+                filters.disk_filter,
+                filters.availability_zone_filter,
+            ),
+        )
+        CONF.set_override("enabled_filters", ["RamFilter"], "filter_scheduler")
+        self.addCleanup(CONF.clear_override, "enabled_filters", "filter_scheduler")
+        self.assertEqual(filters.enabled_filters(), (filters.ram_filter,))
+        # The down host passes now: ComputeFilter is not enabled.
+        hosts = [host("down", up=False), host("full", memory_mb_used=6000)]
+        self.assertEqual([h.host for h in filters.filter_hosts(hosts, SPEC)], ["down"])
+
+    def test_unknown_filter_stops_the_scheduler_at_start(self):
+        CONF.set_override("enabled_filters", ["RamFilter", "NoSuchFilter"], "filter_scheduler")
+        self.addCleanup(CONF.clear_override, "enabled_filters", "filter_scheduler")
+        with self.assertRaisesRegex(exception.PluginNotFound, "'NoSuchFilter'.*RamFilter"):
+            manager.SchedulerManager(compute=mock.Mock())
 
 
 class SchedulerTestCase(databases.SchemaTestCase):
