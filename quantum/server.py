@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 
-from nova import wsgi_server
 from nova.db import engine as db_engine
 from quantum import conf as quantum_conf
 from quantum.api import router
 from quantum.db import api as db_api
 from quantum.db import migration
+from servicekit import wsgi
 
 LOG = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def build_app(conf: cfg.ConfigOpts):
     return app
 
 
-class Server(wsgi_server.WSGIServer):
+class Server(wsgi.WSGIServer):
     """The Quantum API on a real socket, served by a pool of threads."""
 
     def __init__(self, conf: cfg.ConfigOpts, app=None) -> None:

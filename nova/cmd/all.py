@@ -13,13 +13,13 @@ import sys
 
 import nova.conf
 from nova import service
-from nova import wsgi_server
 from nova.api.openstack import router
 from nova.cmd import common
 from nova.compute import manager as compute_manager
 from nova.db import migration
 from nova.network.quantum import embedded
 from nova.scheduler import manager as scheduler_manager
+from servicekit import wsgi
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger("nova.all")
@@ -64,7 +64,7 @@ def build(api_port: int | None = None) -> tuple[list, list]:
         service.Service("nova-compute", "compute", compute_manager.ComputeManager()),
     ]
     servers.append(
-        wsgi_server.WSGIServer(
+        wsgi.WSGIServer(
             router.build_app(),
             CONF.osapi_compute_listen,
             CONF.osapi_compute_listen_port if api_port is None else api_port,

@@ -1,16 +1,17 @@
-"""A threaded WSGI server (cheroot) that can run inside another process.
+"""HTTP serving: a threaded WSGI server (cheroot) and the APIs' response class.
 
-``nova-all`` serves the compute API and the embedded Quantum service with it;
-``nova-api`` alone uses gunicorn's worker processes instead.
+The server runs in a thread of its own or of the caller, so one process can
+serve several APIs (Nova's ``nova-all`` serves the compute API and an
+embedded Quantum service); a port it cannot listen on is a ``BindError``.
 """
 
 from __future__ import annotations
 
-import http
 import logging
 import socket
 import threading
 
+import webob
 from cheroot import wsgi as cheroot_wsgi
 
 LOG = logging.getLogger(__name__)
@@ -21,38 +22,17 @@ LOG = logging.getLogger(__name__)
 LISTEN_BACKLOG = socket.SOMAXCONN
 
 
-class Response:
-    """A finished response (status, headers, body), served straight to the WSGI server.
+class Response(webob.Response):
+    """``webob.Response`` without a default content type: a body-less answer has none.
 
-    What the compute and Quantum APIs answer is always whole and small, so
-    it needs none of ``webob.Response``'s machinery on the way out. As HTTP
-    requires (and cheroot does not enforce), a 204 carries no
-    ``Content-Length`` and the answer to a HEAD no body, whatever its status:
-    a keep-alive client would read a body it did not expect as the start of
-    the next response.
+    WebOb serves the answer to a HEAD without its body and gives a 204 no
+    ``Content-Length`` (nor ``Content-Type``), as HTTP requires: a keep-alive
+    client would read a body it did not expect as the start of the next
+    response. Build one with keywords: ``Response(body=b"...", status=200,
+    content_type="application/json")``.
     """
 
-    __slots__ = ("status_int", "headerlist", "body")
-
-    def __init__(self, status: int, body: bytes | None = None, content_type: str | None = None):
-        self.status_int = status
-        self.body = body or b""
-        self.headerlist: list[tuple[str, str]] = []
-        if body is not None and content_type:
-            self.headerlist.append(("Content-Type", content_type))
-        if status != http.HTTPStatus.NO_CONTENT:
-            self.headerlist.append(("Content-Length", str(len(self.body))))
-
-    @property
-    def content_length(self) -> int:
-        return len(self.body)
-
-    def __call__(self, environ, start_response):
-        start_response(STATUS_LINES[self.status_int], self.headerlist)
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
-
-
-STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+    default_content_type = None
 
 
 class WSGIServer:
