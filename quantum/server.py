@@ -37,6 +37,10 @@ def build_app(conf: cfg.ConfigOpts):
 class Server(wsgi.WSGIServer):
     """The Quantum API on a real socket, served by a pool of threads."""
 
+    #: The options that set where it listens, named when it cannot listen there.
+    host_option = "bind_host"
+    port_option = "bind_port"
+
     def __init__(self, conf: cfg.ConfigOpts, app=None) -> None:
         super().__init__(
             app if app is not None else build_app(conf),
@@ -44,6 +48,8 @@ class Server(wsgi.WSGIServer):
             conf.bind_port,
             threads=conf.workers_threads,
             name="quantum-server",
+            host_option=self.host_option,
+            port_option=self.port_option,
         )
 
 
@@ -68,7 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    except wsgi.BindError as exc:
+        LOG.debug("start-up failed", exc_info=True)
+        print(f"ERROR: quantum-server cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -7,6 +7,7 @@ embedded Quantum service); a port it cannot listen on is a ``BindError``.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import threading
@@ -35,13 +36,86 @@ class Response(webob.Response):
     default_content_type = None
 
 
-class WSGIServer:
-    """``app`` on ``host:port`` (0: any free port), served by ``threads`` threads."""
+class BindError(Exception):
+    """A server cannot listen on its address (in use, not this host's, not allowed)."""
 
-    def __init__(self, app, host: str, port: int, threads: int = 16, name: str = "wsgi") -> None:
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host = host
+        self.port = port
+        self.reason = reason
+
+
+def bind_error(
+    error: OSError, host: str, port: int, name: str, host_option: str = "", port_option: str = ""
+) -> BindError:
+    """Return the ``BindError`` saying why server ``name`` cannot listen on ``host:port``.
+
+    :param host_option: the option that sets ``host``, and
+    :param port_option: the one that sets ``port``: named as what to change.
+    """
+    question, option = {
+        errno.EADDRINUSE: (f"is another {name} running?", port_option),
+        errno.EADDRNOTAVAIL: ("not an address of this host?", host_option),
+        errno.EACCES: ("a privileged port?", port_option),
+    }.get(error.errno, ("", port_option))
+    hint = " ".join(filter(None, [question, f"change {option}" if option else ""]))
+    reason = (error.strerror or str(error)).lower()
+    return BindError(host, port, f"{reason} ({hint})" if hint else reason)
+
+
+def check_address(
+    host: str, port: int, name: str, host_option: str = "", port_option: str = ""
+) -> None:
+    """Check that ``host:port`` can be listened on now, for servers that bind it themselves.
+
+    :raises BindError: it cannot (see ``bind_error``).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As the server will: a port whose connections linger in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise bind_error(exc, host, port, name, host_option, port_option) from exc
+
+
+class _CherootServer(cheroot_wsgi.Server):
+    """cheroot's server, keeping why binding failed (its own error only has text)."""
+
+    bind_error: OSError | None = None
+
+    def bind(self, family, socket_type, proto=0):
+        try:
+            return super().bind(family, socket_type, proto)
+        except OSError as exc:
+            self.bind_error = exc
+            raise
+
+
+class WSGIServer:
+    """``app`` on ``host:port`` (0: any free port), served by ``threads`` threads.
+
+    ``host_option`` and ``port_option`` name the options that set them, for
+    the ``BindError`` raised when the server cannot listen there.
+    """
+
+    def __init__(
+        self,
+        app,
+        host: str,
+        port: int,
+        threads: int = 16,
+        name: str = "wsgi",
+        host_option: str = "",
+        port_option: str = "",
+    ) -> None:
         self.app = app
         self.name = name
-        self._server = cheroot_wsgi.Server(
+        self.host_option = host_option
+        self.port_option = port_option
+        self._server = _CherootServer(
             (host, port),
             app,
             numthreads=threads,
@@ -56,17 +130,35 @@ class WSGIServer:
         host, port = self._server.bind_addr[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> None:
-        """Listen, then serve in a background thread."""
-        self._server.prepare()
-        self._thread = threading.Thread(target=self._server.serve, name=self.name, daemon=True)
-        self._thread.start()
+    def _listen(self) -> None:
+        """Bind and listen.
+
+        :raises BindError: the address is in use or cannot be bound.
+        """
+        try:
+            self._server.prepare()
+        except OSError as exc:
+            cause = self._server.bind_error or exc
+            host, port = self._server.bind_addr[:2]
+            error = bind_error(cause, host, port, self.name, self.host_option, self.port_option)
+            raise error from cause
         LOG.info("%s listening on %s", self.name, self.url)
 
+    def start(self) -> None:
+        """Listen, then serve in a background thread.
+
+        :raises BindError: the server cannot listen on its address.
+        """
+        self._listen()
+        self._thread = threading.Thread(target=self._server.serve, name=self.name, daemon=True)
+        self._thread.start()
+
     def serve_forever(self) -> None:
-        """Listen and serve in this thread until ``stop``."""
-        self._server.prepare()
-        LOG.info("%s listening on %s", self.name, self.url)
+        """Listen and serve in this thread until ``stop``.
+
+        :raises BindError: the server cannot listen on its address.
+        """
+        self._listen()
         self._server.serve()
 
     def stop(self) -> None:

@@ -70,6 +70,8 @@ def build(api_port: int | None = None) -> tuple[list, list]:
             CONF.osapi_compute_listen_port if api_port is None else api_port,
             threads=api_threads,
             name="nova-api",
+            host_option="[DEFAULT] osapi_compute_listen",
+            port_option="[DEFAULT] osapi_compute_listen_port",
         )
     )
     LOG.info("API threads: %d; RPC threads per service: %d", api_threads, rpc_threads)
@@ -89,8 +91,13 @@ def main(argv=None) -> int:
         LOG.debug("start-up failed", exc_info=True)
         print(f"ERROR: nova-all cannot start: {exc}", file=sys.stderr)
         return 1
-    # The network service first (compute needs it), the API last.
-    service.run([], [*servers[:-1], *services, servers[-1]])
+    try:
+        # The network service first (compute needs it), the API last.
+        service.run([], [*servers[:-1], *services, servers[-1]])
+    except wsgi.BindError as exc:
+        LOG.debug("start-up failed", exc_info=True)
+        print(f"ERROR: nova-all cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

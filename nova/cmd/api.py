@@ -12,6 +12,7 @@ from oslo_config import cfg
 
 import nova.conf
 from nova import config
+from servicekit import wsgi
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -62,6 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nova.api.openstack import router
 
     try:
+        # gunicorn would retry a busy port five times, logging each, then exit.
+        wsgi.check_address(
+            CONF.osapi_compute_listen,
+            CONF.osapi_compute_listen_port,
+            "nova-api",
+            host_option="[DEFAULT] osapi_compute_listen",
+            port_option="[DEFAULT] osapi_compute_listen_port",
+        )
         router.build_app()  # fail here, once, on a broken extension or config
     except Exception as exc:  # noqa: BLE001 - one line for the operator
         print(f"ERROR: nova-api cannot start: {exc}", file=sys.stderr)
