@@ -56,7 +56,7 @@ def build(api_port: int | None = None) -> tuple[list, list]:
     """Return the services and WSGI servers of ``nova-all``, not started."""
     api_threads, rpc_threads = threads()
     CONF.set_default("executor_thread_pool_size", rpc_threads)
-    servers = []
+    servers: list[wsgi.WSGIServer] = []
     if CONF.quantum.embedded:
         servers.append(embedded.server())
     services = [

@@ -156,8 +156,8 @@ class JSONClient:
         """
         if self.transport is not None:
             data = None if body is None else json.dumps(body).encode()
-            response = self.transport.send(method, path, self.session.headers, data, params)
-            return self._result(method, path, response, ids)
+            answer = self.transport.send(method, path, self.session.headers, data, params)
+            return self._result(method, path, answer, ids)
         try:
             response = self.session.request(
                 method, self.url + path, json=body, params=params, timeout=self.timeout

@@ -17,7 +17,7 @@ FORBIDDEN = {
 
 def imported_packages(source: str) -> set[tuple[int, str]]:
     """Return ``(line, top-level package)`` of every absolute import in a module's source."""
-    found = set()
+    found: set[tuple[int, str]] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found.update((node.lineno, alias.name.partition(".")[0]) for alias in node.names)

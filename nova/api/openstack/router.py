@@ -73,7 +73,7 @@ class APIRouter:
         self._connect(
             openapi.PATH, openapi.OpenAPIController(self._routes), public=True, GET="show"
         )
-        flavor_controller = flavors.FlavorsController()
+        flavor_controller = flavors.FlavorsController(self.compute_api)
         server_controller = servers.ServersController(
             self.compute_api, self.extensions, CONF.api.max_limit, CONF.api.max_server_count
         )
@@ -119,9 +119,9 @@ class APIRouter:
             if callable(getattr(resource.controller, name, None)):
                 (member if on_member else collection)[method] = name
         if collection:
-            self._connect(base, resource.controller, **collection)
+            self._connect(base, resource.controller, False, **collection)
         if member:
-            self._connect(f"{base}/{{id}}", resource.controller, **member)
+            self._connect(f"{base}/{{id}}", resource.controller, False, **member)
 
     # --- serving -------------------------------------------------------------------
 
