@@ -85,7 +85,9 @@ def _variants(document):
 
 
 def _api_schemas():
-    manager = extensions.ExtensionManager(nova.conf.CONF.api.extensions_path)
+    manager = extensions.ExtensionManager(
+        extensions.configured_paths(nova.conf.CONF.api.extensions_path)
+    )
     network, port = str(uuid.uuid4()), str(uuid.uuid4())
     server = {
         "name": "vm",

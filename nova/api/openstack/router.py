@@ -57,7 +57,9 @@ class APIRouter:
         compute_api: compute_api_module.API | None = None,
         extension_manager: extensions.ExtensionManager | None = None,
     ) -> None:
-        self.extensions = extension_manager or extensions.ExtensionManager(CONF.api.extensions_path)
+        self.extensions = extension_manager or extensions.ExtensionManager(
+            extensions.configured_paths(CONF.api.extensions_path)
+        )
         self.compute_api = compute_api or compute_api_module.API()
         for extension in self.extensions:
             extension.compute_api = self.compute_api
