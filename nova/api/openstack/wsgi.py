@@ -48,12 +48,8 @@ class Request(webob.Request):
 
     @property
     def context(self) -> nova_context.RequestContext:
+        """Return the caller's context (set by the router)."""
         return self.environ["nova.context"]
-
-    @property
-    def application_url_v21(self) -> str:
-        """Return the URL prefix of API v2.1 on this host."""
-        return self.host_url + "/v2.1"
 
 
 Response = servicekit_wsgi.Response
