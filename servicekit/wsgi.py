@@ -58,7 +58,7 @@ def bind_error(
         errno.EADDRINUSE: (f"is another {name} running?", port_option),
         errno.EADDRNOTAVAIL: ("not an address of this host?", host_option),
         errno.EACCES: ("a privileged port?", port_option),
-    }.get(error.errno, ("", port_option))
+    }.get(error.errno or 0, ("", port_option))
     hint = " ".join(filter(None, [question, f"change {option}" if option else ""]))
     reason = (error.strerror or str(error)).lower()
     return BindError(host, port, f"{reason} ({hint})" if hint else reason)
