@@ -130,11 +130,15 @@ class WSGIServer:
         host, port = self._server.bind_addr[:2]
         return f"http://{host}:{port}"
 
-    def _listen(self) -> None:
-        """Bind and listen.
+    def listen(self) -> None:
+        """Bind and listen, if not yet; ``start`` or ``serve_forever`` then serve.
+
+        Connections made before serving wait in the listen backlog.
 
         :raises BindError: the address is in use or cannot be bound.
         """
+        if self._server.ready:
+            return
         try:
             self._server.prepare()
         except OSError as exc:
@@ -149,7 +153,7 @@ class WSGIServer:
 
         :raises BindError: the server cannot listen on its address.
         """
-        self._listen()
+        self.listen()
         self._thread = threading.Thread(target=self._server.serve, name=self.name, daemon=True)
         self._thread.start()
 
@@ -158,7 +162,7 @@ class WSGIServer:
 
         :raises BindError: the server cannot listen on its address.
         """
-        self._listen()
+        self.listen()
         self._server.serve()
 
     def stop(self) -> None:

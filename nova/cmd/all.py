@@ -92,12 +92,17 @@ def main(argv=None) -> int:
         print(f"ERROR: nova-all cannot start: {exc}", file=sys.stderr)
         return 1
     try:
-        # The network service first (compute needs it), the API last.
-        service.run([], [*servers[:-1], *services, servers[-1]])
+        # Before any service starts: another nova-all may be running on this host.
+        for server in servers:
+            server.listen()
     except wsgi.BindError as exc:
         LOG.debug("start-up failed", exc_info=True)
         print(f"ERROR: nova-all cannot start: {exc}", file=sys.stderr)
+        for server in servers:
+            server.stop()
         return 1
+    # The network service first (compute needs it), the API last.
+    service.run([], [*servers[:-1], *services, servers[-1]])
     return 0
 
 

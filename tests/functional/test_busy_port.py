@@ -28,7 +28,8 @@ class BusyPortTestCase(unittest.TestCase):
             handle.write(f"[DEFAULT]\nstate_path = {self.state}\n{text}")
         return path
 
-    def assert_one_error_line(self, args: list[str], expected: str) -> None:
+    def assert_one_error_line(self, args: list[str], expected: str) -> str:
+        """Check ``args`` exits 1 with one ``ERROR:`` line holding ``expected``; return output."""
         result = subprocess.run(args, capture_output=True, text=True, timeout=120)
         output = result.stdout + result.stderr
         self.assertEqual(result.returncode, 1, output)
@@ -38,6 +39,7 @@ class BusyPortTestCase(unittest.TestCase):
         self.assertTrue(errors[0].startswith("ERROR: "), errors[0])
         self.assertIn(f"cannot listen on 127.0.0.1:{self.port}: address already in use", errors[0])
         self.assertIn(expected, errors[0])
+        return output
 
     def test_quantum_server(self):
         conf = self.config("quantum.conf", f"bind_port = {self.port}\n")
@@ -59,10 +61,12 @@ class BusyPortTestCase(unittest.TestCase):
             f"osapi_compute_listen_port = {self.port}\n"
             f"[quantum]\nembedded = true\nurl = http://127.0.0.1:{self.spare_port}\n",
         )
-        self.assert_one_error_line(
+        output = self.assert_one_error_line(
             [command("nova-all"), "--config-file", conf],
             "(is another nova-api running? change [DEFAULT] osapi_compute_listen_port)",
         )
+        # It fails before starting a service that would act on another nova-all's instances.
+        self.assertNotIn("nova-compute started", output)
 
     def test_nova_all_embedded_quantum_port(self):
         conf = self.config(

@@ -36,6 +36,26 @@ class ResponseTestCase(unittest.TestCase):
         self.assertEqual(response.headerlist, [("Content-Length", "0")])
 
 
+class ServerTestCase(unittest.TestCase):
+    def test_listen_then_serve(self):
+        server = wsgi.WSGIServer(
+            app_answering(wsgi.Response(body=b"hi", status=200)), "127.0.0.1", 0, threads=1
+        )
+        self.addCleanup(server.stop)
+        server.listen()
+        server.listen()  # once is enough
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as client:
+            client.sendall(b"GET / HTTP/1.0\r\n\r\n")  # waits in the backlog
+            server.start()
+            answer = client.makefile("rb").read()
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 OK"), answer)
+        self.assertTrue(answer.endswith(b"\r\n\r\nhi"), answer)
+
+    def test_stop_before_listening(self):
+        wsgi.WSGIServer(app_answering(wsgi.Response(status=204)), "127.0.0.1", 0).stop()
+
+
 class BindErrorTestCase(unittest.TestCase):
     def setUp(self) -> None:
         self.busy = socket.create_server(("127.0.0.1", 0))
