@@ -51,8 +51,8 @@ def bind_error(
 ) -> BindError:
     """Return the ``BindError`` saying why server ``name`` cannot listen on ``host:port``.
 
-    :param host_option: the option that sets ``host``, and
-    :param port_option: the one that sets ``port``: named as what to change.
+    ``host_option`` and ``port_option`` name the options that set ``host``
+    and ``port``: the message says which one to change.
     """
     question, option = {
         errno.EADDRINUSE: (f"is another {name} running?", port_option),
@@ -84,13 +84,13 @@ def check_address(
 class _CherootServer(cheroot_wsgi.Server):
     """cheroot's server, keeping why binding failed (its own error only has text)."""
 
-    bind_error: OSError | None = None
+    last_bind_error: OSError | None = None
 
     def bind(self, family, socket_type, proto=0):
         try:
             return super().bind(family, socket_type, proto)
         except OSError as exc:
-            self.bind_error = exc
+            self.last_bind_error = exc
             raise
 
 
@@ -142,7 +142,7 @@ class WSGIServer:
         try:
             self._server.prepare()
         except OSError as exc:
-            cause = self._server.bind_error or exc
+            cause = self._server.last_bind_error or exc
             host, port = self._server.bind_addr[:2]
             error = bind_error(cause, host, port, self.name, self.host_option, self.port_option)
             raise error from cause
