@@ -80,12 +80,6 @@ class PolicyNotAuthorized(NovaException):
     safe = True
 
 
-class NotAuthorized(NovaException):
-    msg_fmt = "Not authorized."
-    code = 403
-    safe = True
-
-
 class NotFound(NovaException):
     msg_fmt = "Resource could not be found."
     code = 404

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from oslo_config import cfg
 from oslo_log import log
 
-from nova import wsgi_server
 from nova.db import engine as db_engine
 from quantum import conf as quantum_conf
 from quantum.api import router
 from quantum.db import api as db_api
 from quantum.db import migration
+from servicekit import wsgi
 
 LOG = logging.getLogger(__name__)
 
@@ -35,8 +35,12 @@ def build_app(conf: cfg.ConfigOpts):
     return app
 
 
-class Server(wsgi_server.WSGIServer):
+class Server(wsgi.WSGIServer):
     """The Quantum API on a real socket, served by a pool of threads."""
+
+    #: The options that set where it listens, named when it cannot listen there.
+    host_option = "bind_host"
+    port_option = "bind_port"
 
     def __init__(self, conf: cfg.ConfigOpts, app=None) -> None:
         super().__init__(
@@ -45,6 +49,8 @@ class Server(wsgi_server.WSGIServer):
             conf.bind_port,
             threads=conf.workers_threads,
             name="quantum-server",
+            host_option=self.host_option,
+            port_option=self.port_option,
         )
 
 
@@ -71,7 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    except wsgi.BindError as exc:
+        LOG.debug("start-up failed", exc_info=True)
+        print(f"ERROR: quantum-server cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

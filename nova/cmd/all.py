@@ -13,13 +13,13 @@ import sys
 
 import nova.conf
 from nova import service
-from nova import wsgi_server
 from nova.api.openstack import router
 from nova.cmd import common
 from nova.compute import manager as compute_manager
 from nova.db import migration
 from nova.network.quantum import embedded
 from nova.scheduler import manager as scheduler_manager
+from servicekit import wsgi
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger("nova.all")
@@ -56,7 +56,7 @@ def build(api_port: int | None = None) -> tuple[list, list]:
     """Return the services and WSGI servers of ``nova-all``, not started."""
     api_threads, rpc_threads = threads()
     CONF.set_default("executor_thread_pool_size", rpc_threads)
-    servers = []
+    servers: list[wsgi.WSGIServer] = []
     if CONF.quantum.embedded:
         servers.append(embedded.server())
     services = [
@@ -64,12 +64,14 @@ def build(api_port: int | None = None) -> tuple[list, list]:
         service.Service("nova-compute", "compute", compute_manager.ComputeManager()),
     ]
     servers.append(
-        wsgi_server.WSGIServer(
+        wsgi.WSGIServer(
             router.build_app(),
             CONF.osapi_compute_listen,
             CONF.osapi_compute_listen_port if api_port is None else api_port,
             threads=api_threads,
             name="nova-api",
+            host_option="[DEFAULT] osapi_compute_listen",
+            port_option="[DEFAULT] osapi_compute_listen_port",
         )
     )
     LOG.info("API threads: %d; RPC threads per service: %d", api_threads, rpc_threads)
@@ -85,6 +87,14 @@ def main(argv=None) -> int:
         common.check_broker()
         services, servers = build()
     except Exception as exc:  # noqa: BLE001 - one line for the operator
+        return common.fail("nova-all", exc)
+    try:
+        # Before any service starts: another nova-all may be running on this host.
+        for server in servers:
+            server.listen()
+    except wsgi.BindError as exc:
+        for server in servers:
+            server.stop()
         return common.fail("nova-all", exc)
     # The network service first (compute needs it), the API last.
     service.run([], [*servers[:-1], *services, servers[-1]])

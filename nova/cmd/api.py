@@ -11,6 +11,7 @@ from gunicorn.app import base as gunicorn_base
 
 import nova.conf
 from nova.cmd import common
+from servicekit import wsgi
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -55,6 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nova.api.openstack import router
 
     try:
+        # gunicorn would retry a busy port five times, logging each, then exit.
+        wsgi.check_address(
+            CONF.osapi_compute_listen,
+            CONF.osapi_compute_listen_port,
+            "nova-api",
+            host_option="[DEFAULT] osapi_compute_listen",
+            port_option="[DEFAULT] osapi_compute_listen_port",
+        )
         common.check_database()
         common.check_broker()
         router.build_app()  # fail here, once, on a broken extension or config

@@ -70,16 +70,6 @@ class API:
         """
         return db_api.instance_get_by_uuid(context, server_id)
 
-    def get_all(
-        self,
-        context: nova_context.RequestContext,
-        filters: Mapping | None = None,
-        limit: int | None = None,
-        marker: str | None = None,
-    ) -> list[models.Instance]:
-        """Return the caller's servers (every project's for an admin asking so)."""
-        return db_api.instance_get_all(context, filters, limit=limit, marker=marker)
-
     def get_for_view(
         self, context: nova_context.RequestContext, server_id: str
     ) -> views_db.InstanceViewData:
@@ -97,7 +87,7 @@ class API:
         marker: str | None = None,
         detail: bool = True,
     ) -> views_db.InstanceViewData:
-        """Return the caller's servers as ``get_all`` does, with what their views show.
+        """Return the caller's servers (every project's for an admin asking so) for their views.
 
         :param detail: with metadata and addresses (the full views).
         """
@@ -129,6 +119,17 @@ class API:
         :raises nova.exception.VirtualInterfaceNotFound: not a VIF of that server.
         """
         return views_db.virtual_interface_get_for_view(context, server_id, vif_id)
+
+    def get_flavors(self, context: nova_context.RequestContext) -> list[models.Flavor]:
+        """Return every live flavor, smallest memory first."""
+        return db_api.flavor_get_all(context)
+
+    def get_flavor(self, context: nova_context.RequestContext, flavor_id: str):
+        """Return the live flavor whose public id is ``flavor_id``.
+
+        :raises nova.exception.FlavorNotFound: no such flavor.
+        """
+        return db_api.flavor_get_by_flavor_id(context, flavor_id)
 
     # --- writing ---------------------------------------------------------------
 

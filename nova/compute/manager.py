@@ -20,12 +20,12 @@ import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova import utils
+from nova.compute import utils as compute_utils
 from nova.compute import vm_states
 from nova.db import api as db_api
 from nova.db import models
 from nova.db import services_api
 from nova.network import api as network_api
-from nova.scheduler import manager as scheduler_manager
 from nova.scheduler import rpcapi as scheduler_rpcapi
 from nova.virt import driver as virt_driver
 
@@ -70,7 +70,7 @@ class ComputeManager:
         for instance in building:
             LOG.warning("Instance %s was building when compute stopped; ERROR", instance.uuid)
             self._release_claim(context, instance)
-            scheduler_manager.record_fault(
+            compute_utils.record_fault(
                 context, instance, 500, "Compute service restarted while building the instance"
             )
         live = {i.uuid for i in db_api.instance_get_all(context, {"host": self.host})}
@@ -122,7 +122,7 @@ class ComputeManager:
             self._run_instance(context, instance_uuid, attempt, excluded_hosts)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             LOG.exception("Building instance %s failed unexpectedly", instance_uuid)
-            scheduler_manager.give_up(
+            compute_utils.give_up(
                 context.elevated(),
                 instance_uuid,
                 f"Build failed: {exc}",
@@ -194,7 +194,7 @@ class ComputeManager:
             self.scheduler.reschedule(context, instance.uuid, attempt + 1, [*excluded, self.host])
             return
         try:
-            scheduler_manager.record_fault(context, instance, code, message, details)
+            compute_utils.record_fault(context, instance, code, message, details)
         except exception.InstanceNotFound:
             LOG.info("Instance %s was deleted while building", instance.uuid)
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 from oslo_config import cfg
-
-import api_extensions
 
 api_group = cfg.OptGroup("api", title="Compute API", help="The OpenStack compute API.")
 
@@ -26,11 +22,12 @@ api_opts = [
     ),
     cfg.ListOpt(
         "extensions_path",
-        default=[os.path.dirname(os.path.abspath(api_extensions.__file__))],
-        sample_default="<the api_extensions directory of this project>",
+        default=[],
         help="Directories whose Python files are loaded as API extensions "
-        "(names starting with '_' are skipped). A file that fails to import, "
-        "or a duplicate alias, stops the API from starting.",
+        "(names starting with '_' are skipped); empty: the api_extensions "
+        "directory installed with Nova. List it too to keep Nova's extensions "
+        "beside your own. A file that fails to import, or a duplicate alias, "
+        "stops the API from starting.",
     ),
     cfg.IntOpt(
         "max_limit",

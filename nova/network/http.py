@@ -7,22 +7,21 @@ service's faults to Nova's exceptions.
 
 A service running in this very process (the embedded Quantum of
 ``nova-all``) is called through ``WSGITransport`` instead of a socket: the
-same requests, status codes and fault handling, without HTTP (or the
-``requests`` machinery) in between.
+same requests (WebOb builds their environs), status codes and fault
+handling, without HTTP (or the ``requests`` machinery) in between.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import sys
 import urllib.parse
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 import requests
+import webob
 from requests import adapters
 from urllib3.util import retry
 
@@ -55,28 +54,15 @@ class WSGITransport:
     """Hands each request to a WSGI app in this process, as a WSGI server would.
 
     The call runs in the caller's thread; there is no connection to lose,
-    so timeouts and connect retries do not apply. The environ is built
-    directly (no ``requests`` or WebOb request objects on the way in).
+    so timeouts and connect retries do not apply.
     """
+
+    #: ``REMOTE_ADDR`` of the requests (the service logs them at DEBUG).
+    remote_addr = "in-process"
 
     def __init__(self, app: Callable, url: str) -> None:
         self.app = app
-        parts = urllib.parse.urlsplit(url)
-        self._prefix = parts.path.rstrip("/")
-        self._base_environ = {
-            "SCRIPT_NAME": "",
-            "SERVER_NAME": parts.hostname or "localhost",
-            "SERVER_PORT": str(parts.port or (443 if parts.scheme == "https" else 80)),
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_HOST": parts.netloc,
-            "REMOTE_ADDR": "in-process",
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": parts.scheme or "http",
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
+        self.url = url.rstrip("/")
 
     def send(
         self,
@@ -87,35 +73,21 @@ class WSGITransport:
         params: Mapping[str, str] | None = None,
     ) -> InProcessResponse:
         """Return the app's response to ``method`` on ``path`` (below the client's URL)."""
-        environ = dict(self._base_environ)
-        environ["REQUEST_METHOD"] = method
-        environ["PATH_INFO"] = self._prefix + path
-        environ["QUERY_STRING"] = urllib.parse.urlencode(params) if params else ""
-        for name, value in headers.items():
-            environ["HTTP_" + name.upper().replace("-", "_")] = value
+        url = self.url + path
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        request = webob.Request.blank(
+            url, environ={"REMOTE_ADDR": self.remote_addr}, method=method, headers=headers
+        )
         if body is not None:
-            environ["CONTENT_TYPE"] = "application/json"
-            environ["CONTENT_LENGTH"] = str(len(body))
-        environ["wsgi.input"] = io.BytesIO(body or b"")
-        started: list[str] = []
-
-        def start_response(status, response_headers, exc_info=None):
-            started[:] = [status]
-            return lambda _data: None
-
+            request.body = body
+            request.content_type = "application/json"
         try:
-            chunks = self.app(environ, start_response)
-            try:
-                content = b"".join(chunks)
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
-            status_code = int(started[0].split(" ", 1)[0])
+            response = request.get_response(self.app)
         except Exception:  # noqa: BLE001 - what a WSGI server answers to a crashing app
             LOG.exception("In-process %s %s raised", method, path)
             return InProcessResponse(500, b"Internal Server Error")
-        return InProcessResponse(status_code, content)
+        return InProcessResponse(response.status_code, response.body)
 
 
 class JSONClient:
@@ -184,8 +156,8 @@ class JSONClient:
         """
         if self.transport is not None:
             data = None if body is None else json.dumps(body).encode()
-            response = self.transport.send(method, path, self.session.headers, data, params)
-            return self._result(method, path, response, ids)
+            answer = self.transport.send(method, path, self.session.headers, data, params)
+            return self._result(method, path, answer, ids)
         try:
             response = self.session.request(
                 method, self.url + path, json=body, params=params, timeout=self.timeout

@@ -18,6 +18,7 @@ import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova.compute import rpcapi as compute_rpcapi
+from nova.compute import utils as compute_utils
 from nova.compute import vm_states
 from nova.db import api as db_api
 from nova.db import models
@@ -39,33 +40,12 @@ def allocation_ratios() -> dict[str, float]:
     }
 
 
-def record_fault(context, instance, code: int, message: str, details: str = "") -> None:
-    """Put ``instance`` in ERROR with a fault record (one transaction)."""
-    db_api.instance_set_error(
-        context,
-        instance.uuid,
-        {"code": code, "message": message[:255], "details": details, "host": CONF.host},
-    )
-
-
 def _no_valid_host_message(context, instance) -> str:
     """Return "No valid host was found", with why the last host failed if one did."""
     last = db_api.instance_fault_get_latest(context, [instance.id]).get(instance.id)
     if last is None:
         return NO_VALID_HOST
     return f"{NO_VALID_HOST}; the last attempt failed on {last.host}: {last.message}"
-
-
-def give_up(context, instance_uuid: str, message: str, details: str) -> None:
-    """Best effort: put an instance in ERROR after an unexpected failure, or log why not."""
-    try:
-        db_api.instance_set_error(
-            context,
-            instance_uuid,
-            {"code": 500, "message": message[:255], "details": details, "host": CONF.host},
-        )
-    except Exception:  # noqa: BLE001 - nothing more can be done here; say so
-        LOG.exception("Could not put instance %s in ERROR", instance_uuid)
 
 
 class SchedulerManager:
@@ -140,7 +120,7 @@ class SchedulerManager:
             self._schedule(context, instance_uuid, attempt, excluded_hosts)
         except Exception as exc:  # noqa: BLE001 - the instance must not stay in BUILD
             LOG.exception("Scheduling instance %s failed", instance_uuid)
-            give_up(
+            compute_utils.give_up(
                 context.elevated(),
                 instance_uuid,
                 f"Scheduling failed: {exc}",
@@ -157,7 +137,8 @@ class SchedulerManager:
             return
         if placed is None:
             LOG.warning("%s for instance %s (attempt %d)", NO_VALID_HOST, instance_uuid, attempt)
-            record_fault(admin, instance, 500, _no_valid_host_message(admin, instance))
+            message = _no_valid_host_message(admin, instance)
+            compute_utils.record_fault(admin, instance, 500, message)
             return
         LOG.info("Instance %s placed on %s (attempt %d)", instance_uuid, placed.host, attempt)
         self.compute_rpcapi.run_instance(

@@ -16,9 +16,9 @@ import webob
 from lxml import etree
 from webob import acceptparse
 
-from nova import validation
-from nova import wsgi_server
 from quantum import exceptions
+from servicekit import validation
+from servicekit import wsgi as servicekit_wsgi
 
 XMLNS = "http://openstack.org/quantum/api/v1.1"
 JSON = "application/json"
@@ -178,16 +178,16 @@ def serialize(body: Mapping[str, Any], content_type: str) -> bytes:
     return json.dumps(body).encode()
 
 
-Response = wsgi_server.Response
+Response = servicekit_wsgi.Response
 _CONTENT_TYPES = {JSON: JSON, XML: f"{XML}; charset=UTF-8"}
 
 
 def respond(status: int, body: Mapping[str, Any] | None, content_type: str) -> Response:
     """Return a response with ``body`` rendered in ``content_type`` (none for 204)."""
+    if body is None:
+        return Response(status=status)
     return Response(
-        status,
-        None if body is None else serialize(body, content_type),
-        _CONTENT_TYPES[content_type],
+        body=serialize(body, content_type), status=status, content_type=_CONTENT_TYPES[content_type]
     )
 
 

@@ -1,4 +1,4 @@
-"""``nova.validation``: the compiled check never accepts what jsonschema refuses."""
+"""``servicekit.validation``: the compiled check never accepts what jsonschema refuses."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import uuid
 import jsonschema
 
 import nova.conf
-from nova import validation
 from nova.api.openstack import extensions
 from nova.api.openstack import wsgi
 from nova.api.openstack.schemas import servers as server_schemas
 from quantum.api import schemas as quantum_schemas
+from servicekit import validation
 
 #: Values put in every place of a valid document, one at a time.
 REPLACEMENTS = (
@@ -85,7 +85,9 @@ def _variants(document):
 
 
 def _api_schemas():
-    manager = extensions.ExtensionManager(nova.conf.CONF.api.extensions_path)
+    manager = extensions.ExtensionManager(
+        extensions.configured_paths(nova.conf.CONF.api.extensions_path)
+    )
     network, port = str(uuid.uuid4()), str(uuid.uuid4())
     server = {
         "name": "vm",

@@ -1,4 +1,4 @@
-"""API extensions: loaded from the files of ``[api] extensions_path``.
+"""API extensions: loaded from the files of ``[api] extensions_path`` (default: Nova's own).
 
 Each file defines one subclass of ``ExtensionDescriptor`` (name, alias,
 namespace, updated, description). An extension may add resources (under
@@ -116,6 +116,23 @@ def _load_file(path: str) -> list[ExtensionDescriptor]:
         if not (extension.name and extension.alias):
             raise ExtensionLoadError(path=path, reason="an extension needs a name and an alias")
     return found
+
+
+#: The package of the extensions shipped with Nova.
+SHIPPED_PACKAGE = "api_extensions"
+
+
+def shipped_path() -> str:
+    """Return the directory of the extensions installed with Nova (not imported here)."""
+    spec = importlib.util.find_spec(SHIPPED_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise ExtensionLoadError(path=SHIPPED_PACKAGE, reason="is not installed")
+    return os.path.dirname(os.path.abspath(spec.origin))
+
+
+def configured_paths(paths: Iterable[str]) -> list[str]:
+    """Return the directories of ``[api] extensions_path``: the shipped one when it is empty."""
+    return list(paths) or [shipped_path()]
 
 
 class ExtensionManager:

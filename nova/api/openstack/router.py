@@ -57,7 +57,9 @@ class APIRouter:
         compute_api: compute_api_module.API | None = None,
         extension_manager: extensions.ExtensionManager | None = None,
     ) -> None:
-        self.extensions = extension_manager or extensions.ExtensionManager(CONF.api.extensions_path)
+        self.extensions = extension_manager or extensions.ExtensionManager(
+            extensions.configured_paths(CONF.api.extensions_path)
+        )
         self.compute_api = compute_api or compute_api_module.API()
         for extension in self.extensions:
             extension.compute_api = self.compute_api
@@ -73,7 +75,7 @@ class APIRouter:
         self._connect(
             openapi.PATH, openapi.OpenAPIController(self._routes), public=True, GET="show"
         )
-        flavor_controller = flavors.FlavorsController()
+        flavor_controller = flavors.FlavorsController(self.compute_api)
         server_controller = servers.ServersController(
             self.compute_api, self.extensions, CONF.api.max_limit, CONF.api.max_server_count
         )
@@ -119,9 +121,9 @@ class APIRouter:
             if callable(getattr(resource.controller, name, None)):
                 (member if on_member else collection)[method] = name
         if collection:
-            self._connect(base, resource.controller, **collection)
+            self._connect(base, resource.controller, False, **collection)
         if member:
-            self._connect(f"{base}/{{id}}", resource.controller, **member)
+            self._connect(f"{base}/{{id}}", resource.controller, False, **member)
 
     # --- serving -------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ from sqlalchemy import exc as sa_exc
 from nova import context as nova_context
 from nova import exception
 from nova import utils
-from nova import validation
-from nova import wsgi_server
+from servicekit import validation
+from servicekit import wsgi as servicekit_wsgi
 
 LOG = logging.getLogger(__name__)
 
@@ -48,22 +48,18 @@ class Request(webob.Request):
 
     @property
     def context(self) -> nova_context.RequestContext:
+        """Return the caller's context (set by the router)."""
         return self.environ["nova.context"]
 
-    @property
-    def application_url_v21(self) -> str:
-        """Return the URL prefix of API v2.1 on this host."""
-        return self.host_url + "/v2.1"
 
-
-Response = wsgi_server.Response
+Response = servicekit_wsgi.Response
 
 
 def fault(code: int, message: str) -> Response:
     """Return a fault response with Nova's name for ``code``."""
     name = FAULT_NAMES.get(code, "computeFault")
     body = json.dumps({name: {"code": code, "message": message}}).encode()
-    return Response(code, body, _JSON_UTF8)
+    return Response(body=body, status=code, content_type=_JSON_UTF8)
 
 
 # Errors of a database that cannot serve now but may soon: unreachable, or
@@ -161,4 +157,6 @@ def _is_date_time(instance: Any) -> bool:
 
 def json_response(status: int, body: Mapping[str, Any] | None) -> Response:
     """Return ``body`` as a JSON response (no body for 202/204 when None)."""
-    return Response(status, None if body is None else json.dumps(body).encode(), _JSON_UTF8)
+    if body is None:
+        return Response(status=status)
+    return Response(body=json.dumps(body).encode(), status=status, content_type=_JSON_UTF8)

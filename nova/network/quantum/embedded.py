@@ -43,6 +43,9 @@ _running: list[Callable] = []  # the WSGI apps of the embedded services started
 class EmbeddedServer(quantum_server.Server):
     """The service, known to this process's quantum backend while it runs."""
 
+    # Nova's configuration says where it listens.
+    host_option = port_option = "[quantum] url"
+
     def start(self) -> None:
         """Serve in background threads and offer the app to in-process callers."""
         super().start()

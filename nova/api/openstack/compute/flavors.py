@@ -6,17 +6,20 @@ from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import views
 from nova.api.openstack.schemas import flavors as schema
-from nova.db import api as db_api
+from nova.compute import api as compute_api_module
 
 
 class FlavorsController:
     #: The query schema of each action (also read by the OpenAPI description).
     query_schemas = {"index": schema.index_query, "detail": schema.index_query}
 
+    def __init__(self, compute_api: compute_api_module.API) -> None:
+        self.compute_api = compute_api
+
     def _flavors(self, request):
         policy.authorize(request.context, "flavors:index")
         wsgi.validate(dict(request.GET), schema.index_query, "query")
-        return db_api.flavor_get_all(request.context)
+        return self.compute_api.get_flavors(request.context)
 
     def index(self, request):
         flavors = self._flavors(request)
@@ -27,5 +30,5 @@ class FlavorsController:
 
     def show(self, request, flavor_id):
         policy.authorize(request.context, "flavors:index")
-        flavor = db_api.flavor_get_by_flavor_id(request.context, flavor_id)
+        flavor = self.compute_api.get_flavor(request.context, flavor_id)
         return 200, {"flavor": views.flavor(request, flavor)}

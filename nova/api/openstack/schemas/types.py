@@ -10,7 +10,6 @@ name = {
     "pattern": r"^(?!\s)[^\x00-\x1f]*(?<!\s)$",  # no control characters, no edge spaces
 }
 ipv4 = {"type": "string", "format": "ipv4"}
-mac_address = {"type": "string", "pattern": "^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$"}
 positive_integer = {"type": "integer", "minimum": 1}
 metadata = {
     "type": "object",

@@ -9,6 +9,7 @@ import textwrap
 import unittest
 import uuid
 
+import api_extensions
 import nova.conf
 from nova import context as nova_context
 from nova.api.openstack import extensions
@@ -80,6 +81,12 @@ class LoadingTestCase(unittest.TestCase):
         with self.assertRaisesRegex(extensions.ExtensionLoadError, "not a directory"):
             extensions.ExtensionManager(["/nonexistent/extensions"])
 
+    def test_no_path_configured_means_the_shipped_extensions(self):
+        shipped = os.path.dirname(os.path.abspath(api_extensions.__file__))
+        self.assertEqual(CONF.api.extensions_path, [])
+        self.assertEqual(extensions.configured_paths([]), [shipped])
+        self.assertEqual(extensions.configured_paths(["/x", shipped]), ["/x", shipped])
+
 
 class ExtensionListTestCase(api_fixtures.APITestCase):
     def test_list_and_show(self):
@@ -105,7 +112,7 @@ class ExtensionListTestCase(api_fixtures.APITestCase):
 
     def test_an_extension_adds_create_keys_and_view_keys(self):
         directory = extension_dir(self, {"hello.py": GOOD})
-        CONF.set_override("extensions_path", [directory, *CONF.api.extensions_path], group="api")
+        CONF.set_override("extensions_path", [directory, extensions.shipped_path()], group="api")
         self.addCleanup(CONF.clear_override, "extensions_path", group="api")
         self.app = router.APIRouter()
         server_id = self.create_server(greeting="hi")

@@ -8,6 +8,7 @@ import jsonschema
 import openapi_spec_validator
 
 import nova.conf
+from nova.api.openstack import extensions
 from nova.api.openstack import openapi
 from nova.api.openstack import router
 from nova.api.openstack.schemas import servers as servers_schema
@@ -133,7 +134,7 @@ class OpenAPITestCase(api_fixtures.APITestCase):
 class ExtensionDescriptionTestCase(api_fixtures.APITestCase):
     def test_an_extensions_create_keys_are_described(self):
         directory = test_extensions.extension_dir(self, {"hello.py": test_extensions.GOOD})
-        CONF.set_override("extensions_path", [directory, *CONF.api.extensions_path], group="api")
+        CONF.set_override("extensions_path", [directory, extensions.shipped_path()], group="api")
         self.addCleanup(CONF.clear_override, "extensions_path", group="api")
         self.app = router.APIRouter()
         document = self.request("GET", openapi.PATH, token=None).json
