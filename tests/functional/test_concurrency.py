@@ -22,9 +22,9 @@ from concurrent import futures
 
 import requests
 
-from tests import process_fixtures
-from tests.process_fixtures import ADMIN
-from tests.process_fixtures import USER
+from tests.fixtures import processes as process_fixtures
+from tests.fixtures.processes import ADMIN
+from tests.fixtures.processes import USER
 
 CLIENTS = 32
 FINAL_STATES = {"ACTIVE", "ERROR"}

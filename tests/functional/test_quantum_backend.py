@@ -16,8 +16,8 @@ from nova.db import api as db_api
 from nova.network import model
 from nova.network.quantum import api as quantum_api
 from nova.network.quantum import client as quantum_client
-from tests import databases
-from tests import quantum_fixtures
+from tests.fixtures import databases
+from tests.fixtures import quantum as quantum_fixtures
 
 CONF = nova.conf.CONF
 TENANT = "demo"

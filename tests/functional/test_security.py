@@ -34,9 +34,9 @@ from nova import context as nova_context
 from nova.api.openstack import policy
 from nova.db import api as db_api
 from nova.virt.libvirt import driver as libvirt_driver
-from tests import api_fixtures
-from tests import process_fixtures
-from tests.process_fixtures import USER
+from tests.fixtures import api as api_fixtures
+from tests.fixtures import processes as process_fixtures
+from tests.fixtures.processes import USER
 
 VICTIM = "alice:demo"
 ATTACKER = "mallory:other"

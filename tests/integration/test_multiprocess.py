@@ -43,13 +43,13 @@ import requests
 import sqlalchemy as sa
 from amqp import exceptions as amqp_exceptions
 
-from tests.databases import Database
-from tests.databases import server_url
-from tests.databases import skip_or_fail
-from tests.process_fixtures import Waiting
-from tests.process_fixtures import command
-from tests.process_fixtures import free_port
-from tests.process_fixtures import tail
+from tests.fixtures.databases import Database
+from tests.fixtures.databases import server_url
+from tests.fixtures.databases import skip_or_fail
+from tests.fixtures.processes import Waiting
+from tests.fixtures.processes import command
+from tests.fixtures.processes import free_port
+from tests.fixtures.processes import tail
 
 ADMIN = "admin:demo"
 USER = "alice:demo"

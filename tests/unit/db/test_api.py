@@ -15,7 +15,7 @@ from nova import exception
 from nova.db import api as db_api
 from nova.db import legacy_api as legacy_db
 from nova.db import models
-from tests import databases
+from tests.fixtures import databases
 
 MAC_RE = re.compile(r"^fa:16:3e(:[0-9a-f]{2}){3}$")
 

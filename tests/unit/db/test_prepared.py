@@ -12,7 +12,7 @@ from nova import context as nova_context
 from nova.db import api as db_api
 from nova.db import models
 from nova.db import prepared
-from tests import databases
+from tests.fixtures import databases
 
 _instances = models.Instance.__table__
 

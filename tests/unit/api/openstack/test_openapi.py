@@ -11,7 +11,7 @@ import nova.conf
 from nova.api.openstack import openapi
 from nova.api.openstack import router
 from nova.api.openstack.schemas import servers as servers_schema
-from tests import api_fixtures
+from tests.fixtures import api as api_fixtures
 from tests.unit.api.openstack import test_extensions
 
 CONF = nova.conf.CONF
