@@ -19,5 +19,5 @@ def parse_args(argv: Sequence[str], default_config_files: Sequence[str] | None =
     CONF(
         list(argv),
         project="nova",
-        default_config_files=default_config_files,
+        default_config_files=None if default_config_files is None else list(default_config_files),
     )
