@@ -39,6 +39,7 @@ from concurrent import futures
 
 import kombu
 import kombu.exceptions
+import pytest
 import requests
 import sqlalchemy as sa
 from amqp import exceptions as amqp_exceptions
@@ -388,6 +389,7 @@ class MultiProcessTestCase(Waiting, unittest.TestCase):
 
 
 class TestMultiProcess(MultiProcessTestCase):
+    @pytest.mark.timeout(1200)  # waits of up to 120 s for ACTIVE and 180 s for RabbitMQ
     def test_launch_kill_a_compute_and_restart_rabbitmq(self):
         with self.logs_on_failure():
             network = self.http(
