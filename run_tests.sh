@@ -127,7 +127,9 @@ done
 # out, unless the caller chose with a -m of their own.
 has_marker=0
 for arg in "${pytest_args[@]}"; do
-    [[ "$arg" == -m || "$arg" == -m?* ]] && has_marker=1
+    if [[ "$arg" == -m || "$arg" == -m?* ]]; then
+        has_marker=1
+    fi
 done
 if [[ $long == 1 ]]; then
     pytest_args=(-m long "${pytest_args[@]}")
