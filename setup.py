@@ -57,7 +57,9 @@ setup(
         "test": [
             "pytest>=7",
             "pytest-cov",
+            "pytest-timeout>=2.1",
             "ruff",
+            "mypy>=1.8",
             "openstacksdk>=1.0",
             "hypothesis>=6.100",
             "schemathesis>=4.0",

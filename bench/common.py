@@ -5,7 +5,14 @@ from __future__ import annotations
 import cProfile
 import os
 import platform
+import sys
 import time
+
+# The benchmarks run as ``python bench/NAME.py`` from the repository, with
+# bench/ on sys.path: the repository goes there too, for ``tests.fixtures``.
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPOSITORY not in sys.path:
+    sys.path.insert(1, REPOSITORY)
 
 
 def machine(**versions: object) -> dict:

@@ -78,7 +78,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -87,7 +86,7 @@ import threading
 import time
 import uuid
 
-import common  # bench/common.py, beside this script
+import common  # bench/common.py, beside this script (puts the repository on sys.path)
 import libvirt
 import requests
 
@@ -98,6 +97,7 @@ from nova.db import api as db_api
 from nova.db import migration
 from nova.network import model
 from nova.virt.libvirt import driver as libvirt_driver
+from tests.fixtures import processes
 
 CONF = nova.conf.CONF
 GOAL_PER_S = 50.0
@@ -105,12 +105,6 @@ USER_TOKEN = "alice:demo"
 ADMIN_TOKEN = "admin:demo"
 PROJECT = "demo"
 NETWORK_NAMES = ("bench-a", "bench-b")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -139,56 +133,36 @@ def latency_summary(values: list[float]) -> dict:
 # --- nova-all as a subprocess ----------------------------------------------------------
 
 
-class NovaAll:
-    """``nova-all`` on free ports with its state in ``state``."""
+class NovaAll(processes.NovaAll):
+    """``nova-all`` on free ports with its state in ``state``, as this benchmark runs it.
+
+    ``settings`` are ``GROUP.OPTION=VALUE`` strings added to its configuration.
+    """
 
     def __init__(
         self, state: str, command: list[str] | None = None, settings: list[str] = ()
     ) -> None:
-        self.state = state
-        quantum_port, api_port = free_port(), free_port()
-        self.config = os.path.join(state, "nova.conf")
-        with open(self.config, "w", encoding="utf-8") as handle:
-            handle.write(
-                f"[DEFAULT]\n"
-                f"state_path = {state}\n"
-                f"host = bench\n"
-                f"transport_url = fake://\n"
-                f"osapi_compute_listen = 127.0.0.1\n"
-                f"osapi_compute_listen_port = {api_port}\n"
-                f"ram_allocation_ratio = 64\n"
-                f"[database]\n"
-                f"connection = sqlite:///{state}/nova.sqlite\n"
-                f"[network]\n"
-                f"backend = quantum\n"
-                f"[quantum]\n"
-                f"embedded = true\n"
-                f"url = http://127.0.0.1:{quantum_port}\n"
-                f"connection = sqlite:///{state}/quantum.sqlite\n"
-                f"[libvirt]\n"
-                f"connection_uri = test:///default\n"
-            )
-            for setting in settings:  # GROUP.OPTION=VALUE, appended as its own section
-                name, _, value = setting.partition("=")
-                group, _, option = name.rpartition(".")
-                handle.write(f"[{group or 'DEFAULT'}]\n{option} = {value}\n")
-        self.api = f"http://127.0.0.1:{api_port}/v2.1"
-        self.quantum = f"http://127.0.0.1:{quantum_port}/v1.1/tenants/{PROJECT}"
-        self.log_path = os.path.join(state, "nova-all.log")
-        self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
-        command = command or [os.path.join(os.path.dirname(sys.executable), "nova-all")]
-        self.process = subprocess.Popen(
-            [*command, "--config-file", self.config], stdout=self._log, stderr=subprocess.STDOUT
+        extra = ""
+        for setting in settings:  # GROUP.OPTION=VALUE, appended as its own section
+            name, _, value = setting.partition("=")
+            group, _, option = name.rpartition(".")
+            extra += f"[{group or 'DEFAULT'}]\n{option} = {value}\n"
+        super().__init__(
+            state,
+            host="bench",
+            options={
+                "DEFAULT": {"transport_url": "fake://", "ram_allocation_ratio": 64},
+                "database": {"connection": f"sqlite:///{state}/nova.sqlite"},
+                "network": {"backend": "quantum"},
+                "quantum": {"connection": f"sqlite:///{state}/quantum.sqlite"},
+                "libvirt": {"connection_uri": "test:///default"},
+            },
+            extra=extra,
+            program=command,
+            cwd=os.getcwd(),  # a --command may name a script relative to here
         )
-
-    def log_tail(self, characters: int = 3000) -> str:
-        with open(self.log_path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()[-characters:]
-
-    def log_lines(self, needle: str, limit: int = 40) -> list[str]:
-        with open(self.log_path, encoding="utf-8", errors="replace") as handle:
-            lines = [line.rstrip("\n") for line in handle if needle in line]
-        return lines[-limit:]
+        self.quantum = f"{self.quantum_url}/v1.1/tenants/{PROJECT}"
+        self.start()
 
     def rpc_exceptions(self, limit: int = 10) -> list[dict]:
         """Return the casts that raised (oslo.messaging logs them without the instance).
@@ -214,38 +188,6 @@ class NovaAll:
                 elif re.match(r"[\w.]+(Error|Exception|Timeout)\b", line):
                     current["error"] = line[:300]
         return found[:limit] + ([{"more": len(found) - limit}] if len(found) > limit else [])
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nova-all exited:\n{self.log_tail()}")
-            try:
-                ok_api = requests.get(self.api, timeout=5).status_code == 200
-                ok_quantum = (
-                    requests.get(
-                        f"{self.quantum}/networks",
-                        headers={"X-Auth-Token": ADMIN_TOKEN},
-                        timeout=5,
-                    ).status_code
-                    == 200
-                )
-                if ok_api and ok_quantum:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"nova-all did not answer in {timeout}s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:
@@ -653,7 +595,7 @@ def bench_nova_all(
             result["py_spy_raw"] = profile
         return result
     finally:
-        nova_all.stop()
+        nova_all.close()
 
 
 # --- the baseline: the same writes and defines, directly ----------------------------------

@@ -7,7 +7,7 @@ import socket
 
 from oslo_config import cfg
 
-base_opts = [
+base_opts: list[cfg.Opt] = [
     cfg.StrOpt(
         "state_path",
         default=os.path.join(os.path.expanduser("~"), ".local", "state", "nova"),

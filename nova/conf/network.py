@@ -14,7 +14,7 @@ neutron_group = cfg.OptGroup(
     "neutron", title="Neutron", help="A Neutron v2.0 service (backend neutron)."
 )
 
-network_opts = [
+network_opts: list[cfg.Opt] = [
     cfg.StrOpt(
         "backend",
         default="quantum",
@@ -36,7 +36,7 @@ network_opts = [
     ),
 ]
 
-quantum_opts = [
+quantum_opts: list[cfg.Opt] = [
     cfg.URIOpt(
         "url",
         default="http://127.0.0.1:9696",
@@ -73,7 +73,7 @@ quantum_opts = [
     ),
 ]
 
-neutron_opts = [
+neutron_opts: list[cfg.Opt] = [
     cfg.URIOpt(
         "url",
         default="http://127.0.0.1:9696",

@@ -12,8 +12,8 @@ import unittest
 
 import requests
 
-from tests.process_fixtures import command
-from tests.process_fixtures import free_port
+from tests.fixtures.processes import command
+from tests.fixtures.processes import free_port
 
 
 class APIServerTestCase(unittest.TestCase):

@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 import unittest
 
-from tests.process_fixtures import command
-from tests.process_fixtures import free_port
+from tests.fixtures.processes import command
+from tests.fixtures.processes import free_port
 
 
 class BusyPortTestCase(unittest.TestCase):

@@ -20,11 +20,12 @@ import subprocess
 import threading
 from concurrent import futures
 
+import pytest
 import requests
 
-from tests import process_fixtures
-from tests.process_fixtures import ADMIN
-from tests.process_fixtures import USER
+from tests.fixtures import processes as process_fixtures
+from tests.fixtures.processes import ADMIN
+from tests.fixtures.processes import USER
 
 CLIENTS = 32
 FINAL_STATES = {"ACTIVE", "ERROR"}
@@ -132,6 +133,7 @@ class ConcurrencyTestCase(process_fixtures.CloudTestCase):
         self.assertEqual([p["id"] for p in ports], [port])
         self.wait_status(winner, "ACTIVE", timeout=120)
 
+    @pytest.mark.timeout(900)  # SETTLE_TIMEOUT for the builds alone
     def test_200_concurrent_creates_in_4_projects_share_nothing(self):
         config = self.nova_config(
             defaults="cpu_allocation_ratio = 64\n",

@@ -24,8 +24,8 @@ import os
 import signal
 import sqlite3
 
-from tests import process_fixtures
-from tests.process_fixtures import USER
+from tests.fixtures import processes as process_fixtures
+from tests.fixtures.processes import USER
 
 FLAVOR_1 = (512, 1, 1)  # memory MiB, vCPUs, disk GiB of flavor 1
 

@@ -22,7 +22,9 @@ and at the end the cloud still defines, launches, shows and deletes a
 server. Failures are collected (with a curl command each) and reported
 together, so one run shows them all.
 
-``NOVA_FUZZ_REQUESTS`` sets the number of requests (default 10,000),
+``test_fuzz_the_api`` makes 1,000 requests, and ``test_fuzz_the_api_long``
+(marked ``long``: ``./run_tests.sh --long`` and ``.ci/run`` run it) 10,000;
+``NOVA_FUZZ_REQUESTS`` sets the number of requests of both,
 ``NOVA_FUZZ_SEED`` the seed (default fixed, so a run can be repeated), and
 ``NOVA_FUZZ_REPORT`` a file to write the figures to as JSON.
 """
@@ -37,6 +39,7 @@ import time
 import uuid
 
 import hypothesis
+import pytest
 import requests
 import schemathesis
 from hypothesis import strategies as st
@@ -44,7 +47,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from tests.functional import test_nova_all
 
-REQUESTS = int(os.environ.get("NOVA_FUZZ_REQUESTS", "10000"))
+REQUESTS = os.environ.get("NOVA_FUZZ_REQUESTS")
 SEED = int(os.environ.get("NOVA_FUZZ_SEED", "20111"))
 REPORT = os.environ.get("NOVA_FUZZ_REPORT")
 
@@ -251,7 +254,17 @@ class FuzzTestCase(test_nova_all.NovaAllFixture):
         if case.method == "POST" and case.path.endswith("/servers"):
             self.steer_create(case.body, data)
 
+    @pytest.mark.timeout(1200)
     def test_fuzz_the_api(self):
+        self.fuzz(int(REQUESTS or 1000))
+
+    @pytest.mark.long
+    @pytest.mark.timeout(3600)
+    def test_fuzz_the_api_long(self):
+        self.fuzz(int(REQUESTS or 10000))
+
+    def fuzz(self, requests_to_make: int) -> None:
+        """Make ``requests_to_make`` requests; check each, then that the cloud still serves."""
         statuses: collections.Counter[int | str] = collections.Counter()
         failures: list[str] = []
         baseline = {"versions": self.databases.versions(), "rows": self.databases.rows()}
@@ -295,7 +308,7 @@ class FuzzTestCase(test_nova_all.NovaAllFixture):
 
         @hypothesis.seed(SEED)
         @hypothesis.settings(
-            max_examples=REQUESTS,
+            max_examples=requests_to_make,
             deadline=None,
             database=None,
             phases=[hypothesis.Phase.generate],
@@ -330,7 +343,7 @@ class FuzzTestCase(test_nova_all.NovaAllFixture):
                 f"{len(failures)} failures in {made} requests ({figures}); the first ones:\n\n"
                 + "\n\n".join(failures[:MAX_REPORTED_FAILURES])
             )
-        self.assertGreaterEqual(made, REQUESTS)
+        self.assertGreaterEqual(made, requests_to_make)
         self.check_still_serving()
 
     def check_still_serving(self) -> None:

@@ -19,6 +19,7 @@ from nova import exception
 from nova.virt.libvirt import config
 from nova.virt.libvirt import driver
 from nova.virt.libvirt import vif
+from tests.fixtures import libvirt_schema
 from tests.unit.virt.libvirt import test_vif
 
 CONF = nova.conf.CONF
@@ -93,7 +94,7 @@ class LibvirtDriverTestCase(unittest.TestCase):
         path = os.path.join(self.state_path, "instances", instance.uuid, "libvirt.xml")
         with open(path, encoding="utf-8") as handle:
             written = handle.read()
-        driver.validate_domain(written)
+        libvirt_schema.assert_valid(self, written)
         interfaces = config.Guest.interfaces_of(written)
         self.assertEqual([i.mac_addr for i in interfaces], [v.address for v in info])
         self.assertEqual(interfaces, self.driver.build_interfaces(instance, info))

@@ -5,10 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -17,7 +14,7 @@ import urllib.parse
 import requests
 from lxml import etree
 
-from tests.functional.test_api_server import free_port
+from tests.fixtures import processes
 
 
 class NovaAllFixture(unittest.TestCase):
@@ -29,39 +26,22 @@ class NovaAllFixture(unittest.TestCase):
     def setUp(self) -> None:
         self.state = tempfile.mkdtemp(prefix="nova-all-")
         self.addCleanup(shutil.rmtree, self.state, ignore_errors=True)
-        quantum_port, api_port = free_port(), free_port()
-        config = os.path.join(self.state, "nova.conf")
-        with open(config, "w", encoding="utf-8") as handle:
-            handle.write(
-                f"[DEFAULT]\nstate_path = {self.state}\nhost = allinone\n"
-                f"osapi_compute_listen_port = {api_port}\nram_allocation_ratio = 16\n"
-                f"{self.extra_config}"
-                f"[quantum]\nembedded = true\nurl = http://127.0.0.1:{quantum_port}\n"
-            )
-        self.api = f"http://127.0.0.1:{api_port}/v2.1"
-        self.quantum = f"http://127.0.0.1:{quantum_port}/v1.1/tenants/demo"
-        log = open(os.path.join(self.state, "nova-all.log"), "w", encoding="utf-8")  # noqa: SIM115
-        self.addCleanup(log.close)
-        binary = os.path.join(os.path.dirname(sys.executable), "nova-all")
-        self.process = subprocess.Popen(
-            [binary, "--config-file", config], stdout=log, stderr=subprocess.STDOUT
+        self.nova_all = processes.NovaAll(
+            self.state,
+            options={"DEFAULT": {"ram_allocation_ratio": 16}},
+            defaults=self.extra_config,
         )
-        self.addCleanup(self.stop)
-        self.wait_for(lambda: self.get(self.api).status_code == 200, "nova-all to answer", 60)
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.addCleanup(self.nova_all.close)
+        self.api = self.nova_all.api
+        self.quantum = f"{self.nova_all.quantum_url}/v1.1/tenants/demo"
+        self.process = self.nova_all.start()
+        self.wait_for(self.nova_all.answers, "nova-all to answer", 60)
 
     def wait_for(self, predicate, what: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                with open(os.path.join(self.state, "nova-all.log"), encoding="utf-8") as handle:
-                    self.fail(f"nova-all exited:\n{handle.read()[-3000:]}")
+                self.fail(f"nova-all exited:\n{self.nova_all.log_tail()}")
             try:
                 if predicate():
                     return

@@ -11,7 +11,7 @@ import uuid
 import sqlalchemy as sa
 
 from nova.db import migration
-from tests import databases
+from tests.fixtures import databases
 
 
 def nova_manage_command() -> list[str]:

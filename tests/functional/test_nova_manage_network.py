@@ -10,7 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from tests import databases
+from tests.fixtures import databases
 from tests.functional import test_nova_manage
 
 UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

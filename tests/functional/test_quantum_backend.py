@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
 import uuid
 
@@ -16,8 +15,9 @@ from nova.db import api as db_api
 from nova.network import model
 from nova.network.quantum import api as quantum_api
 from nova.network.quantum import client as quantum_client
-from tests import databases
-from tests import quantum_fixtures
+from tests.fixtures import databases
+from tests.fixtures import processes
+from tests.fixtures import quantum as quantum_fixtures
 
 CONF = nova.conf.CONF
 TENANT = "demo"
@@ -232,9 +232,7 @@ class QuantumClientTestCase(databases.DatabaseTestCase):
         self.assertEqual(_Counting500.calls, 1)
 
     def test_unreachable_service(self):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = processes.free_port()
         client = quantum_client.QuantumClient(
             f"http://127.0.0.1:{port}", "admin:admin", timeout=2, connect_retries=2
         )

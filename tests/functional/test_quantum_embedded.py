@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import unittest
 
@@ -14,14 +13,9 @@ from nova.network import http
 from nova.network.quantum import api as quantum_api
 from nova.network.quantum import client as quantum_client
 from nova.network.quantum import embedded
+from tests.fixtures.processes import free_port
 
 CONF = nova.conf.CONF
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class EmbeddedQuantumTestCase(unittest.TestCase):

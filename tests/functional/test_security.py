@@ -33,10 +33,10 @@ from lxml import etree
 from nova import context as nova_context
 from nova.api.openstack import policy
 from nova.db import api as db_api
-from nova.virt.libvirt import driver as libvirt_driver
-from tests import api_fixtures
-from tests import process_fixtures
-from tests.process_fixtures import USER
+from tests.fixtures import api as api_fixtures
+from tests.fixtures import libvirt_schema
+from tests.fixtures import processes as process_fixtures
+from tests.fixtures.processes import USER
 
 VICTIM = "alice:demo"
 ATTACKER = "mallory:other"
@@ -260,7 +260,7 @@ class HostileInputTestCase(process_fixtures.CloudTestCase):
         path = os.path.join(self.state, "instances", server_id, "libvirt.xml")
         with open(path, encoding="utf-8") as handle:
             xml = handle.read()
-        libvirt_driver.validate_domain(xml)  # libvirt's RelaxNG schema
+        libvirt_schema.assert_valid(self, xml)
         root = etree.fromstring(xml.encode())
         self.assertEqual(root.xpath("//evil"), [])
         self.assertEqual(root.getroottree().docinfo.doctype, "")

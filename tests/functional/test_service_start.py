@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from tests.functional.test_api_server import free_port
+from tests.fixtures.processes import free_port
 
 TIMEOUT = 60
 

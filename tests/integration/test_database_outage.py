@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 import nova.conf
 from nova.db import api as db_api
-from tests import api_fixtures
+from tests.fixtures import api as api_fixtures
 
 CONF = nova.conf.CONF
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests import migration_checks
+from tests.fixtures import migration_checks
 
 
 class TestMigrationsPostgreSQL(migration_checks.MigrationChecks):

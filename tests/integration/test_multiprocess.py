@@ -39,17 +39,18 @@ from concurrent import futures
 
 import kombu
 import kombu.exceptions
+import pytest
 import requests
 import sqlalchemy as sa
 from amqp import exceptions as amqp_exceptions
 
-from tests.databases import Database
-from tests.databases import server_url
-from tests.databases import skip_or_fail
-from tests.process_fixtures import Waiting
-from tests.process_fixtures import command
-from tests.process_fixtures import free_port
-from tests.process_fixtures import tail
+from tests.fixtures.databases import Database
+from tests.fixtures.databases import server_url
+from tests.fixtures.databases import skip_or_fail
+from tests.fixtures.processes import Waiting
+from tests.fixtures.processes import command
+from tests.fixtures.processes import free_port
+from tests.fixtures.processes import tail
 
 ADMIN = "admin:demo"
 USER = "alice:demo"
@@ -388,6 +389,7 @@ class MultiProcessTestCase(Waiting, unittest.TestCase):
 
 
 class TestMultiProcess(MultiProcessTestCase):
+    @pytest.mark.timeout(1200)  # waits of up to 120 s for ACTIVE and 180 s for RabbitMQ
     def test_launch_kill_a_compute_and_restart_rabbitmq(self):
         with self.logs_on_failure():
             network = self.http(

@@ -10,7 +10,7 @@ from nova import exception
 from nova.db import api as db_api
 from nova.network import model
 from nova.network.neutron import api as neutron_api
-from tests import databases
+from tests.fixtures import databases
 from tests.integration import test_neutron_server
 
 CONF = nova.conf.CONF

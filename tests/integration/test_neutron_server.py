@@ -19,7 +19,7 @@ import uuid
 
 import requests
 
-from tests.databases import neutron_url
+from tests.fixtures.databases import neutron_url
 
 TIMEOUT = 60
 

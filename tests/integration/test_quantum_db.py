@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests import quantum_db_checks
+from tests.fixtures import quantum_db_checks
 
 
 class TestQuantumDatabasePostgreSQL(quantum_db_checks.QuantumDatabaseChecks):

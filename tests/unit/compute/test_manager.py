@@ -18,7 +18,7 @@ from nova.network import api as network_api
 from nova.network import model
 from nova.virt import fake
 from nova.virt.libvirt import driver as libvirt_driver
-from tests import databases
+from tests.fixtures import databases
 
 CONF = nova.conf.CONF
 ADMIN = nova_context.get_admin_context()

@@ -15,7 +15,7 @@ from nova import exception
 from nova.db import api as db_api
 from nova.db import legacy_api as legacy_db
 from nova.db import models
-from tests import databases
+from tests.fixtures import databases
 
 MAC_RE = re.compile(r"^fa:16:3e(:[0-9a-f]{2}){3}$")
 
@@ -243,7 +243,7 @@ class ReadWhileWritingTestCase(databases.SchemaTestCase):
     def test_read_does_not_wait_for_writer_but_write_does(self):
         context = nova_context.RequestContext("alice", "project-a")
         instance = db_api.instance_create(context, {"project_id": "project-a"})
-        nova.conf.CONF.set_override("sqlite_busy_timeout", 1, group="database")
+        nova.conf.CONF.set_override("sqlite_busy_timeout", 0, group="database")
         self.addCleanup(nova.conf.CONF.clear_override, "sqlite_busy_timeout", group="database")
         db_api.dispose_engine()
         writer = sqlite3.connect(self.db_url.removeprefix("sqlite:///"), isolation_level=None)

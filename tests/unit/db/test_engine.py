@@ -13,6 +13,30 @@ import sqlalchemy as sa
 from nova import exception
 from nova.db import engine as db_engine
 
+# Seconds a thread of these tests may take: a lock that is never released
+# fails the test instead of hanging the run.
+JOIN_TIMEOUT = 10
+
+
+def run_threads(test: unittest.TestCase, target, count: int = 1) -> None:
+    """Run ``target`` in ``count`` daemon threads; fail ``test`` if one hangs or raises."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT)
+        test.assertFalse(thread.is_alive(), f"a thread still runs after {JOIN_TIMEOUT} s")
+    if errors:
+        raise errors[0]
+
 
 class SQLiteEngineTestCase(unittest.TestCase):
     def setUp(self) -> None:
@@ -47,21 +71,24 @@ class SQLiteEngineTestCase(unittest.TestCase):
                     overlaps.append(len(inside))
                     inside.pop()
 
-        threads = [threading.Thread(target=write) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_threads(self, write, count=4)
         self.assertEqual(max(overlaps), 1)
         self.assertEqual(len(overlaps), 80)
 
     def test_readers_and_other_backends_take_no_lock(self):
         engine = self.engine()
-        with db_engine.writing(engine), db_engine.writing(engine, write=False):
-            pass  # a reader inside a writer: no deadlock
         other = sa.create_engine("sqlite://")  # not made by create_engine: no lock
-        with db_engine.writing(other), db_engine.writing(other):
-            pass
+        self.addCleanup(other.dispose)
+        done = []
+
+        def nest() -> None:
+            with db_engine.writing(engine), db_engine.writing(engine, write=False):
+                done.append("a reader inside a writer")
+            with db_engine.writing(other), db_engine.writing(other):
+                done.append("a writer inside a writer, on another backend")
+
+        run_threads(self, nest)  # a deadlock fails here, after JOIN_TIMEOUT
+        self.assertEqual(len(done), 2)
 
     def test_lock_not_got_in_the_busy_timeout_is_left_to_sqlite(self):
         engine = self.engine(sqlite_busy_timeout=0)
@@ -72,7 +99,9 @@ class SQLiteEngineTestCase(unittest.TestCase):
                 with db_engine.writing(engine):
                     done.set()
 
-            thread = threading.Thread(target=write)
+            thread = threading.Thread(target=write, daemon=True)
             thread.start()
             thread.join(timeout=5)
         self.assertTrue(done.is_set())
+        thread.join(timeout=JOIN_TIMEOUT)
+        self.assertFalse(thread.is_alive())

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from nova import exception
 from nova.db import migration
-from tests import migration_checks
+from tests.fixtures import migration_checks
 
 
 class TestMigrationsSQLite(migration_checks.MigrationChecks):

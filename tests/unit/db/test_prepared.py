@@ -12,7 +12,7 @@ from nova import context as nova_context
 from nova.db import api as db_api
 from nova.db import models
 from nova.db import prepared
-from tests import databases
+from tests.fixtures import databases
 
 _instances = models.Instance.__table__
 
@@ -55,7 +55,7 @@ class PreparedReadTestCase(databases.SchemaTestCase):
     def test_driver_errors_come_out_as_sqlalchemy_errors(self):
         if self.BACKEND != "sqlite":
             self.skipTest("locks the SQLite file")
-        nova.conf.CONF.set_override("sqlite_busy_timeout", 1, group="database")
+        nova.conf.CONF.set_override("sqlite_busy_timeout", 0, group="database")
         self.addCleanup(nova.conf.CONF.clear_override, "sqlite_busy_timeout", group="database")
         db_api.dispose_engine()
         # An exclusive lock keeps even readers out.

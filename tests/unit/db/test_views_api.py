@@ -14,7 +14,7 @@ from nova.db import api as db_api
 from nova.db import legacy_api as legacy_db
 from nova.db import models
 from nova.db import views_api
-from tests import databases
+from tests.fixtures import databases
 
 
 class ViewsAPITestCase(databases.SchemaTestCase):

@@ -21,7 +21,7 @@ from nova.db import legacy_api as legacy_db
 from nova.network import api as network_api
 from nova.network import model
 from nova.network.legacy import api as legacy_api
-from tests import databases
+from tests.fixtures import databases
 
 ADMIN = nova_context.get_admin_context()
 

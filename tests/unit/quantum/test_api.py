@@ -13,7 +13,7 @@ from nova.db import prepared
 from quantum import exceptions
 from quantum.api import router
 from quantum.db import api as db_api
-from tests import quantum_fixtures
+from tests.fixtures import quantum as quantum_fixtures
 
 T1 = "/v1.1/tenants/t1"
 XMLNS = "{http://openstack.org/quantum/api/v1.1}"

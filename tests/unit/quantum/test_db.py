@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from nova.db import engine as db_engine
 from quantum.db import api as db_api
-from tests import quantum_db_checks
+from tests.fixtures import quantum_db_checks
 
 
 class TestQuantumDatabaseSQLite(quantum_db_checks.QuantumDatabaseChecks):

@@ -16,7 +16,7 @@ from nova.db import models
 from nova.db import services_api
 from nova.scheduler import filters
 from nova.scheduler import manager
-from tests import databases
+from tests.fixtures import databases
 
 CONF = nova.conf.CONF
 ADMIN = nova_context.get_admin_context()

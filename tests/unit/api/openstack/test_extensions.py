@@ -15,7 +15,7 @@ from nova import context as nova_context
 from nova.api.openstack import extensions
 from nova.api.openstack import router
 from nova.db import legacy_api as legacy_db
-from tests import api_fixtures
+from tests.fixtures import api as api_fixtures
 
 CONF = nova.conf.CONF
 

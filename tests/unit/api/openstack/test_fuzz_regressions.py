@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nova.conf
 from nova.api.openstack import router
-from tests import api_fixtures
+from tests.fixtures import api as api_fixtures
 
 CONF = nova.conf.CONF
 

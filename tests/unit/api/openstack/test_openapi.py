@@ -12,7 +12,7 @@ from nova.api.openstack import extensions
 from nova.api.openstack import openapi
 from nova.api.openstack import router
 from nova.api.openstack.schemas import servers as servers_schema
-from tests import api_fixtures
+from tests.fixtures import api as api_fixtures
 from tests.unit.api.openstack import test_extensions
 
 CONF = nova.conf.CONF

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from nova import context as nova_context
 from nova.db import api as db_api
 from nova.db import models
-from tests import api_fixtures
+from tests.fixtures import api as api_fixtures
 
 SERVER_KEYS = {
     "id", "name", "status", "image", "flavor", "user_id", "tenant_id",

@@ -14,8 +14,8 @@ from lxml import etree
 from nova import exception
 from nova.network import model
 from nova.virt.libvirt import config
-from nova.virt.libvirt import driver
 from nova.virt.libvirt import vif
+from tests.fixtures import libvirt_schema
 
 VIF_ID = "6a66c3bd-784d-4e82-8066-a615b5cd8b69"
 INSTANCE = types.SimpleNamespace(
@@ -149,9 +149,10 @@ class InterfaceXMLTestCase(unittest.TestCase):
                 self.assertEqual(canonical(built.format_dom()), canonical(expected))
 
     def test_every_domain_passes_libvirts_schema(self):
+        libvirt_schema.require(self)
         for name, (network_vif, _expected) in EXPECTED.items():
             with self.subTest(name):
-                driver.validate_domain(domain_with([self.interface(network_vif)]))
+                libvirt_schema.assert_valid(self, domain_with([self.interface(network_vif)]))
 
     @unittest.skipUnless(shutil.which("virt-xml-validate"), "virt-xml-validate not installed")
     def test_virt_xml_validate_agrees(self):
@@ -180,7 +181,7 @@ class InjectionTestCase(unittest.TestCase):
         network_vif = make_vif({"vif_type": "vhostuser", "vhostuser_socket": "/run/" + self.NASTY})
         built = vif.VhostUserVIFDriver().get_config(INSTANCE, network_vif)
         xml = domain_with([built])
-        driver.validate_domain(xml)
+        libvirt_schema.assert_valid(self, xml)
         root = etree.fromstring(xml.encode())
         self.assertIsNone(root.find(".//evil"))
         self.assertEqual(root.find(".//interface/source").get("path"), "/run/" + self.NASTY)
@@ -282,7 +283,7 @@ class TemplateDriverTestCase(unittest.TestCase):
         )
         network_vif = make_vif({"vif_type": "custom", "bridge": "br-custom"})
         built = self.driver_with(template).get_config(INSTANCE, network_vif)
-        driver.validate_domain(domain_with([built]))
+        libvirt_schema.assert_valid(self, domain_with([built]))
 
     def test_missing_key_and_bad_templates(self):
         missing = self.driver_with('<interface type="ethernet"><x a="{{ nothere }}"/></interface>')
