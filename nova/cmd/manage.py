@@ -51,10 +51,10 @@ def _vlan(text: str | None) -> int | None:
         return None
     try:
         return int(text)
-    except ValueError:
+    except ValueError as exc:
         raise exception.Invalid(
             f"Invalid VLAN {text!r}: an integer between 1 and {legacy_api.MAX_VLAN} is required."
-        )
+        ) from exc
 
 
 def network_create() -> None:

@@ -163,11 +163,11 @@ class JSONClient:
                 method, self.url + path, json=body, params=params, timeout=self.timeout
             )
         except requests.ConnectionError as exc:
-            raise exception.NetworkServiceUnavailable(url=self.url, reason=str(exc))
-        except requests.Timeout:
+            raise exception.NetworkServiceUnavailable(url=self.url, reason=str(exc)) from exc
+        except requests.Timeout as exc:
             raise exception.NetworkServiceUnavailable(
                 url=self.url, reason=f"no answer to {method} {path} in {self.timeout}s"
-            )
+            ) from exc
         return self._result(method, path, response, ids)
 
     def _result(self, method: str, path: str, response, ids: dict | None) -> Any:

@@ -99,7 +99,7 @@ def parse_body(request: webob.Request, max_size: int) -> dict[str, Any] | None:
         try:
             body = json.loads(raw)
         except ValueError as exc:
-            raise exceptions.BadRequest(reason=f"body is not valid JSON ({exc})")
+            raise exceptions.BadRequest(reason=f"body is not valid JSON ({exc})") from exc
         if not isinstance(body, dict):
             raise exceptions.BadRequest(reason="body must be a JSON object")
         return body
@@ -107,7 +107,7 @@ def parse_body(request: webob.Request, max_size: int) -> dict[str, Any] | None:
         try:
             root = etree.fromstring(raw, _XML_PARSER)
         except etree.XMLSyntaxError as exc:
-            raise exceptions.BadRequest(reason=f"body is not valid XML ({exc})")
+            raise exceptions.BadRequest(reason=f"body is not valid XML ({exc})") from exc
         if root.getroottree().docinfo.doctype:
             raise exceptions.BadRequest(reason="DTDs are not accepted")
         return {etree.QName(root).localname: _xml_to_dict(root)}

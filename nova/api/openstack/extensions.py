@@ -102,7 +102,7 @@ def _load_file(path: str) -> list[ExtensionDescriptor]:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - any import failure stops start-up
         sys.modules.pop(module_name, None)
-        raise ExtensionLoadError(path=path, reason=f"failed to import: {exc!r}")
+        raise ExtensionLoadError(path=path, reason=f"failed to import: {exc!r}") from exc
     found = [
         cls()
         for _, cls in inspect.getmembers(module, inspect.isclass)

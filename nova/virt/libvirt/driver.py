@@ -191,7 +191,7 @@ class LibvirtDriver(driver.ComputeDriver):
             if isinstance(exc, libvirt.libvirtError):
                 raise InstanceSpawnError(
                     instance_uuid=instance.uuid, reason=exc.get_error_message()
-                )
+                ) from exc
             raise
         LOG.debug("Instance %s started as %s", instance.uuid, vif_drivers.instance_name(instance))
 

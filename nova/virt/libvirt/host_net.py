@@ -51,11 +51,11 @@ class HostNetwork:
         try:
             ip = NetNS(self.netns, flags=0) if self.netns else IPRoute()
         except OSError as exc:
-            raise HostNetworkError(reason=f"network namespace {self.netns}: {exc}")
+            raise HostNetworkError(reason=f"network namespace {self.netns}: {exc}") from exc
         try:
             yield ip
         except NetlinkError as exc:
-            raise HostNetworkError(reason=f"netlink: {exc}")
+            raise HostNetworkError(reason=f"netlink: {exc}") from exc
         finally:
             ip.close()
 

@@ -110,8 +110,8 @@ class VIFDriver(abc.ABC):
         value = self.value(vif, key)
         try:
             return str(uuidlib.UUID(value))
-        except ValueError:
-            raise VIFConfigurationError(vif_id=vif.id, reason=f"{key} {value!r} is not a UUID")
+        except ValueError as exc:
+            raise VIFConfigurationError(vif_id=vif.id, reason=f"{key} {value!r} is not a UUID") from exc
 
     @staticmethod
     def flag(vif: model.VIF, key: str) -> bool:
@@ -167,10 +167,10 @@ class BridgeVIFDriver(VIFDriver):
             for name, value in params:
                 try:
                     ipaddress.ip_address(value)  # only addresses reach the filter
-                except ValueError:
+                except ValueError as exc:
                     raise VIFConfigurationError(
                         vif_id=vif.id, reason=f"{name} {value!r} is not an IP address"
-                    )
+                    ) from exc
             interface.filter_params = params
         return interface
 
@@ -409,13 +409,13 @@ class TemplateVIFDriver(VIFDriver):
         except jinja2.UndefinedError as exc:
             raise VIFConfigurationError(
                 vif_id=vif.id, reason=f"template {self.path} uses a missing key: {exc.message}"
-            )
+            ) from exc
         try:
             element = etree.fromstring(rendered.strip().encode(), self._PARSER)
         except etree.XMLSyntaxError as exc:
             raise VIFConfigurationError(
                 vif_id=vif.id, reason=f"template {self.path} does not render XML: {exc}"
-            )
+            ) from exc
         if element.tag != "interface" or element.getroottree().docinfo.doctype:
             raise VIFConfigurationError(
                 vif_id=vif.id, reason=f"template {self.path} must render one <interface>"
