@@ -111,7 +111,9 @@ class VIFDriver(abc.ABC):
         try:
             return str(uuidlib.UUID(value))
         except ValueError as exc:
-            raise VIFConfigurationError(vif_id=vif.id, reason=f"{key} {value!r} is not a UUID") from exc
+            raise VIFConfigurationError(
+                vif_id=vif.id, reason=f"{key} {value!r} is not a UUID"
+            ) from exc
 
     @staticmethod
     def flag(vif: model.VIF, key: str) -> bool:
