@@ -21,6 +21,8 @@ class RequestContext(context.RequestContext):
     A non-admin context sees only its own project's rows.
     """
 
+    is_admin: bool
+
     def __init__(
         self,
         user_id: str | None = None,

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 import time
+from typing import Any
 
 import webob
 from oslo_config import cfg
@@ -73,7 +74,7 @@ class QuantumApp:
         routes = self._routes.setdefault(path.count("/"), [])
         routes.append((re.compile(pattern), controller, actions))
 
-    def _match(self, path: str) -> tuple[object, dict[str, str], dict[str, str]]:
+    def _match(self, path: str) -> tuple[object, dict[str, str], dict[str, Any]]:
         """Return the controller, actions and path parameters of the first route ``path`` fits.
 
         :raises quantum.exceptions.NotFound: none.

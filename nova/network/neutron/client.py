@@ -31,7 +31,7 @@ class NeutronClient(http.JSONClient):
         super().__init__(url, headers, timeout, connect_retries)
 
     @staticmethod
-    def fault_of(response: requests.Response) -> tuple[str, str]:
+    def fault_of(response: requests.Response | http.InProcessResponse) -> tuple[str, str]:
         """Neutron names its faults in ``{"NeutronError": {"type": ..., "message": ...}}``."""
         try:
             error = response.json()["NeutronError"]
