@@ -52,9 +52,12 @@ from sqlalchemy import event
 import nova.conf
 from nova import context as nova_context
 from nova.api.openstack import router
-from nova.db import api as db_api
+from nova.db import flavors as flavor_db
+from nova.db import instances as instance_db
 from nova.db import legacy_api
 from nova.db import migration
+from nova.db import session as db_session
+from nova.db import virtual_interfaces as vif_db
 
 CONF = nova.conf.CONF
 GOAL_RATIO = 0.5
@@ -75,12 +78,12 @@ def populate(servers: int) -> dict:
     storage = legacy_api.network_create_with_fixed_ips(
         admin, {"label": "storage", "cidr": "10.1.0.0/24", "bridge": "br101", "vlan": 101}
     )
-    flavors = [db_api.flavor_get_by_flavor_id(admin, str(f)) for f in (1, 2, 3)]
+    flavors = [flavor_db.flavor_get_by_flavor_id(admin, str(f)) for f in (1, 2, 3)]
     launched = datetime.datetime(2011, 8, 17, 12, 0, 0)
     free = {private.id: 2, storage.id: 2}  # .0 and the gateway .1 are reserved
 
     def legacy_vif(instance, network) -> None:
-        vif = db_api.virtual_interface_create(
+        vif = vif_db.virtual_interface_create(
             admin, {"instance_id": instance.id, "network_id": network.id}
         )
         address = f"{network.cidr.rsplit('.', 1)[0]}.{free[network.id]}"
@@ -88,7 +91,7 @@ def populate(servers: int) -> dict:
         legacy_api.fixed_ip_associate(admin, address, network.id, instance.id, vif.id)
 
     def quantum_vif(instance) -> None:
-        db_api.virtual_interface_create(
+        vif_db.virtual_interface_create(
             admin,
             {
                 "instance_id": instance.id,
@@ -122,10 +125,10 @@ def populate(servers: int) -> dict:
         }
         if index % 2:
             values["updated_at"] = launched + datetime.timedelta(hours=1, minutes=index)
-        instance = db_api.instance_create(admin, values)
+        instance = instance_db.instance_create(admin, values)
         if vm_state == "error":
             for message in ("Build failed", "No valid host was found."):
-                db_api.instance_fault_create(
+                instance_db.instance_fault_create(
                     admin,
                     instance.id,
                     {"code": 500, "message": message, "details": "Traceback ...", "host": None},
@@ -466,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = None
     try:
         migration.db_sync(url=url)
-        db_api.dispose_engine()
+        db_session.dispose_engine()
         ids = populate(args.servers)
         nova = router.APIRouter()
         baseline = baseline_app(path, CONF.api.max_limit)
@@ -486,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         assert len(detail) == args.servers, len(detail)
         assert len(vifs["virtual_interfaces"]) == 8, vifs
 
-        engine = db_api.get_engine()
+        engine = db_session.get_engine()
         endpoints = {}
         for name, request_path in paths.items():
             endpoints[name] = {
@@ -524,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if baseline is not None:
             baseline.connection.close()
-        db_api.dispose_engine()
+        db_session.dispose_engine()
         CONF.clear_override("connection", group="database")
         CONF.clear_override("state_path")
         shutil.rmtree(state_path, ignore_errors=True)

@@ -12,7 +12,7 @@ import webob
 
 import nova.conf
 from nova.api.openstack import router
-from nova.db import api as db_api
+from nova.db import session as db_session
 from tests import databases
 from tests import quantum_fixtures
 
@@ -97,5 +97,5 @@ class APITestCase(databases.SchemaTestCase):
 
     def count(self, table: str, live: bool = True) -> int:
         where = " WHERE deleted = 0" if live else ""
-        with db_api.get_engine().connect() as connection:
+        with db_session.get_engine().connect() as connection:
             return connection.execute(sa.text(f"SELECT COUNT(*) FROM {table}{where}")).scalar()

@@ -105,14 +105,14 @@ class SchemaTestCase(DatabaseTestCase):
         # Imported here: this module is also used by tests that must not
         # load Nova's configuration.
         import nova.conf
-        from nova.db import api as db_api
         from nova.db import migration
+        from nova.db import session as db_session
 
         migration.db_sync(url=self.db_url)
         nova.conf.CONF.set_override("connection", self.db_url, group="database")
         self.addCleanup(nova.conf.CONF.clear_override, "connection", group="database")
-        db_api.dispose_engine()
-        self.addCleanup(db_api.dispose_engine)
+        db_session.dispose_engine()
+        self.addCleanup(db_session.dispose_engine)
 
 
 def neutron_url(test: unittest.TestCase) -> str:

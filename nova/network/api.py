@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import nova.conf
 from nova import context as nova_context
-from nova.db import models
+from nova.db import records
 from nova.network import model
 
 CONF = nova.conf.CONF
@@ -53,9 +53,9 @@ class NetworkAPI(abc.ABC):
     def allocate_for_instance(
         self,
         context: nova_context.RequestContext,
-        instance: models.Instance,
+        instance: records.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> list[models.VirtualInterface]:
+    ) -> list[records.VirtualInterface]:
         """Create the instance's VIFs and their logical attachments, in order.
 
         The ports' configuration is not read here: nothing needs it before
@@ -67,12 +67,12 @@ class NetworkAPI(abc.ABC):
 
     @abc.abstractmethod
     def get_instance_nw_info(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> model.NetworkInfo:
         """Return the instance's VIFs with their port configuration, in VIF order."""
 
     def bind_for_host(
-        self, context: nova_context.RequestContext, instance: models.Instance, host: str
+        self, context: nova_context.RequestContext, instance: records.Instance, host: str
     ) -> model.NetworkInfo:
         """Bind the instance's ports to ``host`` and return the network info.
 
@@ -83,7 +83,7 @@ class NetworkAPI(abc.ABC):
 
     @abc.abstractmethod
     def deallocate_for_instance(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:
         """Release the instance's ports and addresses and soft-delete its VIFs.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.unit.db import test_api
-from tests.unit.db import test_prepared
+from tests.unit.db import test_session
 from tests.unit.db import test_views_api
 
 
@@ -23,11 +23,11 @@ class TestViewsMySQL(test_views_api.ViewsAPITestCase):
     BACKEND = "mysql"
 
 
-class TestPreparedReadsPostgreSQL(test_prepared.PreparedReadTestCase):
+class TestSessionPostgreSQL(test_session.SessionTestCase):
     BACKEND = "postgresql"
 
 
-class TestPreparedReadsMySQL(test_prepared.PreparedReadTestCase):
+class TestSessionMySQL(test_session.SessionTestCase):
     BACKEND = "mysql"
 
 

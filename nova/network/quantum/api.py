@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import nova.conf
 from nova import context as nova_context
 from nova import exception
-from nova.db import api as db_api
-from nova.db import models
+from nova.db import records
+from nova.db import virtual_interfaces as vif_db
 from nova.network import api as network_api
 from nova.network import model
 from nova.network.quantum import client as quantum_client
@@ -96,14 +96,14 @@ class QuantumAPI(network_api.NetworkAPI):
     def allocate_for_instance(
         self,
         context: nova_context.RequestContext,
-        instance: models.Instance,
+        instance: records.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> list[models.VirtualInterface]:
+    ) -> list[records.VirtualInterface]:
         """Create a VIF per entry, make or reuse its port, and attach the VIF to it."""
         tenant_id = instance.project_id
         entries = self._default_request(tenant_id) if requested is None else list(requested)
         done: list[tuple[str, str, bool, bool]] = []  # network, port, preserve, attached
-        vifs: list[models.VirtualInterface] = []
+        vifs: list[records.VirtualInterface] = []
         try:
             for entry in entries:
                 preserve = bool(entry.port_id)
@@ -114,7 +114,7 @@ class QuantumAPI(network_api.NetworkAPI):
                     network_id = entry.network_id
                     port_id = self.client.create_port(tenant_id, network_id)
                 done.append((network_id, port_id, preserve, False))
-                vif = db_api.virtual_interface_create(
+                vif = vif_db.virtual_interface_create(
                     context,
                     {
                         "instance_id": instance.id,
@@ -158,16 +158,16 @@ class QuantumAPI(network_api.NetworkAPI):
                 self._release_port(instance.project_id, network_id, port_id, preserve, attached)
             except exception.NovaException:
                 LOG.exception("Could not release port %s while undoing", port_id)
-        db_api.virtual_interface_delete_by_instance(context, instance.id)
+        vif_db.virtual_interface_delete_by_instance(context, instance.id)
 
     # --- network info ------------------------------------------------------------
 
     def get_instance_nw_info(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> model.NetworkInfo:
         """Return each VIF with its port's details, read from Quantum now."""
         tenant_id = instance.project_id
-        vifs = db_api.virtual_interface_get_by_instance(context, instance.id)
+        vifs = vif_db.virtual_interface_get_by_instance(context, instance.id)
         labels: dict[str, str | None] = {}
         if len({vif.network_uuid for vif in vifs}) > 1:
             # One call names them all (one network: showing it is cheaper).
@@ -199,10 +199,10 @@ class QuantumAPI(network_api.NetworkAPI):
         return info
 
     def deallocate_for_instance(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:
         """Detach every port; delete the ones Nova made; soft-delete the VIFs."""
-        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
+        for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
             self._release_port(
                 instance.project_id,
                 vif.network_uuid,
@@ -210,5 +210,5 @@ class QuantumAPI(network_api.NetworkAPI):
                 vif.preserve_on_delete,
                 attached=True,
             )
-        db_api.virtual_interface_delete_by_instance(context, instance.id)
+        vif_db.virtual_interface_delete_by_instance(context, instance.id)
         LOG.info("Released the network of instance %s", instance.uuid)

@@ -6,7 +6,7 @@ from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import views
 from nova.api.openstack.schemas import flavors as schema
-from nova.db import api as db_api
+from nova.db import flavors as flavor_db
 
 
 class FlavorsController:
@@ -16,7 +16,7 @@ class FlavorsController:
     def _flavors(self, request):
         policy.authorize(request.context, "flavors:index")
         wsgi.validate(dict(request.GET), schema.index_query, "query")
-        return db_api.flavor_get_all(request.context)
+        return flavor_db.flavor_get_all(request.context)
 
     def index(self, request):
         flavors = self._flavors(request)
@@ -27,5 +27,5 @@ class FlavorsController:
 
     def show(self, request, flavor_id):
         policy.authorize(request.context, "flavors:index")
-        flavor = db_api.flavor_get_by_flavor_id(request.context, flavor_id)
+        flavor = flavor_db.flavor_get_by_flavor_id(request.context, flavor_id)
         return 200, {"flavor": views.flavor(request, flavor)}
