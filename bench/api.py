@@ -13,7 +13,7 @@ schema, for:
 * ``virtual_interfaces``: ``GET /v2.1/servers/{id}/os-virtual-interfaces`` on
   that server with 8 VIFs (4 on legacy networks, 4 Quantum ports).
 
-The data is written through ``nova.db.api`` (and ``nova.db.legacy_api`` for
+The data is written through the ``nova.db`` data API (``nova.db.networks`` for
 the legacy networks and fixed IPs); no network service runs and nothing is
 patched. Each endpoint is timed beside a baseline in the same run: a bare
 ``webob.dec.wsgify`` function that answers the same request with ONE
@@ -54,8 +54,8 @@ from nova import context as nova_context
 from nova.api.openstack import router
 from nova.db import flavors as flavor_db
 from nova.db import instances as instance_db
-from nova.db import legacy_api
 from nova.db import migration
+from nova.db import networks as legacy_db
 from nova.db import session as db_session
 from nova.db import virtual_interfaces as vif_db
 
@@ -72,10 +72,10 @@ IMAGE = "cirros-0.6.2"
 def populate(servers: int) -> dict:
     """Create the servers, VIFs and fixed IPs; return the ids the requests need."""
     admin = nova_context.get_admin_context()
-    private = legacy_api.network_create_with_fixed_ips(
+    private = legacy_db.network_create_with_fixed_ips(
         admin, {"label": "private", "cidr": "10.0.0.0/24", "bridge": "br100", "vlan": 100}
     )
-    storage = legacy_api.network_create_with_fixed_ips(
+    storage = legacy_db.network_create_with_fixed_ips(
         admin, {"label": "storage", "cidr": "10.1.0.0/24", "bridge": "br101", "vlan": 101}
     )
     flavors = [flavor_db.flavor_get_by_flavor_id(admin, str(f)) for f in (1, 2, 3)]
@@ -88,7 +88,7 @@ def populate(servers: int) -> dict:
         )
         address = f"{network.cidr.rsplit('.', 1)[0]}.{free[network.id]}"
         free[network.id] += 1
-        legacy_api.fixed_ip_associate(admin, address, network.id, instance.id, vif.id)
+        legacy_db.fixed_ip_associate(admin, address, network.id, instance.id, vif.id)
 
     def quantum_vif(instance) -> None:
         vif_db.virtual_interface_create(
@@ -513,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "benchmark": "api",
             "machine": machine(),
-            "database": "sqlite file (WAL), nova.db.api engine; baseline: sqlite3, one query",
+            "database": "sqlite file (WAL), nova.db.session engine; baseline: sqlite3, one query",
             "repeat": args.repeat,
             "seconds_per_run": args.seconds,
             **endpoints,

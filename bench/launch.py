@@ -40,7 +40,7 @@ state, host, fault and the ``nova-all`` log lines naming it.
 
 Beside it, in the same run, the baseline: the same database writes and
 libvirt defines done directly, in this process, one server after another:
-``nova.db.api.instance_create`` and two ``virtual_interface_create`` on a
+``nova.db.instances.instance_create`` and two ``virtual_interface_create`` on a
 fresh SQLite database at the newest schema, then
 ``LibvirtDriver.build_domain`` with two bridge VIFs, Nova's RelaxNG check of
 the XML and ``defineXMLFlags`` + ``create()`` on

@@ -98,7 +98,7 @@ class DatabaseTestCase(unittest.TestCase):
 
 
 class SchemaTestCase(DatabaseTestCase):
-    """A fresh database at the newest schema, used by ``nova.db.api``."""
+    """A fresh database at the newest schema, used by the ``nova.db`` data API."""
 
     def setUp(self) -> None:
         super().setUp()

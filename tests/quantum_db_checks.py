@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from nova.db import engine as db_engine
 from quantum import exceptions
 from quantum.db import api as db_api
 from quantum.db import migration
 from quantum.db import models
+from servicekit import db as servicekit_db
 from tests import databases
 
 
@@ -22,7 +22,7 @@ class QuantumDatabaseChecks(databases.DatabaseTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.engine = db_engine.create_engine(self.db_url)
+        self.engine = servicekit_db.create_engine(self.db_url)
         self.addCleanup(self.engine.dispose)
         migration.upgrade(self.engine)
         self.db = db_api.QuantumDatabase(self.engine)
@@ -128,7 +128,7 @@ class QuantumDatabaseChecks(databases.DatabaseTestCase):
             probe.bind(("127.0.0.1", 0))
             closed_port = probe.getsockname()[1]
         url = sa.make_url(self.db_url).set(host="127.0.0.1", port=closed_port)
-        engine = db_engine.create_engine(url.render_as_string(hide_password=False))
+        engine = servicekit_db.create_engine(url.render_as_string(hide_password=False))
         self.addCleanup(engine.dispose)
         db = db_api.QuantumDatabase(engine)
         with self.assertRaises(exceptions.ServiceUnavailable):

@@ -393,7 +393,7 @@ def _claim_free_fixed_ip(
 
 
 @oslo_db_api.wrap_db_retry(
-    max_retries=ALLOCATE_ATTEMPTS,
+    max_retries=ALLOCATE_ATTEMPTS - 1,  # after the first attempt
     retry_on_deadlock=True,
     retry_interval=0.001,
     max_retry_interval=0.1,

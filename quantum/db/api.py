@@ -331,13 +331,11 @@ class QuantumDatabase:
     def _port_and_network(
         self, transaction: sa.Connection, tenant_id: str, net_id: str, port_id: str
     ) -> tuple[Port, Network]:
-        found = _PORT_AND_NETWORK.rows(
-            transaction, {"port_id": port_id, "net_id": net_id, "tenant_id": tenant_id}
-        )
-        if not found:
+        params = {"port_id": port_id, "net_id": net_id, "tenant_id": tenant_id}
+        row = transaction.execute(_PORT_AND_NETWORK, params).first()
+        if row is None:
             self._network(transaction, tenant_id, net_id)  # an unknown network is the fault
             raise exceptions.PortNotFound(net_id=net_id, port_id=port_id)
-        row = found[0]
         return Port._make(row[: len(Port._fields)]), Network._make(row[len(Port._fields) :])
 
     def port_list(self, tenant_id: str, net_id: str, attachment: str | None = None) -> list[Port]:

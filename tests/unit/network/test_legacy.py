@@ -12,6 +12,7 @@ import uuid
 from unittest import mock
 
 import sqlalchemy as sa
+from oslo_db import api as oslo_db_api
 
 import nova.conf
 from nova import context as nova_context
@@ -332,7 +333,7 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         vif = self.new_vif()
         with (
             mock.patch.object(legacy_db, "_claim_free_fixed_ip", return_value=None) as claim,
-            mock.patch.object(legacy_db, "_backoff"),
+            mock.patch.object(oslo_db_api.time, "sleep"),  # wrap_db_retry's pauses
         ):
             with self.assertRaises(exception.Conflict):
                 legacy_db.fixed_ip_associate_pool(ADMIN, self.network.id, self.instance.id, vif.id)

@@ -197,7 +197,15 @@ class SchedulerFailureTestCase(SchedulerTestCase):
     def test_claim_is_rolled_back_when_placing_fails(self):
         self.add_host("h1")
         instance = self.instance()
-        with mock.patch.object(instance_db, "instance_update_in", side_effect=RuntimeError("boom")):
+        real_update_in = instance_db.instance_update_in
+        failures = [RuntimeError("boom")]  # the claim's update fails, putting in ERROR does not
+
+        def fail_once(*args, **kwargs):
+            if failures:
+                raise failures.pop()
+            return real_update_in(*args, **kwargs)
+
+        with mock.patch.object(instance_db, "instance_update_in", side_effect=fail_once):
             self.scheduler.run_instances(ADMIN, [instance.uuid])
         self.assertEqual(self.node("h1").memory_mb_used, 0)
         self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, instance.uuid).vm_state, "error")

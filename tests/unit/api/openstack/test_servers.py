@@ -77,7 +77,7 @@ class FaultsTestCase(api_fixtures.APITestCase):
 
     def test_unexpected_error_is_a_500_without_traceback(self):
         with mock.patch(
-            "nova.db.views_api.instance_get_all_for_view", side_effect=RuntimeError("secret")
+            "nova.db.views.instance_get_all_for_view", side_effect=RuntimeError("secret")
         ):
             response = self.request("GET", "/v2.1/servers")
         self.assertEqual(response.status_int, 500)
