@@ -112,7 +112,7 @@ class API:
         server_id: str,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[views_db.VirtualInterfaceRow]:
+    ) -> list[records.VirtualInterfaceView]:
         """Return a server's VIFs in order, paged: ``uuid``, ``address``, ``network_uuid``.
 
         :raises nova.exception.InstanceNotFound: no such server, or another project's.
@@ -123,7 +123,7 @@ class API:
 
     def get_vif(
         self, context: nova_context.RequestContext, server_id: str, vif_id: str
-    ) -> views_db.VirtualInterfaceRow:
+    ) -> records.VirtualInterfaceView:
         """Return one VIF of a server (``uuid``, ``address``, ``network_uuid``).
 
         :raises nova.exception.InstanceNotFound: no such server, or another project's.

@@ -10,7 +10,7 @@ from nova.db import models
 from nova.db import records
 from nova.db import session
 
-_flavors = models.Flavor.__table__
+_flavors = models.Base.metadata.tables["flavors"]
 
 _LIVE_FLAVORS = (
     sa.select(_flavors)

@@ -19,9 +19,9 @@ from nova.db import models
 from nova.db import records
 from nova.db import session
 
-_instances = models.Instance.__table__
-_metadata = models.InstanceMetadata.__table__
-_faults = models.InstanceFault.__table__
+_instances = models.Base.metadata.tables["instances"]
+_metadata = models.Base.metadata.tables["instance_metadata"]
+_faults = models.Base.metadata.tables["instance_faults"]
 
 #: The order of instance listings: newest first, the id breaking ties.
 NEWEST_FIRST = (_instances.c.created_at.desc(), _instances.c.id.desc())

@@ -26,9 +26,9 @@ from nova.db import session
 #: How many times an allocation that lost a race (or hit a deadlock) is retried.
 ALLOCATE_ATTEMPTS = 50
 
-_networks = models.Network.__table__
-_fixed_ips = models.FixedIp.__table__
-_instances = models.Instance.__table__
+_networks = models.Base.metadata.tables["networks"]
+_fixed_ips = models.Base.metadata.tables["fixed_ips"]
+_instances = models.Base.metadata.tables["instances"]
 
 _LIVE_NETWORKS = sa.select(_networks).where(_networks.c.deleted == 0)
 
@@ -89,6 +89,7 @@ def network_get_all_by_project(
     :param project_id: a project, or ``None`` for the networks that belong
         to no project (flat networks shared by every project).
     """
+    condition: sa.ColumnElement[bool]
     if project_id is None:
         condition = _networks.c.project_id.is_(None)
     else:
@@ -205,7 +206,7 @@ def network_create_with_fixed_ips(
     return network
 
 
-def _vlan_conflict(vlan: int, network: records.Network) -> exception.Conflict:
+def _vlan_conflict(vlan: int | None, network: records.Network) -> exception.Conflict:
     return exception.Conflict(
         reason=f"VLAN {vlan} is already used by network {network.uuid} ({network.label})"
     )

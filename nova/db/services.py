@@ -17,8 +17,8 @@ from nova.db import models
 from nova.db import records
 from nova.db import session
 
-_services = models.Service.__table__
-_nodes = models.ComputeNode.__table__
+_services = models.Base.metadata.tables["services"]
+_nodes = models.Base.metadata.tables["compute_nodes"]
 
 _SERVICE = sa.select(_services).where(
     _services.c.host == sa.bindparam("host"),

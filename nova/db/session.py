@@ -135,7 +135,7 @@ def soft_delete_values(table: sa.Table) -> dict[str, Any]:
 def one_or_raise(
     connection: sa.Connection,
     statement: sa.Select,
-    not_found: exception.NotFound,
+    not_found: exception.NovaException,
     params: Mapping[str, Any] | None = None,
 ) -> sa.Row:
     """Return the first row ``statement`` finds, or raise ``not_found``."""
@@ -160,7 +160,8 @@ def insert_row(
         raise TypeError(f"not columns of {table.name}: {', '.join(sorted(unknown))}")
     result = connection.execute(sa.insert(table), dict(values))
     inserted = result.last_inserted_params()
+    primary_key = result.inserted_primary_key
+    assert not isinstance(inserted, list) and primary_key is not None  # one row inserted
     row = {key: inserted.get(key) for key in table.c.keys()}
-    for column, value in zip(table.primary_key.columns, result.inserted_primary_key, strict=True):
-        row[column.key] = value
+    row.update(primary_key._asdict())
     return row

@@ -30,13 +30,13 @@ from nova.db import models
 from nova.db import records
 from nova.db import session
 
-_instances = models.Instance.__table__
-_flavors = models.Flavor.__table__
-_faults = models.InstanceFault.__table__
-_metadata = models.InstanceMetadata.__table__
-_fixed_ips = models.FixedIp.__table__
-_networks = models.Network.__table__
-_vifs = models.VirtualInterface.__table__
+_instances = models.Base.metadata.tables["instances"]
+_flavors = models.Base.metadata.tables["flavors"]
+_faults = models.Base.metadata.tables["instance_faults"]
+_metadata = models.Base.metadata.tables["instance_metadata"]
+_fixed_ips = models.Base.metadata.tables["fixed_ips"]
+_networks = models.Base.metadata.tables["networks"]
+_vifs = models.Base.metadata.tables["virtual_interfaces"]
 
 
 @dataclasses.dataclass(frozen=True)

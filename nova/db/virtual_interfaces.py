@@ -24,8 +24,8 @@ MAC_PREFIX = (0xFA, 0x16, 0x3E)
 #: How many random MAC addresses to try before giving up.
 MAC_ATTEMPTS = 10
 
-_vifs = models.VirtualInterface.__table__
-_instances = models.Instance.__table__
+_vifs = models.Base.metadata.tables["virtual_interfaces"]
+_instances = models.Base.metadata.tables["instances"]
 
 
 def generate_mac_address() -> str:

@@ -35,10 +35,10 @@ from quantum import exceptions
 from quantum.db import models
 from servicekit import db as servicekit_db
 
-_networks = models.Network.__table__
-_ports = models.Port.__table__
-_network_conf = models.NetworkConfiguration.__table__
-_port_conf = models.PortConfiguration.__table__
+_networks = models.Base.metadata.tables["networks"]
+_ports = models.Base.metadata.tables["ports"]
+_network_conf = models.Base.metadata.tables["network_configurations"]
+_port_conf = models.Base.metadata.tables["port_configurations"]
 
 
 class Network(NamedTuple):
