@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import nova.conf
 from nova import context as nova_context
+from nova import exception
 from nova.db import records
 from nova.network import model
 
@@ -25,6 +26,23 @@ BACKENDS = {
     "neutron": "nova.network.neutron.api.NeutronAPI",
     "legacy": "nova.network.legacy.api.LegacyAPI",
 }
+
+
+def project_of(owner: records.Instance | nova_context.RequestContext) -> str:
+    """Return the project of an instance or a request: its tenant on an external network service.
+
+    :raises nova.exception.Invalid: it has none (an admin context of no project).
+    """
+    if owner.project_id is None:
+        raise exception.Invalid(reason="the network service needs a project")
+    return owner.project_id
+
+
+def port_of(vif: records.VirtualInterface) -> tuple[str, str]:
+    """Return the network uuid and port id of a VIF on an external network service."""
+    if vif.network_uuid is None or vif.port_id is None:
+        raise exception.NovaException(f"VIF {vif.uuid} has no port on an external network")
+    return vif.network_uuid, vif.port_id
 
 
 class NetworkAPI(abc.ABC):

@@ -203,7 +203,7 @@ class LegacyAPI(network_api.NetworkAPI):
         """
         plan = self._plan(context, instance.project_id, requested)
         if requested is None and not plan:
-            network = legacy_db.network_associate(context, instance.project_id)
+            network = legacy_db.network_associate(context, network_api.project_of(instance))
             LOG.info("Associated network %s with project %s", network.uuid, instance.project_id)
             plan = [_Allocation(network)]
         created: list[records.VirtualInterface] = []

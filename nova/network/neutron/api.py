@@ -122,11 +122,11 @@ class NeutronAPI(network_api.NetworkAPI):
                         reason=f"port {entry.port_id} can serve one server only; "
                         "max_count must be 1"
                     )
-                port = self._port(context.project_id, entry.port_id)
+                port = self._port(network_api.project_of(context), entry.port_id)
                 if port.get("device_id"):
                     raise exception.PortInUse(port_id=entry.port_id)
             elif entry.network_id:
-                self._network(context.project_id, entry.network_id)
+                self._network(network_api.project_of(context), entry.network_id)
 
     # --- allocation ----------------------------------------------------------------
 
@@ -147,24 +147,23 @@ class NeutronAPI(network_api.NetworkAPI):
         requested: Sequence[model.RequestedNetwork] | None,
     ) -> list[records.VirtualInterface]:
         """Create or claim a port per entry and record a VIF for it (bound later)."""
-        entries = (
-            self._default_request(instance.project_id) if requested is None else list(requested)
-        )
+        project_id = network_api.project_of(instance)
+        entries = self._default_request(project_id) if requested is None else list(requested)
         owner = {"device_id": instance.uuid, "device_owner": self._device_owner(instance)}
         done: list[tuple[str, bool]] = []  # port, preserve
         vifs: list[records.VirtualInterface] = []
         try:
             for entry in entries:
                 if entry.port_id:
-                    port = self._port(instance.project_id, entry.port_id)
+                    port = self._port(project_id, entry.port_id)
                     if port.get("device_id"):
                         raise exception.PortInUse(port_id=entry.port_id)
                     port = self.client.update_port(entry.port_id, owner)
                     preserve = True
                 else:
-                    values = {
+                    values: dict[str, object] = {
                         "network_id": entry.network_id,
-                        "project_id": instance.project_id,
+                        "project_id": project_id,
                         **owner,
                     }
                     if entry.fixed_ip:
@@ -237,11 +236,12 @@ class NeutronAPI(network_api.NetworkAPI):
         labels: dict = {}
         info = []
         for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
-            port = self.client.update_port(vif.port_id, values)
+            _network_id, port_id = network_api.port_of(vif)
+            port = self.client.update_port(port_id, values)
             try:
                 info.append(self._vif(vif, port, labels))
             except exception.PortBindingFailed:
-                self.client.update_port(vif.port_id, {"binding:host_id": ""})
+                self.client.update_port(port_id, {"binding:host_id": ""})
                 raise
             LOG.info(
                 "Bound port %s of instance %s to host %s as %s",
@@ -258,7 +258,7 @@ class NeutronAPI(network_api.NetworkAPI):
         """Return each VIF with the configuration its port's binding gives now."""
         labels: dict = {}
         return [
-            self._vif(vif, self.client.show_port(vif.port_id), labels)
+            self._vif(vif, self.client.show_port(network_api.port_of(vif)[1]), labels)
             for vif in vif_db.virtual_interface_get_by_instance(context, instance.id)
         ]
 
@@ -267,6 +267,6 @@ class NeutronAPI(network_api.NetworkAPI):
     ) -> None:
         """Unbind the user's ports, delete Nova's, soft-delete the VIFs."""
         for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
-            self._release_port(vif.port_id, vif.preserve_on_delete)
+            self._release_port(network_api.port_of(vif)[1], vif.preserve_on_delete)
         vif_db.virtual_interface_delete_by_instance(context, instance.id)
         LOG.info("Released the ports of instance %s", instance.uuid)
