@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.unit.db import test_api
 from tests.unit.db import test_session
-from tests.unit.db import test_views_api
+from tests.unit.db import test_views
 
 
 class TestVirtualInterfacesPostgreSQL(test_api.VirtualInterfaceTestCase):
@@ -15,11 +15,11 @@ class TestVirtualInterfacesMySQL(test_api.VirtualInterfaceTestCase):
     BACKEND = "mysql"
 
 
-class TestViewsPostgreSQL(test_views_api.ViewsAPITestCase):
+class TestViewsPostgreSQL(test_views.ViewsAPITestCase):
     BACKEND = "postgresql"
 
 
-class TestViewsMySQL(test_views_api.ViewsAPITestCase):
+class TestViewsMySQL(test_views.ViewsAPITestCase):
     BACKEND = "mysql"
 
 
