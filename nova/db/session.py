@@ -17,9 +17,7 @@ context only sees rows of its own project.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
 from typing import TypeVar
@@ -77,28 +75,28 @@ def dispose_engine() -> None:
         _engine = None
 
 
-@contextlib.contextmanager
 def reader(
     context: nova_context.RequestContext | None = None, single_statement: bool = False
-) -> Iterator[sa.Connection]:
+) -> servicekit_db.reading:
     """A transaction that only reads (one snapshot; never waits for a writer on SQLite).
+
+    ``with reader(context) as conn``; ``conn`` is a SQLAlchemy ``Connection``.
 
     :param single_statement: the block runs one statement (SQLite: no BEGIN).
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     """
-    with servicekit_db.reading(get_engine(), single_statement) as connection:
-        yield connection
+    return servicekit_db.reading(get_engine(), single_statement)
 
 
-@contextlib.contextmanager
-def writer(context: nova_context.RequestContext | None = None) -> Iterator[sa.Connection]:
+def writer(context: nova_context.RequestContext | None = None) -> servicekit_db.writing:
     """A transaction that may write: committed when the block ends, rolled back if it raises.
+
+    ``with writer(context) as conn``; ``conn`` is a SQLAlchemy ``Connection``.
 
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     :raises oslo_db.exception.DBDeadlock: a lock could not be had in time.
     """
-    with servicekit_db.writing(get_engine()) as connection:
-        yield connection
+    return servicekit_db.writing(get_engine())
 
 
 def scope_to_project(
