@@ -83,20 +83,21 @@ ANY_SERVERS = (
     )
 )
 _SERVERS = ANY_SERVERS.where(_instances.c.deleted == 0)
-_SERVER_BY_UUID = session.project_scoped(
-    _SERVERS.where(_instances.c.uuid == sa.bindparam("uuid")), _instances.c.project_id
-)
 
 
-def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.CompoundSelect:
+def _child_selects(
+    match: Callable[[sa.Column], sa.ColumnElement[bool]],
+    leading: Sequence[sa.ColumnElement[Any]] = (),
+) -> list[sa.Select]:
     """Return the metadata items and fixed addresses of the instances ``match`` picks.
 
-    One statement, rows ``(instance_id, part, seq, subseq, name, value, mac)``:
-    metadata items (``part`` 0: key, value) in the order they were written,
-    then fixed addresses (``part`` 1: network label, address, VIF MAC) in
-    VIF order.
+    Two statements of rows ``(*leading, instance_id, part, seq, subseq,
+    name, value, mac)``: metadata items (``part`` 0: key, value; ``seq`` the
+    order they were written in), fixed addresses (``part`` 1: network
+    label, address, VIF MAC; ``seq`` and ``subseq`` the VIF order).
     """
     metadata = sa.select(
+        *leading,
         _metadata.c.instance_id,
         sa.literal_column("0", sa.Integer).label("part"),
         _metadata.c.id.label("seq"),
@@ -107,6 +108,7 @@ def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.Compou
     ).where(match(_metadata.c.instance_id), _metadata.c.deleted == 0)
     addresses = (
         sa.select(
+            *leading,
             _fixed_ips.c.instance_id,
             sa.literal_column("1", sa.Integer),
             _vifs.c.id,
@@ -119,10 +121,44 @@ def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.Compou
         .join(_vifs, _vifs.c.id == _fixed_ips.c.virtual_interface_id)
         .where(match(_fixed_ips.c.instance_id), _fixed_ips.c.deleted == 0, _vifs.c.deleted == 0)
     )
-    return sa.union_all(metadata, addresses).order_by("part", "seq", "subseq")
+    return [metadata, addresses]
 
 
-_CHILDREN_OF_ONE = _children(lambda column: column == sa.bindparam("instance_id"))
+def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.CompoundSelect:
+    """Return ``_child_selects(match)`` as one statement, metadata first, each in its order."""
+    return sa.union_all(*_child_selects(match)).order_by("part", "seq", "subseq")
+
+
+def _server_and_children(is_admin: bool) -> sa.CompoundSelect:
+    """Return the statement reading live instance ``:uuid``, its metadata and addresses.
+
+    One statement, so one snapshot without a transaction: the instance's row
+    first (its columns ``ANY_SERVERS``'s, then ``child_part`` -1 and NULLs),
+    then the rows of ``_child_selects`` after as many NULLs. Scoped to
+    ``:project_id`` unless ``is_admin``.
+    """
+    scope = [_instances.c.uuid == sa.bindparam("uuid"), _instances.c.deleted == 0]
+    if not is_admin:
+        scope.append(_instances.c.project_id == sa.bindparam("project_id"))
+    child_columns = _child_selects(lambda column: sa.true())[0].selected_columns
+    server = ANY_SERVERS.where(*scope).add_columns(
+        *(
+            sa.type_coerce(
+                sa.literal_column("-1") if column.key == "part" else sa.null(), column.type
+            ).label(f"child_{column.key}")
+            for column in child_columns
+        )
+    )
+    instance_id = sa.select(_instances.c.id).where(*scope).scalar_subquery()
+    padding = [sa.null().label(f"server_{column.key}") for column in ANY_SERVERS.selected_columns]
+    children = _child_selects(lambda column: column == instance_id, padding)
+    return sa.union_all(server, *children).order_by("child_part", "child_seq", "child_subseq")
+
+
+_SERVER_AND_CHILDREN = {is_admin: _server_and_children(is_admin) for is_admin in (True, False)}
+_SERVER_COLUMNS = len(records.InstanceView._fields)
+
+
 _CHILDREN_OF_MANY = _children(
     lambda column: column.in_(sa.bindparam("instance_ids", expanding=True))
 )
@@ -172,13 +208,12 @@ def instance_get_for_view(
         to another project.
     """
     params = session.scope_params(context, uuid=instance_uuid)
-    with session.reader(context) as conn:
-        found = conn.execute(_SERVER_BY_UUID[context.is_admin], params).first()
-        if found is None:
-            raise exception.InstanceNotFound(instance_id=instance_uuid)
-        instance = records.InstanceView._make(found)
-        children = conn.execute(_CHILDREN_OF_ONE, {"instance_id": instance.id}).all()
-    return _view_data([instance], children)
+    with session.reader(context, single_statement=True) as conn:
+        rows = conn.execute(_SERVER_AND_CHILDREN[context.is_admin], params).all()
+    if not rows:
+        raise exception.InstanceNotFound(instance_id=instance_uuid)
+    instance = records.InstanceView._make(rows[0][:_SERVER_COLUMNS])
+    return _view_data([instance], [row[_SERVER_COLUMNS:] for row in rows[1:]])
 
 
 def instance_get_all_for_view(
