@@ -133,7 +133,10 @@ def create_engine(
     kwargs: dict[str, Any] = {"echo": echo}
     if not pooled:
         kwargs["poolclass"] = sa.pool.NullPool
-    elif not sqlite:
+    elif sqlite:
+        # A SQLite connection is a file handle: never make a thread wait for one.
+        kwargs.update(pool_size=pool_size, max_overflow=-1)
+    else:
         kwargs.update(pool_size=pool_size, pool_timeout=pool_timeout, pool_pre_ping=True)
     in_memory = not parsed.database or parsed.database == ":memory:"
     if sqlite and not in_memory:

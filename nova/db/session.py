@@ -13,6 +13,15 @@ to the context's project, soft deletion, one-or-raise, inserting a row.
 Rows are soft-deleted (``deleted`` set to the row's id), so unique
 constraints that include ``deleted`` bind live rows only. A non-admin
 context only sees rows of its own project.
+
+One fast path, measured: on SQLite a one-statement read
+(``reader(single_statement=True)``, the API's show and VIF list among them)
+runs on a connection its thread keeps, in autocommit mode. Checking a
+connection out of the pool, SQLAlchemy's begin and its rollback at the
+checkin cost ~20 µs a read, as much as the statement; an idle SQLite
+connection holds no lock and no snapshot, so keeping it costs nothing but a
+file handle. The statement still goes through SQLAlchemy's execution. A
+read that fails gives its connection back.
 """
 
 from __future__ import annotations
@@ -35,6 +44,15 @@ CONF = nova.conf.CONF
 
 _lock = threading.Lock()
 _engine: sa.Engine | None = None
+
+
+class _Held(threading.local):
+    """The connection a thread keeps for its one-statement reads on SQLite (module doc)."""
+
+    connection: sa.Connection | None = None
+
+
+_held = _Held()
 
 S = TypeVar("S", bound=sa.Executable)
 
@@ -82,10 +100,37 @@ def reader(
 
     ``with reader(context) as conn``; ``conn`` is a SQLAlchemy ``Connection``.
 
-    :param single_statement: the block runs one statement (SQLite: no BEGIN).
+    :param single_statement: the block runs one statement (SQLite: no BEGIN,
+        on the connection the thread keeps).
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     """
-    return servicekit_db.reading(get_engine(), single_statement)
+    engine = get_engine()
+    if single_statement and engine.dialect.name == "sqlite":
+        return _HeldReader(engine)
+    return servicekit_db.reading(engine, single_statement)
+
+
+class _HeldReader:
+    """A one-statement read on the connection this thread keeps for them (module doc)."""
+
+    __slots__ = ("_connection", "_engine")
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def __enter__(self) -> sa.Connection:
+        connection = _held.connection
+        if connection is None or connection.engine is not self._engine or connection.closed:
+            if connection is not None:
+                connection.close()  # of an engine since disposed
+            connection = _held.connection = servicekit_db.connect(self._engine)
+        self._connection = connection
+        return connection
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if exc_type is not None:
+            _held.connection = None
+            self._connection.close()
 
 
 def writer(context: nova_context.RequestContext | None = None) -> servicekit_db.writing:
