@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
@@ -151,6 +152,15 @@ class SQLiteEngineTestCase(unittest.TestCase):
         with self.assertRaises(db_exc.DBReferenceError):
             with db.writing(engine) as connection:
                 connection.exec_driver_sql("INSERT INTO c VALUES (2)")
+
+    def test_other_errors_stay_sqlalchemys(self):
+        engine = self.engine()
+        with self.assertLogs("oslo_db", "DEBUG") as logged:
+            logging.getLogger("oslo_db").debug("something to capture")
+            with self.assertRaises(sa.exc.OperationalError):
+                with db.reading(engine) as connection:
+                    connection.exec_driver_sql("SELECT * FROM missing")
+        self.assertEqual(len(logged.records), 1)  # no "exception wrapped" warning
 
     def test_untranslated_engine_raises_sqlalchemy_errors(self):
         engine = self.engine(translate_errors=False)
