@@ -188,15 +188,21 @@ def instance_get_all(
 _updates: dict[tuple, tuple[sa.Update, sa.Select]] = {}
 
 
-def _expectation(value: Any) -> str:
+def _expectation(value: Any) -> str | int:
+    """Return how ``instance_update`` compares a column with an expected value.
+
+    ``"null"``, ``"eq"``, or for a list of values their number: ``IN`` with
+    one parameter each, because an expanding parameter would have the
+    statement's SQL rendered again at every execution.
+    """
     if isinstance(value, (list, tuple, set, frozenset)):
-        return "in"
+        return len(value)
     return "null" if value is None else "eq"
 
 
 def _update_statements(
     columns: tuple[str, ...],
-    expectations: tuple[tuple[str, str], ...],
+    expectations: tuple[tuple[str, str | int], ...],
     is_admin: bool,
     returning: bool,
 ) -> tuple[sa.Update, sa.Select]:
@@ -214,8 +220,14 @@ def _update_statements(
             conditions.append(attribute.is_(None))
         elif expectation == "eq":
             conditions.append(attribute == sa.bindparam(f"expect_{column}"))
+        elif expectation:
+            binds = [
+                sa.bindparam(f"expect_{column}_{i}", type_=attribute.type)
+                for i in range(int(expectation))
+            ]
+            conditions.append(attribute.in_(binds))
         else:
-            conditions.append(attribute.in_(sa.bindparam(f"expect_{column}", expanding=True)))
+            conditions.append(sa.false())  # expected to be one of no values
     update = (
         sa.update(_instances)
         .where(*conditions)
@@ -267,8 +279,10 @@ def instance_update_in(
     if not context.is_admin:
         params["project_id_"] = context.project_id
     for column, value in expected.items():
-        if value is not None:
-            params[f"expect_{column}"] = list(value) if _expectation(value) == "in" else value
+        if isinstance(value, (list, tuple, set, frozenset)):
+            params.update((f"expect_{column}_{i}", item) for i, item in enumerate(value))
+        elif value is not None:
+            params[f"expect_{column}"] = value
     returning = conn.dialect.update_returning
     update, select = _update_statements(
         tuple(values),

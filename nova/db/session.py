@@ -26,6 +26,7 @@ read that fails gives its connection back.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -95,7 +96,7 @@ def dispose_engine() -> None:
 
 def reader(
     context: nova_context.RequestContext | None = None, single_statement: bool = False
-) -> servicekit_db.reading:
+) -> contextlib.AbstractContextManager[sa.Connection]:
     """A transaction that only reads (one snapshot; never waits for a writer on SQLite).
 
     ``with reader(context) as conn``; ``conn`` is a SQLAlchemy ``Connection``.
@@ -110,7 +111,7 @@ def reader(
     return servicekit_db.reading(engine, single_statement)
 
 
-class _HeldReader:
+class _HeldReader(contextlib.AbstractContextManager):
     """A one-statement read on the connection this thread keeps for them (module doc)."""
 
     __slots__ = ("_connection", "_engine")
