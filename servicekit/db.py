@@ -219,6 +219,14 @@ def _begin_immediate(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _end(connection: sa.Connection, kept: sa.Connection | None) -> None:
+    """Roll back what ``connection`` did not commit; give it back unless the caller keeps it."""
+    if connection is kept:
+        connection.rollback()
+    else:
+        connection.close()
+
+
 class reading:  # noqa: N801 - used as a function: ``with reading(engine) as conn``
     """A transaction that only reads: one snapshot, never waiting for a writer.
 
@@ -231,27 +239,35 @@ class reading:  # noqa: N801 - used as a function: ``with reading(engine) as con
     A class rather than a generator: it runs on every request, and
     ``contextlib.contextmanager`` costs microseconds per layer.
 
+    :param connection: run on this connection of ``engine``, which the
+        caller keeps (it is left open), instead of one from the pool.
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     """
 
-    __slots__ = ("_begin", "_connection", "_engine")
+    __slots__ = ("_begin", "_connection", "_engine", "_given")
 
-    def __init__(self, engine: sa.Engine, single_statement: bool = False) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        single_statement: bool = False,
+        connection: sa.Connection | None = None,
+    ) -> None:
         self._engine = engine
         self._begin = not single_statement and engine.dialect.name == "sqlite"
+        self._given = connection
 
     def __enter__(self) -> sa.Connection:
-        connection = self._connection = connect(self._engine)
+        connection = self._connection = self._given or connect(self._engine)
         if self._begin:
             try:
                 connection.exec_driver_sql("BEGIN")
             except BaseException:
-                connection.close()
+                _end(connection, self._given)
                 raise
         return connection
 
     def __exit__(self, *exc_info: object) -> None:
-        self._connection.close()  # rolls the read back
+        _end(self._connection, self._given)  # rolls the read back
 
 
 class writing:  # noqa: N801 - used as a function: ``with writing(engine) as conn``
@@ -262,14 +278,17 @@ class writing:  # noqa: N801 - used as a function: ``with writing(engine) as con
     begins IMMEDIATE, so it never fails half-way for a lock another writer
     took after it read.
 
+    :param connection: run on this connection of ``engine``, which the
+        caller keeps (it is left open), instead of one from the pool.
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     :raises oslo_db.exception.DBDeadlock: a lock could not be had in time.
     """
 
-    __slots__ = ("_connection", "_engine", "_lock")
+    __slots__ = ("_connection", "_engine", "_given", "_lock")
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, connection: sa.Connection | None = None) -> None:
         self._engine = engine
+        self._given = connection
         self._lock: threading.Lock | None = None
 
     def __enter__(self) -> sa.Connection:
@@ -279,12 +298,12 @@ class writing:  # noqa: N801 - used as a function: ``with writing(engine) as con
             if lock.acquire(timeout=timeout):
                 self._lock = lock
         try:
-            connection = self._connection = connect(self._engine)
+            connection = self._connection = self._given or connect(self._engine)
             if entry is not None:
                 try:
                     connection.exec_driver_sql("BEGIN IMMEDIATE")
                 except BaseException:
-                    connection.close()
+                    _end(connection, self._given)
                     raise
         except BaseException:
             self._release()
@@ -293,9 +312,13 @@ class writing:  # noqa: N801 - used as a function: ``with writing(engine) as con
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         try:
-            with self._connection:  # closing it rolls back what was not committed
-                if exc_type is None:
+            if exc_type is None:
+                try:
                     self._connection.commit()
+                except BaseException:
+                    _end(self._connection, self._given)
+                    raise
+            _end(self._connection, self._given)  # rolls back what was not committed
         finally:
             self._release()
 
