@@ -244,7 +244,7 @@ class reading:  # noqa: N801 - used as a function: ``with reading(engine) as con
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     """
 
-    __slots__ = ("_begin", "_connection", "_engine", "_given")
+    __slots__ = ("_begin", "_connection", "_end", "_engine", "_given")
 
     def __init__(
         self,
@@ -252,9 +252,13 @@ class reading:  # noqa: N801 - used as a function: ``with reading(engine) as con
         single_statement: bool = False,
         connection: sa.Connection | None = None,
     ) -> None:
+        sqlite = engine.dialect.name == "sqlite"
         self._engine = engine
-        self._begin = not single_statement and engine.dialect.name == "sqlite"
+        self._begin = not single_statement and sqlite
         self._given = connection
+        # One statement in SQLite's autocommit mode on a kept connection:
+        # nothing to end.
+        self._end = not (single_statement and sqlite and connection is not None)
 
     def __enter__(self) -> sa.Connection:
         connection = self._connection = self._given or connect(self._engine)
@@ -267,7 +271,8 @@ class reading:  # noqa: N801 - used as a function: ``with reading(engine) as con
         return connection
 
     def __exit__(self, *exc_info: object) -> None:
-        _end(self._connection, self._given)  # rolls the read back
+        if self._end:
+            _end(self._connection, self._given)  # rolls the read back
 
 
 class writing:  # noqa: N801 - used as a function: ``with writing(engine) as conn``
