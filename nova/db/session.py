@@ -217,6 +217,10 @@ def one_or_raise(
     return row
 
 
+# One INSERT per table: a statement made once has its cache key made once.
+_inserts: dict[sa.Table, sa.Insert] = {}
+
+
 def insert_row(
     connection: sa.Connection, table: sa.Table, values: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -230,7 +234,10 @@ def insert_row(
     unknown = values.keys() - table.c.keys()
     if unknown:
         raise TypeError(f"not columns of {table.name}: {', '.join(sorted(unknown))}")
-    result = connection.execute(sa.insert(table), dict(values))
+    insert = _inserts.get(table)
+    if insert is None:
+        insert = _inserts[table] = sa.insert(table)
+    result = connection.execute(insert, dict(values))
     inserted = result.last_inserted_params()
     primary_key = result.inserted_primary_key
     assert not isinstance(inserted, list) and primary_key is not None  # one row inserted
