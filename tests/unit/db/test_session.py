@@ -98,6 +98,37 @@ class SessionTestCase(databases.SchemaTestCase):
             locker.execute("ROLLBACK")
 
 
+class KeptConnectionTestCase(databases.SchemaTestCase):
+    """On SQLite a thread's transactions share the connection it keeps (session module doc)."""
+
+    def test_transactions_share_the_kept_connection_unless_nested(self):
+        context = nova_context.get_admin_context()
+        with db_session.writer(context) as outer:
+            with db_session.reader(context, single_statement=True) as inner:
+                self.assertIsNot(inner, outer)  # nested: a pooled one
+                # The writer's uncommitted row is not the reader's to see.
+                outer.execute(sa.insert(_instances), {"uuid": "u-1", "deleted": 0})
+                found = inner.scalar(sa.select(_instances.c.id).where(_instances.c.uuid == "u-1"))
+                self.assertIsNone(found)
+        with db_session.reader(context) as first:
+            pass
+        with db_session.writer(context) as second:
+            self.assertIs(second, first)
+            self.assertIs(second, outer)
+
+    def test_a_failed_transaction_gives_the_connection_back(self):
+        context = nova_context.get_admin_context()
+        with db_session.reader(context) as kept:
+            pass
+        with self.assertRaises(db_exc.DBDuplicateEntry):
+            with db_session.writer(context) as conn:
+                conn.execute(sa.insert(_instances), [{"uuid": "u-2", "deleted": 0}] * 2)
+        self.assertTrue(kept.closed)
+        with db_session.reader(context, single_statement=True) as fresh:
+            self.assertIsNot(fresh, kept)
+            self.assertEqual(fresh.scalar(sa.select(sa.func.count()).select_from(_instances)), 0)
+
+
 class ConnectionDebugTestCase(databases.SchemaTestCase):
     def test_connection_debug_logs_every_statement(self):
         nova.conf.CONF.set_override("connection_debug", True, group="database")
