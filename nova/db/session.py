@@ -15,13 +15,8 @@ constraints that include ``deleted`` bind live rows only. A non-admin
 context only sees rows of its own project.
 
 One fast path, measured: on SQLite each thread keeps a connection for its
-transactions (``servicekit.db``'s ``connection=``), instead of checking one
-out of the pool for each. Checking out, SQLAlchemy's begin and the rollback
-at the checkin cost ~20 µs a transaction, as much as a statement; an idle
-SQLite connection holds no lock and no snapshot, so keeping it costs a file
-handle. A transaction begun while the thread's kept connection is in use
-(one inside another) takes one from the pool; one that fails gives its
-connection back. Statements still go through SQLAlchemy's execution.
+transactions (``servicekit.db.KeptConnection``): a show's reads went from
+87 to 40 µs, an ``instance_update`` from 81 to 58 µs.
 """
 
 from __future__ import annotations
@@ -33,7 +28,6 @@ from typing import Any
 from typing import TypeVar
 
 import sqlalchemy as sa
-from oslo_db import exception as db_exc
 
 import nova.conf
 from nova import context as nova_context
@@ -48,14 +42,7 @@ _lock = threading.Lock()
 _engine: sa.Engine | None = None
 
 
-class _Held(threading.local):
-    """The connection a thread keeps for its SQLite transactions (module doc)."""
-
-    connection: sa.Connection | None = None
-    busy = False
-
-
-_held = _Held()
+_kept = servicekit_db.KeptConnection()
 
 S = TypeVar("S", bound=sa.Executable)
 
@@ -94,9 +81,7 @@ def dispose_engine() -> None:
     close theirs at their next transaction.
     """
     global _engine
-    kept, _held.connection = _held.connection, None
-    if kept is not None:
-        kept.close()
+    _kept.close()
     with _lock:
         if _engine is not None:
             _engine.dispose()
@@ -113,10 +98,7 @@ def reader(
     :param single_statement: the block runs one statement (SQLite: no BEGIN).
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     """
-    engine = get_engine()
-    if engine.dialect.name == "sqlite" and not _held.busy:
-        return _Kept(servicekit_db.reading, engine, single_statement)
-    return servicekit_db.reading(engine, single_statement)
+    return _kept.reading(get_engine(), single_statement)
 
 
 def writer(
@@ -129,48 +111,7 @@ def writer(
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     :raises oslo_db.exception.DBDeadlock: a lock could not be had in time.
     """
-    engine = get_engine()
-    if engine.dialect.name == "sqlite" and not _held.busy:
-        return _Kept(servicekit_db.writing, engine)
-    return servicekit_db.writing(engine)
-
-
-class _Kept(contextlib.AbstractContextManager):
-    """A ``servicekit.db`` transaction on the connection this thread keeps (module doc)."""
-
-    __slots__ = ("_transaction",)
-
-    def __init__(self, transaction: Any, engine: sa.Engine, *args: Any) -> None:
-        connection = _held.connection
-        if connection is None or connection.engine is not engine or connection.closed:
-            if connection is not None:
-                connection.close()  # of an engine since disposed
-            connection = _held.connection = servicekit_db.connect(engine)
-        self._transaction = transaction(engine, *args, connection=connection)
-
-    def __enter__(self) -> sa.Connection:
-        _held.busy = True
-        try:
-            return self._transaction.__enter__()
-        except BaseException:
-            self._drop()
-            raise
-
-    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: Any) -> None:
-        try:
-            self._transaction.__exit__(exc_type, *exc_info)
-        except BaseException:
-            self._drop()
-            raise
-        if exc_type is not None and issubclass(exc_type, sa.exc.SQLAlchemyError | db_exc.DBError):
-            self._drop()
-        _held.busy = False
-
-    @staticmethod
-    def _drop() -> None:
-        connection, _held.connection, _held.busy = _held.connection, None, False
-        if connection is not None:
-            connection.close()
+    return _kept.writing(get_engine())
 
 
 def scope_to_project(

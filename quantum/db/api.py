@@ -179,6 +179,7 @@ class QuantumDatabase:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._current = threading.local()  # the _Scope of this thread's request
+        self._kept = servicekit_db.KeptConnection()
 
     @contextlib.contextmanager
     def request_scope(self, read_only: bool = False) -> Iterator[None]:
@@ -214,7 +215,7 @@ class QuantumDatabase:
 
     @contextlib.contextmanager
     def _begin(self, read_only: bool) -> Iterator[sa.Connection]:
-        begin = servicekit_db.reading if read_only else servicekit_db.writing
+        begin = self._kept.reading if read_only else self._kept.writing
         try:
             with begin(self.engine) as transaction:
                 yield transaction
