@@ -34,6 +34,7 @@ setup(
         "SQLAlchemy>=2.0",
         "alembic>=1.13",
         "oslo.config>=9.0",
+        "oslo.db>=14.0",
         "WebOb>=1.8",
         "Routes>=2.5",
         "jsonschema>=4.0",

@@ -13,7 +13,7 @@ schema, for:
 * ``virtual_interfaces``: ``GET /v2.1/servers/{id}/os-virtual-interfaces`` on
   that server with 8 VIFs (4 on legacy networks, 4 Quantum ports).
 
-The data is written through ``nova.db.api`` (and ``nova.db.legacy_api`` for
+The data is written through the ``nova.db`` data API (``nova.db.networks`` for
 the legacy networks and fixed IPs); no network service runs and nothing is
 patched. Each endpoint is timed beside a baseline in the same run: a bare
 ``webob.dec.wsgify`` function that answers the same request with ONE
@@ -52,9 +52,12 @@ from sqlalchemy import event
 import nova.conf
 from nova import context as nova_context
 from nova.api.openstack import router
-from nova.db import api as db_api
-from nova.db import legacy_api
+from nova.db import flavors as flavor_db
+from nova.db import instances as instance_db
 from nova.db import migration
+from nova.db import networks as legacy_db
+from nova.db import session as db_session
+from nova.db import virtual_interfaces as vif_db
 
 CONF = nova.conf.CONF
 GOAL_RATIO = 0.5
@@ -69,26 +72,26 @@ IMAGE = "cirros-0.6.2"
 def populate(servers: int) -> dict:
     """Create the servers, VIFs and fixed IPs; return the ids the requests need."""
     admin = nova_context.get_admin_context()
-    private = legacy_api.network_create_with_fixed_ips(
+    private = legacy_db.network_create_with_fixed_ips(
         admin, {"label": "private", "cidr": "10.0.0.0/24", "bridge": "br100", "vlan": 100}
     )
-    storage = legacy_api.network_create_with_fixed_ips(
+    storage = legacy_db.network_create_with_fixed_ips(
         admin, {"label": "storage", "cidr": "10.1.0.0/24", "bridge": "br101", "vlan": 101}
     )
-    flavors = [db_api.flavor_get_by_flavor_id(admin, str(f)) for f in (1, 2, 3)]
+    flavors = [flavor_db.flavor_get_by_flavor_id(admin, str(f)) for f in (1, 2, 3)]
     launched = datetime.datetime(2011, 8, 17, 12, 0, 0)
     free = {private.id: 2, storage.id: 2}  # .0 and the gateway .1 are reserved
 
     def legacy_vif(instance, network) -> None:
-        vif = db_api.virtual_interface_create(
+        vif = vif_db.virtual_interface_create(
             admin, {"instance_id": instance.id, "network_id": network.id}
         )
         address = f"{network.cidr.rsplit('.', 1)[0]}.{free[network.id]}"
         free[network.id] += 1
-        legacy_api.fixed_ip_associate(admin, address, network.id, instance.id, vif.id)
+        legacy_db.fixed_ip_associate(admin, address, network.id, instance.id, vif.id)
 
     def quantum_vif(instance) -> None:
-        db_api.virtual_interface_create(
+        vif_db.virtual_interface_create(
             admin,
             {
                 "instance_id": instance.id,
@@ -122,10 +125,10 @@ def populate(servers: int) -> dict:
         }
         if index % 2:
             values["updated_at"] = launched + datetime.timedelta(hours=1, minutes=index)
-        instance = db_api.instance_create(admin, values)
+        instance = instance_db.instance_create(admin, values)
         if vm_state == "error":
             for message in ("Build failed", "No valid host was found."):
-                db_api.instance_fault_create(
+                instance_db.instance_fault_create(
                     admin,
                     instance.id,
                     {"code": 500, "message": message, "details": "Traceback ...", "host": None},
@@ -466,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = None
     try:
         migration.db_sync(url=url)
-        db_api.dispose_engine()
+        db_session.dispose_engine()
         ids = populate(args.servers)
         nova = router.APIRouter()
         baseline = baseline_app(path, CONF.api.max_limit)
@@ -486,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         assert len(detail) == args.servers, len(detail)
         assert len(vifs["virtual_interfaces"]) == 8, vifs
 
-        engine = db_api.get_engine()
+        engine = db_session.get_engine()
         endpoints = {}
         for name, request_path in paths.items():
             endpoints[name] = {
@@ -510,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "benchmark": "api",
             "machine": machine(),
-            "database": "sqlite file (WAL), nova.db.api engine; baseline: sqlite3, one query",
+            "database": "sqlite file (WAL), nova.db.session engine; baseline: sqlite3, one query",
             "repeat": args.repeat,
             "seconds_per_run": args.seconds,
             **endpoints,
@@ -524,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if baseline is not None:
             baseline.connection.close()
-        db_api.dispose_engine()
+        db_session.dispose_engine()
         CONF.clear_override("connection", group="database")
         CONF.clear_override("state_path")
         shutil.rmtree(state_path, ignore_errors=True)

@@ -40,7 +40,7 @@ state, host, fault and the ``nova-all`` log lines naming it.
 
 Beside it, in the same run, the baseline: the same database writes and
 libvirt defines done directly, in this process, one server after another:
-``nova.db.api.instance_create`` and two ``virtual_interface_create`` on a
+``nova.db.instances.instance_create`` and two ``virtual_interface_create`` on a
 fresh SQLite database at the newest schema, then
 ``LibvirtDriver.build_domain`` with two bridge VIFs, Nova's RelaxNG check of
 the XML and ``defineXMLFlags`` + ``create()`` on
@@ -93,8 +93,11 @@ import requests
 import nova.conf
 from nova import context as nova_context
 from nova.compute import vm_states
-from nova.db import api as db_api
+from nova.db import flavors as flavor_db
+from nova.db import instances as instance_db
 from nova.db import migration
+from nova.db import session as db_session
+from nova.db import virtual_interfaces as vif_db
 from nova.network import model
 from nova.virt.libvirt import driver as libvirt_driver
 from tests.fixtures import processes
@@ -611,9 +614,9 @@ def baseline_run(servers: int, workdir: str, run: str, libvirt_validates: bool) 
     url = f"sqlite:///{os.path.join(workdir, f'baseline-{run}.sqlite')}"
     migration.db_sync(url=url)
     CONF.set_override("connection", url, group="database")
-    db_api.dispose_engine()
+    db_session.dispose_engine()
     context = nova_context.RequestContext(user_id="alice", project_id=PROJECT)
-    flavor = db_api.flavor_get_by_flavor_id(context, "1")
+    flavor = flavor_db.flavor_get_by_flavor_id(context, "1")
     networks = [str(uuid.uuid4()) for _ in NETWORK_NAMES]
     driver = libvirt_driver.LibvirtDriver(uri="test:///default")
     connection = libvirt.open("test:///default")
@@ -623,7 +626,7 @@ def baseline_run(servers: int, workdir: str, run: str, libvirt_validates: bool) 
         start = time.perf_counter()
         for index in range(servers):
             t0 = time.perf_counter()
-            instance = db_api.instance_create(
+            instance = instance_db.instance_create(
                 context,
                 {
                     "project_id": context.project_id,
@@ -640,7 +643,7 @@ def baseline_run(servers: int, workdir: str, run: str, libvirt_validates: bool) 
                 },
             )
             vifs = [
-                db_api.virtual_interface_create(
+                vif_db.virtual_interface_create(
                     context,
                     {
                         "instance_id": instance.id,
@@ -683,7 +686,7 @@ def baseline_run(servers: int, workdir: str, run: str, libvirt_validates: bool) 
             except libvirt.libvirtError:
                 pass
         connection.close()
-        db_api.dispose_engine()
+        db_session.dispose_engine()
     return {
         "seconds": elapsed,
         "per_s": servers / elapsed,

@@ -15,7 +15,7 @@ import threading
 import nova.conf
 from nova import context as nova_context
 from nova import rpc
-from nova.db import services_api
+from nova.db import services as service_db
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -37,14 +37,14 @@ class Service:
     def start(self) -> None:
         """Register, prepare the host, then serve RPC and report in the background."""
         context = nova_context.get_admin_context()
-        service = services_api.service_get_or_create(
+        service = service_db.service_get_or_create(
             context,
             self.host,
             self.binary,
             {"topic": self.topic, "availability_zone": CONF.default_availability_zone},
         )
         self.service_id = service.id
-        services_api.service_heartbeat(context, service.id)
+        service_db.service_heartbeat(context, service.id)
         if hasattr(self.manager, "update_available_resource"):
             self.manager.update_available_resource(self.service_id)
         if hasattr(self.manager, "init_host"):
@@ -61,7 +61,7 @@ class Service:
         context = nova_context.get_admin_context()
         while not self._stopping.wait(CONF.report_interval):
             try:
-                services_api.service_heartbeat(context, self.service_id)
+                service_db.service_heartbeat(context, self.service_id)
                 if hasattr(self.manager, "update_available_resource"):
                     self.manager.update_available_resource(self.service_id)
                 if hasattr(self.manager, "periodic_tasks"):

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from oslo_config import cfg
 from oslo_log import log
 
-from nova.db import engine as db_engine
 from quantum import conf as quantum_conf
 from quantum.api import router
 from quantum.db import api as db_api
 from quantum.db import migration
+from servicekit import db as servicekit_db
 from servicekit import wsgi
 
 LOG = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ LOG = logging.getLogger(__name__)
 
 def build_app(conf: cfg.ConfigOpts):
     """Return the WSGI application for ``conf``, its schema created or upgraded."""
-    engine = db_engine.create_engine(
+    engine = servicekit_db.create_engine(
         conf.database.connection, sqlite_synchronous=conf.database.sqlite_synchronous
     )
     migration.upgrade(engine)

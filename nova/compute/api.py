@@ -18,9 +18,10 @@ from nova import exception
 from nova import utils
 from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import vm_states
-from nova.db import api as db_api
-from nova.db import models
-from nova.db import views_api as views_db
+from nova.db import flavors as flavor_db
+from nova.db import instances as instance_db
+from nova.db import records
+from nova.db import views as views_db
 from nova.network import api as network_api
 from nova.network import model as network_model
 from nova.scheduler import rpcapi as scheduler_rpcapi
@@ -63,12 +64,12 @@ class API:
 
     # --- reading ---------------------------------------------------------------
 
-    def get(self, context: nova_context.RequestContext, server_id: str) -> models.Instance:
+    def get(self, context: nova_context.RequestContext, server_id: str) -> records.Instance:
         """Return a server of the caller's project.
 
         :raises nova.exception.InstanceNotFound: none, or another project's.
         """
-        return db_api.instance_get_by_uuid(context, server_id)
+        return instance_db.instance_get_by_uuid(context, server_id)
 
     def get_for_view(
         self, context: nova_context.RequestContext, server_id: str
@@ -101,7 +102,7 @@ class API:
         server_id: str,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[views_db.VirtualInterfaceRow]:
+    ) -> list[records.VirtualInterfaceView]:
         """Return a server's VIFs in order, paged: ``uuid``, ``address``, ``network_uuid``.
 
         :raises nova.exception.InstanceNotFound: no such server, or another project's.
@@ -112,7 +113,7 @@ class API:
 
     def get_vif(
         self, context: nova_context.RequestContext, server_id: str, vif_id: str
-    ) -> views_db.VirtualInterfaceRow:
+    ) -> records.VirtualInterfaceView:
         """Return one VIF of a server (``uuid``, ``address``, ``network_uuid``).
 
         :raises nova.exception.InstanceNotFound: no such server, or another project's.
@@ -120,16 +121,16 @@ class API:
         """
         return views_db.virtual_interface_get_for_view(context, server_id, vif_id)
 
-    def get_flavors(self, context: nova_context.RequestContext) -> list[models.Flavor]:
+    def get_flavors(self, context: nova_context.RequestContext) -> list[records.Flavor]:
         """Return every live flavor, smallest memory first."""
-        return db_api.flavor_get_all(context)
+        return flavor_db.flavor_get_all(context)
 
-    def get_flavor(self, context: nova_context.RequestContext, flavor_id: str):
+    def get_flavor(self, context: nova_context.RequestContext, flavor_id: str) -> records.Flavor:
         """Return the live flavor whose public id is ``flavor_id``.
 
         :raises nova.exception.FlavorNotFound: no such flavor.
         """
-        return db_api.flavor_get_by_flavor_id(context, flavor_id)
+        return flavor_db.flavor_get_by_flavor_id(context, flavor_id)
 
     # --- writing ---------------------------------------------------------------
 
@@ -145,7 +146,7 @@ class API:
         requested_networks: Sequence[RequestedNetwork] | None = None,
         launch: bool = True,
         availability_zone: str | None = None,
-    ) -> list[models.Instance]:
+    ) -> list[records.Instance]:
         """Create ``max_count`` servers with their VIFs; launch them unless ``launch`` is False.
 
         :raises nova.exception.Invalid: unknown flavor, bad counts or networks.
@@ -155,7 +156,7 @@ class API:
             raise exception.Invalid(reason="min_count must not be larger than max_count")
         _check_duplicates(requested_networks or ())
         try:
-            flavor = db_api.flavor_get_by_flavor_id(context, flavor_id)
+            flavor = flavor_db.flavor_get_by_flavor_id(context, flavor_id)
         except exception.FlavorNotFound:
             raise exception.Invalid(reason=f"Flavor {flavor_id} could not be found.")
         try:
@@ -165,10 +166,10 @@ class API:
             raise exception.Invalid(reason=exc.format_message())
 
         reservation_id = "r-" + uuidlib.uuid4().hex[:8]
-        created: list[models.Instance] = []
+        created: list[records.Instance] = []
         try:
             for index in range(max_count):
-                instance = db_api.instance_create(
+                instance = instance_db.instance_create(
                     context,
                     {
                         "project_id": context.project_id,
@@ -203,13 +204,13 @@ class API:
             return [self.launch(context, instance.uuid) for instance in created]
         return created
 
-    def launch(self, context: nova_context.RequestContext, server_id: str) -> models.Instance:
+    def launch(self, context: nova_context.RequestContext, server_id: str) -> records.Instance:
         """Hand a DEFINED server to the scheduler; return it as it was handed over.
 
         :raises nova.exception.InstanceInvalidState: it is not DEFINED (of
             concurrent launches exactly one gets past this).
         """
-        instance = db_api.instance_update(
+        instance = instance_db.instance_update(
             context,
             server_id,
             {"vm_state": vm_states.BUILDING, "task_state": vm_states.SCHEDULING},
@@ -221,15 +222,15 @@ class API:
 
     def rename(
         self, context: nova_context.RequestContext, server_id: str, name: str
-    ) -> models.Instance:
+    ) -> records.Instance:
         """Change a server's display name."""
-        return db_api.instance_update(context, server_id, {"display_name": name})
+        return instance_db.instance_update(context, server_id, {"display_name": name})
 
     def delete(self, context: nova_context.RequestContext, server_id: str) -> None:
         """Delete a server: on its host through compute, else right here."""
         instance = self.get(context, server_id)
         if instance.host:
-            db_api.instance_update(context, server_id, {"task_state": vm_states.DELETING})
+            instance_db.instance_update(context, server_id, {"task_state": vm_states.DELETING})
             self.compute_rpcapi.terminate_instance(context, instance.host, instance.uuid)
             return
         self._local_delete(context, instance)
@@ -241,5 +242,5 @@ class API:
         except exception.NovaException:
             LOG.exception("Could not release the network of %s", instance.uuid)
             raise
-        db_api.instance_destroy(context, instance.uuid)
+        instance_db.instance_destroy(context, instance.uuid)
         LOG.info("Deleted server %s", instance.uuid)

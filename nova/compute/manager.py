@@ -22,9 +22,9 @@ from nova import exception
 from nova import utils
 from nova.compute import utils as compute_utils
 from nova.compute import vm_states
-from nova.db import api as db_api
+from nova.db import instances as instance_db
 from nova.db import models
-from nova.db import services_api
+from nova.db import services as service_db
 from nova.network import api as network_api
 from nova.scheduler import rpcapi as scheduler_rpcapi
 from nova.virt import driver as virt_driver
@@ -64,7 +64,7 @@ class ComputeManager:
     def init_host(self) -> None:
         """Fail what a previous run left mid-build; remove domains nobody owns."""
         context = nova_context.get_admin_context()
-        building = db_api.instance_get_all(
+        building = instance_db.instance_get_all(
             context, {"host": self.host, "vm_state": [vm_states.BUILDING]}
         )
         for instance in building:
@@ -73,7 +73,7 @@ class ComputeManager:
             compute_utils.record_fault(
                 context, instance, 500, "Compute service restarted while building the instance"
             )
-        live = {i.uuid for i in db_api.instance_get_all(context, {"host": self.host})}
+        live = {i.uuid for i in instance_db.instance_get_all(context, {"host": self.host})}
         for uuid in self.driver.list_instance_uuids():
             if uuid not in live:
                 LOG.warning("Domain %s has no live instance on this host; removing it", uuid)
@@ -82,7 +82,7 @@ class ComputeManager:
     def update_available_resource(self, service_id: int) -> None:
         """Report this host's capacity into ``compute_nodes``."""
         resources = self.driver.get_available_resource()
-        services_api.compute_node_update(
+        service_db.compute_node_update(
             nova_context.get_admin_context(),
             self.host,
             service_id,
@@ -97,12 +97,12 @@ class ComputeManager:
     # --- building -----------------------------------------------------------------------
 
     def _release_claim(self, context, instance) -> None:
-        services_api.compute_node_release(
+        service_db.compute_node_release(
             context, self.host, instance.memory_mb or 0, instance.vcpus or 0, instance.root_gb or 0
         )
 
     def _set_task(self, context, instance_uuid: str, task_state: str, expected_task: str):
-        return db_api.instance_update(
+        return instance_db.instance_update(
             context,
             instance_uuid,
             {"task_state": task_state},
@@ -146,7 +146,7 @@ class ComputeManager:
                 admin, instance_uuid, vm_states.SPAWNING, vm_states.NETWORKING
             )
             self.driver.spawn(instance, network_info)
-            db_api.instance_update(
+            instance_db.instance_update(
                 admin,
                 instance_uuid,
                 {"vm_state": vm_states.ACTIVE, "task_state": None, "launched_at": models.utcnow()},
@@ -176,13 +176,13 @@ class ComputeManager:
         if attempt < CONF.scheduler.max_attempts and not isinstance(error, _NOT_RESCHEDULABLE):
             # Recorded (the instance stays BUILDING) so that, if no other
             # host can take it, the final fault can say what went wrong here.
-            db_api.instance_fault_create(
+            instance_db.instance_fault_create(
                 context,
                 instance.id,
                 {"code": code, "message": message[:255], "details": details, "host": self.host},
             )
             try:
-                db_api.instance_update(
+                instance_db.instance_update(
                     context,
                     instance.uuid,
                     {"host": None, "task_state": vm_states.SCHEDULING},
@@ -204,7 +204,7 @@ class ComputeManager:
         """Destroy the domain, unplug, release the ports, the claim and the row."""
         admin = context.elevated()
         try:
-            instance = db_api.instance_get_by_uuid(admin, instance_uuid)
+            instance = instance_db.instance_get_by_uuid(admin, instance_uuid)
         except exception.InstanceNotFound:
             return
         try:
@@ -216,5 +216,5 @@ class ComputeManager:
         self.network.deallocate_for_instance(admin, instance)
         if instance.vm_state in (vm_states.BUILDING, vm_states.ACTIVE):
             self._release_claim(admin, instance)
-        db_api.instance_destroy(admin, instance_uuid)
+        instance_db.instance_destroy(admin, instance_uuid)
         LOG.info("Instance %s deleted from %s", instance_uuid, self.host)

@@ -10,8 +10,8 @@ import logging
 
 import nova.conf
 from nova import context as nova_context
-from nova.db import api as db_api
-from nova.db import models
+from nova.db import instances as instance_db
+from nova.db import records
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -19,13 +19,13 @@ LOG = logging.getLogger(__name__)
 
 def record_fault(
     context: nova_context.RequestContext,
-    instance: models.Instance,
+    instance: records.Instance,
     code: int,
     message: str,
     details: str = "",
 ) -> None:
     """Put ``instance`` in ERROR with a fault record (one transaction)."""
-    db_api.instance_set_error(
+    instance_db.instance_set_error(
         context,
         instance.uuid,
         {"code": code, "message": message[:255], "details": details, "host": CONF.host},
@@ -37,7 +37,7 @@ def give_up(
 ) -> None:
     """Best effort: put an instance in ERROR after an unexpected failure, or log why not."""
     try:
-        db_api.instance_set_error(
+        instance_db.instance_set_error(
             context,
             instance_uuid,
             {"code": 500, "message": message[:255], "details": details, "host": CONF.host},

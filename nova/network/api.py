@@ -14,14 +14,32 @@ from collections.abc import Sequence
 
 import nova.conf
 from nova import context as nova_context
+from nova import exception
 from nova import utils
-from nova.db import models
+from nova.db import records
 from nova.network import model
 
 CONF = nova.conf.CONF
 
 #: Entry-point group of the backends (``setup.py``).
 NAMESPACE = "nova.network.backends"
+
+
+def project_of(owner: records.Instance | nova_context.RequestContext) -> str:
+    """Return the project of an instance or a request: its tenant on an external network service.
+
+    :raises nova.exception.Invalid: it has none (an admin context of no project).
+    """
+    if owner.project_id is None:
+        raise exception.Invalid(reason="the network service needs a project")
+    return owner.project_id
+
+
+def port_of(vif: records.VirtualInterface) -> tuple[str, str]:
+    """Return the network uuid and port id of a VIF on an external network service."""
+    if vif.network_uuid is None or vif.port_id is None:
+        raise exception.NovaException(f"VIF {vif.uuid} has no port on an external network")
+    return vif.network_uuid, vif.port_id
 
 
 class NetworkAPI(abc.ABC):
@@ -50,9 +68,9 @@ class NetworkAPI(abc.ABC):
     def allocate_for_instance(
         self,
         context: nova_context.RequestContext,
-        instance: models.Instance,
+        instance: records.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> list[models.VirtualInterface]:
+    ) -> list[records.VirtualInterface]:
         """Create the instance's VIFs and their logical attachments, in order.
 
         The ports' configuration is not read here: nothing needs it before
@@ -64,12 +82,12 @@ class NetworkAPI(abc.ABC):
 
     @abc.abstractmethod
     def get_instance_nw_info(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> model.NetworkInfo:
         """Return the instance's VIFs with their port configuration, in VIF order."""
 
     def bind_for_host(
-        self, context: nova_context.RequestContext, instance: models.Instance, host: str
+        self, context: nova_context.RequestContext, instance: records.Instance, host: str
     ) -> model.NetworkInfo:
         """Bind the instance's ports to ``host`` and return the network info.
 
@@ -80,7 +98,7 @@ class NetworkAPI(abc.ABC):
 
     @abc.abstractmethod
     def deallocate_for_instance(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:
         """Release the instance's ports and addresses and soft-delete its VIFs.
 

@@ -20,9 +20,9 @@ from nova import exception
 from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import utils as compute_utils
 from nova.compute import vm_states
-from nova.db import api as db_api
+from nova.db import instances as instance_db
 from nova.db import models
-from nova.db import services_api
+from nova.db import services as service_db
 from nova.scheduler import filters
 
 CONF = nova.conf.CONF
@@ -42,7 +42,7 @@ def allocation_ratios() -> dict[str, float]:
 
 def _no_valid_host_message(context, instance) -> str:
     """Return "No valid host was found", with why the last host failed if one did."""
-    last = db_api.instance_fault_get_latest(context, [instance.id]).get(instance.id)
+    last = instance_db.instance_fault_get_latest(context, [instance.id]).get(instance.id)
     if last is None:
         return NO_VALID_HOST
     return f"{NO_VALID_HOST}; the last attempt failed on {last.host}: {last.message}"
@@ -60,10 +60,10 @@ class SchedulerManager:
     def host_states(self, context) -> list[filters.HostState]:
         """Return every compute host with its capacity and usage."""
         states = []
-        for service, node in services_api.compute_hosts(context):
+        for service, node in service_db.compute_hosts(context):
             state = filters.HostState(
                 host=service.host,
-                up=services_api.service_is_up(service, CONF.service_down_time),
+                up=service_db.service_is_up(service, CONF.service_down_time),
                 enabled=not service.disabled,
                 availability_zone=service.availability_zone or CONF.default_availability_zone,
             )
@@ -97,7 +97,7 @@ class SchedulerManager:
             filters.filter_hosts(self.host_states(context), spec)
         )
         for host in candidates:
-            placed = services_api.instance_claim(
+            placed = service_db.instance_claim(
                 context,
                 instance.uuid,
                 host.host,
@@ -130,7 +130,7 @@ class SchedulerManager:
     def _schedule(self, context, instance_uuid: str, attempt: int, excluded_hosts) -> None:
         admin = context.elevated()
         try:
-            instance = db_api.instance_get_by_uuid(admin, instance_uuid)
+            instance = instance_db.instance_get_by_uuid(admin, instance_uuid)
             placed = self.select_and_claim(admin, instance, excluded_hosts)
         except (exception.InstanceInvalidState, exception.InstanceNotFound) as exc:
             LOG.info("Not scheduling instance %s: %s", instance_uuid, exc.format_message())
@@ -157,9 +157,9 @@ class SchedulerManager:
         admin = nova_context.get_admin_context()
         before = models.utcnow() - datetime.timedelta(seconds=timeout)
         message = f"Not scheduled within {timeout} s: the request to schedule it was lost"
-        for instance_uuid in db_api.instance_get_unscheduled(admin, before):
+        for instance_uuid in instance_db.instance_get_unscheduled(admin, before):
             try:
-                db_api.instance_set_error(
+                instance_db.instance_set_error(
                     admin,
                     instance_uuid,
                     {"code": 500, "message": message, "details": "", "host": CONF.host},

@@ -19,15 +19,28 @@ NAMESPACE = "nova.virt.drivers"
 
 
 class Instance(Protocol):
-    """The instance fields a driver uses."""
+    """The instance fields a driver uses (read-only: ``nova.db.records.Instance`` has them)."""
 
-    id: int
-    uuid: str
-    display_name: str | None
-    memory_mb: int | None
-    vcpus: int | None
-    root_gb: int | None
-    image_ref: str | None
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def uuid(self) -> str: ...
+
+    @property
+    def display_name(self) -> str | None: ...
+
+    @property
+    def memory_mb(self) -> int | None: ...
+
+    @property
+    def vcpus(self) -> int | None: ...
+
+    @property
+    def root_gb(self) -> int | None: ...
+
+    @property
+    def image_ref(self) -> str | None: ...
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,74 +10,82 @@ lock, and a write request holds SQLite's write lock only from its first
 statement to its commit. A read-only transaction begins DEFERRED on SQLite
 (it reads a snapshot and never waits for a writer).
 
-Every statement is prepared (``nova.db.prepared``): compiled once per
-dialect and run on a pooled driver connection. Each Quantum request of a
-server launch is one or two small statements, and SQLAlchemy's connection,
-execution context and result objects cost many times what the database
-takes. Networks and ports come back as named tuples with the models' column
-names, their types as the models say (``created_at`` a ``datetime``).
+Transactions are ``servicekit.db``'s ``reading``/``writing`` (the idiom
+Nova's data API uses too): SQLAlchemy Core statements built once at import
+(SQLAlchemy's compiled cache compiles each once), run through SQLAlchemy's
+execution, so ``echo`` logs them and errors come out as oslo.db's
+exceptions. Networks and ports come back as the named tuples ``Network``
+and ``Port``, their fields the tables' columns.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
+import datetime
 import threading
 import uuid
 from collections.abc import Iterator
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
+from oslo_db import exception as db_exc
 
-from nova.db import prepared
 from quantum import exceptions
 from quantum.db import models
+from servicekit import db as servicekit_db
 
-_networks = models.Network.__table__
-_ports = models.Port.__table__
-_network_conf = models.NetworkConfiguration.__table__
-_port_conf = models.PortConfiguration.__table__
-
-#: A network or a port as the calls return them (the rows of their tables).
-Network = collections.namedtuple("Network", [column.name for column in _networks.c])
-Port = collections.namedtuple("Port", [column.name for column in _ports.c])
+_networks = models.Base.metadata.tables["networks"]
+_ports = models.Base.metadata.tables["ports"]
+_network_conf = models.Base.metadata.tables["network_configurations"]
+_port_conf = models.Base.metadata.tables["port_configurations"]
 
 
-def _insert(table: sa.Table) -> prepared.Prepared:
-    """An INSERT of one whole row of ``table``, each column bound by its name."""
-    return prepared.Prepared(
-        sa.insert(table).values(
-            {column: sa.bindparam(column.key, type_=column.type) for column in table.columns}
-        )
-    )
+class Network(NamedTuple):
+    """A row of ``networks``."""
+
+    id: str
+    tenant_id: str
+    name: str
+    plugin: str
+    op_status: str
+    created_at: datetime.datetime
 
 
-_NETWORK = prepared.Prepared(sa.select(_networks).where(_networks.c.id == sa.bindparam("net_id")))
-_NETWORKS = prepared.Prepared(
+class Port(NamedTuple):
+    """A row of ``ports``; ``interface_id`` is its attachment."""
+
+    id: str
+    network_id: str
+    state: str
+    op_status: str
+    interface_id: str | None
+    created_at: datetime.datetime
+
+
+_NETWORK = sa.select(_networks).where(_networks.c.id == sa.bindparam("net_id"))
+_NETWORKS = (
     sa.select(_networks)
     .where(_networks.c.tenant_id == sa.bindparam("tenant_id"))
     .order_by(_networks.c.created_at, _networks.c.id)
 )
-_INSERT_NETWORK = _insert(_networks)
+_INSERT_NETWORK = sa.insert(_networks)
 # An update sets one column; network_update runs one per column it changes.
 _SET_NETWORK = {
-    column: prepared.Prepared(
+    column: (
         sa.update(_networks)
         .where(_networks.c.id == sa.bindparam("net_id"))
         .values({column: sa.bindparam("value")})
     )
     for column in ("name", "plugin")
 }
-_DELETE_NETWORK = prepared.Prepared(
-    sa.delete(_networks).where(_networks.c.id == sa.bindparam("net_id"))
-)
+_DELETE_NETWORK = sa.delete(_networks).where(_networks.c.id == sa.bindparam("net_id"))
 _TENANT_NETWORK = sa.select(_networks.c.id).where(
     _networks.c.id == sa.bindparam("net_id"), _networks.c.tenant_id == sa.bindparam("tenant_id")
 )
 
 # The port and its network, both of the tenant, as one row (the port's columns first).
-_PORT_AND_NETWORK = prepared.Prepared(
+_PORT_AND_NETWORK = (
     sa.select(*_ports.c, *(column.label(f"network_{column.name}") for column in _networks.c))
     .join(_networks, _networks.c.id == _ports.c.network_id)
     .where(
@@ -91,21 +99,17 @@ _ports_of_network = (
     .where(_ports.c.network_id == sa.bindparam("net_id"))
     .order_by(_ports.c.created_at, _ports.c.id)
 )
-_PORTS = prepared.Prepared(_ports_of_network)
-_PORTS_ATTACHED_TO = prepared.Prepared(
-    _ports_of_network.where(_ports.c.interface_id == sa.bindparam("attachment"))
-)
-_HAS_PORTS = prepared.Prepared(
-    sa.select(_ports.c.id).where(_ports.c.network_id == sa.bindparam("net_id")).limit(1)
-)
-_INSERT_PORT = _insert(_ports)
-_SET_PORT_STATE = prepared.Prepared(
+_PORTS = _ports_of_network
+_PORTS_ATTACHED_TO = _ports_of_network.where(_ports.c.interface_id == sa.bindparam("attachment"))
+_HAS_PORTS = sa.select(_ports.c.id).where(_ports.c.network_id == sa.bindparam("net_id")).limit(1)
+_INSERT_PORT = sa.insert(_ports)
+_SET_PORT_STATE = (
     sa.update(_ports)
     .where(_ports.c.id == sa.bindparam("port_id"))
     .values(state=sa.bindparam("state"))
 )
-_DELETE_PORT = prepared.Prepared(sa.delete(_ports).where(_ports.c.id == sa.bindparam("port_id")))
-_CLAIM_PORT = prepared.Prepared(
+_DELETE_PORT = sa.delete(_ports).where(_ports.c.id == sa.bindparam("port_id"))
+_CLAIM_PORT = (
     sa.update(_ports)
     .where(
         _ports.c.id == sa.bindparam("port_id"),
@@ -114,23 +118,21 @@ _CLAIM_PORT = prepared.Prepared(
     )
     .values(interface_id=sa.bindparam("interface_id"), op_status="UP")
 )
-_RELEASE_PORT = prepared.Prepared(
+_RELEASE_PORT = (
     sa.update(_ports)
     .where(_ports.c.id == sa.bindparam("port_id"))
     .values(interface_id=None, op_status="DOWN")
 )
 
-_BOTH_CONFIGURATIONS = prepared.Prepared(
-    sa.union_all(
-        sa.select(sa.literal(False), _network_conf.c.key, _network_conf.c.value).where(
-            _network_conf.c.network_id == sa.bindparam("net_id")
-        ),
-        sa.select(sa.literal(True), _port_conf.c.key, _port_conf.c.value).where(
-            _port_conf.c.port_id == sa.bindparam("port_id")
-        ),
-    )
+_BOTH_CONFIGURATIONS = sa.union_all(
+    sa.select(sa.literal(False), _network_conf.c.key, _network_conf.c.value).where(
+        _network_conf.c.network_id == sa.bindparam("net_id")
+    ),
+    sa.select(sa.literal(True), _port_conf.c.key, _port_conf.c.value).where(
+        _port_conf.c.port_id == sa.bindparam("port_id")
+    ),
 )
-_TENANT_NETWORK_CONFIGURATIONS = prepared.Prepared(
+_TENANT_NETWORK_CONFIGURATIONS = (
     sa.select(_network_conf.c.network_id, _network_conf.c.key, _network_conf.c.value)
     .join(_networks, _networks.c.id == _network_conf.c.network_id)
     .where(_networks.c.tenant_id == sa.bindparam("tenant_id"))
@@ -143,21 +145,17 @@ class _Configurations:
     def __init__(self, table: sa.Table, owner: str) -> None:
         owned = table.c[owner] == sa.bindparam("owner_id")
         one_key = (owned, table.c.key == sa.bindparam("key_"))
-        self.select = prepared.Prepared(sa.select(table.c.key, table.c.value).where(owned))
-        self.insert = prepared.Prepared(
-            sa.insert(table).values(
-                {
-                    table.c[owner]: sa.bindparam("owner_id"),
-                    table.c.key: sa.bindparam("key_"),
-                    table.c.value: sa.bindparam("value_"),
-                }
-            )
+        self.select = sa.select(table.c.key, table.c.value).where(owned)
+        self.insert = sa.insert(table).values(
+            {
+                table.c[owner]: sa.bindparam("owner_id"),
+                table.c.key: sa.bindparam("key_"),
+                table.c.value: sa.bindparam("value_"),
+            }
         )
-        self.update = prepared.Prepared(
-            sa.update(table).where(*one_key).values(value=sa.bindparam("value_"))
-        )
-        self.delete = prepared.Prepared(sa.delete(table).where(*one_key))
-        self.delete_all = prepared.Prepared(sa.delete(table).where(owned))
+        self.update = sa.update(table).where(*one_key).values(value=sa.bindparam("value_"))
+        self.delete = sa.delete(table).where(*one_key)
+        self.delete_all = sa.delete(table).where(owned)
 
 
 _NETWORK_CONFIGURATION = _Configurations(_network_conf, "network_id")
@@ -172,7 +170,7 @@ class _Scope:
     def __init__(self, read_only: bool) -> None:
         self.read_only = read_only
         self.stack = contextlib.ExitStack()  # ends the transaction with the scope
-        self.transaction: prepared.Transaction | None = None
+        self.transaction: sa.Connection | None = None
 
 
 class QuantumDatabase:
@@ -180,8 +178,8 @@ class QuantumDatabase:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        prepared.compile_all(engine.dialect)
         self._current = threading.local()  # the _Scope of this thread's request
+        self._kept = servicekit_db.KeptConnection()
 
     @contextlib.contextmanager
     def request_scope(self, read_only: bool = False) -> Iterator[None]:
@@ -206,7 +204,7 @@ class QuantumDatabase:
             self._current.scope = None
 
     @contextlib.contextmanager
-    def request(self, read_only: bool = False) -> Iterator[prepared.Transaction]:
+    def request(self, read_only: bool = False) -> Iterator[sa.Connection]:
         """Run the calls made inside in one transaction, begun now (nested: join the outer one).
 
         :param read_only: nothing inside writes (on SQLite: begin DEFERRED).
@@ -216,18 +214,18 @@ class QuantumDatabase:
             yield transaction
 
     @contextlib.contextmanager
-    def _begin(self, read_only: bool) -> Iterator[prepared.Transaction]:
-        begin = prepared.reading if read_only else prepared.writing
+    def _begin(self, read_only: bool) -> Iterator[sa.Connection]:
+        begin = self._kept.reading if read_only else self._kept.writing
         try:
             with begin(self.engine) as transaction:
                 yield transaction
-        except sa_exc.OperationalError as exc:
-            if exc.connection_invalidated or "connect" in str(exc.orig).lower():
-                raise exceptions.ServiceUnavailable(reason="database unreachable")
+        except Exception as exc:
+            if servicekit_db.unavailable(exc):
+                raise exceptions.ServiceUnavailable(reason="database unavailable") from exc
             raise
 
     @contextlib.contextmanager
-    def _transaction(self, read_only: bool = False) -> Iterator[prepared.Transaction]:
+    def _transaction(self, read_only: bool = False) -> Iterator[sa.Connection]:
         """The current request's transaction (begun now if not yet), else one of its own."""
         scope = getattr(self._current, "scope", None)
         if scope is None:
@@ -241,8 +239,8 @@ class QuantumDatabase:
     # --- networks ----------------------------------------------------------
 
     @staticmethod
-    def _network(transaction: prepared.Transaction, tenant_id: str, net_id: str) -> Network:
-        rows = _NETWORK.rows(transaction, {"net_id": net_id})
+    def _network(transaction: sa.Connection, tenant_id: str, net_id: str) -> Network:
+        rows = transaction.execute(_NETWORK, {"net_id": net_id}).all()
         network = Network._make(rows[0]) if rows else None
         if network is None or network.tenant_id != tenant_id:
             raise exceptions.NetworkNotFound(net_id=net_id)
@@ -251,7 +249,7 @@ class QuantumDatabase:
     def network_list(self, tenant_id: str) -> list[Network]:
         """Return the tenant's networks, oldest first."""
         with self._transaction(read_only=True) as transaction:
-            rows = _NETWORKS.rows(transaction, {"tenant_id": tenant_id})
+            rows = transaction.execute(_NETWORKS, {"tenant_id": tenant_id}).all()
         return [Network._make(row) for row in rows]
 
     def network_list_with_configuration(
@@ -260,8 +258,8 @@ class QuantumDatabase:
         """Return the tenant's networks, oldest first, each with its configuration (two queries)."""
         params = {"tenant_id": tenant_id}
         with self._transaction(read_only=True) as transaction:
-            networks = [Network._make(row) for row in _NETWORKS.rows(transaction, params)]
-            found = _TENANT_NETWORK_CONFIGURATIONS.rows(transaction, params)
+            networks = [Network._make(row) for row in transaction.execute(_NETWORKS, params).all()]
+            found = transaction.execute(_TENANT_NETWORK_CONFIGURATIONS, params).all()
         configurations: dict[str, dict[str, str]] = {network.id: {} for network in networks}
         for net_id, key, value in found:
             configurations.setdefault(net_id, {})[key] = value
@@ -288,7 +286,7 @@ class QuantumDatabase:
             created_at=models.utcnow(),
         )
         with self._transaction() as transaction:
-            _INSERT_NETWORK.count(transaction, network._asdict())
+            transaction.execute(_INSERT_NETWORK, network._asdict())
             self._add_configuration(transaction, _NETWORK_CONFIGURATION, network.id, configuration)
         return network
 
@@ -305,7 +303,7 @@ class QuantumDatabase:
             self._network(transaction, tenant_id, net_id)
             for column, value in (("name", name), ("plugin", plugin)):
                 if value is not None:
-                    _SET_NETWORK[column].count(transaction, {"net_id": net_id, "value": value})
+                    transaction.execute(_SET_NETWORK[column], {"net_id": net_id, "value": value})
             if configuration:
                 self._set_configuration(transaction, _NETWORK_CONFIGURATION, net_id, configuration)
 
@@ -317,10 +315,10 @@ class QuantumDatabase:
         params = {"net_id": net_id}
         with self._transaction() as transaction:
             self._network(transaction, tenant_id, net_id)
-            if _HAS_PORTS.rows(transaction, params):
+            if transaction.execute(_HAS_PORTS, params).all():
                 raise exceptions.NetworkInUse(net_id=net_id)
-            _NETWORK_CONFIGURATION.delete_all.count(transaction, {"owner_id": net_id})
-            _DELETE_NETWORK.count(transaction, params)
+            transaction.execute(_NETWORK_CONFIGURATION.delete_all, {"owner_id": net_id})
+            transaction.execute(_DELETE_NETWORK, params)
 
     def network_configuration(self, net_id: str) -> dict[str, str]:
         """Return the key/values an admin set on network ``net_id``."""
@@ -328,19 +326,17 @@ class QuantumDatabase:
 
     # --- ports ---------------------------------------------------------------
 
-    def _port(self, transaction: prepared.Transaction, tenant_id: str, net_id: str, port_id: str):
+    def _port(self, transaction: sa.Connection, tenant_id: str, net_id: str, port_id: str):
         return self._port_and_network(transaction, tenant_id, net_id, port_id)[0]
 
     def _port_and_network(
-        self, transaction: prepared.Transaction, tenant_id: str, net_id: str, port_id: str
+        self, transaction: sa.Connection, tenant_id: str, net_id: str, port_id: str
     ) -> tuple[Port, Network]:
-        found = _PORT_AND_NETWORK.rows(
-            transaction, {"port_id": port_id, "net_id": net_id, "tenant_id": tenant_id}
-        )
-        if not found:
+        params = {"port_id": port_id, "net_id": net_id, "tenant_id": tenant_id}
+        row = transaction.execute(_PORT_AND_NETWORK, params).first()
+        if row is None:
             self._network(transaction, tenant_id, net_id)  # an unknown network is the fault
             raise exceptions.PortNotFound(net_id=net_id, port_id=port_id)
-        row = found[0]
         return Port._make(row[: len(Port._fields)]), Network._make(row[len(Port._fields) :])
 
     def port_list(self, tenant_id: str, net_id: str, attachment: str | None = None) -> list[Port]:
@@ -348,10 +344,10 @@ class QuantumDatabase:
         with self._transaction(read_only=True) as transaction:
             self._network(transaction, tenant_id, net_id)
             if attachment is None:
-                rows = _PORTS.rows(transaction, {"net_id": net_id})
+                rows = transaction.execute(_PORTS, {"net_id": net_id}).all()
             else:
                 params = {"net_id": net_id, "attachment": attachment}
-                rows = _PORTS_ATTACHED_TO.rows(transaction, params)
+                rows = transaction.execute(_PORTS_ATTACHED_TO, params).all()
         return [Port._make(row) for row in rows]
 
     def port_get(self, tenant_id: str, net_id: str, port_id: str) -> Port:
@@ -388,7 +384,7 @@ class QuantumDatabase:
         )
         with self._transaction() as transaction:
             self._network(transaction, tenant_id, net_id)
-            _INSERT_PORT.count(transaction, port._asdict())
+            transaction.execute(_INSERT_PORT, port._asdict())
             self._add_configuration(transaction, _PORT_CONFIGURATION, port.id, configuration)
         return port
 
@@ -404,7 +400,7 @@ class QuantumDatabase:
         with self._transaction() as transaction:
             self._port(transaction, tenant_id, net_id, port_id)
             if state is not None:
-                _SET_PORT_STATE.count(transaction, {"port_id": port_id, "state": state})
+                transaction.execute(_SET_PORT_STATE, {"port_id": port_id, "state": state})
             if configuration:
                 self._set_configuration(transaction, _PORT_CONFIGURATION, port_id, configuration)
 
@@ -417,8 +413,8 @@ class QuantumDatabase:
             port = self._port(transaction, tenant_id, net_id, port_id)
             if port.interface_id is not None:
                 raise exceptions.PortInUse(port_id=port_id, att_id=port.interface_id)
-            _PORT_CONFIGURATION.delete_all.count(transaction, {"owner_id": port_id})
-            _DELETE_PORT.count(transaction, {"port_id": port_id})
+            transaction.execute(_PORT_CONFIGURATION.delete_all, {"owner_id": port_id})
+            transaction.execute(_DELETE_PORT, {"port_id": port_id})
 
     def port_configuration(self, port_id: str) -> dict[str, str]:
         """Return the key/values an admin set on port ``port_id``."""
@@ -429,7 +425,9 @@ class QuantumDatabase:
     ) -> tuple[dict[str, str], dict[str, str]]:
         """Return the key/values an admin set on network ``net_id`` and on port ``port_id``."""
         with self._transaction(read_only=True) as transaction:
-            rows = _BOTH_CONFIGURATIONS.rows(transaction, {"net_id": net_id, "port_id": port_id})
+            rows = transaction.execute(
+                _BOTH_CONFIGURATIONS, {"net_id": net_id, "port_id": port_id}
+            ).all()
         found: tuple[dict[str, str], dict[str, str]] = ({}, {})
         for of_port, key, value in rows:
             found[bool(of_port)][key] = value
@@ -453,14 +451,14 @@ class QuantumDatabase:
             with self._transaction() as transaction:
                 # One conditional update claims a free port of the tenant's
                 # network: of two concurrent attaches, one wins.
-                if not _CLAIM_PORT.count(transaction, params):
+                if not transaction.execute(_CLAIM_PORT, params).rowcount:
                     port = self._port(transaction, tenant_id, net_id, port_id)  # or not found
                     raise exceptions.AlreadyAttached(
                         att_id=interface_id,
                         port_id=port_id,
                         reason=f"the port has attachment {port.interface_id}",
                     )
-        except sa_exc.IntegrityError:
+        except db_exc.DBDuplicateEntry:
             raise exceptions.AlreadyAttached(
                 att_id=interface_id,
                 port_id=port_id,
@@ -471,40 +469,40 @@ class QuantumDatabase:
         """Remove a port's attachment (nothing to do if it has none)."""
         with self._transaction() as transaction:
             self._port(transaction, tenant_id, net_id, port_id)
-            _RELEASE_PORT.count(transaction, {"port_id": port_id})
+            transaction.execute(_RELEASE_PORT, {"port_id": port_id})
 
     # --- configuration rows ----------------------------------------------------
 
     def _configuration(self, table: _Configurations, owner_id: str) -> dict[str, str]:
         with self._transaction(read_only=True) as transaction:
-            return dict(table.select.rows(transaction, {"owner_id": owner_id}))
+            return dict(transaction.execute(table.select, {"owner_id": owner_id}).all())
 
     @staticmethod
     def _add_configuration(
-        transaction: prepared.Transaction,
+        transaction: sa.Connection,
         table: _Configurations,
         owner_id: str,
         configuration: Mapping[str, str],
     ) -> None:
         """Insert the configuration of a network or port just created (it has none yet)."""
         for key, value in configuration.items():
-            table.insert.count(transaction, {"owner_id": owner_id, "key_": key, "value_": value})
+            transaction.execute(table.insert, {"owner_id": owner_id, "key_": key, "value_": value})
 
     @staticmethod
     def _set_configuration(
-        transaction: prepared.Transaction,
+        transaction: sa.Connection,
         table: _Configurations,
         owner_id: str,
         configuration: Mapping[str, str | None],
     ) -> None:
         """Set each key to its value, or drop it for None (a few keys: one statement each)."""
-        existing = dict(table.select.rows(transaction, {"owner_id": owner_id}))
+        existing = dict(transaction.execute(table.select, {"owner_id": owner_id}).all())
         for key, value in configuration.items():
             params = {"owner_id": owner_id, "key_": key, "value_": value}
             if value is None:
                 if key in existing:
-                    table.delete.count(transaction, params)
+                    transaction.execute(table.delete, params)
             elif key not in existing:
-                table.insert.count(transaction, params)
+                transaction.execute(table.insert, params)
             elif existing[key] != value:
-                table.update.count(transaction, params)
+                transaction.execute(table.update, params)

@@ -10,6 +10,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
+from servicekit import db as servicekit_db
+
 LOG = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
@@ -42,6 +44,7 @@ def upgrade(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", MIGRATIONS_DIR)
     with engine.connect() as connection:
+        servicekit_db.begin_explicitly(connection)  # transactional DDL on SQLite
         before = current_revision(connection)
         connection.commit()
         config.attributes["connection"] = connection

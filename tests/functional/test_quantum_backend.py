@@ -11,7 +11,8 @@ import requests
 import nova.conf
 from nova import context as nova_context
 from nova import exception
-from nova.db import api as db_api
+from nova.db import instances as instance_db
+from nova.db import virtual_interfaces as vif_db
 from nova.network import model
 from nova.network.quantum import api as quantum_api
 from nova.network.quantum import client as quantum_client
@@ -32,7 +33,7 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         self.api = quantum_api.QuantumAPI()
         self.addCleanup(self.api.client.close)
         self.context = nova_context.RequestContext("alice", TENANT)
-        self.instance = db_api.instance_create(
+        self.instance = instance_db.instance_create(
             self.context, {"project_id": TENANT, "user_id": "alice", "display_name": "vm"}
         )
 
@@ -94,7 +95,7 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         for vif in info:
             detail = self.port_detail(vif.network.id, vif.port_id)
             self.assertEqual(detail["attachment"], {"id": vif.id})
-        rows = db_api.virtual_interface_get_by_instance(self.context, self.instance.id)
+        rows = vif_db.virtual_interface_get_by_instance(self.context, self.instance.id)
         self.assertEqual(
             [(r.network_id, r.port_id) for r in rows], [(None, made.port_id), (None, user_port)]
         )
@@ -106,7 +107,7 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         self.assertEqual(self.port_ids(ovs_net), [user_port])  # the user's: kept ...
         self.assertEqual(self.port_detail(ovs_net, user_port)["attachment"], {})  # ... detached
         self.assertEqual(
-            db_api.virtual_interface_get_by_instance(self.context, self.instance.id), []
+            vif_db.virtual_interface_get_by_instance(self.context, self.instance.id), []
         )
         # Deallocating again tolerates what is gone.
         self.api.deallocate_for_instance(self.context, self.instance)
@@ -132,7 +133,7 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         self.assertEqual([vif.network.label for vif in info], ["a", "renamed", "a"])
         self.assertEqual(calls, [("GET", "detail")] * 4)  # the network list, then each port
         # One network: it is shown instead of listing them all.
-        single = db_api.instance_create(
+        single = instance_db.instance_create(
             self.context, {"project_id": TENANT, "user_id": "alice", "display_name": "one"}
         )
         self.api.allocate_for_instance(
@@ -201,7 +202,7 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         self.assertEqual(self.port_ids(net), [taken])  # the port Nova made is gone
         self.assertEqual(self.port_detail(net, taken)["attachment"], {"id": "other-vif"})
         self.assertEqual(
-            db_api.virtual_interface_get_by_instance(self.context, self.instance.id), []
+            vif_db.virtual_interface_get_by_instance(self.context, self.instance.id), []
         )
 
 

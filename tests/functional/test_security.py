@@ -32,7 +32,8 @@ from lxml import etree
 
 from nova import context as nova_context
 from nova.api.openstack import policy
-from nova.db import api as db_api
+from nova.db import instances as instance_db
+from nova.db import session as db_session
 from tests.fixtures import api as api_fixtures
 from tests.fixtures import libvirt_schema
 from tests.fixtures import processes as process_fixtures
@@ -113,7 +114,7 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
 
     def snapshot(self) -> dict[str, list]:
         """Every row of every table of Nova's database."""
-        engine = db_api.get_engine()
+        engine = db_session.get_engine()
         tables = sa.inspect(engine).get_table_names()
         with engine.connect() as connection:
             return {
@@ -200,8 +201,10 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
     def make_error(self, server_id: str) -> None:
         """Put a server in ERROR on a host, with a fault that has details."""
         admin = nova_context.get_admin_context()
-        instance = db_api.instance_update(admin, server_id, {"vm_state": "error", "host": "h1"})
-        db_api.instance_fault_create(
+        instance = instance_db.instance_update(
+            admin, server_id, {"vm_state": "error", "host": "h1"}
+        )
+        instance_db.instance_fault_create(
             admin, instance.id, {"code": 500, "message": "boom", "details": "trace"}
         )
 

@@ -14,7 +14,7 @@ import threading
 from sqlalchemy.engine import make_url
 
 import nova.conf
-from nova.db import api as db_api
+from nova.db import session as db_session
 from tests.fixtures import api as api_fixtures
 
 CONF = nova.conf.CONF
@@ -105,7 +105,7 @@ class DatabaseOutagePostgreSQLTestCase(api_fixtures.APITestCase):
         CONF.set_override(
             "connection", relayed.render_as_string(hide_password=False), group="database"
         )
-        db_api.dispose_engine()
+        db_session.dispose_engine()
 
     def assert_unavailable(self, response) -> None:
         self.assertEqual(response.status_int, 503, response.text)

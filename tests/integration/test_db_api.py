@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.unit.db import test_api
-from tests.unit.db import test_prepared
-from tests.unit.db import test_views_api
+from tests.unit.db import test_session
+from tests.unit.db import test_views
 
 
 class TestVirtualInterfacesPostgreSQL(test_api.VirtualInterfaceTestCase):
@@ -15,19 +15,19 @@ class TestVirtualInterfacesMySQL(test_api.VirtualInterfaceTestCase):
     BACKEND = "mysql"
 
 
-class TestViewsPostgreSQL(test_views_api.ViewsAPITestCase):
+class TestViewsPostgreSQL(test_views.ViewsAPITestCase):
     BACKEND = "postgresql"
 
 
-class TestViewsMySQL(test_views_api.ViewsAPITestCase):
+class TestViewsMySQL(test_views.ViewsAPITestCase):
     BACKEND = "mysql"
 
 
-class TestPreparedReadsPostgreSQL(test_prepared.PreparedReadTestCase):
+class TestSessionPostgreSQL(test_session.SessionTestCase):
     BACKEND = "postgresql"
 
 
-class TestPreparedReadsMySQL(test_prepared.PreparedReadTestCase):
+class TestSessionMySQL(test_session.SessionTestCase):
     BACKEND = "mysql"
 
 

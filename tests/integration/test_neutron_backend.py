@@ -7,7 +7,8 @@ import uuid
 import nova.conf
 from nova import context as nova_context
 from nova import exception
-from nova.db import api as db_api
+from nova.db import instances as instance_db
+from nova.db import virtual_interfaces as vif_db
 from nova.network import model
 from nova.network.neutron import api as neutron_api
 from tests.fixtures import databases
@@ -25,14 +26,14 @@ class TestNeutronBackend(test_neutron_server.NeutronServerTestCase, databases.Sc
         self.api.client.session.trust_env = False
         self.addCleanup(self.api.client.close)
         self.context = nova_context.RequestContext("alice", self.project_id)
-        self.instance = db_api.instance_create(
+        self.instance = instance_db.instance_create(
             self.context,
             {"project_id": self.project_id, "user_id": "alice", "availability_zone": "nova"},
         )
         self.network = self.create_network()
 
     def vifs(self):
-        return db_api.virtual_interface_get_by_instance(self.context, self.instance.id)
+        return vif_db.virtual_interface_get_by_instance(self.context, self.instance.id)
 
     def test_allocate_bind_and_deallocate(self):
         user_port = self.create_port(self.network)

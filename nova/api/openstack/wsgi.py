@@ -16,11 +16,11 @@ from typing import Any
 
 import jsonschema
 import webob
-from sqlalchemy import exc as sa_exc
 
 from nova import context as nova_context
 from nova import exception
 from nova import utils
+from servicekit import db as servicekit_db
 from servicekit import validation
 from servicekit import wsgi as servicekit_wsgi
 
@@ -62,27 +62,6 @@ def fault(code: int, message: str) -> Response:
     return Response(body=body, status=code, content_type=_JSON_UTF8)
 
 
-# Errors of a database that cannot serve now but may soon: unreachable, or
-# (SQLite) locked by another writer for longer than the busy timeout.
-_UNAVAILABLE_MARKERS = (
-    "connect",
-    "connection",
-    "server closed",
-    "gone away",
-    "unable to open",
-    "database is locked",
-)
-
-
-def _database_unreachable(error: Exception) -> bool:
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
-        text = str(error.orig if getattr(error, "orig", None) else error).lower()
-        return any(marker in text for marker in _UNAVAILABLE_MARKERS)
-    return False
-
-
 def fault_for(error: Exception, request: webob.Request) -> Response:
     """Turn an exception raised while serving ``request`` into a fault response."""
     if isinstance(error, exception.NovaException):
@@ -91,7 +70,7 @@ def fault_for(error: Exception, request: webob.Request) -> Response:
             return fault(code, error.format_message())
         LOG.error("%s %s failed: %s", request.method, request.path, error)
         return fault(code, "Unexpected API Error. The error has been logged.")
-    if _database_unreachable(error):
+    if servicekit_db.unavailable(error):
         LOG.error("Database unreachable serving %s %s: %s", request.method, request.path, error)
         return fault(503, "The database is unavailable; try again later.")
     LOG.exception("Unexpected error serving %s %s", request.method, request.path)

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 import nova.conf
 from nova import context as nova_context
 from nova import exception
-from nova.db import api as db_api
-from nova.db import legacy_api as legacy_db
-from nova.db import models
+from nova.db import networks as legacy_db
+from nova.db import records
+from nova.db import virtual_interfaces as vif_db
 from nova.network import api as network_api
 from nova.network import model
 
@@ -49,7 +49,7 @@ MAX_VLAN = 4094
 class _Allocation:
     """One NIC to create: its network and, when requested, its address."""
 
-    network: models.Network
+    network: records.Network
     fixed_ip: str | None = None
 
 
@@ -63,14 +63,14 @@ class LegacyAPI(network_api.NetworkAPI):
 
     def _project_networks(
         self, context: nova_context.RequestContext, project_id: str | None
-    ) -> list[models.Network]:
+    ) -> list[records.Network]:
         if self.manager == MANAGER_FLAT:
             return legacy_db.network_get_all_by_project(context, None)
         if project_id is None:
             return []
         return legacy_db.network_get_all_by_project(context, project_id)
 
-    def _may_use(self, network: models.Network, project_id: str | None) -> bool:
+    def _may_use(self, network: records.Network, project_id: str | None) -> bool:
         if self.manager == MANAGER_FLAT:
             return network.project_id is None
         return project_id is not None and network.project_id == project_id
@@ -132,7 +132,7 @@ class LegacyAPI(network_api.NetworkAPI):
     def _check_fixed_ip(
         self,
         context: nova_context.RequestContext,
-        network: models.Network,
+        network: records.Network,
         address: str,
         max_count: int,
     ) -> None:
@@ -188,9 +188,9 @@ class LegacyAPI(network_api.NetworkAPI):
     def allocate_for_instance(
         self,
         context: nova_context.RequestContext,
-        instance: models.Instance,
+        instance: records.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> list[models.VirtualInterface]:
+    ) -> list[records.VirtualInterface]:
         """Create one VIF with one fixed IP per network, in request order.
 
         On failure the VIFs and addresses this call created are removed
@@ -203,13 +203,13 @@ class LegacyAPI(network_api.NetworkAPI):
         """
         plan = self._plan(context, instance.project_id, requested)
         if requested is None and not plan:
-            network = legacy_db.network_associate(context, instance.project_id)
+            network = legacy_db.network_associate(context, network_api.project_of(instance))
             LOG.info("Associated network %s with project %s", network.uuid, instance.project_id)
             plan = [_Allocation(network)]
-        created: list[models.VirtualInterface] = []
+        created: list[records.VirtualInterface] = []
         try:
             for item in plan:
-                vif = db_api.virtual_interface_create(
+                vif = vif_db.virtual_interface_create(
                     context, {"instance_id": instance.id, "network_id": item.network.id}
                 )
                 created.append(vif)
@@ -231,25 +231,25 @@ class LegacyAPI(network_api.NetworkAPI):
         return created
 
     def _undo(
-        self, context: nova_context.RequestContext, vifs: Sequence[models.VirtualInterface]
+        self, context: nova_context.RequestContext, vifs: Sequence[records.VirtualInterface]
     ) -> None:
         for vif in reversed(vifs):
             try:
                 legacy_db.fixed_ip_disassociate_by_virtual_interface(context, vif.id)
-                db_api.virtual_interface_delete(context, vif.id)
+                vif_db.virtual_interface_delete(context, vif.id)
             except Exception:  # noqa: BLE001 - the original error is the one to raise
                 LOG.exception("Could not undo virtual interface %s", vif.uuid)
 
     def get_instance_nw_info(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> model.NetworkInfo:
         """Return the instance's legacy VIFs in VIF order, with bridge configuration."""
         addresses: dict[int | None, list[str]] = collections.defaultdict(list)
         for fixed_ip in legacy_db.fixed_ip_get_by_instance(context, instance.id):
             addresses[fixed_ip.virtual_interface_id].append(fixed_ip.address)
-        networks: dict[int, models.Network] = {}
+        networks: dict[int, records.Network] = {}
         info: model.NetworkInfo = []
-        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
+        for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
             if vif.network_id is None:
                 continue  # a port of an external network service
             if vif.network_id not in networks:
@@ -262,11 +262,11 @@ class LegacyAPI(network_api.NetworkAPI):
         return info
 
     def deallocate_for_instance(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:
         """Release the instance's fixed IPs and soft-delete its VIFs; repeats are no-ops."""
         released = legacy_db.fixed_ip_disassociate_all_by_instance(context, instance.id)
-        deleted = db_api.virtual_interface_delete_by_instance(context, instance.id)
+        deleted = vif_db.virtual_interface_delete_by_instance(context, instance.id)
         LOG.debug(
             "Instance %s: released %d fixed IP(s), deleted %d VIF(s)",
             instance.uuid,
@@ -276,7 +276,7 @@ class LegacyAPI(network_api.NetworkAPI):
 
 
 def _vif_model(
-    vif: models.VirtualInterface, network: models.Network, addresses: Sequence[str]
+    vif: records.VirtualInterface, network: records.Network, addresses: Sequence[str]
 ) -> model.VIF:
     configuration = {model.VIF_TYPE: model.VIF_TYPE_BRIDGE}
     if network.bridge:
@@ -364,7 +364,7 @@ def create_network(
     gateway: str | None = None,
     dns1: str | None = None,
     dns2: str | None = None,
-) -> models.Network:
+) -> records.Network:
     """Check the input and create a network with one fixed IP row per address.
 
     The gateway defaults to the first host address; the network, gateway and
@@ -408,7 +408,7 @@ def create_network(
     return created
 
 
-def list_networks(context: nova_context.RequestContext) -> list[models.Network]:
+def list_networks(context: nova_context.RequestContext) -> list[records.Network]:
     """Return every live network, oldest first."""
     return legacy_db.network_get_all(context)
 

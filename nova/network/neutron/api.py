@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import nova.conf
 from nova import context as nova_context
 from nova import exception
-from nova.db import api as db_api
-from nova.db import models
+from nova.db import records
+from nova.db import virtual_interfaces as vif_db
 from nova.network import api as network_api
 from nova.network import model
 from nova.network.neutron import client as neutron_client
@@ -122,16 +122,16 @@ class NeutronAPI(network_api.NetworkAPI):
                         reason=f"port {entry.port_id} can serve one server only; "
                         "max_count must be 1"
                     )
-                port = self._port(context.project_id, entry.port_id)
+                port = self._port(network_api.project_of(context), entry.port_id)
                 if port.get("device_id"):
                     raise exception.PortInUse(port_id=entry.port_id)
             elif entry.network_id:
-                self._network(context.project_id, entry.network_id)
+                self._network(network_api.project_of(context), entry.network_id)
 
     # --- allocation ----------------------------------------------------------------
 
     @staticmethod
-    def _device_owner(instance: models.Instance) -> str:
+    def _device_owner(instance: records.Instance) -> str:
         return f"compute:{instance.availability_zone or 'nova'}"
 
     def _default_request(self, project_id: str) -> list[model.RequestedNetwork]:
@@ -143,28 +143,27 @@ class NeutronAPI(network_api.NetworkAPI):
     def allocate_for_instance(
         self,
         context: nova_context.RequestContext,
-        instance: models.Instance,
+        instance: records.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> list[models.VirtualInterface]:
+    ) -> list[records.VirtualInterface]:
         """Create or claim a port per entry and record a VIF for it (bound later)."""
-        entries = (
-            self._default_request(instance.project_id) if requested is None else list(requested)
-        )
+        project_id = network_api.project_of(instance)
+        entries = self._default_request(project_id) if requested is None else list(requested)
         owner = {"device_id": instance.uuid, "device_owner": self._device_owner(instance)}
         done: list[tuple[str, bool]] = []  # port, preserve
-        vifs: list[models.VirtualInterface] = []
+        vifs: list[records.VirtualInterface] = []
         try:
             for entry in entries:
                 if entry.port_id:
-                    port = self._port(instance.project_id, entry.port_id)
+                    port = self._port(project_id, entry.port_id)
                     if port.get("device_id"):
                         raise exception.PortInUse(port_id=entry.port_id)
                     port = self.client.update_port(entry.port_id, owner)
                     preserve = True
                 else:
-                    values = {
+                    values: dict[str, object] = {
                         "network_id": entry.network_id,
-                        "project_id": instance.project_id,
+                        "project_id": project_id,
                         **owner,
                     }
                     if entry.fixed_ip:
@@ -172,7 +171,7 @@ class NeutronAPI(network_api.NetworkAPI):
                     port = self.client.create_port(values)
                     preserve = False
                 done.append((port["id"], preserve))
-                vif = db_api.virtual_interface_create(
+                vif = vif_db.virtual_interface_create(
                     context,
                     {
                         "uuid": port["id"],
@@ -189,7 +188,7 @@ class NeutronAPI(network_api.NetworkAPI):
             LOG.warning("Allocation for instance %s failed; undoing it", instance.uuid)
             for port_id, preserve in reversed(done):
                 self._release_port(port_id, preserve)
-            db_api.virtual_interface_delete_by_instance(context, instance.id)
+            vif_db.virtual_interface_delete_by_instance(context, instance.id)
             raise
         return vifs
 
@@ -207,7 +206,7 @@ class NeutronAPI(network_api.NetworkAPI):
 
     # --- binding and network info -------------------------------------------------------
 
-    def _vif(self, vif: models.VirtualInterface, port: dict, labels: dict) -> model.VIF:
+    def _vif(self, vif: records.VirtualInterface, port: dict, labels: dict) -> model.VIF:
         network_id = port["network_id"]
         if network_id not in labels:
             labels[network_id] = self.client.show_network(network_id).get("name")
@@ -222,7 +221,7 @@ class NeutronAPI(network_api.NetworkAPI):
         )
 
     def bind_for_host(
-        self, context: nova_context.RequestContext, instance: models.Instance, host: str
+        self, context: nova_context.RequestContext, instance: records.Instance, host: str
     ) -> model.NetworkInfo:
         """Bind every port of the instance to ``host``; return the bound network info.
 
@@ -236,12 +235,13 @@ class NeutronAPI(network_api.NetworkAPI):
         }
         labels: dict = {}
         info = []
-        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
-            port = self.client.update_port(vif.port_id, values)
+        for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
+            _network_id, port_id = network_api.port_of(vif)
+            port = self.client.update_port(port_id, values)
             try:
                 info.append(self._vif(vif, port, labels))
             except exception.PortBindingFailed:
-                self.client.update_port(vif.port_id, {"binding:host_id": ""})
+                self.client.update_port(port_id, {"binding:host_id": ""})
                 raise
             LOG.info(
                 "Bound port %s of instance %s to host %s as %s",
@@ -253,20 +253,20 @@ class NeutronAPI(network_api.NetworkAPI):
         return info
 
     def get_instance_nw_info(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> model.NetworkInfo:
         """Return each VIF with the configuration its port's binding gives now."""
         labels: dict = {}
         return [
-            self._vif(vif, self.client.show_port(vif.port_id), labels)
-            for vif in db_api.virtual_interface_get_by_instance(context, instance.id)
+            self._vif(vif, self.client.show_port(network_api.port_of(vif)[1]), labels)
+            for vif in vif_db.virtual_interface_get_by_instance(context, instance.id)
         ]
 
     def deallocate_for_instance(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:
         """Unbind the user's ports, delete Nova's, soft-delete the VIFs."""
-        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
-            self._release_port(vif.port_id, vif.preserve_on_delete)
-        db_api.virtual_interface_delete_by_instance(context, instance.id)
+        for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
+            self._release_port(network_api.port_of(vif)[1], vif.preserve_on_delete)
+        vif_db.virtual_interface_delete_by_instance(context, instance.id)
         LOG.info("Released the ports of instance %s", instance.uuid)

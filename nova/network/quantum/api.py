@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import nova.conf
 from nova import context as nova_context
 from nova import exception
-from nova.db import api as db_api
-from nova.db import models
+from nova.db import records
+from nova.db import virtual_interfaces as vif_db
 from nova.network import api as network_api
 from nova.network import model
 from nova.network.quantum import client as quantum_client
@@ -75,13 +75,15 @@ class QuantumAPI(network_api.NetworkAPI):
                         reason=f"port {entry.port_id} can serve one server only; "
                         "max_count must be 1"
                     )
-                network_id = self._find_port(context.project_id, entry.port_id, entry.network_id)
-                port = self.client.show_port_detail(context.project_id, network_id, entry.port_id)
+                tenant_id = network_api.project_of(context)
+                network_id = self._find_port(tenant_id, entry.port_id, entry.network_id)
+                port = self.client.show_port_detail(tenant_id, network_id, entry.port_id)
                 if port.get("attachment"):
                     raise exception.PortInUse(port_id=entry.port_id)
             elif entry.network_id:
                 if network_ids is None:
-                    network_ids = set(self.client.list_network_ids(context.project_id))
+                    tenant_id = network_api.project_of(context)
+                    network_ids = set(self.client.list_network_ids(tenant_id))
                 if entry.network_id not in network_ids:
                     raise exception.NetworkNotFound(network_id=entry.network_id)
 
@@ -96,25 +98,27 @@ class QuantumAPI(network_api.NetworkAPI):
     def allocate_for_instance(
         self,
         context: nova_context.RequestContext,
-        instance: models.Instance,
+        instance: records.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
-    ) -> list[models.VirtualInterface]:
+    ) -> list[records.VirtualInterface]:
         """Create a VIF per entry, make or reuse its port, and attach the VIF to it."""
-        tenant_id = instance.project_id
+        tenant_id = network_api.project_of(instance)
         entries = self._default_request(tenant_id) if requested is None else list(requested)
         done: list[tuple[str, str, bool, bool]] = []  # network, port, preserve, attached
-        vifs: list[models.VirtualInterface] = []
+        vifs: list[records.VirtualInterface] = []
         try:
             for entry in entries:
                 preserve = bool(entry.port_id)
-                if preserve:
+                if entry.port_id:
                     network_id = self._find_port(tenant_id, entry.port_id, entry.network_id)
                     port_id = entry.port_id
-                else:
+                elif entry.network_id:
                     network_id = entry.network_id
                     port_id = self.client.create_port(tenant_id, network_id)
+                else:
+                    raise exception.Invalid(reason="a network entry names no network or port")
                 done.append((network_id, port_id, preserve, False))
-                vif = db_api.virtual_interface_create(
+                vif = vif_db.virtual_interface_create(
                     context,
                     {
                         "instance_id": instance.id,
@@ -158,40 +162,39 @@ class QuantumAPI(network_api.NetworkAPI):
                 self._release_port(instance.project_id, network_id, port_id, preserve, attached)
             except exception.NovaException:
                 LOG.exception("Could not release port %s while undoing", port_id)
-        db_api.virtual_interface_delete_by_instance(context, instance.id)
+        vif_db.virtual_interface_delete_by_instance(context, instance.id)
 
     # --- network info ------------------------------------------------------------
 
     def get_instance_nw_info(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> model.NetworkInfo:
         """Return each VIF with its port's details, read from Quantum now."""
-        tenant_id = instance.project_id
-        vifs = db_api.virtual_interface_get_by_instance(context, instance.id)
+        tenant_id = network_api.project_of(instance)
+        vifs = vif_db.virtual_interface_get_by_instance(context, instance.id)
         labels: dict[str, str | None] = {}
         if len({vif.network_uuid for vif in vifs}) > 1:
             # One call names them all (one network: showing it is cheaper).
             labels = {n["id"]: n.get("name") for n in self.client.list_networks(tenant_id)}
         info = []
         for vif in vifs:
-            port = self.client.show_port_detail(tenant_id, vif.network_uuid, vif.port_id)
+            network_id, port_id = network_api.port_of(vif)
+            port = self.client.show_port_detail(tenant_id, network_id, port_id)
             if port.get("attachment", {}).get("id") != vif.uuid:
                 LOG.warning(
                     "Port %s is attached to %s, not to VIF %s",
-                    vif.port_id,
+                    port_id,
                     port.get("attachment"),
                     vif.uuid,
                 )
-            if vif.network_uuid not in labels:
-                labels[vif.network_uuid] = self.client.show_network(
-                    tenant_id, vif.network_uuid
-                ).get("name")
+            if network_id not in labels:
+                labels[network_id] = self.client.show_network(tenant_id, network_id).get("name")
             info.append(
                 model.VIF(
                     id=vif.uuid,
                     address=vif.address,
-                    network=model.Network(id=vif.network_uuid, label=labels[vif.network_uuid]),
-                    port_id=vif.port_id,
+                    network=model.Network(id=network_id, label=labels[network_id]),
+                    port_id=port_id,
                     configuration=dict(port.get("configuration") or {}),
                     preserve_on_delete=vif.preserve_on_delete,
                 )
@@ -199,16 +202,14 @@ class QuantumAPI(network_api.NetworkAPI):
         return info
 
     def deallocate_for_instance(
-        self, context: nova_context.RequestContext, instance: models.Instance
+        self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:
         """Detach every port; delete the ones Nova made; soft-delete the VIFs."""
-        for vif in db_api.virtual_interface_get_by_instance(context, instance.id):
+        tenant_id = network_api.project_of(instance)
+        for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
+            network_id, port_id = network_api.port_of(vif)
             self._release_port(
-                instance.project_id,
-                vif.network_uuid,
-                vif.port_id,
-                vif.preserve_on_delete,
-                attached=True,
+                tenant_id, network_id, port_id, vif.preserve_on_delete, attached=True
             )
-        db_api.virtual_interface_delete_by_instance(context, instance.id)
+        vif_db.virtual_interface_delete_by_instance(context, instance.id)
         LOG.info("Released the network of instance %s", instance.uuid)

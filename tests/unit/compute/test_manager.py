@@ -12,8 +12,8 @@ from nova import context as nova_context
 from nova import exception
 from nova.compute import manager
 from nova.compute import vm_states
-from nova.db import api as db_api
-from nova.db import services_api
+from nova.db import instances as instance_db
+from nova.db import services as service_db
 from nova.network import api as network_api
 from nova.network import model
 from nova.virt import fake
@@ -65,8 +65,8 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.addCleanup(shutil.rmtree, self.state_path, ignore_errors=True)
         CONF.set_override("state_path", self.state_path)
         self.addCleanup(CONF.clear_override, "state_path")
-        service = services_api.service_get_or_create(ADMIN, HOST, "nova-compute", {})
-        services_api.compute_node_update(
+        service = service_db.service_get_or_create(ADMIN, HOST, "nova-compute", {})
+        service_db.compute_node_update(
             ADMIN,
             HOST,
             service.id,
@@ -84,7 +84,7 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
 
     def placed_instance(self):
         """An instance the scheduler placed here, with its claim taken."""
-        instance = db_api.instance_create(
+        instance = instance_db.instance_create(
             ADMIN,
             {
                 "project_id": "p",
@@ -96,17 +96,17 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
             },
         )
         ratios = {"ram": 1.0, "cpu": 1.0, "disk": 1.0}
-        placed = services_api.instance_claim(
+        placed = service_db.instance_claim(
             ADMIN, instance.uuid, HOST, ratios, (512, 1, 1), {"host": HOST}, {"host": None}
         )
         self.assertEqual(placed.host, HOST)
         return placed
 
     def used_memory(self) -> int:
-        return {n.host: n for _s, n in services_api.compute_hosts(ADMIN)}[HOST].memory_mb_used
+        return {n.host: n for _s, n in service_db.compute_hosts(ADMIN)}[HOST].memory_mb_used
 
     def reload(self, instance):
-        return db_api.instance_get_by_uuid(ADMIN, instance.uuid)
+        return instance_db.instance_get_by_uuid(ADMIN, instance.uuid)
 
     def test_success_goes_active(self):
         instance = self.placed_instance()
@@ -132,7 +132,7 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.manager.run_instance(ADMIN, instance.uuid, attempt=CONF.scheduler.max_attempts)
         row = self.reload(instance)
         self.assertEqual((row.vm_state, row.task_state), ("error", None))
-        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertEqual((fault.code, fault.message), (500, "libvirt exploded"))
         self.assertIn("Traceback", fault.details)
         self.scheduler.reschedule.assert_not_called()
@@ -146,7 +146,7 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.manager.run_instance(ADMIN, instance.uuid)
         row = self.reload(instance)
         self.assertEqual(row.vm_state, "error")
-        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertEqual(fault.code, 400)
         self.assertIn("source_dev", fault.message)
         self.scheduler.reschedule.assert_not_called()
@@ -161,7 +161,7 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
 
     def test_instance_not_in_scheduling_state_is_left_alone(self):
         instance = self.placed_instance()
-        db_api.instance_update(ADMIN, instance.uuid, {"task_state": vm_states.DELETING})
+        instance_db.instance_update(ADMIN, instance.uuid, {"task_state": vm_states.DELETING})
         self.manager.run_instance(ADMIN, instance.uuid)
         self.assertEqual(self.driver.guests, {})
 
@@ -178,12 +178,12 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
 
     def test_init_host_fails_interrupted_builds_and_removes_orphans(self):
         interrupted = self.placed_instance()
-        db_api.instance_update(ADMIN, interrupted.uuid, {"task_state": vm_states.SPAWNING})
+        instance_db.instance_update(ADMIN, interrupted.uuid, {"task_state": vm_states.SPAWNING})
         self.driver.guests["orphan-uuid"] = []
         self.manager.init_host()
         row = self.reload(interrupted)
         self.assertEqual(row.vm_state, "error")
-        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("restarted", fault.message)
         self.assertEqual(self.driver.guests, {})
         self.assertEqual(self.used_memory(), 0)
@@ -194,5 +194,5 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
             self.manager.run_instance(ADMIN, instance.uuid)
         row = self.reload(instance)
         self.assertEqual(row.vm_state, "error")
-        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("Build failed: locked", fault.message)

@@ -12,12 +12,15 @@ import uuid
 from unittest import mock
 
 import sqlalchemy as sa
+from oslo_db import api as oslo_db_api
 
 import nova.conf
 from nova import context as nova_context
 from nova import exception
-from nova.db import api as db_api
-from nova.db import legacy_api as legacy_db
+from nova.db import instances as instance_db
+from nova.db import networks as legacy_db
+from nova.db import session as db_session
+from nova.db import virtual_interfaces as vif_db
 from nova.network import api as network_api
 from nova.network import model
 from nova.network.legacy import api as legacy_api
@@ -37,7 +40,7 @@ def fixed_ip_rows(network_id: int | None = None) -> list[sa.Row]:
     query = "SELECT * FROM fixed_ips WHERE deleted = 0"
     if network_id is not None:
         query += f" AND network_id = {int(network_id)}"
-    with db_api.get_engine().connect() as connection:
+    with db_session.get_engine().connect() as connection:
         return connection.execute(sa.text(query + " ORDER BY id")).all()
 
 
@@ -46,7 +49,7 @@ def allocated_addresses(network_id: int | None = None) -> list[str]:
 
 
 def live_vifs(instance_id: int) -> list[sa.Row]:
-    with db_api.get_engine().connect() as connection:
+    with db_session.get_engine().connect() as connection:
         return connection.execute(
             sa.text(
                 "SELECT * FROM virtual_interfaces WHERE instance_id = :id AND deleted = 0 "
@@ -62,10 +65,10 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.network = create_network("10.0.0.0/29")  # .1 gateway, .2-.6 free
-        self.instance = db_api.instance_create(ADMIN, {"project_id": "project-a"})
+        self.instance = instance_db.instance_create(ADMIN, {"project_id": "project-a"})
 
     def new_vif(self, network=None, instance=None):
-        return db_api.virtual_interface_create(
+        return vif_db.virtual_interface_create(
             ADMIN,
             {
                 "instance_id": (instance or self.instance).id,
@@ -140,7 +143,7 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         self.assertEqual(allocated_addresses(), [])
 
     def test_release_by_instance_and_by_vif(self):
-        other = db_api.instance_create(ADMIN, {"project_id": "project-b"})
+        other = instance_db.instance_create(ADMIN, {"project_id": "project-b"})
         kept, kept_vif = self.allocate(instance=other)
         first, vif = self.allocate()
         second, _ = self.allocate()
@@ -251,7 +254,8 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         network = create_network("10.20.0.0/24")  # 253 free for 320 attempts
         free = 256 - 3
         instances = [
-            db_api.instance_create(ADMIN, {"project_id": "project-a"}) for _ in range(self.THREADS)
+            instance_db.instance_create(ADMIN, {"project_id": "project-a"})
+            for _ in range(self.THREADS)
         ]
         vifs = [
             [self.new_vif(network, instance) for _ in range(self.PER_THREAD)]
@@ -329,7 +333,7 @@ class FixedIpAllocationTestCase(databases.SchemaTestCase):
         vif = self.new_vif()
         with (
             mock.patch.object(legacy_db, "_claim_free_fixed_ip", return_value=None) as claim,
-            mock.patch.object(legacy_db, "_backoff"),
+            mock.patch.object(oslo_db_api.time, "sleep"),  # wrap_db_retry's pauses
         ):
             with self.assertRaises(exception.Conflict):
                 legacy_db.fixed_ip_associate_pool(ADMIN, self.network.id, self.instance.id, vif.id)
@@ -349,7 +353,7 @@ class LegacyTestCase(databases.SchemaTestCase):
         self.instance = self.new_instance()
 
     def new_instance(self, project_id: str = "project-a"):
-        return db_api.instance_create(ADMIN, {"project_id": project_id, "user_id": "alice"})
+        return instance_db.instance_create(ADMIN, {"project_id": project_id, "user_id": "alice"})
 
     def request(self, *networks, fixed_ip=None, port_id=None):
         return [
@@ -447,7 +451,7 @@ class FlatManagerTestCase(LegacyTestCase):
         )
 
     def test_nw_info_skips_vifs_of_external_ports(self):
-        db_api.virtual_interface_create(
+        vif_db.virtual_interface_create(
             ADMIN, {"instance_id": self.instance.id, "port_id": str(uuid.uuid4())}
         )
         info = self.allocate_nw_info(self.context, self.instance, self.request(self.net2))
@@ -532,7 +536,7 @@ class FlatManagerTestCase(LegacyTestCase):
         self.assertEqual(allocated_addresses(self.net2.id), [])
 
     def test_rollback_when_a_vif_cannot_be_created(self):
-        real_create = db_api.virtual_interface_create
+        real_create = vif_db.virtual_interface_create
         calls = []
 
         def failing_second(context, values):
@@ -541,7 +545,7 @@ class FlatManagerTestCase(LegacyTestCase):
                 raise exception.VirtualInterfaceCreateFailed(instance_id=1, attempts=10)
             return real_create(context, values)
 
-        with mock.patch.object(db_api, "virtual_interface_create", side_effect=failing_second):
+        with mock.patch.object(vif_db, "virtual_interface_create", side_effect=failing_second):
             with self.assertRaises(exception.VirtualInterfaceCreateFailed):
                 self.api.allocate_for_instance(self.context, self.instance, None)
         self.assert_nothing_allocated()
@@ -559,7 +563,7 @@ class FlatManagerTestCase(LegacyTestCase):
         self.assertEqual(self.api.get_instance_nw_info(self.context, self.instance), [])
         self.assertEqual(allocated_addresses(), list(kept[0].fixed_ips))
         self.assertEqual(self.api.get_instance_nw_info(self.context, other), kept)
-        with db_api.get_engine().connect() as connection:
+        with db_session.get_engine().connect() as connection:
             deleted = connection.execute(
                 sa.text(
                     "SELECT count(*) FROM virtual_interfaces WHERE instance_id = :id "

@@ -9,10 +9,10 @@ from unittest import mock
 import webob
 from lxml import etree
 
-from nova.db import prepared
 from quantum import exceptions
 from quantum.api import router
 from quantum.db import api as db_api
+from servicekit import db as servicekit_db
 from tests.fixtures import quantum as quantum_fixtures
 
 T1 = "/v1.1/tenants/t1"
@@ -227,7 +227,7 @@ class PortTestCase(quantum_fixtures.QuantumTestCase):
     def test_write_transaction_is_held_only_around_the_database_calls(self):
         port_id = self.create_port(self.net_id)
         attachment = f"{self.ports}/{port_id}/attachment"
-        with mock.patch.object(prepared, "writing", wraps=prepared.writing) as writing:
+        with mock.patch.object(servicekit_db, "writing", wraps=servicekit_db.writing) as writing:
             # Refused while the body is checked: no transaction, no write lock.
             for body in ({"attachment": {}}, b"{not json"):
                 self.assertEqual(self.request("PUT", attachment, body).status_int, 400)

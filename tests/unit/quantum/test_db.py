@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-import sqlalchemy as sa
-
-from nova.db import engine as db_engine
+from quantum import exceptions
 from quantum.db import api as db_api
+from servicekit import db as servicekit_db
 from tests.fixtures import quantum_db_checks
 
 
@@ -18,7 +17,7 @@ class TestQuantumDatabaseSQLite(quantum_db_checks.QuantumDatabaseChecks):
     def hold_write_lock(self) -> None:
         """Take the database's write lock in another connection; calls stop waiting for it."""
         self.engine.dispose()
-        self.engine = db_engine.create_engine(self.db_url, sqlite_busy_timeout=0)
+        self.engine = servicekit_db.create_engine(self.db_url, sqlite_busy_timeout=0)
         self.addCleanup(self.engine.dispose)
         self.db = db_api.QuantumDatabase(self.engine)
         writer = sqlite3.connect(self.db_url.removeprefix("sqlite:///"), isolation_level=None)
@@ -31,7 +30,7 @@ class TestQuantumDatabaseSQLite(quantum_db_checks.QuantumDatabaseChecks):
         self.hold_write_lock()
         with self.db.request(read_only=True):
             self.assertEqual(self.db.network_get("t1", network.id).name, "net")
-        with self.assertRaises(sa.exc.OperationalError), self.db.request():
+        with self.assertRaises(exceptions.ServiceUnavailable), self.db.request():
             self.db.network_get("t1", network.id)
 
     def test_request_scope_takes_the_write_lock_at_its_first_call(self):
@@ -39,5 +38,5 @@ class TestQuantumDatabaseSQLite(quantum_db_checks.QuantumDatabaseChecks):
         self.hold_write_lock()
         with self.db.request_scope():
             pass  # no call: no transaction, nothing to wait for
-        with self.assertRaises(sa.exc.OperationalError), self.db.request_scope():
+        with self.assertRaises(exceptions.ServiceUnavailable), self.db.request_scope():
             self.db.network_get("t1", network.id)  # begins IMMEDIATE: locked

@@ -11,9 +11,10 @@ import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova.compute import vm_states
-from nova.db import api as db_api
+from nova.db import instances as instance_db
 from nova.db import models
-from nova.db import services_api
+from nova.db import services as service_db
+from nova.db import session as db_session
 from nova.scheduler import filters
 from nova.scheduler import manager
 from tests.fixtures import databases
@@ -94,11 +95,11 @@ class SchedulerTestCase(databases.SchemaTestCase):
         self.scheduler = manager.SchedulerManager(compute=self.compute)
 
     def add_host(self, name, memory_mb=4096, vcpus=4, local_gb=100, zone="nova") -> None:
-        service = services_api.service_get_or_create(
+        service = service_db.service_get_or_create(
             ADMIN, name, "nova-compute", {"topic": "compute", "availability_zone": zone}
         )
-        services_api.service_heartbeat(ADMIN, service.id)
-        services_api.compute_node_update(
+        service_db.service_heartbeat(ADMIN, service.id)
+        service_db.compute_node_update(
             ADMIN,
             name,
             service.id,
@@ -106,7 +107,7 @@ class SchedulerTestCase(databases.SchemaTestCase):
         )
 
     def instance(self, memory_mb=1024, zone=None):
-        return db_api.instance_create(
+        return instance_db.instance_create(
             ADMIN,
             {
                 "project_id": "p",
@@ -127,7 +128,7 @@ class SchedulerTestCase(databases.SchemaTestCase):
         self.add_host("big", memory_mb=8192)
         instance = self.instance()
         self.scheduler.run_instances(ADMIN, [instance.uuid])
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).host, "big")
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, instance.uuid).host, "big")
         self.assertEqual(self.node("big").memory_mb_used, 1024)
         self.compute.run_instance.assert_called_once_with(
             ADMIN, "big", instance.uuid, attempt=1, excluded_hosts=[]
@@ -137,26 +138,26 @@ class SchedulerTestCase(databases.SchemaTestCase):
         self.add_host("tiny", memory_mb=512)
         instance = self.instance(memory_mb=4096)
         self.scheduler.run_instances(ADMIN, [instance.uuid])
-        row = db_api.instance_get_by_uuid(ADMIN, instance.uuid)
+        row = instance_db.instance_get_by_uuid(ADMIN, instance.uuid)
         self.assertEqual((row.vm_state, row.task_state, row.host), ("error", None, None))
-        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertEqual((fault.code, fault.message), (500, "No valid host was found"))
         self.compute.run_instance.assert_not_called()
 
     def test_down_host_is_not_used(self):
         self.add_host("h1")
         instance = self.instance()
-        with mock.patch.object(services_api, "service_is_up", return_value=False):
+        with mock.patch.object(service_db, "service_is_up", return_value=False):
             self.scheduler.run_instances(ADMIN, [instance.uuid])
         self.compute.run_instance.assert_not_called()
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).vm_state, "error")
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, instance.uuid).vm_state, "error")
 
     def test_reschedule_excludes_failed_hosts(self):
         self.add_host("h1", memory_mb=8192)
         self.add_host("h2")
         instance = self.instance()
         self.scheduler.reschedule(ADMIN, instance.uuid, 2, ["h1"])
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).host, "h2")
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, instance.uuid).host, "h2")
         self.compute.run_instance.assert_called_once_with(
             ADMIN, "h2", instance.uuid, attempt=2, excluded_hosts=["h1"]
         )
@@ -166,7 +167,7 @@ class SchedulerTestCase(databases.SchemaTestCase):
         self.add_host("east", zone="east")
         instance = self.instance(zone="east")
         self.scheduler.run_instances(ADMIN, [instance.uuid])
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).host, "east")
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, instance.uuid).host, "east")
 
     def test_two_schedulers_never_over_commit(self):
         # Room for exactly 6 instances of 1024 MiB (4096 * 1.5).
@@ -188,7 +189,7 @@ class SchedulerTestCase(databases.SchemaTestCase):
             thread.start()
         for thread in threads:
             thread.join()
-        rows = [db_api.instance_get_by_uuid(ADMIN, i.uuid) for i in instances]
+        rows = [instance_db.instance_get_by_uuid(ADMIN, i.uuid) for i in instances]
         placed = [r for r in rows if r.host == "only"]
         self.assertEqual(len(placed), 6)
         self.assertEqual(sum(r.vm_state == "error" for r in rows), 6)
@@ -196,7 +197,7 @@ class SchedulerTestCase(databases.SchemaTestCase):
 
     def test_release_never_goes_below_zero(self):
         self.add_host("h1")
-        services_api.compute_node_release(ADMIN, "h1", 1024, 1, 1)
+        service_db.compute_node_release(ADMIN, "h1", 1024, 1, 1)
         self.assertEqual(self.node("h1").memory_mb_used, 0)
 
     def test_deleted_instance_is_skipped(self):
@@ -213,20 +214,26 @@ class SchedulerFailureTestCase(SchedulerTestCase):
             self.scheduler, "select_and_claim", side_effect=RuntimeError("database is locked")
         ):
             self.scheduler.run_instances(ADMIN, [instance.uuid])
-        row = db_api.instance_get_by_uuid(ADMIN, instance.uuid)
+        row = instance_db.instance_get_by_uuid(ADMIN, instance.uuid)
         self.assertEqual((row.vm_state, row.task_state), ("error", None))
-        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("database is locked", fault.message)
 
     def test_claim_is_rolled_back_when_placing_fails(self):
         self.add_host("h1")
         instance = self.instance()
-        with mock.patch.object(
-            services_api, "instance_update_in", side_effect=RuntimeError("boom")
-        ):
+        real_update_in = instance_db.instance_update_in
+        failures = [RuntimeError("boom")]  # the claim's update fails, putting in ERROR does not
+
+        def fail_once(*args, **kwargs):
+            if failures:
+                raise failures.pop()
+            return real_update_in(*args, **kwargs)
+
+        with mock.patch.object(instance_db, "instance_update_in", side_effect=fail_once):
             self.scheduler.run_instances(ADMIN, [instance.uuid])
         self.assertEqual(self.node("h1").memory_mb_used, 0)
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, instance.uuid).vm_state, "error")
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, instance.uuid).vm_state, "error")
 
     def test_nothing_is_claimed_for_an_instance_deleted_while_scheduling(self):
         self.add_host("h1")
@@ -234,7 +241,7 @@ class SchedulerFailureTestCase(SchedulerTestCase):
         real_hosts = self.scheduler.host_states
 
         def delete_then_list(context):
-            db_api.instance_destroy(ADMIN, instance.uuid)  # gone between read and claim
+            instance_db.instance_destroy(ADMIN, instance.uuid)  # gone between read and claim
             return real_hosts(context)
 
         with mock.patch.object(self.scheduler, "host_states", side_effect=delete_then_list):
@@ -248,7 +255,7 @@ class UnscheduledTestCase(SchedulerTestCase):
 
     def age(self, instance, seconds: int) -> None:
         """Make ``instance`` look handed to the scheduler ``seconds`` ago."""
-        engine = db_api.get_engine()
+        engine = db_session.get_engine()
         with engine.begin() as connection:
             connection.execute(
                 models.Instance.__table__.update()
@@ -263,14 +270,14 @@ class UnscheduledTestCase(SchedulerTestCase):
         self.age(lost, 700)
         self.age(placed, 700)
         self.scheduler.periodic_tasks()
-        row = db_api.instance_get_by_uuid(ADMIN, lost.uuid)
+        row = instance_db.instance_get_by_uuid(ADMIN, lost.uuid)
         self.assertEqual((row.vm_state, row.task_state), ("error", None))
-        fault = db_api.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("Not scheduled within 600 s", fault.message)
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, recent.uuid).vm_state, "building")
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, placed.uuid).host, "h1")
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, placed.uuid).vm_state, "building")
-        self.assertEqual(db_api.instance_fault_get_latest(ADMIN, [placed.id]), {})
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, recent.uuid).vm_state, "building")
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, placed.uuid).host, "h1")
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, placed.uuid).vm_state, "building")
+        self.assertEqual(instance_db.instance_fault_get_latest(ADMIN, [placed.id]), {})
 
     def test_zero_timeout_never_fails_anything(self):
         nova.conf.CONF.set_override("unscheduled_timeout", 0, group="scheduler")
@@ -278,4 +285,4 @@ class UnscheduledTestCase(SchedulerTestCase):
         lost = self.instance()
         self.age(lost, 10**6)
         self.scheduler.periodic_tasks()
-        self.assertEqual(db_api.instance_get_by_uuid(ADMIN, lost.uuid).vm_state, "building")
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, lost.uuid).vm_state, "building")

@@ -14,7 +14,7 @@ import nova.conf
 from nova import context as nova_context
 from nova.api.openstack import extensions
 from nova.api.openstack import router
-from nova.db import legacy_api as legacy_db
+from nova.db import networks as legacy_db
 from tests.fixtures import api as api_fixtures
 
 CONF = nova.conf.CONF

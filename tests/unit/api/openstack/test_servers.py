@@ -11,8 +11,9 @@ from unittest import mock
 import sqlalchemy as sa
 
 from nova import context as nova_context
-from nova.db import api as db_api
+from nova.db import instances as instance_db
 from nova.db import models
+from nova.db import session as db_session
 from tests.fixtures import api as api_fixtures
 
 SERVER_KEYS = {
@@ -76,7 +77,7 @@ class FaultsTestCase(api_fixtures.APITestCase):
 
     def test_unexpected_error_is_a_500_without_traceback(self):
         with mock.patch(
-            "nova.db.views_api.instance_get_all_for_view", side_effect=RuntimeError("secret")
+            "nova.db.views.instance_get_all_for_view", side_effect=RuntimeError("secret")
         ):
             response = self.request("GET", "/v2.1/servers")
         self.assertEqual(response.status_int, 500)
@@ -171,8 +172,8 @@ class ServersTestCase(api_fixtures.APITestCase):
     def test_error_server_shows_its_fault(self):
         server_id = self.create_server()
         admin = nova_context.get_admin_context()
-        instance = db_api.instance_update(admin, server_id, {"vm_state": "error"})
-        db_api.instance_fault_create(
+        instance = instance_db.instance_update(admin, server_id, {"vm_state": "error"})
+        instance_db.instance_fault_create(
             admin,
             instance.id,
             {"code": 500, "message": "No valid host was found", "details": "trace"},
@@ -269,7 +270,7 @@ class ChangesSinceTestCase(api_fixtures.APITestCase):
     def backdate(self, server_id: str, when: datetime.datetime) -> None:
         """Make a server look created at ``when`` and never updated since."""
         instances = models.Instance.__table__
-        with db_api.get_engine().begin() as connection:
+        with db_session.get_engine().begin() as connection:
             connection.execute(
                 sa.update(instances)
                 .where(instances.c.uuid == server_id)

@@ -1,8 +1,7 @@
-"""The database API of nova-network: legacy networks and fixed IPs.
+"""The data API of nova-network: legacy networks and fixed IPs.
 
-Part of the database API (``nova.db.api`` holds the engine, sessions,
-instances and VIFs); kept apart because the legacy backend alone uses it.
-Not scoped to the context's project: which networks a project may use is
+Kept apart from the other entities because the legacy backend alone uses
+it. Not scoped to the context's project: which networks a project may use is
 the legacy network backend's decision (shared flat networks have no project
 at all).
 """
@@ -10,25 +9,28 @@ at all).
 from __future__ import annotations
 
 import ipaddress
-import logging
-import secrets
-import time
 import uuid as uuidlib
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import orm
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
 
 from nova import context as nova_context
 from nova import exception
 from nova.db import models
-from nova.db.api import _one_or_raise
-from nova.db.api import _soft_delete_values
-from nova.db.api import _transaction
+from nova.db import records
+from nova.db import session
 
-LOG = logging.getLogger(__name__)
+#: How many times an allocation that lost a race (or hit a deadlock) is retried.
+ALLOCATE_ATTEMPTS = 50
+
+_networks = models.Base.metadata.tables["networks"]
+_fixed_ips = models.Base.metadata.tables["fixed_ips"]
+_instances = models.Base.metadata.tables["instances"]
+
+_LIVE_NETWORKS = sa.select(_networks).where(_networks.c.deleted == 0)
 
 
 # --- legacy networks -----------------------------------------------------------
@@ -36,74 +38,71 @@ LOG = logging.getLogger(__name__)
 
 def network_create(
     context: nova_context.RequestContext, values: Mapping[str, Any]
-) -> models.Network:
+) -> records.Network:
     """Create a legacy Nova network; a ``uuid`` is generated when not given."""
     values = dict(values)
     values.setdefault("uuid", str(uuidlib.uuid4()))
-    with _transaction() as session:
-        network = models.Network(**values)
-        session.add(network)
-    return network
+    with session.writer(context) as conn:
+        return records.Network(**session.insert_row(conn, _networks, values))
 
 
-def network_get_by_uuid(context: nova_context.RequestContext, network_uuid: str) -> models.Network:
+def network_get_by_uuid(context: nova_context.RequestContext, network_uuid: str) -> records.Network:
     """Return the live network ``network_uuid``.
 
     :raises nova.exception.NetworkNotFound: no such network.
     """
-    query = sa.select(models.Network).where(
-        models.Network.uuid == network_uuid, models.Network.deleted == 0
-    )
-    return _one_or_raise(query, exception.NetworkNotFound(network_id=network_uuid))
+    with session.reader(context, single_statement=True) as conn:
+        row = session.one_or_raise(
+            conn,
+            _LIVE_NETWORKS.where(_networks.c.uuid == network_uuid),
+            exception.NetworkNotFound(network_id=network_uuid),
+        )
+    return records.Network._make(row)
 
 
-# --- lookup, projects, deletion -------------------------------------------------
-
-#: How many times an allocation that lost a race (or hit a deadlock) is retried.
-ALLOCATE_ATTEMPTS = 50
-
-
-def _live_network_query() -> sa.Select:
-    return sa.select(models.Network).where(models.Network.deleted == 0)
-
-
-def network_get(context: nova_context.RequestContext, network_id: int) -> models.Network:
+def network_get(context: nova_context.RequestContext, network_id: int) -> records.Network:
     """Return the live network whose internal id is ``network_id``.
 
     :raises nova.exception.NetworkNotFound: no such network.
     """
-    return _one_or_raise(
-        _live_network_query().where(models.Network.id == network_id),
-        exception.NetworkNotFound(network_id=network_id),
-    )
+    with session.reader(context, single_statement=True) as conn:
+        row = session.one_or_raise(
+            conn,
+            _LIVE_NETWORKS.where(_networks.c.id == network_id),
+            exception.NetworkNotFound(network_id=network_id),
+        )
+    return records.Network._make(row)
 
 
-def network_get_all(context: nova_context.RequestContext) -> list[models.Network]:
+def network_get_all(context: nova_context.RequestContext) -> list[records.Network]:
     """Return every live network, oldest first."""
-    with _transaction() as session:
-        return list(session.scalars(_live_network_query().order_by(models.Network.id)))
+    with session.reader(context, single_statement=True) as conn:
+        rows = conn.execute(_LIVE_NETWORKS.order_by(_networks.c.id)).all()
+    return [records.Network._make(row) for row in rows]
 
 
 def network_get_all_by_project(
     context: nova_context.RequestContext, project_id: str | None
-) -> list[models.Network]:
+) -> list[records.Network]:
     """Return the live networks of ``project_id``, oldest first.
 
     :param project_id: a project, or ``None`` for the networks that belong
         to no project (flat networks shared by every project).
     """
+    condition: sa.ColumnElement[bool]
     if project_id is None:
-        condition = models.Network.project_id.is_(None)
+        condition = _networks.c.project_id.is_(None)
     else:
-        condition = models.Network.project_id == project_id
-    with _transaction() as session:
-        query = _live_network_query().where(condition).order_by(models.Network.id)
-        return list(session.scalars(query))
+        condition = _networks.c.project_id == project_id
+    statement = _LIVE_NETWORKS.where(condition).order_by(_networks.c.id)
+    with session.reader(context, single_statement=True) as conn:
+        rows = conn.execute(statement).all()
+    return [records.Network._make(row) for row in rows]
 
 
 def network_associate(
     context: nova_context.RequestContext, project_id: str, network_uuid: str | None = None
-) -> models.Network:
+) -> records.Network:
     """Give a network that belongs to no project to ``project_id`` (VLAN mode).
 
     Without ``network_uuid`` the free VLAN network (``vlan`` set, no
@@ -117,34 +116,34 @@ def network_associate(
     :raises nova.exception.Conflict: the network belongs to another
         project, or no free VLAN network is left.
     """
+    columns = _networks.c
     for _attempt in range(ALLOCATE_ATTEMPTS):
-        with _transaction() as session:
+        with session.writer(context) as conn:
             if network_uuid is None:
-                candidate = session.scalar(
-                    sa.select(models.Network.id)
+                candidate = conn.scalar(
+                    sa.select(columns.id)
                     .where(
-                        models.Network.deleted == 0,
-                        models.Network.project_id.is_(None),
-                        models.Network.vlan.is_not(None),
+                        columns.deleted == 0,
+                        columns.project_id.is_(None),
+                        columns.vlan.is_not(None),
                     )
-                    .order_by(models.Network.vlan, models.Network.id)
+                    .order_by(columns.vlan, columns.id)
                     .limit(1)
                 )
                 if candidate is None:
                     raise exception.Conflict(
                         reason=f"no free VLAN network is left for project {project_id}"
                     )
-                where = [models.Network.id == candidate]
+                where = columns.id == candidate
             else:
-                where = [models.Network.uuid == network_uuid]
-            claimed = session.execute(
-                sa.update(models.Network)
-                .where(*where, models.Network.deleted == 0, models.Network.project_id.is_(None))
+                where = columns.uuid == network_uuid
+            claimed = conn.execute(
+                sa.update(_networks)
+                .where(where, columns.deleted == 0, columns.project_id.is_(None))
                 .values(project_id=project_id, updated_at=models.utcnow())
-                .execution_options(synchronize_session=False)
             ).rowcount
             if claimed == 1:
-                return session.scalar(_live_network_query().where(*where))
+                return records.Network._make(conn.execute(_LIVE_NETWORKS.where(where)).one())
         if network_uuid is not None:
             network = network_get_by_uuid(context, network_uuid)
             if network.project_id == project_id:
@@ -159,13 +158,14 @@ def network_associate(
     )
 
 
-def _vlan_in_use(session: orm.Session, vlan: int) -> models.Network | None:
-    return session.scalar(_live_network_query().where(models.Network.vlan == vlan))
+def _vlan_in_use(conn: sa.Connection, vlan: int) -> records.Network | None:
+    row = conn.execute(_LIVE_NETWORKS.where(_networks.c.vlan == vlan)).first()
+    return None if row is None else records.Network._make(row)
 
 
 def network_create_with_fixed_ips(
     context: nova_context.RequestContext, values: Mapping[str, Any]
-) -> models.Network:
+) -> records.Network:
     """Create a legacy network and its fixed IP rows in one transaction.
 
     ``values`` holds the network's columns; ``cidr`` is required and
@@ -180,22 +180,20 @@ def network_create_with_fixed_ips(
     values.setdefault("uuid", str(uuidlib.uuid4()))
     vlan = values.get("vlan")
     try:
-        with _transaction() as session:
-            if vlan is not None and (taken := _vlan_in_use(session, vlan)) is not None:
+        with session.writer(context) as conn:
+            if vlan is not None and (taken := _vlan_in_use(conn, vlan)) is not None:
                 raise _vlan_conflict(vlan, taken)
-            network = models.Network(**values)
-            session.add(network)
-            session.flush()
-            _insert_fixed_ips(session, network)
-    except sa_exc.IntegrityError:
+            network = records.Network(**session.insert_row(conn, _networks, values))
+            _insert_fixed_ips(conn, network)
+    except db_exc.DBDuplicateEntry:
         # A concurrent create took the VLAN or the addresses between our
         # checks and the insert.
-        with _transaction() as session:
-            taken = _vlan_in_use(session, vlan) if vlan is not None else None
-            address_taken = session.scalar(
-                sa.select(models.FixedIp.address).where(
-                    models.FixedIp.address.in_([values["gateway"], values["broadcast"]]),
-                    models.FixedIp.deleted == 0,
+        with session.reader(context) as conn:
+            taken = _vlan_in_use(conn, vlan) if vlan is not None else None
+            address_taken = conn.scalar(
+                sa.select(_fixed_ips.c.address).where(
+                    _fixed_ips.c.address.in_([values["gateway"], values["broadcast"]]),
+                    _fixed_ips.c.deleted == 0,
                 )
             )
         if taken is not None:
@@ -208,7 +206,7 @@ def network_create_with_fixed_ips(
     return network
 
 
-def _vlan_conflict(vlan: int, network: models.Network) -> exception.Conflict:
+def _vlan_conflict(vlan: int | None, network: records.Network) -> exception.Conflict:
     return exception.Conflict(
         reason=f"VLAN {vlan} is already used by network {network.uuid} ({network.label})"
     )
@@ -225,29 +223,31 @@ def network_delete(context: nova_context.RequestContext, network_uuid: str) -> N
     :raises nova.exception.NetworkNotFound: no such network.
     :raises nova.exception.Conflict: fixed IPs of the network are allocated.
     """
-    with _transaction() as session:
-        network = session.scalar(_live_network_query().where(models.Network.uuid == network_uuid))
-        if network is None:
-            raise exception.NetworkNotFound(network_id=network_uuid)
-        of_network = (models.FixedIp.network_id == network.id, models.FixedIp.deleted == 0)
-        session.execute(
-            sa.update(models.FixedIp)
-            .where(*of_network, models.FixedIp.allocated == sa.false())
-            .values(_soft_delete_values(models.FixedIp))
-            .execution_options(synchronize_session=False)
+    with session.writer(context) as conn:
+        (network_id,) = session.one_or_raise(
+            conn,
+            sa.select(_networks.c.id).where(
+                _networks.c.uuid == network_uuid, _networks.c.deleted == 0
+            ),
+            exception.NetworkNotFound(network_id=network_uuid),
         )
-        in_use = session.scalar(sa.select(sa.func.count(models.FixedIp.id)).where(*of_network))
+        of_network = (_fixed_ips.c.network_id == network_id, _fixed_ips.c.deleted == 0)
+        conn.execute(
+            sa.update(_fixed_ips)
+            .where(*of_network, _fixed_ips.c.allocated == sa.false())
+            .values(session.soft_delete_values(_fixed_ips))
+        )
+        in_use = conn.scalar(sa.select(sa.func.count(_fixed_ips.c.id)).where(*of_network))
         if in_use:
             # Raising rolls the soft deletes above back.
             raise exception.Conflict(
                 reason=f"network {network_uuid} has {in_use} allocated fixed IP(s); "
                 "delete the instances using it first"
             )
-        session.execute(
-            sa.update(models.Network)
-            .where(models.Network.id == network.id, models.Network.deleted == 0)
-            .values(_soft_delete_values(models.Network))
-            .execution_options(synchronize_session=False)
+        conn.execute(
+            sa.update(_networks)
+            .where(_networks.c.id == network_id, _networks.c.deleted == 0)
+            .values(session.soft_delete_values(_networks))
         )
 
 
@@ -266,9 +266,10 @@ def _with_layer3_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _insert_fixed_ips(session: orm.Session, network: models.Network) -> int:
-    cidr = ipaddress.ip_network(network.cidr)
+def _insert_fixed_ips(conn: sa.Connection, network: records.Network) -> int:
+    cidr = ipaddress.ip_network(network.cidr or "")
     reserved = {str(cidr.network_address), str(cidr.broadcast_address), network.gateway}
+    now = models.utcnow()
     rows = [
         {
             "network_id": network.id,
@@ -277,12 +278,12 @@ def _insert_fixed_ips(session: orm.Session, network: models.Network) -> int:
             "allocated": False,
             "leased": False,
             "deleted": 0,
-            "created_at": models.utcnow(),
+            "created_at": now,
         }
         for address in cidr
     ]
     if rows:
-        session.execute(sa.insert(models.FixedIp), rows)
+        conn.execute(sa.insert(_fixed_ips), rows)
     return len(rows)
 
 
@@ -293,24 +294,30 @@ def fixed_ip_bulk_create(context: nova_context.RequestContext, network_id: int) 
     ``reserved`` and are never allocated. Return how many rows were created.
 
     :raises nova.exception.NetworkNotFound: no such network.
-    :raises sqlalchemy.exc.IntegrityError: an address already has a live row.
+    :raises oslo_db.exception.DBDuplicateEntry: an address already has a live row.
     """
-    with _transaction() as session:
-        network = session.scalar(_live_network_query().where(models.Network.id == network_id))
-        if network is None:
-            raise exception.NetworkNotFound(network_id=network_id)
-        return _insert_fixed_ips(session, network)
+    with session.writer(context) as conn:
+        row = session.one_or_raise(
+            conn,
+            _LIVE_NETWORKS.where(_networks.c.id == network_id),
+            exception.NetworkNotFound(network_id=network_id),
+        )
+        return _insert_fixed_ips(conn, records.Network._make(row))
 
 
-def fixed_ip_get_by_address(context: nova_context.RequestContext, address: str) -> models.FixedIp:
+def fixed_ip_get_by_address(context: nova_context.RequestContext, address: str) -> records.FixedIp:
     """Return the live fixed IP row of ``address``.
 
     :raises nova.exception.NotFound: no network has this address.
     """
-    query = sa.select(models.FixedIp).where(
-        models.FixedIp.address == address, models.FixedIp.deleted == 0
+    statement = sa.select(_fixed_ips).where(
+        _fixed_ips.c.address == address, _fixed_ips.c.deleted == 0
     )
-    return _one_or_raise(query, exception.NotFound(f"Fixed IP {address} could not be found."))
+    with session.reader(context, single_statement=True) as conn:
+        row = session.one_or_raise(
+            conn, statement, exception.NotFound(f"Fixed IP {address} could not be found.")
+        )
+    return records.FixedIp._make(row)
 
 
 def _free_fixed_ip_conditions(table: Any, network_id: int) -> tuple[Any, ...]:
@@ -336,26 +343,24 @@ def _supports_skip_locked(dialect: sa.Dialect) -> bool:
     if dialect.name == "postgresql":
         return version >= (9, 5)
     if dialect.name == "mysql":
-        return version >= ((10, 6) if dialect.is_mariadb else (8, 0, 1))
+        return version >= ((10, 6) if getattr(dialect, "is_mariadb", False) else (8, 0, 1))
     return False
 
 
-_FIXED_IPS = models.FixedIp.__table__
 # The candidate subquery reads fixed_ips under another name, so that it is
 # not correlated with the UPDATE of the same table.
-_FREE_FIXED_IPS = _FIXED_IPS.alias("free_fixed_ips")
+_FREE_FIXED_IPS = _fixed_ips.alias("free_fixed_ips")
 
 
 def _claim_free_fixed_ip(
-    session: orm.Session, network_id: int, values: Mapping[str, Any]
+    conn: sa.Connection, network_id: int, values: Mapping[str, Any]
 ) -> int | None:
     """Mark one free address of the network allocated; return its id, or None.
 
     None means nothing was claimed in this transaction: no address was free,
     or (MySQL without SKIP LOCKED) another transaction won the candidate.
-    Core statements on the table: this is the hot path of every boot.
     """
-    dialect = session.get_bind().dialect
+    dialect = conn.dialect
     free = _FREE_FIXED_IPS.c
     candidate = (
         sa.select(free.id)
@@ -367,8 +372,8 @@ def _claim_free_fixed_ip(
         # Concurrent allocators lock (and so skip) different candidates.
         candidate = candidate.with_for_update(skip_locked=True)
     claim = (
-        sa.update(_FIXED_IPS)
-        .where(*_free_fixed_ip_conditions(_FIXED_IPS.c, network_id))
+        sa.update(_fixed_ips)
+        .where(*_free_fixed_ip_conditions(_fixed_ips.c, network_id))
         .values(values)
     )
     if dialect.name != "mysql":
@@ -376,31 +381,48 @@ def _claim_free_fixed_ip(
         # the subquery, so nothing interleaves; on PostgreSQL the subquery
         # locks its row (SKIP LOCKED) and the outer ``allocated = false``
         # re-check guards the rest.
-        claim = claim.where(_FIXED_IPS.c.id == candidate.scalar_subquery())
-        return session.scalar(claim.returning(_FIXED_IPS.c.id))
+        claim = claim.where(_fixed_ips.c.id == candidate.scalar_subquery())
+        return conn.scalar(claim.returning(_fixed_ips.c.id))
     # MySQL/MariaDB cannot UPDATE a table with a subquery on itself (error
     # 1093) nor return ids from an UPDATE: select the candidate, then claim
     # it with the same conditions; zero rows means another transaction won.
-    candidate_id = session.scalar(candidate)
+    candidate_id = conn.scalar(candidate)
     if candidate_id is None:
         return None
-    claimed = session.execute(claim.where(_FIXED_IPS.c.id == candidate_id)).rowcount
+    claimed = conn.execute(claim.where(_fixed_ips.c.id == candidate_id)).rowcount
     return candidate_id if claimed == 1 else None
 
 
-def _is_retryable(exc: sa_exc.DBAPIError) -> bool:
-    """Tell whether ``exc`` is a deadlock, serialization failure or lock timeout."""
-    orig = exc.orig
-    if getattr(orig, "sqlstate", None) in ("40001", "40P01"):  # PostgreSQL (psycopg)
-        return True
-    args = getattr(orig, "args", ())
-    if args and args[0] in (1205, 1213):  # MySQL lock wait timeout, deadlock
-        return True
-    return "database is locked" in str(orig)  # SQLite, busy timeout exhausted
-
-
-def _backoff(attempt: int) -> None:
-    time.sleep(min(0.001 * 2**attempt, 0.1) * (0.5 + secrets.randbelow(1000) / 1000))
+@oslo_db_api.wrap_db_retry(
+    max_retries=ALLOCATE_ATTEMPTS - 1,  # after the first attempt
+    retry_on_deadlock=True,
+    retry_interval=0.001,
+    max_retry_interval=0.1,
+    jitter=True,
+)
+def _associate_pool(
+    context: nova_context.RequestContext, network_id: int, values: Mapping[str, Any]
+) -> records.FixedIp:
+    with session.writer(context) as conn:
+        claimed = _claim_free_fixed_ip(conn, network_id, values)
+        if claimed is not None:
+            row = conn.execute(sa.select(_fixed_ips).where(_fixed_ips.c.id == claimed)).one()
+            return records.FixedIp._make(row)
+        # An address that looks free but was not claimed is being allocated
+        # (or released) by a transaction still open.
+        still_free = conn.scalar(
+            sa.select(_fixed_ips.c.id)
+            .where(*_free_fixed_ip_conditions(_fixed_ips.c, network_id))
+            .limit(1)
+        )
+    if still_free is None:
+        raise exception.NoMoreFixedIps(network_id=network_id)
+    raise db_exc.RetryRequest(
+        exception.Conflict(
+            reason=f"could not allocate a fixed IP on network {network_id} "
+            f"after {ALLOCATE_ATTEMPTS} attempts"
+        )
+    )
 
 
 def fixed_ip_associate_pool(
@@ -408,44 +430,23 @@ def fixed_ip_associate_pool(
     network_id: int,
     instance_id: int,
     virtual_interface_id: int | None = None,
-) -> models.FixedIp:
+) -> records.FixedIp:
     """Allocate one free address of network ``network_id`` to an instance's VIF.
 
     The lowest free, unreserved address is claimed atomically: no address is
     ever given twice, however many allocators run at once (see
     ``_claim_free_fixed_ip`` for how on each backend). A transaction that
-    lost the race, or hit a deadlock, is retried.
+    lost the race, or hit a deadlock or lock timeout, is retried
+    (``oslo_db.api.wrap_db_retry``).
 
     :raises nova.exception.NoMoreFixedIps: every address is allocated or
         reserved.
     :raises nova.exception.Conflict: still losing races after
         ``ALLOCATE_ATTEMPTS`` tries.
+    :raises oslo_db.exception.DBDeadlock: still deadlocking after as many.
     """
     values = _allocation_values(instance_id, virtual_interface_id)
-    for attempt in range(ALLOCATE_ATTEMPTS):
-        try:
-            with _transaction() as session:
-                claimed = _claim_free_fixed_ip(session, network_id, values)
-                if claimed is not None:
-                    return session.get(models.FixedIp, claimed)
-                # An address that looks free but was not claimed is being
-                # allocated (or released) by a transaction still open.
-                still_free = session.scalar(
-                    sa.select(models.FixedIp.id)
-                    .where(*_free_fixed_ip_conditions(models.FixedIp, network_id))
-                    .limit(1)
-                )
-            if still_free is None:
-                raise exception.NoMoreFixedIps(network_id=network_id)
-        except sa_exc.DBAPIError as exc:
-            if not _is_retryable(exc):
-                raise
-            LOG.debug("Retrying fixed IP allocation on network %s: %s", network_id, exc.orig)
-        _backoff(attempt)
-    raise exception.Conflict(
-        reason=f"could not allocate a fixed IP on network {network_id} "
-        f"after {ALLOCATE_ATTEMPTS} attempts"
-    )
+    return _associate_pool(context, network_id, values)
 
 
 def fixed_ip_associate(
@@ -454,7 +455,7 @@ def fixed_ip_associate(
     network_id: int,
     instance_id: int,
     virtual_interface_id: int | None = None,
-) -> models.FixedIp:
+) -> records.FixedIp:
     """Allocate the requested ``address`` of network ``network_id``.
 
     One conditional ``UPDATE`` (the address must be free and unreserved), so
@@ -465,66 +466,64 @@ def fixed_ip_associate(
     :raises nova.exception.FixedIpAlreadyInUse: the address is allocated or
         reserved.
     """
-    of_address = (models.FixedIp.address == address, models.FixedIp.network_id == network_id)
-    with _transaction() as session:
-        claimed = session.execute(
-            sa.update(models.FixedIp)
-            .where(*of_address, *_free_fixed_ip_conditions(models.FixedIp, network_id))
+    of_address = (_fixed_ips.c.address == address, _fixed_ips.c.network_id == network_id)
+    with session.writer(context) as conn:
+        claimed = conn.execute(
+            sa.update(_fixed_ips)
+            .where(*of_address, *_free_fixed_ip_conditions(_fixed_ips.c, network_id))
             .values(_allocation_values(instance_id, virtual_interface_id))
-            .execution_options(synchronize_session=False)
         ).rowcount
-        row = session.scalar(
-            sa.select(models.FixedIp).where(*of_address, models.FixedIp.deleted == 0)
-        )
-        network_uuid = session.scalar(
-            sa.select(models.Network.uuid).where(models.Network.id == network_id)
-        )
+        row = conn.execute(
+            sa.select(_fixed_ips).where(*of_address, _fixed_ips.c.deleted == 0)
+        ).first()
+        network_uuid = conn.scalar(sa.select(_networks.c.uuid).where(_networks.c.id == network_id))
     if row is None:
         raise exception.Invalid(
             reason=f"{address} is not an address of network {network_uuid or network_id}"
         )
     if claimed != 1:
         raise exception.FixedIpAlreadyInUse(address=address, network_id=network_uuid)
-    return row
+    return records.FixedIp._make(row)
 
 
 def _instance_fixed_ips(context: nova_context.RequestContext, instance_id: int) -> sa.Select:
-    query = sa.select(models.FixedIp.id).where(
-        models.FixedIp.instance_id == instance_id, models.FixedIp.deleted == 0
+    statement = sa.select(_fixed_ips.c.id).where(
+        _fixed_ips.c.instance_id == instance_id, _fixed_ips.c.deleted == 0
     )
     if not context.is_admin:
-        query = query.where(
-            models.FixedIp.instance_id.in_(
-                sa.select(models.Instance.id).where(
-                    models.Instance.id == instance_id,
-                    models.Instance.project_id == context.project_id,
+        statement = statement.where(
+            _fixed_ips.c.instance_id.in_(
+                sa.select(_instances.c.id).where(
+                    _instances.c.id == instance_id,
+                    _instances.c.project_id == context.project_id,
                 )
             )
         )
-    return query
+    return statement
 
 
 def fixed_ip_get_by_instance(
     context: nova_context.RequestContext, instance_id: int
-) -> list[models.FixedIp]:
+) -> list[records.FixedIp]:
     """Return the fixed IPs allocated to instance ``instance_id``, oldest allocation first.
 
     A non-admin context sees only its project's instances' addresses.
     """
-    ids = _instance_fixed_ips(context, instance_id).where(models.FixedIp.allocated == sa.true())
-    query = (
-        sa.select(models.FixedIp)
-        .where(models.FixedIp.id.in_(ids))
-        .order_by(models.FixedIp.virtual_interface_id, models.FixedIp.id)
-    )
-    with _transaction() as session:
-        return list(session.scalars(query))
-
-
-def _release_fixed_ips(condition: Any) -> int:
+    ids = _instance_fixed_ips(context, instance_id).where(_fixed_ips.c.allocated == sa.true())
     statement = (
-        sa.update(models.FixedIp)
-        .where(condition, models.FixedIp.deleted == 0)
+        sa.select(_fixed_ips)
+        .where(_fixed_ips.c.id.in_(ids))
+        .order_by(_fixed_ips.c.virtual_interface_id, _fixed_ips.c.id)
+    )
+    with session.reader(context, single_statement=True) as conn:
+        rows = conn.execute(statement).all()
+    return [records.FixedIp._make(row) for row in rows]
+
+
+def _release_fixed_ips(context: nova_context.RequestContext, condition: Any) -> int:
+    statement = (
+        sa.update(_fixed_ips)
+        .where(condition, _fixed_ips.c.deleted == 0)
         .values(
             allocated=False,
             leased=False,
@@ -532,10 +531,9 @@ def _release_fixed_ips(condition: Any) -> int:
             virtual_interface_id=None,
             updated_at=models.utcnow(),
         )
-        .execution_options(synchronize_session=False)
     )
-    with _transaction() as session:
-        return session.execute(statement).rowcount
+    with session.writer(context) as conn:
+        return conn.execute(statement).rowcount
 
 
 def fixed_ip_disassociate_all_by_instance(
@@ -548,12 +546,12 @@ def fixed_ip_disassociate_all_by_instance(
     """
     # The id list is materialised first: MySQL cannot UPDATE a table with
     # a subquery on that same table.
-    with _transaction() as session:
-        ids = list(session.scalars(_instance_fixed_ips(context, instance_id)))
+    with session.reader(context, single_statement=True) as conn:
+        ids = list(conn.scalars(_instance_fixed_ips(context, instance_id)))
     if not ids:
         return 0
     return _release_fixed_ips(
-        sa.and_(models.FixedIp.id.in_(ids), models.FixedIp.instance_id == instance_id)
+        context, sa.and_(_fixed_ips.c.id.in_(ids), _fixed_ips.c.instance_id == instance_id)
     )
 
 
@@ -561,4 +559,4 @@ def fixed_ip_disassociate_by_virtual_interface(
     context: nova_context.RequestContext, virtual_interface_id: int
 ) -> int:
     """Release the fixed IPs linked to VIF ``virtual_interface_id``; return how many."""
-    return _release_fixed_ips(models.FixedIp.virtual_interface_id == virtual_interface_id)
+    return _release_fixed_ips(context, _fixed_ips.c.virtual_interface_id == virtual_interface_id)

@@ -1,4 +1,4 @@
-"""The database API of services and compute nodes: heartbeats, capacity, claims.
+"""The data API of services and compute nodes: heartbeats, capacity, claims.
 
 Claims are one conditional UPDATE each, so two schedulers can never promise
 the same room on a host: the row only changes if the resources still fit.
@@ -12,44 +12,49 @@ from typing import Any
 import sqlalchemy as sa
 
 from nova import context as nova_context
+from nova.db import instances
 from nova.db import models
-from nova.db import prepared
-from nova.db.api import InstanceRecord
-from nova.db.api import _record_type
-from nova.db.api import _transaction
-from nova.db.api import get_engine
-from nova.db.api import instance_update_in
-from nova.db.api import instance_update_refused
+from nova.db import records
+from nova.db import session
+
+_services = models.Base.metadata.tables["services"]
+_nodes = models.Base.metadata.tables["compute_nodes"]
+
+_SERVICE = sa.select(_services).where(
+    _services.c.host == sa.bindparam("host"),
+    _services.c.binary == sa.bindparam("binary"),
+    _services.c.deleted == 0,
+)
 
 
 def service_get_or_create(
     context: nova_context.RequestContext, host: str, binary: str, values: dict[str, Any]
-) -> models.Service:
+) -> records.Service:
     """Return the live service ``binary`` on ``host``, creating it if needed."""
-    query = sa.select(models.Service).where(
-        models.Service.host == host, models.Service.binary == binary, models.Service.deleted == 0
-    )
-    with _transaction() as session:
-        service = session.scalar(query)
-        if service is None:
-            service = models.Service(host=host, binary=binary, report_count=0, **values)
-            session.add(service)
-        return service
+    with session.writer(context) as conn:
+        row = conn.execute(_SERVICE, {"host": host, "binary": binary}).first()
+        if row is not None:
+            return records.Service._make(row)
+        created = session.insert_row(
+            conn, _services, {"host": host, "binary": binary, "report_count": 0, **values}
+        )
+    return records.Service(**created)
+
+
+_HEARTBEAT = (
+    sa.update(_services)
+    .where(_services.c.id == sa.bindparam("service_id"))
+    .values(report_count=_services.c.report_count + 1, updated_at=sa.bindparam("now"))
+)
 
 
 def service_heartbeat(context: nova_context.RequestContext, service_id: int) -> None:
     """Record that a service is alive now."""
-    statement = (
-        sa.update(models.Service)
-        .where(models.Service.id == service_id)
-        .values(report_count=models.Service.report_count + 1, updated_at=models.utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    with _transaction() as session:
-        session.execute(statement)
+    with session.writer(context) as conn:
+        conn.execute(_HEARTBEAT, {"service_id": service_id, "now": models.utcnow()})
 
 
-def service_is_up(service: models.Service, down_time: int) -> bool:
+def service_is_up(service: records.Service, down_time: int) -> bool:
     """Tell whether a service's last heartbeat is younger than ``down_time`` seconds."""
     last = service.updated_at or service.created_at
     if last is None:
@@ -57,13 +62,7 @@ def service_is_up(service: models.Service, down_time: int) -> bool:
     return models.utcnow() - last < datetime.timedelta(seconds=down_time)
 
 
-ServiceRecord = _record_type(models.Service)
-ComputeNodeRecord = _record_type(models.ComputeNode)
-
-_services = models.Service.__table__
-_nodes = models.ComputeNode.__table__
-
-_COMPUTE_HOSTS = prepared.Prepared(
+_COMPUTE_HOSTS = (
     sa.select(_services, _nodes)
     .outerjoin(_nodes, sa.and_(_nodes.c.host == _services.c.host, _nodes.c.deleted == 0))
     .where(_services.c.binary == "nova-compute", _services.c.deleted == 0)
@@ -73,35 +72,35 @@ _COMPUTE_HOSTS = prepared.Prepared(
 
 def compute_hosts(
     context: nova_context.RequestContext,
-) -> list[tuple[ServiceRecord, ComputeNodeRecord | None]]:
+) -> list[tuple[records.Service, records.ComputeNode | None]]:
     """Return every live nova-compute service with its compute node (or None)."""
     split = len(_services.columns)
+    with session.reader(context, single_statement=True) as conn:
+        rows = conn.execute(_COMPUTE_HOSTS).all()
     return [
         (
-            ServiceRecord._make(row[:split]),
-            None if row[split] is None else ComputeNodeRecord._make(row[split:]),
+            records.Service._make(row[:split]),
+            None if row[split] is None else records.ComputeNode._make(row[split:]),
         )
-        for row in _COMPUTE_HOSTS.run(get_engine(), {})
+        for row in rows
     ]
+
+
+_NODE = sa.select(_nodes).where(_nodes.c.host == sa.bindparam("host"), _nodes.c.deleted == 0)
 
 
 def compute_node_update(
     context: nova_context.RequestContext, host: str, service_id: int, capacity: dict[str, Any]
-) -> models.ComputeNode:
+) -> records.ComputeNode:
     """Record a host's capacity (vcpus, memory_mb, local_gb, hypervisor_type)."""
-    query = sa.select(models.ComputeNode).where(
-        models.ComputeNode.host == host, models.ComputeNode.deleted == 0
-    )
-    with _transaction() as session:
-        node = session.scalar(query)
-        if node is None:
-            node = models.ComputeNode(host=host, service_id=service_id, **capacity)
-            session.add(node)
-        else:
-            for key, value in capacity.items():
-                setattr(node, key, value)
-            node.service_id = service_id
-        return node
+    values = {**capacity, "service_id": service_id}
+    with session.writer(context) as conn:
+        row = conn.execute(_NODE, {"host": host}).first()
+        if row is None:
+            return records.ComputeNode(**session.insert_row(conn, _nodes, {"host": host, **values}))
+        values["updated_at"] = models.utcnow()
+        conn.execute(sa.update(_nodes).where(_nodes.c.id == row.id).values(values))
+    return records.ComputeNode._make(row)._replace(**values)
 
 
 def _room(column: str, ratio: str) -> sa.ColumnElement[bool]:
@@ -111,13 +110,13 @@ def _room(column: str, ratio: str) -> sa.ColumnElement[bool]:
     )
 
 
-def _released(column: str, amount: sa.BindParameter) -> sa.ColumnElement:
+def _released(column: str, amount: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
     left = _nodes.c[column] - amount
     return sa.case((left < 0, 0), else_=left)
 
 
 # Built once: a claim is made for every instance scheduled.
-_CLAIM = prepared.Prepared(
+_CLAIM = (
     sa.update(_nodes)
     .where(
         _nodes.c.host == sa.bindparam("node_host"),
@@ -133,7 +132,7 @@ _CLAIM = prepared.Prepared(
         running_vms=_nodes.c.running_vms + 1,
     )
 )
-_RELEASE = prepared.Prepared(
+_RELEASE = (
     sa.update(_nodes)
     .where(_nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0)
     .values(
@@ -157,7 +156,7 @@ def instance_claim(
     resources: tuple[int, int, int],
     values: dict[str, Any],
     expected: dict[str, Any],
-) -> InstanceRecord | None:
+) -> records.Instance | None:
     """Claim ``resources`` (memory MB, vCPUs, disk GB) on ``host`` and update the instance.
 
     One transaction: the room is taken and the instance updated
@@ -178,14 +177,14 @@ def instance_claim(
         "disk": ratios["disk"],
     }
     try:
-        with prepared.writing(get_engine()) as transaction:
-            if _CLAIM.count(transaction, params) != 1:
+        with session.writer(context) as conn:
+            if conn.execute(_CLAIM, params).rowcount != 1:
                 return None
-            updated = instance_update_in(transaction, context, instance_uuid, values, expected)
+            updated = instances.instance_update_in(conn, context, instance_uuid, values, expected)
             if updated is None:
                 raise _NotUpdated  # rolls the claim back
     except _NotUpdated:
-        raise instance_update_refused(context, instance_uuid, expected) from None
+        raise instances.instance_update_refused(context, instance_uuid, expected) from None
     return updated
 
 
@@ -199,5 +198,5 @@ def compute_node_release(
         "sub_vcpus": vcpus,
         "sub_local_gb": local_gb,
     }
-    with prepared.writing(get_engine()) as transaction:
-        _RELEASE.count(transaction, params)
+    with session.writer(context) as conn:
+        conn.execute(_RELEASE, params)

@@ -10,10 +10,13 @@ from sqlalchemy import event
 
 from nova import context as nova_context
 from nova import exception
-from nova.db import api as db_api
-from nova.db import legacy_api as legacy_db
+from nova.db import flavors as flavor_db
+from nova.db import instances as instance_db
 from nova.db import models
-from nova.db import views_api
+from nova.db import networks as legacy_db
+from nova.db import session as db_session
+from nova.db import views as views_db
+from nova.db import virtual_interfaces as vif_db
 from tests.fixtures import databases
 
 
@@ -24,13 +27,13 @@ class ViewsAPITestCase(databases.SchemaTestCase):
         self.other = nova_context.RequestContext("bob", "project-b")
         self.admin = nova_context.get_admin_context()
         self.network = legacy_db.network_create(self.admin, {"label": "net1", "vlan": 100})
-        self.instance = db_api.instance_create(
+        self.instance = instance_db.instance_create(
             self.context,
             {
                 "project_id": "project-a",
                 "user_id": "alice",
                 "display_name": "vm1",
-                "flavor_id": db_api.flavor_get_by_flavor_id(self.admin, "2").id,
+                "flavor_id": flavor_db.flavor_get_by_flavor_id(self.admin, "2").id,
                 "metadata": {"role": "web", "tier": "front"},
             },
         )
@@ -39,8 +42,8 @@ class ViewsAPITestCase(databases.SchemaTestCase):
         """Call ``function``; return how many transactions and statements SQLite ran."""
         if self.BACKEND != "sqlite":
             self.skipTest("statements are traced with sqlite3's trace callback")
-        db_api.dispose_engine()  # new connections, each traced from the start
-        engine = db_api.get_engine()
+        db_session.dispose_engine()  # new connections, each traced from the start
+        engine = db_session.get_engine()
         traced: list[str] = []
 
         @event.listens_for(engine, "connect")
@@ -56,12 +59,12 @@ class ViewsAPITestCase(databases.SchemaTestCase):
 
     # --- servers -------------------------------------------------------------------
 
-    def test_show_reads_in_one_transaction(self):
+    def test_show_reads_in_one_statement(self):
         counts = self.count_transactions(
-            lambda: views_api.instance_get_for_view(self.context, self.instance.uuid)
+            lambda: views_db.instance_get_for_view(self.context, self.instance.uuid)
         )
-        self.assertEqual(counts, {"transactions": 1, "statements": 2})
-        data = views_api.instance_get_for_view(self.context, self.instance.uuid)
+        self.assertEqual(counts, {"transactions": 0, "statements": 1})
+        data = views_db.instance_get_for_view(self.context, self.instance.uuid)
         (row,) = data.instances
         self.assertEqual(
             (row.uuid, row.display_name, row.flavorid), (self.instance.uuid, "vm1", "2")
@@ -71,34 +74,34 @@ class ViewsAPITestCase(databases.SchemaTestCase):
 
     def test_another_projects_server_is_not_found_but_admin_sees_it(self):
         with self.assertRaises(exception.InstanceNotFound):
-            views_api.instance_get_for_view(self.other, self.instance.uuid)
-        self.assertEqual(views_api.instance_get_all_for_view(self.other).instances, [])
-        admin = views_api.instance_get_for_view(self.admin, self.instance.uuid)
+            views_db.instance_get_for_view(self.other, self.instance.uuid)
+        self.assertEqual(views_db.instance_get_all_for_view(self.other).instances, [])
+        admin = views_db.instance_get_for_view(self.admin, self.instance.uuid)
         self.assertEqual(admin.instances[0].id, self.instance.id)
 
     def test_newest_fault_of_an_error_server_only(self):
         for message in ("first", "newest"):
-            db_api.instance_fault_create(
+            instance_db.instance_fault_create(
                 self.admin, self.instance.id, {"code": 500, "message": message}
             )
-        row = views_api.instance_get_for_view(self.context, self.instance.uuid).instances[0]
+        row = views_db.instance_get_for_view(self.context, self.instance.uuid).instances[0]
         self.assertIsNone(row.fault_code)  # not in ERROR: no fault shown
-        db_api.instance_update(self.admin, self.instance.uuid, {"vm_state": "error"})
-        row = views_api.instance_get_for_view(self.context, self.instance.uuid).instances[0]
+        instance_db.instance_update(self.admin, self.instance.uuid, {"vm_state": "error"})
+        row = views_db.instance_get_for_view(self.context, self.instance.uuid).instances[0]
         self.assertEqual((row.fault_code, row.fault_message), (500, "newest"))
 
     def test_list_reads_a_page_in_one_transaction(self):
         for index in range(3):
-            db_api.instance_create(
+            instance_db.instance_create(
                 self.context,
                 {"project_id": "project-a", "display_name": f"more{index}", "metadata": {"i": "x"}},
             )
-        counts = self.count_transactions(lambda: views_api.instance_get_all_for_view(self.context))
+        counts = self.count_transactions(lambda: views_db.instance_get_all_for_view(self.context))
         self.assertEqual(counts, {"transactions": 1, "statements": 2})
-        data = views_api.instance_get_all_for_view(self.context, limit=2)
+        data = views_db.instance_get_all_for_view(self.context, limit=2)
         self.assertEqual([row.display_name for row in data.instances], ["more2", "more1"])
         self.assertEqual(set(data.metadata), {row.id for row in data.instances})
-        summary = views_api.instance_get_all_for_view(self.context, detail=False)
+        summary = views_db.instance_get_all_for_view(self.context, detail=False)
         self.assertEqual((len(summary.instances), summary.metadata), (4, {}))
 
     # --- changes since ---------------------------------------------------------------
@@ -107,7 +110,7 @@ class ViewsAPITestCase(databases.SchemaTestCase):
         """Set an instance's timestamps (``updated_at`` always: else the UPDATE stamps it)."""
         times.setdefault("updated_at", None)
         instances = models.Instance.__table__
-        with db_api.get_engine().begin() as connection:
+        with db_session.get_engine().begin() as connection:
             connection.execute(
                 sa.update(instances).where(instances.c.uuid == instance_uuid).values(**times)
             )
@@ -125,7 +128,7 @@ class ViewsAPITestCase(databases.SchemaTestCase):
             ("theirs", "project-b", 10),
         ):
             context = self.context if project == "project-a" else self.other
-            made[name] = db_api.instance_create(
+            made[name] = instance_db.instance_create(
                 context, {"project_id": project, "display_name": name}
             ).uuid
             self.set_times(made[name], created_at=minutes[created])
@@ -137,7 +140,7 @@ class ViewsAPITestCase(databases.SchemaTestCase):
             updated_at=start + datetime.timedelta(microseconds=600000),
         )
         for name in ("gone", "long-gone", "theirs"):
-            db_api.instance_destroy(self.admin, made[name])
+            instance_db.instance_destroy(self.admin, made[name])
         # Deleted now but stamped long ago: deleted_at alone says it changed.
         self.set_times(made["gone"], created_at=minutes[30], updated_at=minutes[100])
         self.set_times(
@@ -148,7 +151,7 @@ class ViewsAPITestCase(databases.SchemaTestCase):
         )
 
         since = start + datetime.timedelta(microseconds=500000)
-        changed = views_api.instance_get_all_for_view(self.context, {"changes_since": since})
+        changed = views_db.instance_get_all_for_view(self.context, {"changes_since": since})
         self.assertEqual(
             [(row.display_name, row.vm_state) for row in changed.instances],
             [("vm1", None), ("gone", "deleted"), ("touched", None)],
@@ -156,55 +159,55 @@ class ViewsAPITestCase(databases.SchemaTestCase):
         # The metadata of a deleted instance went with it; a live one keeps its own.
         self.assertEqual(changed.metadata, {self.instance.id: {"role": "web", "tier": "front"}})
         # Without changes_since: the live instances only, changed or not.
-        live = views_api.instance_get_all_for_view(self.context, {})
+        live = views_db.instance_get_all_for_view(self.context, {})
         self.assertEqual([row.display_name for row in live.instances], ["vm1", "touched", "old"])
         # Another project's never; an admin sees every project's.
-        admin = views_api.instance_get_all_for_view(self.admin, {"changes_since": since})
+        admin = views_db.instance_get_all_for_view(self.admin, {"changes_since": since})
         self.assertEqual(
             [row.display_name for row in admin.instances], ["vm1", "theirs", "gone", "touched"]
         )
         # At or after: an instance changed at the very time given is listed.
-        at_start = views_api.instance_get_all_for_view(self.context, {"changes_since": start})
+        at_start = views_db.instance_get_all_for_view(self.context, {"changes_since": start})
         self.assertEqual(len(at_start.instances), 3)
         # Changed before the time given, in the same second: listed only where the
         # database keeps whole seconds (MySQL), which may have truncated the change.
         after_touch = start + datetime.timedelta(microseconds=700000)
-        listed = views_api.instance_get_all_for_view(self.context, {"changes_since": after_touch})
+        listed = views_db.instance_get_all_for_view(self.context, {"changes_since": after_touch})
         self.assertEqual(
             [row.display_name for row in listed.instances],
             ["vm1", "gone", "touched"] if self.BACKEND == "mysql" else ["vm1", "gone"],
         )
         future = start + datetime.timedelta(hours=2)
         self.assertEqual(
-            views_api.instance_get_all_for_view(self.context, {"changes_since": future}).instances,
+            views_db.instance_get_all_for_view(self.context, {"changes_since": future}).instances,
             [],
         )
 
     def test_changes_since_pages_after_a_deleted_marker(self):
-        second = db_api.instance_create(self.context, {"project_id": "project-a"})
-        third = db_api.instance_create(self.context, {"project_id": "project-a"})
+        second = instance_db.instance_create(self.context, {"project_id": "project-a"})
+        third = instance_db.instance_create(self.context, {"project_id": "project-a"})
         for number, instance in enumerate((self.instance, second, third)):
             self.set_times(instance.uuid, created_at=datetime.datetime(2030, 1, 1, 0, number))
-        db_api.instance_destroy(self.context, second.uuid)
+        instance_db.instance_destroy(self.context, second.uuid)
         filters = {"changes_since": datetime.datetime(2000, 1, 1)}
-        page = views_api.instance_get_all_for_view(self.context, filters, limit=2)
+        page = views_db.instance_get_all_for_view(self.context, filters, limit=2)
         self.assertEqual([row.uuid for row in page.instances], [third.uuid, second.uuid])
-        rest = views_api.instance_get_all_for_view(self.context, filters, marker=second.uuid)
+        rest = views_db.instance_get_all_for_view(self.context, filters, marker=second.uuid)
         self.assertEqual([row.uuid for row in rest.instances], [self.instance.uuid])
         # A deleted marker is a marker of changes-since listings only, of its project only.
         with self.assertRaises(exception.MarkerNotFound):
-            views_api.instance_get_all_for_view(self.context, {}, marker=second.uuid)
+            views_db.instance_get_all_for_view(self.context, {}, marker=second.uuid)
         with self.assertRaises(exception.MarkerNotFound):
-            views_api.instance_get_all_for_view(self.other, filters, marker=second.uuid)
+            views_db.instance_get_all_for_view(self.other, filters, marker=second.uuid)
 
     # --- virtual interfaces ----------------------------------------------------------
 
     def test_vifs_in_one_statement_with_their_networks(self):
-        legacy = db_api.virtual_interface_create(
+        legacy = vif_db.virtual_interface_create(
             self.admin, {"instance_id": self.instance.id, "network_id": self.network.id}
         )
         external_network = str(uuid.uuid4())
-        external = db_api.virtual_interface_create(
+        external = vif_db.virtual_interface_create(
             self.admin,
             {
                 "instance_id": self.instance.id,
@@ -213,11 +216,11 @@ class ViewsAPITestCase(databases.SchemaTestCase):
             },
         )
         counts = self.count_transactions(
-            lambda: views_api.virtual_interface_get_all_for_view(self.context, self.instance.uuid)
+            lambda: views_db.virtual_interface_get_all_for_view(self.context, self.instance.uuid)
         )
         # One statement, on its own: no BEGIN/COMMIT around it.
         self.assertEqual(counts, {"transactions": 0, "statements": 1})
-        vifs = views_api.virtual_interface_get_all_for_view(self.context, self.instance.uuid)
+        vifs = views_db.virtual_interface_get_all_for_view(self.context, self.instance.uuid)
         self.assertEqual(
             [tuple(vif) for vif in vifs],
             [
@@ -225,52 +228,52 @@ class ViewsAPITestCase(databases.SchemaTestCase):
                 (external.uuid, external.address, external_network),
             ],
         )
-        vif = views_api.virtual_interface_get_for_view(
+        vif = views_db.virtual_interface_get_for_view(
             self.context, self.instance.uuid, external.uuid
         )
         self.assertEqual(vif.network_uuid, external_network)
 
     def test_server_without_vifs_is_an_empty_list_not_a_404(self):
         self.assertEqual(
-            views_api.virtual_interface_get_all_for_view(self.context, self.instance.uuid), []
+            views_db.virtual_interface_get_all_for_view(self.context, self.instance.uuid), []
         )
 
     def test_vifs_of_another_projects_or_unknown_server_are_not_found(self):
-        vif = db_api.virtual_interface_create(
+        vif = vif_db.virtual_interface_create(
             self.admin, {"instance_id": self.instance.id, "network_id": self.network.id}
         )
         for server_id in (self.instance.uuid, str(uuid.uuid4())):
             with self.assertRaises(exception.InstanceNotFound):
-                views_api.virtual_interface_get_all_for_view(self.other, server_id)
+                views_db.virtual_interface_get_all_for_view(self.other, server_id)
             with self.assertRaises(exception.InstanceNotFound):
-                views_api.virtual_interface_get_for_view(self.other, server_id, vif.uuid)
+                views_db.virtual_interface_get_for_view(self.other, server_id, vif.uuid)
         self.assertEqual(
-            len(views_api.virtual_interface_get_all_for_view(self.admin, self.instance.uuid)), 1
+            len(views_db.virtual_interface_get_all_for_view(self.admin, self.instance.uuid)), 1
         )
 
     def test_vif_of_another_server_is_not_found(self):
-        second = db_api.instance_create(self.context, {"project_id": "project-a"})
-        vif = db_api.virtual_interface_create(
+        second = instance_db.instance_create(self.context, {"project_id": "project-a"})
+        vif = vif_db.virtual_interface_create(
             self.admin, {"instance_id": second.id, "network_id": self.network.id}
         )
         with self.assertRaises(exception.VirtualInterfaceNotFound):
-            views_api.virtual_interface_get_for_view(self.context, self.instance.uuid, vif.uuid)
+            views_db.virtual_interface_get_for_view(self.context, self.instance.uuid, vif.uuid)
 
     def test_project_page_holds_only_its_servers_and_their_children(self):
         for name in ("vm2", "vm3"):
-            db_api.instance_create(
+            instance_db.instance_create(
                 self.context,
                 {"project_id": "project-a", "display_name": name, "metadata": {"name": name}},
             )
-        db_api.instance_create(self.other, {"project_id": "project-b", "metadata": {"b": "1"}})
+        instance_db.instance_create(self.other, {"project_id": "project-b", "metadata": {"b": "1"}})
         filters = {"project_id": "project-a"}
-        page = views_api.instance_get_all_for_view(self.context, filters, limit=2)
+        page = views_db.instance_get_all_for_view(self.context, filters, limit=2)
         self.assertEqual([i.display_name for i in page.instances], ["vm3", "vm2"])
         self.assertEqual(page.metadata, {i.id: {"name": i.display_name} for i in page.instances})
         # The same page through the general path (a filter that keeps everything).
-        general = views_api.instance_get_all_for_view(
+        general = views_db.instance_get_all_for_view(
             self.context, {**filters, "host": None, "name": "vm"}, limit=2
         )
         self.assertEqual(general, page)
-        everyone = views_api.instance_get_all_for_view(self.admin, {}, limit=10)
+        everyone = views_db.instance_get_all_for_view(self.admin, {}, limit=10)
         self.assertEqual(len(everyone.instances), 4)

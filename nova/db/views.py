@@ -1,8 +1,8 @@
-"""The database reads behind the compute API's server and VIF views.
+"""The data API behind the compute API's server and VIF views.
 
-Each function is one read-only transaction on a Core connection (no ORM
-session) running statements built once at import, so a request spends its
-time in the database rather than in building and compiling queries:
+Each function is one read-only transaction running statements built once at
+import, so a request spends its time in the database rather than in
+building queries:
 
 * a server: its row (with its flavor's public id and, in ERROR, its newest
   fault, joined in), then its metadata and fixed addresses in one statement;
@@ -10,53 +10,40 @@ time in the database rather than in building and compiling queries:
 * the VIFs of a server: one statement that also checks the server is the
   caller's, so "no such server" (404) and "no VIFs" (an empty list) differ.
 
-Rows are named tuples (``InstanceRow``, ``VirtualInterfaceRow``): attribute
-access by column name like the ORM models they stand for, at the speed of a
-tuple (a view reads some thirty attributes of each server).
+Rows are ``nova.db.records.InstanceView`` and ``VirtualInterfaceView``.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from nova import context as nova_context
 from nova import exception
+from nova.db import instances
 from nova.db import models
-from nova.db.api import _NEWEST_FIRST
-from nova.db.api import _after_marker
-from nova.db.api import _instance_criteria
-from nova.db.api import _project_scoped
-from nova.db.api import _read_connection
-from nova.db.api import get_engine
-from nova.db.prepared import Prepared
-from nova.db.prepared import reading
+from nova.db import records
+from nova.db import session
 
-_instances = models.Instance.__table__
-_flavors = models.Flavor.__table__
-_faults = models.InstanceFault.__table__
-_metadata = models.InstanceMetadata.__table__
-_fixed_ips = models.FixedIp.__table__
-_networks = models.Network.__table__
-_vifs = models.VirtualInterface.__table__
+_instances = models.Base.metadata.tables["instances"]
+_flavors = models.Base.metadata.tables["flavors"]
+_faults = models.Base.metadata.tables["instance_faults"]
+_metadata = models.Base.metadata.tables["instance_metadata"]
+_fixed_ips = models.Base.metadata.tables["fixed_ips"]
+_networks = models.Base.metadata.tables["networks"]
+_vifs = models.Base.metadata.tables["virtual_interfaces"]
 
 
 @dataclasses.dataclass(frozen=True)
 class InstanceViewData:
-    """Instances and what their views show besides their own columns.
+    """Instances and what their views show besides their own columns."""
 
-    ``instances`` have every column of ``instances`` plus ``flavorid`` (the
-    flavor's public id; None without a flavor row) and, for an instance in
-    ERROR, its newest fault: ``fault_code``, ``fault_message``,
-    ``fault_details``, ``fault_created_at`` (None otherwise).
-    """
-
-    instances: list[InstanceRow]
+    instances: list[records.InstanceView]
     #: ``{instance id: {key: value}}`` in the order the items were written.
     metadata: dict[int, dict[str, str]]
     #: ``{instance id: [(network label, fixed IP, MAC), ...]}`` in VIF order.
@@ -77,8 +64,9 @@ _NEWEST_FAULT = sa.and_(
     .scalar_subquery(),
 )
 
-# Servers deleted or not (a ``changes-since`` listing shows deletions too).
-_ANY_SERVERS = (
+#: Servers deleted or not (a ``changes-since`` listing shows deletions too);
+#: its columns are ``records.InstanceView``'s.
+ANY_SERVERS = (
     sa.select(
         _instances,
         _flavors.c.flavorid,
@@ -94,20 +82,22 @@ _ANY_SERVERS = (
         )
     )
 )
-_SERVERS = _ANY_SERVERS.where(_instances.c.deleted == 0)
-_SERVER_BY_UUID = _project_scoped(_SERVERS.where(_instances.c.uuid == sa.bindparam("uuid")))
-InstanceRow = collections.namedtuple("InstanceRow", _SERVERS.selected_columns.keys())
+_SERVERS = ANY_SERVERS.where(_instances.c.deleted == 0)
 
 
-def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.CompoundSelect:
+def _child_selects(
+    match: Callable[[sa.Column], sa.ColumnElement[bool]],
+    leading: Sequence[sa.ColumnElement[Any]] = (),
+) -> list[sa.Select]:
     """Return the metadata items and fixed addresses of the instances ``match`` picks.
 
-    One statement, rows ``(instance_id, part, seq, subseq, name, value, mac)``:
-    metadata items (``part`` 0: key, value) in the order they were written,
-    then fixed addresses (``part`` 1: network label, address, VIF MAC) in
-    VIF order.
+    Two statements of rows ``(*leading, instance_id, part, seq, subseq,
+    name, value, mac)``: metadata items (``part`` 0: key, value; ``seq`` the
+    order they were written in), fixed addresses (``part`` 1: network
+    label, address, VIF MAC; ``seq`` and ``subseq`` the VIF order).
     """
     metadata = sa.select(
+        *leading,
         _metadata.c.instance_id,
         sa.literal_column("0", sa.Integer).label("part"),
         _metadata.c.id.label("seq"),
@@ -118,6 +108,7 @@ def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.Compou
     ).where(match(_metadata.c.instance_id), _metadata.c.deleted == 0)
     addresses = (
         sa.select(
+            *leading,
             _fixed_ips.c.instance_id,
             sa.literal_column("1", sa.Integer),
             _vifs.c.id,
@@ -130,36 +121,63 @@ def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.Compou
         .join(_vifs, _vifs.c.id == _fixed_ips.c.virtual_interface_id)
         .where(match(_fixed_ips.c.instance_id), _fixed_ips.c.deleted == 0, _vifs.c.deleted == 0)
     )
-    return sa.union_all(metadata, addresses).order_by("part", "seq", "subseq")
+    return [metadata, addresses]
 
 
-_CHILDREN_OF_ONE = Prepared(_children(lambda column: column == sa.bindparam("instance_id")))
+def _children(match: Callable[[sa.Column], sa.ColumnElement[bool]]) -> sa.CompoundSelect:
+    """Return ``_child_selects(match)`` as one statement, metadata first, each in its order."""
+    return sa.union_all(*_child_selects(match)).order_by("part", "seq", "subseq")
+
+
+def _server_and_children(is_admin: bool) -> sa.CompoundSelect:
+    """Return the statement reading live instance ``:uuid``, its metadata and addresses.
+
+    One statement, so one snapshot without a transaction: the instance's row
+    first (its columns ``ANY_SERVERS``'s, then ``child_part`` -1 and NULLs),
+    then the rows of ``_child_selects`` after as many NULLs. Scoped to
+    ``:project_id`` unless ``is_admin``.
+    """
+    scope = [_instances.c.uuid == sa.bindparam("uuid"), _instances.c.deleted == 0]
+    if not is_admin:
+        scope.append(_instances.c.project_id == sa.bindparam("project_id"))
+    child_columns = _child_selects(lambda column: sa.true())[0].selected_columns
+    server = ANY_SERVERS.where(*scope).add_columns(
+        *(
+            sa.type_coerce(
+                sa.literal_column("-1") if column.key == "part" else sa.null(), column.type
+            ).label(f"child_{column.key}")
+            for column in child_columns
+        )
+    )
+    instance_id = sa.select(_instances.c.id).where(*scope).scalar_subquery()
+    padding = [sa.null().label(f"server_{column.key}") for column in ANY_SERVERS.selected_columns]
+    children = _child_selects(lambda column: column == instance_id, padding)
+    return sa.union_all(server, *children).order_by("child_part", "child_seq", "child_subseq")
+
+
+_SERVER_AND_CHILDREN = {is_admin: _server_and_children(is_admin) for is_admin in (True, False)}
+_SERVER_COLUMNS = len(records.InstanceView._fields)
+
+
 _CHILDREN_OF_MANY = _children(
     lambda column: column.in_(sa.bindparam("instance_ids", expanding=True))
 )
 
 
-# The commonest listing, one project's newest servers without filters or
-# marker, prepared: the page, then the children of that same page.
-_PAGE_CRITERIA = (_instances.c.deleted == 0, _instances.c.project_id == sa.bindparam("project_id"))
-_PROJECT_PAGE = Prepared(
-    _SERVERS.where(*_PAGE_CRITERIA).order_by(*_NEWEST_FIRST).limit(sa.bindparam("limit"))
-)
-# The page's ids as a derived table: MySQL refuses LIMIT right inside IN (...).
-_PAGE_IDS = (
-    sa.select(_instances.c.id)
-    .where(*_PAGE_CRITERIA)
-    .order_by(*_NEWEST_FIRST)
+# The commonest listing, one project's newest servers without other filters
+# or a marker, built once (a statement built per call pays for its cache key).
+_PROJECT_PAGE = (
+    _SERVERS.where(_instances.c.project_id == sa.bindparam("project_id"))
+    .order_by(*instances.NEWEST_FIRST)
     .limit(sa.bindparam("limit"))
-    .subquery("page")
-)
-_CHILDREN_OF_PROJECT_PAGE = Prepared(
-    _children(lambda column: column.in_(sa.select(_PAGE_IDS.c.id)))
 )
 
 
 def _plain_project_page(
-    context: nova_context.RequestContext, filters: Mapping[str, Any], marker, limit
+    context: nova_context.RequestContext,
+    filters: Mapping[str, Any],
+    marker: str | None,
+    limit: int | None,
 ) -> str | None:
     """Return the project whose plain page is asked for (see ``_PROJECT_PAGE``), or None."""
     if marker is not None or limit is None or set(filters) - {"project_id"}:
@@ -167,7 +185,9 @@ def _plain_project_page(
     return context.project_id if not context.is_admin else filters.get("project_id")
 
 
-def _view_data(instances: list[sa.Row], children) -> InstanceViewData:
+def _view_data(
+    instances: list[records.InstanceView], children: Sequence[Sequence[Any]]
+) -> InstanceViewData:
     """Return ``instances`` with their metadata and addresses from the ``_children`` rows."""
     metadata: dict[int, dict[str, str]] = {}
     addresses: dict[int, list[tuple[str, str, str]]] = {}
@@ -187,15 +207,13 @@ def instance_get_for_view(
     :raises nova.exception.InstanceNotFound: no such instance, or it belongs
         to another project.
     """
-    with reading(get_engine()) as reader:
-        found = _SERVER_BY_UUID[context.is_admin].rows(
-            reader, {"uuid": instance_uuid, "project_id": context.project_id}
-        )
-        if not found:
-            raise exception.InstanceNotFound(instance_id=instance_uuid)
-        instance = InstanceRow._make(found[0])
-        children = _CHILDREN_OF_ONE.rows(reader, {"instance_id": instance.id})
-    return _view_data([instance], children)
+    params = session.scope_params(context, uuid=instance_uuid)
+    with session.reader(context, single_statement=True) as conn:
+        rows = conn.execute(_SERVER_AND_CHILDREN[context.is_admin], params).all()
+    if not rows:
+        raise exception.InstanceNotFound(instance_id=instance_uuid)
+    instance = records.InstanceView._make(rows[0][:_SERVER_COLUMNS])
+    return _view_data([instance], [row[_SERVER_COLUMNS:] for row in rows[1:]])
 
 
 def instance_get_all_for_view(
@@ -208,7 +226,7 @@ def instance_get_all_for_view(
     """Return live instances as ``instance_get_all`` does, with their view data.
 
     With ``filters["changes_since"]``, the instances changed since then,
-    deleted ones too (see ``nova.db.api._instance_criteria``).
+    deleted ones too (see ``nova.db.instances.instance_criteria``).
 
     :param detail: read the metadata and addresses too (else they are empty).
     :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
@@ -216,28 +234,27 @@ def instance_get_all_for_view(
     filters = filters or {}
     project_id = _plain_project_page(context, filters, marker, limit)
     if project_id is not None:
-        params = {"project_id": project_id, "limit": limit}
-        with reading(get_engine()) as reader:
-            instances = [InstanceRow._make(row) for row in _PROJECT_PAGE.rows(reader, params)]
-            children = []
-            if detail and instances:
-                children = _CHILDREN_OF_PROJECT_PAGE.rows(reader, params)
-        return _view_data(instances, children)
-    # _instance_criteria picks live instances unless changes_since is given.
-    query = _ANY_SERVERS.where(*_instance_criteria(context, filters))
-    with _read_connection() as connection:
+        statement: sa.Select = _PROJECT_PAGE
+        params: dict[str, Any] = {"project_id": project_id, "limit": limit}
+    else:
+        # instance_criteria picks live instances unless changes_since is given.
+        statement = ANY_SERVERS.where(*instances.instance_criteria(context, filters))
+        statement = statement.order_by(*instances.NEWEST_FIRST).limit(limit)
+        params = {}
+    with session.reader(context) as conn:
         if marker is not None:
             changes = filters.get("changes_since") is not None
-            query = query.where(_after_marker(connection, context, marker, include_deleted=changes))
-        # fetchall in one driver call, not a row at a time.
-        rows = connection.execute(query.order_by(*_NEWEST_FIRST).limit(limit)).all()
-        instances = [InstanceRow._make(row) for row in rows]
-        children = []
-        if detail and instances:
-            children = connection.execute(
-                _CHILDREN_OF_MANY, {"instance_ids": [instance.id for instance in instances]}
+            statement = statement.where(
+                instances.after_marker(conn, context, marker, include_deleted=changes)
+            )
+        rows = conn.execute(statement, params).all()
+        found = [records.InstanceView._make(row) for row in rows]
+        children: Sequence[Sequence[Any]] = []
+        if detail and found:
+            children = conn.execute(
+                _CHILDREN_OF_MANY, {"instance_ids": [instance.id for instance in found]}
             ).all()
-        return _view_data(instances, children)
+    return _view_data(found, children)
 
 
 # --- virtual interfaces ----------------------------------------------------------------
@@ -269,48 +286,45 @@ def _vifs_of_instance(*vif_criteria: sa.ColumnElement[bool]) -> dict[bool, sa.Se
         .where(_instances.c.uuid == sa.bindparam("uuid"), _instances.c.deleted == 0)
         .order_by(_vifs.c.id)
     )
-    return _project_scoped(statement)
+    return session.project_scoped(statement, _instances.c.project_id)
 
 
-_VIFS_OF_INSTANCE = _vifs_of_instance()
+#: The statements of the VIF views; their columns are ``records.VirtualInterfaceView``'s.
+VIFS_OF_INSTANCE = _vifs_of_instance()
 _VIF_OF_INSTANCE = _vifs_of_instance(_vifs.c.uuid == sa.bindparam("vif_uuid"))
-VirtualInterfaceRow = collections.namedtuple(
-    "VirtualInterfaceRow", _VIFS_OF_INSTANCE[True].statement.selected_columns.keys()
-)
 
 
 def virtual_interface_get_all_for_view(
     context: nova_context.RequestContext, instance_uuid: str
-) -> list[VirtualInterfaceRow]:
+) -> list[records.VirtualInterfaceView]:
     """Return the live VIFs (``uuid``, ``address``, ``network_uuid``) of an instance in order.
 
     :raises nova.exception.InstanceNotFound: no such instance, or it belongs
         to another project.
     """
-    rows = _VIFS_OF_INSTANCE[context.is_admin].run(
-        get_engine(), {"uuid": instance_uuid, "project_id": context.project_id}
-    )
+    params = session.scope_params(context, uuid=instance_uuid)
+    with session.reader(context, single_statement=True) as conn:
+        rows = conn.execute(VIFS_OF_INSTANCE[context.is_admin], params).all()
     if not rows:
         raise exception.InstanceNotFound(instance_id=instance_uuid)
     # A row of NULLs: the instance has no VIFs.
-    return [VirtualInterfaceRow._make(row) for row in rows if row[0] is not None]
+    return [records.VirtualInterfaceView._make(row) for row in rows if row[0] is not None]
 
 
 def virtual_interface_get_for_view(
     context: nova_context.RequestContext, instance_uuid: str, vif_uuid: str
-) -> VirtualInterfaceRow:
+) -> records.VirtualInterfaceView:
     """Return the live VIF ``vif_uuid`` (``uuid``, ``address``, ``network_uuid``) of an instance.
 
     :raises nova.exception.InstanceNotFound: no such instance, or it belongs
         to another project.
     :raises nova.exception.VirtualInterfaceNotFound: not a VIF of that instance.
     """
-    rows = _VIF_OF_INSTANCE[context.is_admin].run(
-        get_engine(),
-        {"uuid": instance_uuid, "vif_uuid": vif_uuid, "project_id": context.project_id},
-    )
-    if not rows:
+    params = session.scope_params(context, uuid=instance_uuid, vif_uuid=vif_uuid)
+    with session.reader(context, single_statement=True) as conn:
+        row = conn.execute(_VIF_OF_INSTANCE[context.is_admin], params).first()
+    if row is None:
         raise exception.InstanceNotFound(instance_id=instance_uuid)
-    if rows[0][0] is None:
+    if row[0] is None:
         raise exception.VirtualInterfaceNotFound(vif_id=vif_uuid)
-    return VirtualInterfaceRow._make(rows[0])
+    return records.VirtualInterfaceView._make(row)

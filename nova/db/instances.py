@@ -1,0 +1,418 @@
+"""The data API of instances: their rows, metadata and faults, listings and state transitions.
+
+Functions take a ``RequestContext`` first; a non-admin context only sees
+instances of its own project. They return ``nova.db.records`` values.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid as uuidlib
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from nova import context as nova_context
+from nova import exception
+from nova.db import models
+from nova.db import records
+from nova.db import session
+
+_instances = models.Base.metadata.tables["instances"]
+_metadata = models.Base.metadata.tables["instance_metadata"]
+_faults = models.Base.metadata.tables["instance_faults"]
+
+#: The order of instance listings: newest first, the id breaking ties.
+NEWEST_FIRST = (_instances.c.created_at.desc(), _instances.c.id.desc())
+
+
+def instance_create(
+    context: nova_context.RequestContext, values: Mapping[str, Any]
+) -> records.Instance:
+    """Create an instance from ``values``; ``metadata`` (a dict) becomes its rows.
+
+    A ``uuid`` is generated when not given.
+
+    :raises TypeError: a key of ``values`` is not a column.
+    """
+    values = dict(values)
+    metadata = values.pop("metadata", None) or {}
+    values.setdefault("uuid", str(uuidlib.uuid4()))
+    with session.writer(context) as conn:
+        row = session.insert_row(conn, _instances, values)
+        if metadata:
+            conn.execute(
+                sa.insert(_metadata),
+                [
+                    {"instance_id": row["id"], "key": key, "value": value}
+                    for key, value in metadata.items()
+                ],
+            )
+    return records.Instance(**row)
+
+
+_INSTANCE_BY_UUID = session.project_scoped(
+    sa.select(_instances).where(
+        _instances.c.uuid == sa.bindparam("uuid"), _instances.c.deleted == 0
+    ),
+    _instances.c.project_id,
+)
+
+
+def instance_get_by_uuid(
+    context: nova_context.RequestContext, instance_uuid: str
+) -> records.Instance:
+    """Return the live instance ``instance_uuid`` of the context's project.
+
+    :raises nova.exception.InstanceNotFound: no such instance, or it belongs
+        to another project.
+    """
+    params = session.scope_params(context, uuid=instance_uuid)
+    with session.reader(context, single_statement=True) as conn:
+        row = conn.execute(_INSTANCE_BY_UUID[context.is_admin], params).first()
+    if row is None:
+        raise exception.InstanceNotFound(instance_id=instance_uuid)
+    return records.Instance._make(row)
+
+
+def instance_metadata_get(
+    context: nova_context.RequestContext, instance_ids: list[int]
+) -> dict[int, dict[str, str]]:
+    """Return ``{instance id: {key: value}}`` of the live metadata of these instances."""
+    if not instance_ids:
+        return {}
+    statement = (
+        sa.select(_metadata.c.instance_id, _metadata.c.key, _metadata.c.value)
+        .where(_metadata.c.instance_id.in_(instance_ids), _metadata.c.deleted == 0)
+        .order_by(_metadata.c.id)
+    )
+    metadata: dict[int, dict[str, str]] = {}
+    with session.reader(context, single_statement=True) as conn:
+        for instance_id, key, value in conn.execute(statement):
+            metadata.setdefault(instance_id, {})[key] = value
+    return metadata
+
+
+def instance_criteria(
+    context: nova_context.RequestContext, filters: Mapping[str, Any]
+) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE criteria of a listing of live instances (see ``instance_get_all``).
+
+    With ``changes_since`` (a naive UTC datetime) the listing is of the
+    instances created, updated or deleted at or after that time, deleted ones
+    included (so that a poller sees deletions, as in Nova's API). On MySQL
+    and MariaDB the time is taken down to its whole second: they keep
+    ``DATETIME`` columns in whole seconds (MariaDB truncating), so a change
+    stored as 12:00:00 may have been made at 12:00:00.6 and must not be
+    missed by a listing of the changes since 12:00:00.5.
+    """
+    columns = _instances.c
+    since = filters.get("changes_since")
+    if since is None:
+        criteria = [columns.deleted == 0]
+    else:
+        if session.get_engine().dialect.name == "mysql":
+            since = since.replace(microsecond=0)
+        criteria = [
+            sa.or_(
+                # Never updated: created_at (updated_at is set by updates only).
+                sa.func.coalesce(columns.updated_at, columns.created_at) >= since,
+                columns.deleted_at >= since,
+            )
+        ]
+    if not context.is_admin:
+        criteria.append(columns.project_id == context.project_id)
+    elif "project_id" in filters:
+        criteria.append(columns.project_id == filters["project_id"])
+    if filters.get("name"):
+        criteria.append(columns.display_name.contains(filters["name"], autoescape=True))
+    if filters.get("vm_state"):
+        criteria.append(columns.vm_state.in_(filters["vm_state"]))
+    if filters.get("host"):
+        criteria.append(columns.host == filters["host"])
+    return criteria
+
+
+def after_marker(
+    conn: sa.Connection,
+    context: nova_context.RequestContext,
+    marker: str,
+    include_deleted: bool = False,
+) -> sa.ColumnElement[bool]:
+    """Return the criterion of the instances listed (``NEWEST_FIRST``) after instance ``marker``.
+
+    :param include_deleted: ``marker`` may be a deleted instance (a
+        ``changes-since`` page may end on one; the next starts after it).
+    :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
+    """
+    columns = _instances.c
+    statement = sa.select(columns.created_at, columns.id).where(columns.uuid == marker)
+    if not include_deleted:
+        statement = statement.where(columns.deleted == 0)
+    statement = session.scope_to_project(context, statement, columns.project_id)
+    found = session.one_or_raise(conn, statement, exception.MarkerNotFound(marker=marker))
+    return sa.or_(
+        columns.created_at < found.created_at,
+        sa.and_(columns.created_at == found.created_at, columns.id < found.id),
+    )
+
+
+def instance_get_all(
+    context: nova_context.RequestContext,
+    filters: Mapping[str, Any] | None = None,
+    limit: int | None = None,
+    marker: str | None = None,
+) -> list[records.Instance]:
+    """Return live instances, newest first, paged after instance ``marker``.
+
+    :param filters: ``name`` (substring of the display name), ``vm_state``
+        (a list), ``project_id`` (admins only; others always see their own),
+        ``host``.
+    :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
+    """
+    statement = sa.select(_instances).where(*instance_criteria(context, filters or {}))
+    with session.reader(context) as conn:
+        if marker is not None:
+            statement = statement.where(after_marker(conn, context, marker))
+        rows = conn.execute(statement.order_by(*NEWEST_FIRST).limit(limit)).all()
+    return [records.Instance._make(row) for row in rows]
+
+
+# --- state transitions -----------------------------------------------------------------
+
+# (columns set, (column, kind of expectation) pairs, admin, RETURNING) -> the
+# UPDATE and the SELECT reading the row back. Keyed by the shape of a call,
+# not its values: a handful of entries, one per kind of transition, built once
+# (a statement built per call would pay for its cache key every time).
+_updates: dict[tuple, tuple[sa.Update, sa.Select]] = {}
+
+
+def _expectation(value: Any) -> str | int:
+    """Return how ``instance_update`` compares a column with an expected value.
+
+    ``"null"``, ``"eq"``, or for a list of values their number: ``IN`` with
+    one parameter each, because an expanding parameter would have the
+    statement's SQL rendered again at every execution.
+    """
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return len(value)
+    return "null" if value is None else "eq"
+
+
+def _update_statements(
+    columns: tuple[str, ...],
+    expectations: tuple[tuple[str, str | int], ...],
+    is_admin: bool,
+    returning: bool,
+) -> tuple[sa.Update, sa.Select]:
+    key = (columns, expectations, is_admin, returning)
+    statements = _updates.get(key)
+    if statements is not None:
+        return statements
+    scope = [_instances.c.uuid == sa.bindparam("uuid_"), _instances.c.deleted == 0]
+    if not is_admin:
+        scope.append(_instances.c.project_id == sa.bindparam("project_id_"))
+    conditions = list(scope)
+    for column, expectation in expectations:
+        attribute = _instances.c[column]
+        if expectation == "null":
+            conditions.append(attribute.is_(None))
+        elif expectation == "eq":
+            conditions.append(attribute == sa.bindparam(f"expect_{column}"))
+        elif expectation:
+            binds = [
+                sa.bindparam(f"expect_{column}_{i}", type_=attribute.type)
+                for i in range(int(expectation))
+            ]
+            conditions.append(attribute.in_(binds))
+        else:
+            conditions.append(sa.false())  # expected to be one of no values
+    update = (
+        sa.update(_instances)
+        .where(*conditions)
+        .values({column: sa.bindparam(f"set_{column}") for column in (*columns, "updated_at")})
+    )
+    if returning:
+        update = update.returning(*_instances.c)
+    statements = (update, sa.select(_instances).where(*scope))
+    _updates[key] = statements
+    return statements
+
+
+def instance_update(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    values: Mapping[str, Any],
+    expected: Mapping[str, Any] | None = None,
+) -> records.Instance:
+    """Update a live instance; with ``expected``, only if its columns still hold those values.
+
+    The check and the update are one conditional UPDATE, so of two
+    concurrent state transitions exactly one wins. The updated row comes
+    back from the UPDATE itself (RETURNING) where the database can do that,
+    else from a SELECT in the same transaction (MySQL, MariaDB).
+
+    :param expected: ``{column: value}``; a list or tuple value means "one of".
+    :raises nova.exception.InstanceNotFound: no such instance (in the project).
+    :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
+    """
+    with session.writer(context) as conn:
+        updated = instance_update_in(conn, context, instance_uuid, values, expected)
+    if updated is None:
+        raise instance_update_refused(context, instance_uuid, expected)
+    return updated
+
+
+def instance_update_in(
+    conn: sa.Connection,
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    values: Mapping[str, Any],
+    expected: Mapping[str, Any] | None = None,
+) -> records.Instance | None:
+    """``instance_update`` in the transaction of ``conn``; None if the instance did not qualify."""
+    expected = expected or {}
+    params: dict[str, Any] = {f"set_{column}": value for column, value in values.items()}
+    params["set_updated_at"] = models.utcnow()
+    params["uuid_"] = instance_uuid
+    if not context.is_admin:
+        params["project_id_"] = context.project_id
+    for column, value in expected.items():
+        if isinstance(value, (list, tuple, set, frozenset)):
+            params.update((f"expect_{column}_{i}", item) for i, item in enumerate(value))
+        elif value is not None:
+            params[f"expect_{column}"] = value
+    returning = conn.dialect.update_returning
+    update, select = _update_statements(
+        tuple(values),
+        tuple((column, _expectation(value)) for column, value in expected.items()),
+        context.is_admin,
+        returning,
+    )
+    if returning:
+        row = conn.execute(update, params).first()
+    elif conn.execute(update, params).rowcount:
+        row = conn.execute(select, params).first()
+    else:
+        return None
+    return None if row is None else records.Instance._make(row)
+
+
+def instance_update_refused(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    expected: Mapping[str, Any] | None,
+) -> exception.NovaException:
+    """Return why an instance did not qualify for an update: gone, or in another state."""
+    try:
+        current = instance_get_by_uuid(context, instance_uuid)
+    except exception.InstanceNotFound as gone:
+        return gone
+    return exception.InstanceInvalidState(
+        instance_id=instance_uuid,
+        state=current.vm_state,
+        task_state=current.task_state,
+        expected=", ".join(f"{k}={v}" for k, v in (expected or {}).items()),
+    )
+
+
+_UNSCHEDULED = sa.select(_instances.c.uuid).where(
+    _instances.c.deleted == 0,
+    _instances.c.vm_state == "building",
+    _instances.c.task_state == "scheduling",
+    _instances.c.host.is_(None),
+    sa.func.coalesce(_instances.c.updated_at, _instances.c.created_at)
+    < sa.bindparam("before", type_=sa.DateTime),
+)
+
+
+def instance_get_unscheduled(
+    context: nova_context.RequestContext, before: datetime.datetime
+) -> list[str]:
+    """Return the uuids of the live instances waiting for a host since before ``before``."""
+    with session.reader(context, single_statement=True) as conn:
+        return list(conn.scalars(_UNSCHEDULED, {"before": before}))
+
+
+def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -> None:
+    """Soft-delete an instance and its metadata (its VIFs are the network's to release).
+
+    :raises nova.exception.InstanceNotFound: no such instance (in the project).
+    """
+    columns = _instances.c
+    statement = sa.select(columns.id).where(columns.uuid == instance_uuid, columns.deleted == 0)
+    now = models.utcnow()
+    with session.writer(context) as conn:
+        (instance_id,) = session.one_or_raise(
+            conn,
+            session.scope_to_project(context, statement, columns.project_id),
+            exception.InstanceNotFound(instance_id=instance_uuid),
+        )
+        conn.execute(
+            sa.update(_metadata)
+            .where(_metadata.c.instance_id == instance_id, _metadata.c.deleted == 0)
+            .values(session.soft_delete_values(_metadata))
+        )
+        conn.execute(
+            sa.update(_instances)
+            .where(columns.id == instance_id, columns.deleted == 0)
+            .values(
+                deleted=columns.id,
+                deleted_at=now,
+                vm_state="deleted",
+                task_state=None,
+                terminated_at=now,
+            )
+        )
+
+
+# --- faults ----------------------------------------------------------------------------
+
+
+def instance_set_error(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    fault: Mapping[str, Any],
+    expected: Mapping[str, Any] | None = None,
+) -> None:
+    """Put an instance in ERROR and record its fault, in one transaction.
+
+    With ``expected``, only if its columns still hold those values (as
+    ``instance_update``).
+
+    :raises nova.exception.InstanceNotFound: it is gone.
+    :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
+    """
+    values = {"vm_state": "error", "task_state": None}
+    with session.writer(context) as conn:
+        instance = instance_update_in(conn, context, instance_uuid, values, expected)
+        if instance is not None:
+            session.insert_row(conn, _faults, {"instance_id": instance.id, **fault})
+    if instance is None:
+        raise instance_update_refused(context, instance_uuid, expected)
+
+
+def instance_fault_create(
+    context: nova_context.RequestContext, instance_id: int, values: Mapping[str, Any]
+) -> records.InstanceFault:
+    """Record a fault (``code``, ``message``, ``details``, ``host``) of an instance."""
+    with session.writer(context) as conn:
+        row = session.insert_row(conn, _faults, {"instance_id": instance_id, **values})
+    return records.InstanceFault(**row)
+
+
+def instance_fault_get_latest(
+    context: nova_context.RequestContext, instance_ids: list[int]
+) -> dict[int, records.InstanceFault]:
+    """Return the newest fault of each of ``instance_ids`` that has one."""
+    if not instance_ids:
+        return {}
+    statement = (
+        sa.select(_faults)
+        .where(_faults.c.instance_id.in_(instance_ids), _faults.c.deleted == 0)
+        .order_by(_faults.c.id)
+    )
+    with session.reader(context, single_statement=True) as conn:
+        faults = [records.InstanceFault._make(row) for row in conn.execute(statement)]
+    return {fault.instance_id: fault for fault in faults}
