@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Sequence
 
 import nova.conf
 from nova import context as nova_context
@@ -49,8 +50,8 @@ class Service:
             self.manager.update_available_resource(self.service_id)
         if hasattr(self.manager, "init_host"):
             self.manager.init_host()
-        self._rpc_server = rpc.get_server(self.topic, self.host, [self.manager])
-        self._rpc_server.start()
+        self._rpc_server = server = rpc.get_server(self.topic, self.host, [self.manager])
+        server.start()
         self._reporter = threading.Thread(
             target=self._report_loop, name=f"{self.binary}-report", daemon=True
         )
@@ -59,6 +60,7 @@ class Service:
 
     def _report_loop(self) -> None:
         context = nova_context.get_admin_context()
+        assert self.service_id is not None  # started: registered
         while not self._stopping.wait(CONF.report_interval):
             try:
                 service_db.service_heartbeat(context, self.service_id)
@@ -78,7 +80,7 @@ class Service:
         LOG.info("%s on %s stopped", self.binary, self.host)
 
 
-def run(services: list, servers: list = ()) -> None:
+def run(services: Sequence, servers: Sequence = ()) -> None:
     """Start ``services`` and WSGI ``servers``; stop them all on SIGTERM or SIGINT."""
     stopping = threading.Event()
 
