@@ -364,7 +364,7 @@ def compare(kinds: dict, repeat: int, seconds: float) -> dict:
     }
 
 
-def count_statements(engine: sa.Engine, function) -> dict:
+def count_statements(function) -> dict:
     """Return the transactions, statements and commits SQLite runs for one call of ``function``.
 
     Traced at the driver (``sqlite3``'s trace callback on fresh connections),
@@ -375,13 +375,15 @@ def count_statements(engine: sa.Engine, function) -> dict:
     def trace(dbapi_connection, _record):
         dbapi_connection.set_trace_callback(traced.append)
 
-    engine.dispose()
+    # A new engine, and no connection kept from before: every one is traced.
+    db_session.dispose_engine()
+    engine = db_session.get_engine()
     event.listen(engine, "connect", trace)
     try:
         function()
     finally:
         event.remove(engine, "connect", trace)
-        engine.dispose()  # the timed runs use untraced connections
+        db_session.dispose_engine()  # the timed runs use untraced connections
     words = [sql.split()[0].upper() for sql in traced]
     return {
         "transactions": words.count("BEGIN"),
@@ -489,15 +491,12 @@ def main(argv: list[str] | None = None) -> int:
         assert len(detail) == args.servers, len(detail)
         assert len(vifs["virtual_interfaces"]) == 8, vifs
 
-        engine = db_session.get_engine()
         endpoints = {}
         for name, request_path in paths.items():
             endpoints[name] = {
                 "request": f"GET {request_path}",
                 "identical": identical[name],
-                "nova_sql_per_request": count_statements(
-                    engine, lambda p=request_path: get(nova, p)
-                ),
+                "nova_sql_per_request": count_statements(lambda p=request_path: get(nova, p)),
                 **compare(
                     {
                         "nova": lambda p=request_path: get(nova, p),
