@@ -53,6 +53,7 @@ setup(
         "oslo.service[threading]>=4.2",
         "stevedore>=5.0",
         "gunicorn>=21.0",
+        "orjson>=3.9",
     ],
     extras_require={
         "test": [

