@@ -157,13 +157,13 @@ class API:
         _check_duplicates(requested_networks or ())
         try:
             flavor = flavor_db.flavor_get_by_flavor_id(context, flavor_id)
-        except exception.FlavorNotFound:
-            raise exception.Invalid(reason=f"Flavor {flavor_id} could not be found.")
+        except exception.FlavorNotFound as exc:
+            raise exception.Invalid(reason=f"Flavor {flavor_id} could not be found.") from exc
         try:
             self.network.validate_networks(context, requested_networks, max_count)
         except (exception.NetworkNotFound, exception.PortNotFound) as exc:
             # Something named in the request body: a bad request, not a 404.
-            raise exception.Invalid(reason=exc.format_message())
+            raise exception.Invalid(reason=exc.format_message()) from exc
 
         reservation_id = "r-" + uuidlib.uuid4().hex[:8]
         created: list[records.Instance] = []

@@ -458,12 +458,12 @@ class QuantumDatabase:
                         port_id=port_id,
                         reason=f"the port has attachment {port.interface_id}",
                     )
-        except db_exc.DBDuplicateEntry:
+        except db_exc.DBDuplicateEntry as exc:
             raise exceptions.AlreadyAttached(
                 att_id=interface_id,
                 port_id=port_id,
                 reason="the interface is attached to another port",
-            )
+            ) from exc
 
     def detach(self, tenant_id: str, net_id: str, port_id: str) -> None:
         """Remove a port's attachment (nothing to do if it has none)."""

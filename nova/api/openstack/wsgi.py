@@ -106,8 +106,8 @@ def read_json_body(request: webob.Request, max_size: int) -> dict[str, Any] | No
         raise exception.UnsupportedMediaType(content_type=request.content_type)
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise exception.Invalid(reason="Malformed request body: it is not JSON.")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise exception.Invalid(reason="Malformed request body: it is not JSON.") from exc
     if not isinstance(body, dict):
         raise exception.Invalid(reason="Malformed request body: expected a JSON object.")
     return body

@@ -138,8 +138,8 @@ class LegacyAPI(network_api.NetworkAPI):
     ) -> None:
         try:
             ip = ipaddress.IPv4Address(address)
-        except ValueError:
-            raise exception.Invalid(reason=f"fixed_ip {address!r} is not an IPv4 address")
+        except ValueError as exc:
+            raise exception.Invalid(reason=f"fixed_ip {address!r} is not an IPv4 address") from exc
         if ip not in ipaddress.IPv4Network(network.cidr):
             raise exception.Invalid(
                 reason=f"fixed IP {address} is not in network {network.uuid} ({network.cidr})"
@@ -321,7 +321,7 @@ def _parse_cidr(cidr: str) -> ipaddress.IPv4Network:
     try:
         network = ipaddress.IPv4Network(cidr)
     except ValueError as exc:
-        raise exception.Invalid(f"Invalid CIDR {cidr!r}: {exc}.")
+        raise exception.Invalid(f"Invalid CIDR {cidr!r}: {exc}.") from exc
     if network.num_addresses < MIN_NETWORK_ADDRESSES:
         raise exception.Invalid(
             f"Network {network} is too small: it needs at least {MIN_NETWORK_ADDRESSES} "
@@ -338,8 +338,8 @@ def _parse_cidr(cidr: str) -> ipaddress.IPv4Network:
 def _parse_gateway(gateway: str, cidr: ipaddress.IPv4Network) -> str:
     try:
         address = ipaddress.IPv4Address(gateway)
-    except ValueError:
-        raise exception.Invalid(f"Invalid gateway {gateway!r}: not an IPv4 address.")
+    except ValueError as exc:
+        raise exception.Invalid(f"Invalid gateway {gateway!r}: not an IPv4 address.") from exc
     if address not in cidr or address in (cidr.network_address, cidr.broadcast_address):
         raise exception.Invalid(f"Invalid gateway {gateway}: not a host address of {cidr}.")
     return str(address)
@@ -348,8 +348,8 @@ def _parse_gateway(gateway: str, cidr: ipaddress.IPv4Network) -> str:
 def _parse_dns(option: str, server: str) -> str:
     try:
         return str(ipaddress.ip_address(server))
-    except ValueError:
-        raise exception.Invalid(f"Invalid {option} {server!r}: not an IP address.")
+    except ValueError as exc:
+        raise exception.Invalid(f"Invalid {option} {server!r}: not an IP address.") from exc
 
 
 def create_network(
