@@ -46,18 +46,28 @@ def network_create(
         return records.Network(**session.insert_row(conn, _networks, values))
 
 
+def _live_network(
+    context: nova_context.RequestContext, criterion: sa.ColumnElement[bool], network_id: Any
+) -> records.Network:
+    """Return the one live network that fits ``criterion``.
+
+    :raises nova.exception.NetworkNotFound: none (named by ``network_id``).
+    """
+    with session.reader(context, single_statement=True) as conn:
+        row = session.one_or_raise(
+            conn,
+            _LIVE_NETWORKS.where(criterion),
+            exception.NetworkNotFound(network_id=network_id),
+        )
+    return records.Network._make(row)
+
+
 def network_get_by_uuid(context: nova_context.RequestContext, network_uuid: str) -> records.Network:
     """Return the live network ``network_uuid``.
 
     :raises nova.exception.NetworkNotFound: no such network.
     """
-    with session.reader(context, single_statement=True) as conn:
-        row = session.one_or_raise(
-            conn,
-            _LIVE_NETWORKS.where(_networks.c.uuid == network_uuid),
-            exception.NetworkNotFound(network_id=network_uuid),
-        )
-    return records.Network._make(row)
+    return _live_network(context, _networks.c.uuid == network_uuid, network_uuid)
 
 
 def network_get(context: nova_context.RequestContext, network_id: int) -> records.Network:
@@ -65,13 +75,7 @@ def network_get(context: nova_context.RequestContext, network_id: int) -> record
 
     :raises nova.exception.NetworkNotFound: no such network.
     """
-    with session.reader(context, single_statement=True) as conn:
-        row = session.one_or_raise(
-            conn,
-            _LIVE_NETWORKS.where(_networks.c.id == network_id),
-            exception.NetworkNotFound(network_id=network_id),
-        )
-    return records.Network._make(row)
+    return _live_network(context, _networks.c.id == network_id, network_id)
 
 
 def network_get_all(context: nova_context.RequestContext) -> list[records.Network]:

@@ -6,8 +6,6 @@ import http.server
 import threading
 import uuid
 
-import requests
-
 import nova.conf
 from nova import context as nova_context
 from nova import exception
@@ -16,6 +14,7 @@ from nova.db import virtual_interfaces as vif_db
 from nova.network import model
 from nova.network.quantum import api as quantum_api
 from nova.network.quantum import client as quantum_client
+from tests.fixtures import clients
 from tests.fixtures import databases
 from tests.fixtures import processes
 from tests.fixtures import quantum as quantum_fixtures
@@ -40,15 +39,7 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
     # --- driving Quantum directly, as an admin would ---------------------------------
 
     def admin(self, method: str, path: str, body=None, tenant: str = TENANT):
-        response = requests.request(
-            method,
-            f"{self.quantum.url}/v1.1/tenants/{tenant}{path}",
-            json=body,
-            headers={"X-Auth-Token": "admin:admin"},
-            timeout=10,
-        )
-        self.assertLess(response.status_code, 300, response.text)
-        return response.json() if response.content else None
+        return clients.quantum_admin(self, self.quantum.url, method, path, body, tenant)
 
     def network(self, tenant: str = TENANT, **values) -> str:
         values.setdefault("name", "net")
