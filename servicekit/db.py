@@ -142,7 +142,8 @@ def create_engine(
 
     :param foreign_keys: enforce foreign keys on SQLite (migrations turn this
         off, because rebuilding a table must not cascade into its children).
-    :param echo: log every statement (SQLAlchemy's ``echo``).
+    :param echo: log every statement (the ``sqlalchemy.engine`` logger at
+        INFO, through the service's own log handlers).
     :param sqlite_busy_timeout: seconds a SQLite writer waits for the lock.
     :param sqlite_synchronous: ``PRAGMA synchronous`` of a SQLite file in
         WAL mode: ``FULL`` syncs at every commit, ``NORMAL`` at checkpoints.
@@ -160,7 +161,11 @@ def create_engine(
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and sqlite_synchronous.upper() not in ("FULL", "NORMAL"):
         raise EngineError(f"unknown sqlite_synchronous {sqlite_synchronous!r}")
-    kwargs: dict[str, Any] = {"echo": echo}
+    if echo:
+        # The service's own log handlers print them (SQLAlchemy's ``echo``
+        # would add a second handler of its own: every line twice).
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    kwargs: dict[str, Any] = {}
     if not pooled:
         kwargs["poolclass"] = sa.pool.NullPool
     elif sqlite:

@@ -130,15 +130,40 @@ class KeptConnectionTestCase(databases.SchemaTestCase):
 
 
 class ConnectionDebugTestCase(databases.SchemaTestCase):
+    def _statements_logged(self, function) -> list[str]:
+        """Return what ``sqlalchemy.engine`` logs while ``function`` runs, at the level it has."""
+        records: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record: records.append(record.getMessage())
+        logger = logging.getLogger("sqlalchemy.engine")
+        logger.addHandler(handler)
+        try:
+            function()
+        finally:
+            logger.removeHandler(handler)
+        return records
+
     def test_connection_debug_logs_every_statement(self):
+        engine_logger = logging.getLogger("sqlalchemy.engine")
+        self.addCleanup(engine_logger.setLevel, engine_logger.level)
+        context = nova_context.RequestContext("alice", "project-a")
+        instance = instance_db.instance_create(context, {"project_id": "project-a"})
+        quiet = self._statements_logged(
+            lambda: instance_db.instance_get_by_uuid(context, instance.uuid)
+        )
+        self.assertEqual(quiet, [])
+
         nova.conf.CONF.set_override("connection_debug", True, group="database")
         self.addCleanup(nova.conf.CONF.clear_override, "connection_debug", group="database")
         db_session.dispose_engine()
-        self.addCleanup(logging.getLogger("sqlalchemy.engine").setLevel, logging.WARNING)
-        context = nova_context.RequestContext("alice", "project-a")
-        with self.assertLogs("sqlalchemy.engine", logging.INFO) as logged:
-            instance = instance_db.instance_create(context, {"project_id": "project-a"})
-        self.assertTrue(any("INSERT INTO instances" in line for line in logged.output))
-        with self.assertLogs("sqlalchemy.engine", logging.INFO) as logged:
-            instance_db.instance_get_by_uuid(context, instance.uuid)
-        self.assertTrue(any("FROM instances" in line for line in logged.output))
+        logged = self._statements_logged(
+            lambda: instance_db.instance_create(context, {"project_id": "project-a"})
+        )
+        self.assertTrue(any("INSERT INTO instances" in line for line in logged), logged)
+        logged = self._statements_logged(
+            lambda: instance_db.instance_get_by_uuid(context, instance.uuid)
+        )
+        self.assertTrue(any("FROM instances" in line for line in logged), logged)
+        # Once each: no handler of SQLAlchemy's own beside the service's.
+        for name in ("sqlalchemy.engine", "sqlalchemy.engine.Engine"):
+            self.assertEqual(logging.getLogger(name).handlers, [], name)
