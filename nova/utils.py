@@ -5,14 +5,10 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any
 
-from oslo_utils import importutils
-from stevedore import driver
-from stevedore import exception as stevedore_exception
-
 from nova import exception
+from servicekit import plugins
 
 
 class LazyDependency:
@@ -57,28 +53,17 @@ def load_plugin(
     :raises nova.exception.PluginNotFound: no such alias or import path,
         or not a ``base``.
     """
-    plugin: Any
     try:
-        plugin = driver.DriverManager(namespace, name, on_missing_entrypoints_callback=None).driver
-    except stevedore_exception.NoMatches:
-        try:
-            if not import_path:
-                raise ImportError(name)
-            plugin = importutils.import_class(name.replace(":", "."))
-        except (ImportError, ValueError) as exc:
-            raise exception.PluginNotFound(
-                kind=namespace, name=name, known=", ".join(plugin_names(namespace))
-            ) from exc
-    if base is not None and not (isinstance(plugin, type) and issubclass(plugin, base)):
+        return plugins.find(namespace, name, base, import_path)
+    except plugins.PluginNotFound as exc:
         raise exception.PluginNotFound(
             kind=namespace, name=name, known=", ".join(plugin_names(namespace))
-        )
-    return plugin
+        ) from exc
 
 
 def plugin_names(namespace: str) -> list[str]:
     """Return the aliases declared in ``namespace``, sorted (nothing is imported)."""
-    return sorted({entry.name for entry in metadata.entry_points(group=namespace)})
+    return plugins.names(namespace)
 
 
 def parse_isotime(value: str) -> datetime.datetime:

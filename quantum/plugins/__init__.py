@@ -10,11 +10,9 @@ entry points of ``quantum.plugins`` (``setup.py``).
 from __future__ import annotations
 
 from oslo_config import cfg
-from oslo_utils import importutils
-from stevedore import driver
-from stevedore import exception as stevedore_exception
 
 from quantum import exceptions
+from servicekit import plugins
 
 #: Entry-point group of the plugins (``setup.py``).
 NAMESPACE = "quantum.plugins"
@@ -50,14 +48,7 @@ def plugin_class(name: str) -> type[QuantumPlugin]:
 
     :raises quantum.exceptions.PluginNotFound: no such plugin.
     """
-    found: object
     try:
-        found = driver.DriverManager(NAMESPACE, name, on_missing_entrypoints_callback=None).driver
-    except stevedore_exception.NoMatches:
-        try:
-            found = importutils.import_class(name.replace(":", "."))
-        except (ImportError, ValueError) as exc:
-            raise exceptions.PluginNotFound(plugin=name) from exc
-    if not (isinstance(found, type) and issubclass(found, QuantumPlugin)):
-        raise exceptions.PluginNotFound(plugin=name)
-    return found
+        return plugins.find(NAMESPACE, name, QuantumPlugin)
+    except plugins.PluginNotFound as exc:
+        raise exceptions.PluginNotFound(plugin=name) from exc
