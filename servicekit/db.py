@@ -3,8 +3,8 @@
 Every read and write of Nova and Quantum runs in ``reading(engine)`` or
 ``writing(engine)``: each yields a SQLAlchemy Core ``Connection``, commits
 when the block ends and rolls back if it raises. Statements go through
-SQLAlchemy's execution, so ``echo`` logs them, events see them and driver
-errors come out wrapped.
+SQLAlchemy's execution, so the ``sqlalchemy.engine`` logger (``echo``)
+sees them, events see them and driver errors come out wrapped.
 
 SQLite is driven in SQLAlchemy's "transactional DDL" mode: the driver's own
 implicit transactions are switched off and every transaction starts with an
@@ -225,6 +225,15 @@ def _begin_immediate(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _begin(connection: sa.Connection, begin: str, kept: sa.Connection | None) -> None:
+    """Run ``begin`` (SQLite's BEGIN) on ``connection``; on failure end it as ``_end`` does."""
+    try:
+        connection.exec_driver_sql(begin)
+    except BaseException:
+        _end(connection, kept)
+        raise
+
+
 def _end(connection: sa.Connection, kept: sa.Connection | None) -> None:
     """Roll back what ``connection`` did not commit; give it back unless the caller keeps it."""
     if connection is kept:
@@ -250,7 +259,7 @@ class reading:  # noqa: N801 - used as a function: ``with reading(engine) as con
     :raises oslo_db.exception.DBConnectionError: the database cannot be reached.
     """
 
-    __slots__ = ("_begin", "_connection", "_end", "_engine", "_given")
+    __slots__ = ("_connection", "_end", "_engine", "_explicit", "_given")
 
     def __init__(
         self,
@@ -260,7 +269,7 @@ class reading:  # noqa: N801 - used as a function: ``with reading(engine) as con
     ) -> None:
         sqlite = engine.dialect.name == "sqlite"
         self._engine = engine
-        self._begin = not single_statement and sqlite
+        self._explicit = not single_statement and sqlite  # a BEGIN of its own
         self._given = connection
         # One statement in SQLite's autocommit mode on a kept connection:
         # nothing to end.
@@ -268,12 +277,8 @@ class reading:  # noqa: N801 - used as a function: ``with reading(engine) as con
 
     def __enter__(self) -> sa.Connection:
         connection = self._connection = self._given or connect(self._engine)
-        if self._begin:
-            try:
-                connection.exec_driver_sql("BEGIN")
-            except BaseException:
-                _end(connection, self._given)
-                raise
+        if self._explicit:
+            _begin(connection, "BEGIN", self._given)
         return connection
 
     def __exit__(self, *exc_info: object) -> None:
@@ -311,11 +316,7 @@ class writing:  # noqa: N801 - used as a function: ``with writing(engine) as con
         try:
             connection = self._connection = self._given or connect(self._engine)
             if entry is not None:
-                try:
-                    connection.exec_driver_sql("BEGIN IMMEDIATE")
-                except BaseException:
-                    _end(connection, self._given)
-                    raise
+                _begin(connection, "BEGIN IMMEDIATE", self._given)
         except BaseException:
             self._release()
             raise

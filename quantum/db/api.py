@@ -13,8 +13,8 @@ statement to its commit. A read-only transaction begins DEFERRED on SQLite
 Transactions are ``servicekit.db``'s ``reading``/``writing`` (the idiom
 Nova's data API uses too): SQLAlchemy Core statements built once at import
 (SQLAlchemy's compiled cache compiles each once), run through SQLAlchemy's
-execution, so ``echo`` logs them and errors come out as oslo.db's
-exceptions. Networks and ports come back as the named tuples ``Network``
+execution, so the ``sqlalchemy.engine`` logger sees them and errors come
+out as oslo.db's exceptions. Networks and ports come back as the named tuples ``Network``
 and ``Port``, their fields the tables' columns.
 """
 
