@@ -67,9 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server = Server(conf)
     except Exception as exc:  # noqa: BLE001 - one line for the operator
-        LOG.debug("start-up failed", exc_info=True)
-        print(f"ERROR: quantum-server cannot start: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc)
 
     def shutdown(signum, _frame):
         LOG.info("Signal %d received, stopping", signum)
@@ -80,10 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server.serve_forever()
     except wsgi.BindError as exc:
-        LOG.debug("start-up failed", exc_info=True)
-        print(f"ERROR: quantum-server cannot start: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc)
     return 0
+
+
+def _fail(exc: BaseException) -> int:
+    """Print why the server cannot start in one line (the traceback goes to the debug log)."""
+    LOG.debug("start-up failed", exc_info=exc)
+    print(f"ERROR: quantum-server cannot start: {exc}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
