@@ -40,7 +40,8 @@ setup(
         "jsonschema>=4.0",
         "fastjsonschema>=2.19",
         "lxml>=4.9",
-        "cheroot>=10.0",
+        # The event-driven HTTP server of nova-all and quantum-server (servicekit.wsgi).
+        "waitress>=3.0.2",
         "requests>=2.28",
         "Jinja2>=3.0",
         "pyroute2>=0.7",

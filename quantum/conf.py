@@ -37,7 +37,48 @@ default_opts = [
         ],
         help="How requests are authenticated.",
     ),
-    cfg.IntOpt("workers_threads", default=16, min=1, help="Threads serving requests."),
+    cfg.IntOpt(
+        "workers_threads",
+        default=16,
+        min=1,
+        help="Threads running requests. A request is read whole before a thread "
+        "takes it, so slow clients do not hold threads.",
+    ),
+    cfg.IntOpt(
+        "max_connections",
+        default=1000,
+        min=16,
+        help="Open client connections the server holds; beyond it new ones wait "
+        "in the listen backlog and the connection idle the longest is closed to "
+        "admit one. Lowered to fit the open-file limit (ulimit -n), with one "
+        "warning.",
+    ),
+    cfg.IntOpt(
+        "client_socket_timeout",
+        default=60,
+        min=1,
+        help="Seconds a client connection may stay idle before it is closed.",
+    ),
+    cfg.IntOpt(
+        "client_request_timeout",
+        default=60,
+        min=1,
+        help="Seconds a client has to send one whole request once it has "
+        "started; past it the connection is closed.",
+    ),
+    cfg.IntOpt(
+        "max_header_line",
+        default=16384,
+        min=1024,
+        help="Longest request line (longer: 414) or header line (longer: 431), in bytes.",
+    ),
+    cfg.IntOpt(
+        "max_header_size",
+        default=65536,
+        min=4096,
+        help="Largest header block of a request, in bytes (larger: 431, not read further).",
+    ),
+    cfg.IntOpt("max_header_count", default=100, min=10, help="Most header fields (more: 431)."),
     cfg.IntOpt(
         "max_request_body_size",
         default=1024 * 1024,

@@ -13,6 +13,7 @@ from oslo_log import log
 
 from quantum import conf as quantum_conf
 from quantum.api import router
+from quantum.api import wsgi as api_wsgi
 from quantum.db import api as db_api
 from quantum.db import migration
 from servicekit import db as servicekit_db
@@ -47,11 +48,26 @@ class Server(wsgi.WSGIServer):
             app if app is not None else build_app(conf),
             conf.bind_host,
             conf.bind_port,
-            threads=conf.workers_threads,
             name="quantum-server",
             host_option=self.host_option,
             port_option=self.port_option,
+            limits=limits(conf),
+            fault_body=api_wsgi.server_fault,
         )
+
+
+def limits(conf: cfg.ConfigOpts) -> wsgi.Limits:
+    """Return what one client may make the server hold, from ``conf``."""
+    return wsgi.Limits(
+        threads=conf.workers_threads,
+        connections=conf.max_connections,
+        idle_timeout=conf.client_socket_timeout,
+        read_timeout=conf.client_request_timeout,
+        header_line=conf.max_header_line,
+        header_size=conf.max_header_size,
+        header_count=conf.max_header_count,
+        body_size=conf.max_request_body_size,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

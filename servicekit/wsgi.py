@@ -1,25 +1,47 @@
-"""HTTP serving: a threaded WSGI server (cheroot) and the APIs' response class.
+"""HTTP serving: an event-driven WSGI server (waitress) and the APIs' response class.
 
 The server runs in a thread of its own or of the caller, so one process can
 serve several APIs (Nova's ``nova-all`` serves the compute API and an
 embedded Quantum service); a port it cannot listen on is a ``BindError``.
+
+One thread reads every connection without blocking (waitress's channels) and
+hands a request to the pool of worker threads only once it has been read
+whole, headers and body: a client that sends slowly, or not at all, holds a
+connection slot, never a worker thread. ``Limits`` bounds what a client may
+make the server hold (see its fields); requests whose framing is ambiguous
+(RFC 9112: ``Content-Length`` with ``Transfer-Encoding``, several or invalid
+lengths) are refused with 400 and the connection closed, as are header
+blocks over the limits (431, or 414 for the request line), before the
+application sees them.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import resource
+import select
 import socket
 import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import NamedTuple
 
 import webob
-from cheroot import wsgi as cheroot_wsgi
+from waitress import channel as waitress_channel
+from waitress import parser as waitress_parser
+from waitress import server as waitress_server
+from waitress import task as waitress_task
+from waitress import utilities as waitress_utilities
+from waitress import wasyncore
 
 LOG = logging.getLogger(__name__)
 
-#: Connections the kernel may hold for ``accept``. cheroot's default (5)
-#: overflows when a few dozen clients connect at once: the kernel then
-#: answers with SYN cookies, and clients whose cookie fails get a reset.
+#: Connections the kernel may hold for ``accept``: those beyond
+#: ``Limits.connections`` wait here. A small backlog overflows when a few
+#: dozen clients connect at once: the kernel then answers with SYN cookies,
+#: and clients whose cookie fails get a reset.
 LISTEN_BACKLOG = socket.SOMAXCONN
 
 
@@ -81,54 +103,327 @@ def check_address(
         raise bind_error(exc, host, port, name, host_option, port_option) from exc
 
 
-class _CherootServer(cheroot_wsgi.Server):
-    """cheroot's server, keeping why binding failed (its own error only has text)."""
+class Limits(NamedTuple):
+    """What one client may make a server hold; beyond it the request or connection is refused."""
 
-    last_bind_error: OSError | None = None
+    #: Worker threads running the application (requests read whole wait for one).
+    threads: int = 8
+    #: Open connections; beyond it new ones wait in the listen backlog (and the
+    #: connection idle the longest is closed to admit them). Lowered to what
+    #: the process's open-file limit allows (see ``connection_limit``).
+    connections: int = 1000
+    #: Seconds a connection may stay with nothing received or sent.
+    idle_timeout: float = 60
+    #: Seconds a client has to send one whole request (line, headers, body).
+    read_timeout: float = 60
+    #: Longest request line or header line, in bytes (longer: 414 / 431).
+    header_line: int = 16384
+    #: Largest header block, request line included (larger: 431).
+    header_size: int = 65536
+    #: Most header fields in one request (more: 431).
+    header_count: int = 100
+    #: Largest request body (larger: 413, not read).
+    body_size: int = 1024 * 1024
 
-    def bind(self, family, socket_type, proto=0):
+
+#: File descriptors left to the rest of the process (database, logs, libvirt,
+#: clients of other services) when the open-file limit caps the connections.
+FD_RESERVE = 128
+
+#: Fewest connections a server accepts, whatever the open-file limit.
+MIN_CONNECTIONS = 16
+
+#: When all connection slots are taken and a client waits, the connection
+#: idle the longest is closed if it has been idle at least this long.
+EVICT_IDLE_AFTER = 1.0
+
+#: ``(status code, message) -> (content type, body)`` of an answer the server
+#: itself gives (framing errors, limits), in the service's fault format.
+FaultBody = Callable[[int, str], tuple[str, bytes]]
+
+
+def plain_fault(code: int, message: str) -> tuple[str, bytes]:
+    """Return ``message`` as a text/plain fault body."""
+    return "text/plain; charset=utf-8", message.encode("utf-8")
+
+
+class RateLimit(logging.Filter):
+    """Let ``burst`` records of one message through per ``interval`` seconds.
+
+    The first record after a quiet interval says how many were held back.
+    Keyed by the message's format, so each kind of event has its own budget.
+    """
+
+    def __init__(self, burst: int = 1, interval: float = 60.0) -> None:
+        super().__init__()
+        self.burst = burst
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._windows: dict[object, list] = {}  # key: [window start, passed, suppressed]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.setdefault(record.msg, [now, 0, 0])
+            if now - window[0] >= self.interval:
+                suppressed = window[2]
+                window[:] = [now, 0, 0]
+                if suppressed:
+                    record.msg = f"{record.msg} ({suppressed} more like it in the last period)"
+            if window[1] >= self.burst:
+                window[2] += 1
+                return False
+            window[1] += 1
+            return True
+
+
+#: One line per minute per kind of event of a server under pressure (accept
+#: failures, connection limit reached, clients hanging up), at most ten.
+_RATE_LIMIT = RateLimit(burst=10, interval=60.0)
+LOG.addFilter(_RATE_LIMIT)
+# waitress's own: "Task queue depth is N", once per request while the
+# workers are busy, and the rare socket error it still logs.
+for _name in ("waitress", "waitress.queue"):
+    logging.getLogger(_name).addFilter(RateLimit(burst=1, interval=60.0))
+
+
+def connection_limit(wanted: int, servers: int = 1) -> int:
+    """Return the connections one of ``servers`` servers may hold under the open-file limit.
+
+    Every connection is a file descriptor: a server accepting past the
+    process's soft ``RLIMIT_NOFILE`` fails every ``accept`` (and the
+    application its files), so ``FD_RESERVE`` descriptors are left to the
+    rest of the process and the remainder shared among its servers.
+    """
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(MIN_CONNECTIONS, min(wanted, (soft - FD_RESERVE) // max(servers, 1)))
+
+
+class _FrontError(waitress_utilities.Error):
+    """An answer the server gives before the application runs."""
+
+    def __init__(self, code: int, reason: str, body: str) -> None:
+        super().__init__(body)
+        self.code = code
+        self.reason = reason
+
+
+class _Parser(waitress_parser.HTTPRequestParser):
+    """waitress's parser, with RFC 9112's framing rules and limits on lines and fields."""
+
+    def __init__(self, adj) -> None:
+        super().__init__(adj)
+        self.started = time.monotonic()
+
+    def parse_header(self, header_plus: bytes) -> None:
+        limits: Limits = self.adj.limits
+        first_line, _, rest = header_plus.partition(b"\r\n")
+        if len(first_line) > limits.header_line:
+            return self._refuse(414, "URI Too Long", "The request line is too long.")
+        lines = rest.split(b"\r\n") if rest else []
+        if len(lines) > limits.header_count:
+            return self._refuse(
+                431,
+                "Request Header Fields Too Large",
+                f"More than {limits.header_count} header fields.",
+            )
+        if any(len(line) > limits.header_line for line in lines):
+            return self._refuse(
+                431, "Request Header Fields Too Large", "A header field is too long."
+            )
+        names = [line.partition(b":")[0].strip().lower() for line in lines]
+        lengths = names.count(b"content-length")
+        if b"transfer-encoding" in names:
+            if lengths:
+                # RFC 9112 6.1: a request smuggling attempt, or a broken proxy.
+                raise waitress_parser.ParsingError(
+                    "Content-Length and Transfer-Encoding in one request."
+                )
+            if first_line.endswith(b"HTTP/1.0"):
+                raise waitress_parser.ParsingError("Transfer-Encoding in an HTTP/1.0 request.")
+        if lengths > 1:
+            raise waitress_parser.ParsingError("More than one Content-Length.")
+        return super().parse_header(header_plus)
+
+    def _refuse(self, code: int, reason: str, message: str) -> None:
+        # As waitress does for an oversized header block: a stand-in request
+        # line (HTTP/1.0: the connection closes after the answer).
+        super().parse_header(b"GET / HTTP/1.0\r\n")
+        self.error = _FrontError(code, reason, message)
+        self.completed = True
+
+
+class _ErrorTask(waitress_task.ErrorTask):
+    """The server's own answers (400, 413, 414, 431, 501) in the service's fault format."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        limits: Limits = self.channel.server.adj.limits
+        message = {
+            413: f"The request body is larger than {limits.body_size} bytes.",
+            431: f"The request's header is larger than {limits.header_size} bytes.",
+        }.get(error.code, str(error.body))
+        if isinstance(error, _FrontError):
+            message = str(error.body)
+        content_type, body = self.channel.server.fault_body(error.code, message)
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", content_type))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(waitress_channel.HTTPChannel):
+    """One client connection: says in one line when a client hangs up mid-body."""
+
+    parser_class = _Parser
+    error_task_class = _ErrorTask
+
+    def handle_close(self) -> None:
+        request = self.request
+        if (
+            request is not None
+            and request.headers_finished
+            and not request.completed
+            and not self.will_close  # closed by us (timeout, eviction), not by the client
+        ):
+            LOG.info(
+                "%s: client %s hung up %d bytes into the %d-byte body of %s %s",
+                self.server.name,
+                self.addr[0] if isinstance(self.addr, tuple) else self.addr,
+                request.body_bytes_received,
+                request.content_length,
+                request.command,
+                request.path,
+            )
+        super().handle_close()
+
+
+class _Server(waitress_server.TcpWSGIServer):
+    """waitress's TCP server: read deadlines, eviction of idle connections, quiet accept errors."""
+
+    channel_class = _Channel
+    name = "wsgi"
+    fault_body: FaultBody = staticmethod(plain_fault)
+    accept_paused_until = 0.0
+    next_channel_cleanup: float = 0.0
+    in_connection_overflow: bool = False
+
+    def readable(self) -> bool:
+        now = time.time()
+        if now >= self.next_channel_cleanup:
+            self.next_channel_cleanup = now + self.adj.cleanup_interval
+            self.maintenance(now)
+        if not self.accepting or time.monotonic() < self.accept_paused_until:
+            return False
+        full = len(self._map) >= self.adj.connection_limit
+        if full and not self.in_connection_overflow:
+            LOG.warning(
+                "%s: %d connections open, the limit: new ones wait (or an idle one is closed)",
+                self.name,
+                self.adj.connection_limit,
+            )
+        self.in_connection_overflow = full
+        if full and self._someone_waits():
+            self._evict_idlest()
+        return not full
+
+    def _someone_waits(self) -> bool:
+        poller = select.poll()
+        poller.register(self.socket, select.POLLIN)
+        return bool(poller.poll(0))
+
+    def _evict_idlest(self) -> None:
+        cutoff = time.time() - EVICT_IDLE_AFTER
+        idle = [
+            channel
+            for channel in self.active_channels.values()
+            if not channel.requests and not channel.will_close and channel.last_activity < cutoff
+        ]
+        if idle:
+            # Closed on its next write event (this loop round); the slot frees then.
+            min(idle, key=lambda channel: channel.last_activity).will_close = True
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        deadline = time.monotonic() - self.adj.limits.read_timeout
+        for channel in self.active_channels.values():
+            request = channel.request
+            if request is not None and not request.completed and request.started < deadline:
+                channel.will_close = True
+
+    def handle_accept(self) -> None:
         try:
-            return super().bind(family, socket_type, proto)
+            accepted = self.accept()
         except OSError as exc:
-            self.last_bind_error = exc
-            raise
+            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                # The listening socket stays readable: without a pause this
+                # would spin, failing (and logging) at every turn of the loop.
+                self.accept_paused_until = time.monotonic() + 1.0
+                LOG.warning(
+                    "%s: cannot accept a connection (%s) with %d open; trying again in 1 s",
+                    self.name,
+                    exc.strerror,
+                    len(self.active_channels),
+                )
+            return  # else the client left before we accepted: nothing to do
+        if accepted is None:
+            return
+        conn, addr = accepted
+        try:
+            self.set_socket_options(conn)
+        except OSError:
+            conn.close()  # closed by the client already
+            return
+        self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
 
 
 class WSGIServer:
     """``app`` on ``host:port`` (0: any free port), served by ``threads`` threads.
 
-    ``host_option`` and ``port_option`` name the options that set them, for
-    the ``BindError`` raised when the server cannot listen there.
+    ``limits`` bounds what clients may make it hold (``Limits()`` by
+    default; ``threads``, when given, replaces its thread count);
+    ``fault_body`` formats the answers the server gives itself. ``host_option``
+    and ``port_option`` name the options that set host and port, for the
+    ``BindError`` raised when the server cannot listen there.
     """
+
+    #: Servers made in this process: they share its open-file limit.
+    _instances: weakref.WeakSet[WSGIServer] = weakref.WeakSet()
 
     def __init__(
         self,
         app,
         host: str,
         port: int,
-        threads: int = 16,
+        threads: int | None = None,
         name: str = "wsgi",
         host_option: str = "",
         port_option: str = "",
+        limits: Limits | None = None,
+        fault_body: FaultBody | None = None,
     ) -> None:
         self.app = app
         self.name = name
+        self.host = host
+        self.port = port
         self.host_option = host_option
         self.port_option = port_option
-        self._server = _CherootServer(
-            (host, port),
-            app,
-            numthreads=threads,
-            server_name=name,
-            request_queue_size=LISTEN_BACKLOG,
-        )
+        self.limits = limits or Limits()
+        if threads is not None:
+            self.limits = self.limits._replace(threads=threads)
+        self.fault_body = fault_body or plain_fault
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._instances.add(self)
 
     @property
     def url(self) -> str:
-        """Return the base URL the server listens on (once started)."""
-        host, port = self._server.bind_addr[:2]
-        return f"http://{host}:{port}"
+        """Return the base URL the server listens on (once listening)."""
+        assert self._server is not None, "listen() first"
+        return f"http://{self._server.effective_host}:{self._server.effective_port}"
 
     def listen(self) -> None:
         """Bind and listen, if not yet; ``start`` or ``serve_forever`` then serve.
@@ -137,15 +432,50 @@ class WSGIServer:
 
         :raises BindError: the address is in use or cannot be bound.
         """
-        if self._server.ready:
+        if self._server is not None:
             return
+        limits = self.limits
+        connections = connection_limit(limits.connections, len(self._instances))
+        if connections < limits.connections:
+            LOG.warning(
+                "%s: at most %d connections, not %d: the open-file limit (ulimit -n %d) "
+                "is shared by %d server(s)",
+                self.name,
+                connections,
+                limits.connections,
+                resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+                len(self._instances),
+            )
         try:
-            self._server.prepare()
+            server = _Server(
+                self.app,
+                host=self.host,
+                port=self.port,
+                threads=limits.threads,
+                connection_limit=connections,
+                channel_timeout=limits.idle_timeout,
+                cleanup_interval=max(1, int(min(limits.idle_timeout, limits.read_timeout) // 4)),
+                max_request_header_size=limits.header_size,
+                # waitress refuses a body of this size or more; the limit is inclusive.
+                max_request_body_size=limits.body_size + 1,
+                backlog=LISTEN_BACKLOG,
+                # poll(), not select(): descriptors past 1023 are fine.
+                asyncore_use_poll=True,
+                # A client resetting its connection is not the server's error.
+                log_socket_errors=False,
+                expose_tracebacks=False,
+                ident="",
+                _start=False,
+            )
         except OSError as exc:
-            cause = self._server.last_bind_error or exc
-            host, port = self._server.bind_addr[:2]
-            error = bind_error(cause, host, port, self.name, self.host_option, self.port_option)
-            raise error from cause
+            raise bind_error(
+                exc, self.host, self.port, self.name, self.host_option, self.port_option
+            ) from exc
+        server.adj.limits = limits
+        server.name = self.name
+        server.fault_body = self.fault_body
+        server.accept_connections()
+        self._server = server
         LOG.info("%s listening on %s", self.name, self.url)
 
     def start(self) -> None:
@@ -154,7 +484,7 @@ class WSGIServer:
         :raises BindError: the server cannot listen on its address.
         """
         self.listen()
-        self._thread = threading.Thread(target=self._server.serve, name=self.name, daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         self._thread.start()
 
     def serve_forever(self) -> None:
@@ -163,10 +493,26 @@ class WSGIServer:
         :raises BindError: the server cannot listen on its address.
         """
         self.listen()
-        self._server.serve()
+        self._serve()
+
+    def _serve(self) -> None:
+        assert self._server is not None
+        self._thread = threading.current_thread()
+        self._server.run()
 
     def stop(self) -> None:
-        """Stop listening and wait for the serving thread."""
-        self._server.stop()
-        if self._thread is not None:
+        """Stop listening, close every connection and wait for the serving thread."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        if (
+            self._thread is not None
+            and self._thread.is_alive()
+            and self._thread is not threading.current_thread()
+        ):
+            # The loop's own thread closes the sockets; the loop then ends (an empty map).
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
             self._thread.join(timeout=10)
+        else:
+            wasyncore.close_all(server._map)
+        server.task_dispatcher.shutdown(timeout=5)

@@ -14,6 +14,7 @@ import sys
 import nova.conf
 from nova import service
 from nova.api.openstack import router
+from nova.api.openstack import wsgi as api_wsgi
 from nova.cmd import common
 from nova.compute import manager as compute_manager
 from nova.db import migration
@@ -24,38 +25,38 @@ from servicekit import wsgi
 CONF = nova.conf.CONF
 LOG = logging.getLogger("nova.all")
 
-#: Threads of ``nova-all``'s API server and RPC handler threads per service,
-#: when every call it makes stays in this process (the embedded Quantum
-#: service or the legacy backend, libvirt's ``test://`` driver) and when it
-#: waits on something outside (a separate network service, a hypervisor).
-#: Everything shares one process and one GIL: with nothing to wait for, a
-#: second thread only takes the GIL (and SQLite's one writer) in turns with
-#: the first, and every hand-over is a context switch. Measured at 200
-#: launches (8 rounds): 1 API and 1 RPC thread switched ~8,000 times and
-#: used 14 % less CPU than 4 and 2 (~25,000 switches). Nova's own services
-#: run in one OS thread too (eventlet). Requests beyond the API's threads
-#: wait in the server's queue; the price of one thread is that a client
-#: sending its request slowly holds the API until cheroot's socket timeout
-#: (10 s), which is why ``nova-all`` listens on 127.0.0.1 by default.
-#: ``[DEFAULT] executor_thread_pool_size`` set by the operator wins over
-#: the RPC figure.
-IN_PROCESS_THREADS = (1, 1)
-WAITING_THREADS = (8, 8)
+#: RPC handler threads per service, when every call it makes stays in this
+#: process (the embedded Quantum service or the legacy backend, libvirt's
+#: ``test://`` driver) and when it waits on something outside (a separate
+#: network service, a hypervisor). Everything shares one process and one
+#: GIL: with nothing to wait for, a second thread only takes the GIL (and
+#: SQLite's one writer) in turns with the first, and every hand-over is a
+#: context switch. Measured at 200 launches (8 rounds): 1 API and 1 RPC
+#: thread switched ~8,000 times and used 14 % less CPU than 4 and 2
+#: (~25,000 switches). Nova's own services run in one OS thread too
+#: (eventlet). ``[DEFAULT] executor_thread_pool_size`` set by the operator
+#: wins. The API's threads are ``[wsgi] threads``: its server reads each
+#: request whole before a thread takes it, so a slow client holds no thread,
+#: but a request waiting on the database or the network service does.
+IN_PROCESS_RPC_THREADS = 1
+WAITING_RPC_THREADS = 8
 
 
-def threads(conf=CONF) -> tuple[int, int]:
-    """Return the (API, RPC) thread counts for this configuration (see above)."""
+def rpc_threads(conf=CONF) -> int:
+    """Return the RPC thread count per service for this configuration (see above)."""
     network_in_process = conf.network.backend == "legacy" or (
         conf.network.backend == "quantum" and conf.quantum.embedded
     )
     libvirt_in_process = conf.libvirt.connection_uri.startswith("test://")
-    return IN_PROCESS_THREADS if network_in_process and libvirt_in_process else WAITING_THREADS
+    return (
+        IN_PROCESS_RPC_THREADS if network_in_process and libvirt_in_process else WAITING_RPC_THREADS
+    )
 
 
 def build(api_port: int | None = None) -> tuple[list, list]:
     """Return the services and WSGI servers of ``nova-all``, not started."""
-    api_threads, rpc_threads = threads()
-    CONF.set_default("executor_thread_pool_size", rpc_threads)
+    rpc = rpc_threads()
+    CONF.set_default("executor_thread_pool_size", rpc)
     servers: list[wsgi.WSGIServer] = []
     if CONF.quantum.embedded:
         servers.append(embedded.server())
@@ -68,13 +69,14 @@ def build(api_port: int | None = None) -> tuple[list, list]:
             router.build_app(),
             CONF.osapi_compute_listen,
             CONF.osapi_compute_listen_port if api_port is None else api_port,
-            threads=api_threads,
             name="nova-api",
             host_option="[DEFAULT] osapi_compute_listen",
             port_option="[DEFAULT] osapi_compute_listen_port",
+            limits=common.api_limits(),
+            fault_body=api_wsgi.server_fault,
         )
     )
-    LOG.info("API threads: %d; RPC threads per service: %d", api_threads, rpc_threads)
+    LOG.info("API threads: %d; RPC threads per service: %d", CONF.wsgi.threads, rpc)
     return services, servers
 
 

@@ -34,15 +34,33 @@ class APIServer(gunicorn_base.BaseApplication):
         return router.build_app()
 
 
+#: Longest request line gunicorn accepts, whatever its setting says.
+GUNICORN_MAX_REQUEST_LINE = 8190
+
+
 def gunicorn_options() -> dict:
-    """Return gunicorn's settings from Nova's options."""
+    """Return gunicorn's settings from Nova's options (``[wsgi]`` as nova-all applies them).
+
+    gunicorn's ``gthread`` worker waits for a new connection's first bytes
+    in its event loop (5 s), but then reads the request in a worker thread:
+    a client that trickles its request holds that thread until it is done
+    (gunicorn's ``timeout`` only restarts a worker whose main loop hangs).
+    The limits on lines and fields hold (gunicorn caps the request line at
+    8190 bytes); for slow clients put a buffering reverse proxy in front
+    (see the README).
+    """
     return {
         "bind": f"{CONF.osapi_compute_listen}:{CONF.osapi_compute_listen_port}",
         "workers": CONF.osapi_compute_workers or multiprocessing.cpu_count(),
         "worker_class": "gthread",
-        "threads": 4,
+        "threads": CONF.wsgi.threads,
+        "worker_connections": CONF.wsgi.max_connections,
+        "keepalive": CONF.wsgi.client_socket_timeout,
         "timeout": 120,
         "graceful_timeout": 30,
+        "limit_request_line": min(CONF.wsgi.max_header_line, GUNICORN_MAX_REQUEST_LINE),
+        "limit_request_fields": CONF.wsgi.max_header_count,
+        "limit_request_field_size": CONF.wsgi.max_header_line,
         "accesslog": None,
         "proc_name": "nova-api",
         "control_socket_disable": True,

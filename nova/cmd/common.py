@@ -20,6 +20,7 @@ from nova import exception
 from nova import rpc
 from nova import service
 from nova.db import migration
+from servicekit import wsgi
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -41,6 +42,20 @@ def setup(argv: Sequence[str] | None) -> bool:
         return False
     config.setup_logging()
     return True
+
+
+def api_limits(conf: cfg.ConfigOpts = CONF) -> wsgi.Limits:
+    """Return what one client may make the compute API's server hold (``[wsgi]``, ``[api]``)."""
+    return wsgi.Limits(
+        threads=conf.wsgi.threads,
+        connections=conf.wsgi.max_connections,
+        idle_timeout=conf.wsgi.client_socket_timeout,
+        read_timeout=conf.wsgi.client_request_timeout,
+        header_line=conf.wsgi.max_header_line,
+        header_size=conf.wsgi.max_header_size,
+        header_count=conf.wsgi.max_header_count,
+        body_size=conf.api.max_request_body_size,
+    )
 
 
 def check_database() -> None:

@@ -12,6 +12,7 @@ from nova.conf import database
 from nova.conf import libvirt
 from nova.conf import network
 from nova.conf import service
+from nova.conf import wsgi
 
 CONF = cfg.CONF
 
@@ -21,3 +22,4 @@ database.register_opts(CONF)
 libvirt.register_opts(CONF)
 network.register_opts(CONF)
 service.register_opts(CONF)
+wsgi.register_opts(CONF)

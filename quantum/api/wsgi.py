@@ -195,3 +195,14 @@ def fault(error: exceptions.QuantumException, content_type: str) -> Response:
     """Return the v1.1 fault response for ``error``."""
     body = {error.fault: {"code": error.code, "message": error.message, "detail": error.message}}
     return respond(error.code, body, content_type)
+
+
+#: v1.1 fault names of the answers the HTTP server gives before the API runs.
+_SERVER_FAULTS = {413: "overLimit", 501: "quantumServiceFault"}
+
+
+def server_fault(code: int, message: str) -> tuple[str, bytes]:
+    """Return the JSON fault of an answer the HTTP server gives itself (bad framing, limits)."""
+    name = _SERVER_FAULTS.get(code, "malformedRequestBody")
+    body = {name: {"code": code, "message": message, "detail": message}}
+    return _CONTENT_TYPES[JSON], serialize(body, JSON)

@@ -73,6 +73,16 @@ def fault(code: int, message: str) -> Response:
     return Response(body=body, status=code, content_type=_JSON_UTF8)
 
 
+def server_fault(code: int, message: str) -> tuple[str, bytes]:
+    """Return the fault body of an answer the HTTP server gives itself (bad framing, limits).
+
+    Codes Nova has no name for (414, 431) are ``badRequest``, as every 4xx
+    of a request the API could not read.
+    """
+    name = FAULT_NAMES.get(code, "badRequest" if code < 500 else "computeFault")
+    return _JSON_UTF8, dumps({name: {"code": code, "message": message}})
+
+
 def fault_for(error: Exception, request: webob.Request) -> Response:
     """Turn an exception raised while serving ``request`` into a fault response."""
     if isinstance(error, exception.NovaException):

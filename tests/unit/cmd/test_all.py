@@ -22,9 +22,9 @@ class BuildTestCase(unittest.TestCase):
         self.override("backend", "quantum", "network")
         self.override("embedded", True, "quantum")
         self.override("connection_uri", "test:///default", "libvirt")
-        self.assertEqual(nova_all.threads(), nova_all.IN_PROCESS_THREADS)
+        self.assertEqual(nova_all.rpc_threads(), nova_all.IN_PROCESS_RPC_THREADS)
         self.override("backend", "legacy", "network")
-        self.assertEqual(nova_all.threads(), nova_all.IN_PROCESS_THREADS)
+        self.assertEqual(nova_all.rpc_threads(), nova_all.IN_PROCESS_RPC_THREADS)
 
     def test_more_threads_when_waiting_on_another_service(self):
         self.override("connection_uri", "test:///default", "libvirt")
@@ -32,14 +32,14 @@ class BuildTestCase(unittest.TestCase):
             with self.subTest(backend=backend, embedded=embedded):
                 self.override("backend", backend, "network")
                 self.override("embedded", embedded, "quantum")
-                self.assertEqual(nova_all.threads(), nova_all.WAITING_THREADS)
+                self.assertEqual(nova_all.rpc_threads(), nova_all.WAITING_RPC_THREADS)
         self.override("backend", "legacy", "network")
         self.override("connection_uri", "qemu:///system", "libvirt")
-        self.assertEqual(nova_all.threads(), nova_all.WAITING_THREADS)
+        self.assertEqual(nova_all.rpc_threads(), nova_all.WAITING_RPC_THREADS)
 
     def test_rpc_threads_per_service_unless_configured(self):
         nova_all.build(api_port=0)
-        self.assertEqual(CONF.executor_thread_pool_size, nova_all.threads()[1])
+        self.assertEqual(CONF.executor_thread_pool_size, nova_all.rpc_threads())
         self.override("executor_thread_pool_size", 32)
         nova_all.build(api_port=0)
         self.assertEqual(CONF.executor_thread_pool_size, 32)
