@@ -18,6 +18,7 @@ application sees them.
 from __future__ import annotations
 
 import errno
+import http
 import logging
 import resource
 import select
@@ -220,38 +221,33 @@ class _Parser(waitress_parser.HTTPRequestParser):
     def parse_header(self, header_plus: bytes) -> None:
         limits: Limits = self.adj.limits
         first_line, _, rest = header_plus.partition(b"\r\n")
+        http10 = first_line.endswith(b"HTTP/1.0")
         if len(first_line) > limits.header_line:
-            return self._refuse(414, "URI Too Long", "The request line is too long.")
+            return self._refuse(414, "The request line is too long.", http10)
         lines = rest.split(b"\r\n") if rest else []
         if len(lines) > limits.header_count:
-            return self._refuse(
-                431,
-                "Request Header Fields Too Large",
-                f"More than {limits.header_count} header fields.",
-            )
+            return self._refuse(431, f"More than {limits.header_count} header fields.", http10)
         if any(len(line) > limits.header_line for line in lines):
-            return self._refuse(
-                431, "Request Header Fields Too Large", "A header field is too long."
-            )
+            return self._refuse(431, "A header field is too long.", http10)
         names = [line.partition(b":")[0].strip().lower() for line in lines]
         lengths = names.count(b"content-length")
         if b"transfer-encoding" in names:
             if lengths:
                 # RFC 9112 6.1: a request smuggling attempt, or a broken proxy.
-                raise waitress_parser.ParsingError(
-                    "Content-Length and Transfer-Encoding in one request."
-                )
-            if first_line.endswith(b"HTTP/1.0"):
-                raise waitress_parser.ParsingError("Transfer-Encoding in an HTTP/1.0 request.")
+                message = "Content-Length and Transfer-Encoding in one request."
+                return self._refuse(400, message, http10)
+            if http10:
+                return self._refuse(400, "Transfer-Encoding in an HTTP/1.0 request.", http10)
         if lengths > 1:
-            raise waitress_parser.ParsingError("More than one Content-Length.")
+            return self._refuse(400, "More than one Content-Length.", http10)
         return super().parse_header(header_plus)
 
-    def _refuse(self, code: int, reason: str, message: str) -> None:
+    def _refuse(self, code: int, message: str, http10: bool) -> None:
         # As waitress does for an oversized header block: a stand-in request
-        # line (HTTP/1.0: the connection closes after the answer).
-        super().parse_header(b"GET / HTTP/1.0\r\n")
-        self.error = _FrontError(code, reason, message)
+        # (closing the connection after the answer), then the error.
+        version = b"HTTP/1.0" if http10 else b"HTTP/1.1"
+        super().parse_header(b"GET / " + version + b"\r\nConnection: close\r\n")
+        self.error = _FrontError(code, http.HTTPStatus(code).phrase, message)
         self.completed = True
 
 

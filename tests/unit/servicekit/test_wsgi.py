@@ -1,10 +1,14 @@
-"""``servicekit.wsgi``: the response class and a server that cannot listen."""
+"""``servicekit.wsgi``: the response class, a server that cannot listen, the limits."""
 
 from __future__ import annotations
 
 import errno
+import logging
+import resource
 import socket
+import time
 import unittest
+from unittest import mock
 
 import webob
 
@@ -102,4 +106,95 @@ class BindErrorTestCase(unittest.TestCase):
             str(error),
             "cannot listen on 192.0.2.1:8774: cannot assign requested address "
             "(not an address of this host? change [DEFAULT] api_listen)",
+        )
+
+
+class LimitsTestCase(unittest.TestCase):
+    """A real server on a loopback port, with small limits."""
+
+    def serve(self, **limits) -> tuple[str, int]:
+        server = wsgi.WSGIServer(
+            app_answering(wsgi.Response(body=b"hi", status=200)),
+            "127.0.0.1",
+            0,
+            limits=wsgi.Limits(**limits),
+        )
+        self.addCleanup(server.stop)
+        server.start()
+        host, port = server.url.removeprefix("http://").split(":")
+        return host, int(port)
+
+    def test_a_request_not_sent_whole_in_time_is_closed(self):
+        address = self.serve(read_timeout=1, idle_timeout=30)
+        with socket.create_connection(address, timeout=10) as trickler:
+            trickler.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+            start = time.monotonic()
+            for _ in range(8):  # one byte every 0.5 s: never idle, never done
+                time.sleep(0.5)
+                try:
+                    trickler.sendall(b"a")
+                except OSError:
+                    break
+            self.assertEqual(trickler.recv(100), b"")  # closed without an answer
+            self.assertLess(time.monotonic() - start, 4)
+
+    def test_the_idlest_connection_makes_room_for_a_waiting_client(self):
+        address = self.serve(connections=wsgi.MIN_CONNECTIONS)
+        idle = [socket.create_connection(address, timeout=10) for _ in range(30)]
+        self.addCleanup(lambda: [sock.close() for sock in idle])
+        start = time.monotonic()
+        with socket.create_connection(address, timeout=20) as client:
+            client.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            self.assertTrue(client.makefile("rb").read().endswith(b"\r\n\r\nhi"))
+        self.assertLess(time.monotonic() - start, 10)
+
+    def test_the_server_answers_framing_errors_in_the_fault_format(self):
+        server = wsgi.WSGIServer(
+            app_answering(wsgi.Response(status=204)),
+            "127.0.0.1",
+            0,
+            fault_body=lambda code, message: ("application/json", f'["{code}"]'.encode()),
+        )
+        self.addCleanup(server.stop)
+        server.start()
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as client:
+            client.sendall(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+            answer = client.makefile("rb").read()
+        self.assertTrue(answer.startswith(b"HTTP/1.1 400 Bad Request\r\n"), answer)
+        self.assertIn(b"Connection: close\r\n", answer)
+        self.assertTrue(answer.endswith(b'\r\n\r\n["400"]'), answer)
+
+
+class ConnectionLimitTestCase(unittest.TestCase):
+    def test_the_open_file_limit_is_shared_by_the_servers(self):
+        with mock.patch.object(resource, "getrlimit", return_value=(1024, 4096)):
+            self.assertEqual(wsgi.connection_limit(1000, servers=2), (1024 - 128) // 2)
+            self.assertEqual(wsgi.connection_limit(100, servers=2), 100)
+        with mock.patch.object(resource, "getrlimit", return_value=(130, 130)):
+            self.assertEqual(wsgi.connection_limit(1000), wsgi.MIN_CONNECTIONS)
+
+
+class RateLimitTestCase(unittest.TestCase):
+    def test_a_burst_per_interval_then_the_count_of_those_held_back(self):
+        logger = logging.getLogger("tests.rate_limit")
+        logger.addFilter(wsgi.RateLimit(burst=2, interval=60))
+        clock = [1000.0]
+        with (
+            mock.patch.object(wsgi.time, "monotonic", side_effect=lambda: clock[0]),
+            self.assertLogs(logger, "WARNING") as logged,
+        ):
+            for _ in range(5):
+                logger.warning("full: %d", 7)
+            logger.warning("another kind")
+            clock[0] += 61
+            logger.warning("full: %d", 7)
+        self.assertEqual(
+            logged.output,
+            [
+                "WARNING:tests.rate_limit:full: 7",
+                "WARNING:tests.rate_limit:full: 7",
+                "WARNING:tests.rate_limit:another kind",
+                "WARNING:tests.rate_limit:full: 7 (3 more like it in the last period)",
+            ],
         )
