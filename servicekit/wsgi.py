@@ -149,28 +149,35 @@ def plain_fault(code: int, message: str) -> tuple[str, bytes]:
 
 
 class RateLimit(logging.Filter):
-    """Let ``burst`` records of one message through per ``interval`` seconds.
+    """Let ``burst`` records of one kind through per ``interval`` seconds.
 
-    The first record after a quiet interval says how many were held back.
-    Keyed by the message's format, so each kind of event has its own budget.
+    A kind is the message's format and its first argument (the server's
+    name, in this module's messages); records below ``level`` pass freely.
+    The first record of a kind after its interval says how many were held
+    back.
     """
 
-    def __init__(self, burst: int = 1, interval: float = 60.0) -> None:
+    def __init__(self, burst: int = 1, interval: float = 60.0, level: int = logging.NOTSET):
         super().__init__()
         self.burst = burst
         self.interval = interval
+        self.level = level
         self._lock = threading.Lock()
-        self._windows: dict[object, list] = {}  # key: [window start, passed, suppressed]
+        self._windows: dict[object, list] = {}  # kind: [window start, passed, held back]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < self.level:
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        kind = (record.msg, args[0] if args else None)
         now = time.monotonic()
         with self._lock:
-            window = self._windows.setdefault(record.msg, [now, 0, 0])
+            window = self._windows.setdefault(kind, [now, 0, 0])
             if now - window[0] >= self.interval:
-                suppressed = window[2]
+                held_back = window[2]
                 window[:] = [now, 0, 0]
-                if suppressed:
-                    record.msg = f"{record.msg} ({suppressed} more like it in the last period)"
+                if held_back:
+                    record.msg = f"{record.msg} ({held_back} more like it in the last period)"
             if window[1] >= self.burst:
                 window[2] += 1
                 return False
@@ -178,10 +185,11 @@ class RateLimit(logging.Filter):
             return True
 
 
-#: One line per minute per kind of event of a server under pressure (accept
-#: failures, connection limit reached, clients hanging up), at most ten.
-_RATE_LIMIT = RateLimit(burst=10, interval=60.0)
-LOG.addFilter(_RATE_LIMIT)
+# One warning per minute per server and kind of trouble (connection limit
+# reached, accept failing); clients hanging up: ten lines a minute at most.
+LOG.addFilter(RateLimit(burst=1, interval=60.0, level=logging.WARNING))
+CLIENT_LOG = logging.getLogger(f"{__name__}.clients")
+CLIENT_LOG.addFilter(RateLimit(burst=10, interval=60.0))
 # waitress's own: "Task queue depth is N", once per request while the
 # workers are busy, and the rare socket error it still logs.
 for _name in ("waitress", "waitress.queue"):
@@ -285,7 +293,7 @@ class _Channel(waitress_channel.HTTPChannel):
             and not request.completed
             and not self.will_close  # closed by us (timeout, eviction), not by the client
         ):
-            LOG.info(
+            CLIENT_LOG.info(
                 "%s: client %s hung up %d bytes into the %d-byte body of %s %s",
                 self.server.name,
                 self.addr[0] if isinstance(self.addr, tuple) else self.addr,
@@ -412,7 +420,8 @@ class WSGIServer:
             self.limits = self.limits._replace(threads=threads)
         self.fault_body = fault_body or plain_fault
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._done = threading.Event()  # set when the serving loop has ended
         self._instances.add(self)
 
     @property
@@ -480,8 +489,7 @@ class WSGIServer:
         :raises BindError: the server cannot listen on its address.
         """
         self.listen()
-        self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._serve, name=self.name, daemon=True).start()
 
     def serve_forever(self) -> None:
         """Listen and serve in this thread until ``stop``.
@@ -493,22 +501,22 @@ class WSGIServer:
 
     def _serve(self) -> None:
         assert self._server is not None
-        self._thread = threading.current_thread()
-        self._server.run()
+        self._loop_thread = threading.current_thread()
+        try:
+            self._server.run()
+        finally:
+            self._done.set()
 
     def stop(self) -> None:
-        """Stop listening, close every connection and wait for the serving thread."""
+        """Stop listening, close every connection and wait for the serving loop to end."""
         server, self._server = self._server, None
         if server is None:
             return
-        if (
-            self._thread is not None
-            and self._thread.is_alive()
-            and self._thread is not threading.current_thread()
-        ):
+        loop = self._loop_thread
+        if loop is not None and loop is not threading.current_thread() and not self._done.is_set():
             # The loop's own thread closes the sockets; the loop then ends (an empty map).
             server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-            self._thread.join(timeout=10)
+            self._done.wait(timeout=10)
         else:
             wasyncore.close_all(server._map)
         server.task_dispatcher.shutdown(timeout=5)

@@ -186,6 +186,7 @@ class RateLimitTestCase(unittest.TestCase):
         ):
             for _ in range(5):
                 logger.warning("full: %d", 7)
+            logger.warning("full: %d", 8)  # another server
             logger.warning("another kind")
             clock[0] += 61
             logger.warning("full: %d", 7)
@@ -194,6 +195,7 @@ class RateLimitTestCase(unittest.TestCase):
             [
                 "WARNING:tests.rate_limit:full: 7",
                 "WARNING:tests.rate_limit:full: 7",
+                "WARNING:tests.rate_limit:full: 8",
                 "WARNING:tests.rate_limit:another kind",
                 "WARNING:tests.rate_limit:full: 7 (3 more like it in the last period)",
             ],
