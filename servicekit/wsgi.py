@@ -294,11 +294,11 @@ class _Channel(waitress_channel.HTTPChannel):
             and not self.will_close  # closed by us (timeout, eviction), not by the client
         ):
             CLIENT_LOG.info(
-                "%s: client %s hung up %d bytes into the %d-byte body of %s %s",
+                "%s: client %s hung up %d bytes into the %s body of %s %s",
                 self.server.name,
                 self.addr[0] if isinstance(self.addr, tuple) else self.addr,
                 request.body_bytes_received,
-                request.content_length,
+                "chunked" if request.chunked else f"{request.content_length}-byte",
                 request.command,
                 request.path,
             )

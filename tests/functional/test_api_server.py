@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -54,6 +55,7 @@ class APIServerTestCase(unittest.TestCase):
                 f"[DEFAULT]\nstate_path = {state}\nosapi_compute_listen_port = {api_port}\n"
                 "osapi_compute_workers = 2\n"
                 f"[quantum]\nurl = http://127.0.0.1:{quantum_port}\n"
+                "[wsgi]\nmax_header_count = 20\n"
             )
         sync = subprocess.run(
             [command("nova-manage"), "--config-file", nova_conf, "db", "sync"],
@@ -133,3 +135,11 @@ class APIServerTestCase(unittest.TestCase):
             timeout=10,
         ).json()
         self.assertEqual(after, {"attachment": {}})  # the user's port: detached, kept
+
+        # gunicorn applies [wsgi] max_header_count (its default would be 100).
+        many = "".join(f"X-Header-{n}: 1\r\n" for n in range(30))
+        with socket.create_connection(("127.0.0.1", api_port), timeout=10) as client:
+            client.sendall(f"GET /v2.1/ HTTP/1.1\r\nHost: x\r\n{many}\r\n".encode())
+            status_line = client.makefile("rb").readline()
+        self.assertEqual(status_line.split()[1], b"400", status_line)
+        self.assertEqual(requests.get(f"{api}/v2.1/", timeout=10).status_code, 200)
