@@ -151,14 +151,22 @@ def plain_fault(code: int, message: str) -> tuple[str, bytes]:
 class RateLimit(logging.Filter):
     """Let ``burst`` records of one kind through per ``interval`` seconds.
 
-    A kind is the message's format and its first argument (the server's
-    name, in this module's messages); records below ``level`` pass freely.
+    A kind is the message's format, with its first argument when
+    ``by_first_arg`` (the server's name, in this module's messages); records
+    below ``level`` pass freely.
     The first record of a kind after its interval says how many were held
     back.
     """
 
-    def __init__(self, burst: int = 1, interval: float = 60.0, level: int = logging.NOTSET):
+    def __init__(
+        self,
+        burst: int = 1,
+        interval: float = 60.0,
+        level: int = logging.NOTSET,
+        by_first_arg: bool = True,
+    ) -> None:
         super().__init__()
+        self.by_first_arg = by_first_arg
         self.burst = burst
         self.interval = interval
         self.level = level
@@ -169,7 +177,7 @@ class RateLimit(logging.Filter):
         if record.levelno < self.level:
             return True
         args = record.args if isinstance(record.args, tuple) else ()
-        kind = (record.msg, args[0] if args else None)
+        kind = (record.msg, args[0] if args and self.by_first_arg else None)
         now = time.monotonic()
         with self._lock:
             window = self._windows.setdefault(kind, [now, 0, 0])
@@ -190,10 +198,10 @@ class RateLimit(logging.Filter):
 LOG.addFilter(RateLimit(burst=1, interval=60.0, level=logging.WARNING))
 CLIENT_LOG = logging.getLogger(f"{__name__}.clients")
 CLIENT_LOG.addFilter(RateLimit(burst=10, interval=60.0))
-# waitress's own: "Task queue depth is N", once per request while the
-# workers are busy, and the rare socket error it still logs.
+# waitress's own: "Task queue depth is N", once per request while every
+# worker is busy, and the rare socket error it still logs.
 for _name in ("waitress", "waitress.queue"):
-    logging.getLogger(_name).addFilter(RateLimit(burst=1, interval=60.0))
+    logging.getLogger(_name).addFilter(RateLimit(burst=1, interval=60.0, by_first_arg=False))
 
 
 def connection_limit(wanted: int, servers: int = 1) -> int:
