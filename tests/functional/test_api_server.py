@@ -141,5 +141,5 @@ class APIServerTestCase(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", api_port), timeout=10) as client:
             client.sendall(f"GET /v2.1/ HTTP/1.1\r\nHost: x\r\n{many}\r\n".encode())
             status_line = client.makefile("rb").readline()
-        self.assertEqual(status_line.split()[1], b"400", status_line)
+        self.assertEqual(status_line.split()[1], b"431", status_line)
         self.assertEqual(requests.get(f"{api}/v2.1/", timeout=10).status_code, 200)

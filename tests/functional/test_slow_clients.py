@@ -114,10 +114,11 @@ class ServersTestCase(unittest.TestCase):
             "quantum": f"{cls.quantum_url}/v1.1/tenants/demo/networks",
         }
 
-    def logs(self) -> str:
-        with open(self.nova_all.log_path, encoding="utf-8", errors="replace") as nova:
-            with open(self.quantum_log, encoding="utf-8", errors="replace") as quantum:
-                return nova.read() + quantum.read()
+    def log(self, api: str) -> str:
+        """Return the log of ``api``'s process so far."""
+        path = self.nova_all.log_path if api == "nova" else self.quantum_log
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
 
     def test_tricklers_and_idle_connections_do_not_delay_a_normal_client(self):
         # The issue's target is 100 tricklers for 20 s plus 500 idle
@@ -232,13 +233,13 @@ class ServersTestCase(unittest.TestCase):
                     )
                     time.sleep(0.2)
                 deadline = time.monotonic() + 10
-                while "hung up 3 bytes into the 100-byte body" not in self.logs():
-                    self.assertLess(time.monotonic(), deadline, self.logs()[-3000:])
+                while "hung up 3 bytes into the 100-byte body" not in self.log(name):
+                    self.assertLess(time.monotonic(), deadline, self.log(name)[-3000:])
                     time.sleep(0.1)
-        logs = self.logs()
-        self.assertNotIn("Traceback", logs)
-        self.assertNotIn(" 500 ", logs)
-        self.assertEqual(logs.count("hung up 3 bytes into the 100-byte body"), 2)
+                log = self.log(name)
+                self.assertNotIn("Traceback", log)
+                self.assertNotIn(" 500 ", log)
+                self.assertEqual(log.count("hung up 3 bytes into the 100-byte body"), 1)
 
 
 class FileLimitTestCase(unittest.TestCase):
