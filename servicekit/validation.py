@@ -178,14 +178,17 @@ def url_error(environ: Mapping[str, Any]) -> str | None:
     the query without NUL characters (PostgreSQL's text cannot hold one).
     WSGI hands both over as latin-1 strings of the bytes received.
     """
-    try:
-        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        return "the path is not UTF-8"
-    if _PATH_CONTROL.search(path):
-        return "the path holds a control character"
+    path = environ.get("PATH_INFO", "")
+    # Most paths and queries are printable ASCII (without "%"): nothing to decode.
+    if not (path.isascii() and path.isprintable()):
+        try:
+            path = path.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return "the path is not UTF-8"
+        if _PATH_CONTROL.search(path):
+            return "the path holds a control character"
     query = environ.get("QUERY_STRING", "")
-    if query:
+    if query and not (query.isascii() and query.isprintable() and "%" not in query):
         try:
             raw = urllib.parse.unquote_to_bytes(query.encode("latin-1").replace(b"+", b" "))
             text = raw.decode("utf-8")
