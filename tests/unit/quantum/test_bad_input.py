@@ -127,7 +127,8 @@ class BadInputTestCase(quantum_fixtures.QuantumTestCase):
                 self.assert_refused("POST", NETS, body, token="admin:t1")
 
     def test_longest_strings_fit_their_columns(self):
-        body = {"network": {"name": "n" * 255, "configuration": {"k" * 255: "v" * 1024}}}
+        name = "n" * 254 + "\N{GRINNING FACE}"  # four bytes in UTF-8 (MySQL: utf8mb4)
+        body = {"network": {"name": name, "configuration": {"k" * 255: "v" * 1024}}}
         tenant = "t" * 255
         response = self.request(
             "POST", f"/v1.1/tenants/{tenant}/networks", body, token=f"admin:{tenant}"

@@ -128,7 +128,7 @@ class BadInputTestCase(api_fixtures.APITestCase):
 
     def test_longest_strings_fit_their_columns(self):
         server_id = self.create_server(
-            name="n" * 255,
+            name="n" * 254 + "\N{GRINNING FACE}",  # four bytes in UTF-8 (MySQL: utf8mb4)
             imageRef="i" * 255,
             metadata={"k" * 255: "v" * 255},
             networks="none",
