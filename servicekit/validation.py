@@ -199,6 +199,19 @@ def url_error(environ: Mapping[str, Any]) -> str | None:
     return None
 
 
+def quoted_url(environ: Mapping[str, Any]) -> str:
+    """Return a request's path and query percent-encoded, for a log line of any URL."""
+    path = urllib.parse.quote(environ.get("PATH_INFO", "").encode("latin-1", "replace"))
+    query = environ.get("QUERY_STRING", "")
+    return f"{path}?{urllib.parse.quote(query, safe='=&%+')}" if query else path
+
+
+def fits(identifier: str, max_length: int) -> bool:
+    """Tell whether an id from a token or URL can be stored: 1 to ``max_length``
+    characters, none of them a control character."""
+    return 0 < len(identifier) <= max_length and not _PATH_CONTROL.search(identifier)
+
+
 def load_json(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
     """Return the JSON document of a request body (UTF-8 without a byte order mark).
 

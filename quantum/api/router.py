@@ -6,7 +6,6 @@ import dataclasses
 import logging
 import re
 import time
-import urllib.parse
 from typing import Any
 
 import webob
@@ -30,7 +29,6 @@ IN_PROCESS = "in-process"
 TENANT = "/v1.1/tenants/{tenant_id}"
 #: Longest user or tenant id: the length of ``networks.tenant_id``.
 ID_MAX_LENGTH = 255
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,7 +133,9 @@ class QuantumApp:
             user, _, tenant = token.partition(":")
             tenant = tenant or user
             # As Nova's noauth2: no user is no identity (":victim" is refused).
-            if not user or not _fits(user) or not _fits(tenant):
+            if not (
+                validation.fits(user, ID_MAX_LENGTH) and validation.fits(tenant, ID_MAX_LENGTH)
+            ):
                 raise exceptions.NotAuthenticated(
                     f"A token is 'user:tenant', each 1 to {ID_MAX_LENGTH} characters "
                     "without control characters."
@@ -143,7 +143,7 @@ class QuantumApp:
             context = Context(user_id=user, tenant_id=tenant, is_admin=user == "admin")
         if context.tenant_id != tenant_id and not context.is_admin:
             raise exceptions.Forbidden(reason=f"tenant {tenant_id} is not yours")
-        if not _fits(tenant_id):
+        if not validation.fits(tenant_id, ID_MAX_LENGTH):
             # An admin's URL may name any tenant, but only one that can be stored.
             raise exceptions.BadRequest(
                 reason=f"a tenant id is 1 to {ID_MAX_LENGTH} characters without control characters"
@@ -212,20 +212,8 @@ class QuantumApp:
                 '%s "%s %s" %s %.1fms',
                 request.remote_addr,
                 request.method,
-                request.path_qs if problem is None else _quoted_url(environ),
+                request.path_qs if problem is None else validation.quoted_url(environ),
                 response.status_int,
                 (time.monotonic() - started) * 1000,
             )
         return response(environ, start_response)
-
-
-def _fits(identifier: str) -> bool:
-    """Tell whether a user or tenant id can be stored (``networks.tenant_id``'s length)."""
-    return 0 < len(identifier) <= ID_MAX_LENGTH and not _CONTROL.search(identifier)
-
-
-def _quoted_url(environ) -> str:
-    """Return the path and query of a request whose URL is not UTF-8, percent-encoded."""
-    path = urllib.parse.quote(environ.get("PATH_INFO", "").encode("latin-1", "replace"))
-    query = environ.get("QUERY_STRING", "")
-    return f"{path}?{urllib.parse.quote(query, safe='=&%+')}" if query else path

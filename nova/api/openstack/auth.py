@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from nova import context as nova_context
 from nova import exception
+from servicekit import validation
 
 #: Longest user or project id: the ``user_id``/``project_id`` columns they are stored in.
 ID_MAX_LENGTH = 255
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
-
-
-def _fits(name: str) -> bool:
-    return len(name) <= ID_MAX_LENGTH and not _CONTROL.search(name)
 
 
 def context_from_noauth2(headers, request_id: str) -> nova_context.RequestContext:
@@ -27,7 +21,7 @@ def context_from_noauth2(headers, request_id: str) -> nova_context.RequestContex
         raise exception.NotAuthenticated()
     user, _, project = token.partition(":")
     project = project or user
-    if not user or not _fits(user) or not _fits(project):
+    if not (validation.fits(user, ID_MAX_LENGTH) and validation.fits(project, ID_MAX_LENGTH)):
         raise exception.NotAuthenticated(
             f"A noauth2 token is 'user:project', each 1 to {ID_MAX_LENGTH} characters "
             "without control characters."

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-import urllib.parse
 import uuid
 
 import routes
@@ -188,20 +187,13 @@ class APIRouter:
                 '%s "%s %s" status: %s len: %s time: %.4f %s',
                 request.remote_addr,
                 request.method,
-                request.path_qs if problem is None else _quoted_url(environ),
+                request.path_qs if problem is None else validation.quoted_url(environ),
                 response.status_int,
                 response.content_length or 0,
                 time.monotonic() - started,
                 request_id,
             )
         return response(environ, start_response)
-
-
-def _quoted_url(environ) -> str:
-    """Return the path and query of a request whose URL is not UTF-8, percent-encoded."""
-    path = urllib.parse.quote(environ.get("PATH_INFO", "").encode("latin-1", "replace"))
-    query = environ.get("QUERY_STRING", "")
-    return f"{path}?{urllib.parse.quote(query, safe='=&%+')}" if query else path
 
 
 def build_app():
