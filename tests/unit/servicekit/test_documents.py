@@ -72,3 +72,16 @@ class LoadJSONTestCase(unittest.TestCase):
         with self.assertRaises(validation.DocumentError):
             validation.check_document(document)
         validation.check_document({"a": [1, "b", {"c": None}]})
+
+
+class HelpersTestCase(unittest.TestCase):
+    def test_fits(self):
+        self.assertTrue(validation.fits("a" * 255, 255))
+        self.assertTrue(validation.fits("ünï", 3))
+        for refused in ("", "a" * 256, "a\x00", "a\nb", "\x7f"):
+            with self.subTest(refused=refused[:5]):
+                self.assertFalse(validation.fits(refused, 255))
+
+    def test_quoted_url_of_any_url(self):
+        self.assertEqual(validation.quoted_url(environ("/a/%ff", "x=%ff")), "/a/%FF?x=%ff")
+        self.assertEqual(validation.quoted_url(environ("/a b")), "/a%20b")
