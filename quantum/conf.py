@@ -69,10 +69,10 @@ database_opts = [
         "max_write_wait",
         default=5.0,
         min=0,
-        help="Seconds a write waits, in all, for the database's write lock (SQLite: "
-        "held by another writer of this process or of another one) before the "
-        "request is refused with 503 serviceUnavailable and Retry-After. Reads "
-        "never wait for a writer.",
+        help="Seconds a write waits, in all, for SQLite's write lock (held by another "
+        "writer of this process or of another one) before the request is refused "
+        "with 503 serviceUnavailable and Retry-After. Reads never wait for a writer. "
+        "PostgreSQL and MySQL apply their own lock timeouts.",
     ),
     cfg.StrOpt(
         "sqlite_synchronous",

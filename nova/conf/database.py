@@ -40,11 +40,11 @@ database_opts = [
         default=5.0,
         min=0,
         deprecated_name="sqlite_busy_timeout",
-        help="Seconds a write waits, in all, for the database's write lock (SQLite: "
-        "held by another writer of this process or of another one) before it fails: "
-        "the API answers 503 serviceUnavailable with Retry-After, a service retries "
-        "at its next turn. Reads never wait for a writer. Also the embedded Quantum "
-        "service's bound.",
+        help="Seconds a write waits, in all, for SQLite's write lock (held by another "
+        "writer of this process or of another one) before it fails: the API answers "
+        "503 serviceUnavailable with Retry-After, a service retries at its next turn. "
+        "Reads never wait for a writer. Also the embedded Quantum service's bound. "
+        "PostgreSQL and MySQL apply their own lock timeouts.",
     ),
     cfg.StrOpt(
         "sqlite_synchronous",
