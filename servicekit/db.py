@@ -473,7 +473,7 @@ def unavailable(error: BaseException) -> bool:
         return True
     if str(getattr(driver_error, "sqlstate", "") or "").startswith("53"):
         return True
-    args = getattr(driver_error, "args", ())
+    args: tuple[Any, ...] = getattr(driver_error, "args", ())
     return bool(args) and args[0] in _MYSQL_OUT_OF_ROOM
 
 
