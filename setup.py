@@ -50,10 +50,13 @@ setup(
         "oslo.context>=5.0",
         "oslo.log>=5.0",
         "oslo.utils>=4.0",
+        # HTTPProxyToWSGI: X-Forwarded-* from a trusted proxy only.
+        "oslo.middleware>=5.0",
         # The threading backend (cotyledon): messaging runs without eventlet.
         "oslo.service[threading]>=4.2",
         "stevedore>=5.0",
         "gunicorn>=21.0",
+        # loads() refuses nesting past 1,024 levels: a deep body never reaches the stack.
         "orjson>=3.9",
     ],
     extras_require={

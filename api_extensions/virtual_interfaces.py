@@ -26,7 +26,7 @@ class VirtualInterfacesController:
 
     def _views(self, request, server_id: str, vifs) -> list[dict]:
         """Return the VIFs' views; ``net_id`` is the Nova network's or the port's network."""
-        base = f"{request.host_url}/v2.1/servers/{server_id}/os-virtual-interfaces"
+        base = f"{request.endpoint}/v2.1/servers/{server_id}/os-virtual-interfaces"
         return [
             {
                 "id": vif.uuid,

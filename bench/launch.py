@@ -60,7 +60,7 @@ holds ``[api] max_limit`` (1000) servers: keep ``--servers`` below that.
 measured window and writes its collapsed stacks (``--format raw``) to FILE
 (``--py-spy-option=--gil``: only the thread holding the GIL). ``--set
 GROUP.OPTION=VALUE`` adds to ``nova-all``'s configuration (e.g.
-``database.sqlite_busy_timeout=1`` makes lock waits fail, to see where a
+``database.max_write_wait=1`` makes lock waits fail, to see where a
 failing database call leaves servers); ``--command`` runs another launcher
 (a wrapper that patches Nova, to try a fix without editing it).
 """
@@ -781,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="GROUP.OPTION=VALUE",
         action="append",
         default=[],
-        help="extra nova-all option (repeatable), e.g. database.sqlite_busy_timeout=1",
+        help="extra nova-all option (repeatable), e.g. database.max_write_wait=1",
     )
     args = parser.parse_args(argv)
 

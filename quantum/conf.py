@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 from oslo_log import log
+from oslo_middleware import http_proxy_to_wsgi
 
 default_opts = [
     cfg.StrOpt(
@@ -36,6 +37,17 @@ default_opts = [
             ("keystone", "keystonemiddleware validates tokens ([keystone_authtoken])"),
         ],
         help="How requests are authenticated.",
+    ),
+    cfg.URIOpt(
+        "public_endpoint",
+        default=None,
+        schemes=["http", "https"],
+        help="Base URL of the service as clients reach it, e.g. "
+        "https://network.example.com:9696: the links of the version documents start "
+        "with it. Unset: the scheme and Host header of each request (with "
+        "[oslo_middleware] enable_proxy_headers_parsing, the X-Forwarded-Proto/-Host "
+        "or Forwarded header of the proxy in front, which must then be the only way "
+        "in: a client could send them too).",
     ),
     cfg.IntOpt(
         "workers_threads",
@@ -93,6 +105,15 @@ database_opts = [
         default="sqlite:///$state_path/quantum.sqlite",
         secret=True,
         help="SQLAlchemy URL of Quantum's database.",
+    ),
+    cfg.FloatOpt(
+        "max_write_wait",
+        default=5.0,
+        min=0,
+        help="Seconds a write waits, in all, for SQLite's write lock (held by another "
+        "writer of this process or of another one) before the request is refused "
+        "with 503 serviceUnavailable and Retry-After. Reads never wait for a writer. "
+        "PostgreSQL and MySQL apply their own lock timeouts.",
     ),
     cfg.StrOpt(
         "sqlite_synchronous",
@@ -161,6 +182,8 @@ def new_conf() -> cfg.ConfigOpts:
             conf.register_opts(opts)
         else:
             conf.register_opts(opts, group=group)
+    # Its sample comes from oslo.middleware's own namespace.
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
     return conf
 
 

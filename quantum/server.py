@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 from oslo_log import log
+from oslo_middleware import http_proxy_to_wsgi
 
 from quantum import conf as quantum_conf
 from quantum.api import router
@@ -25,14 +26,19 @@ LOG = logging.getLogger(__name__)
 def build_app(conf: cfg.ConfigOpts):
     """Return the WSGI application for ``conf``, its schema created or upgraded."""
     engine = servicekit_db.create_engine(
-        conf.database.connection, sqlite_synchronous=conf.database.sqlite_synchronous
+        conf.database.connection,
+        max_write_wait=conf.database.max_write_wait,
+        sqlite_synchronous=conf.database.sqlite_synchronous,
     )
     migration.upgrade(engine)
     app = router.QuantumApp(conf, db_api.QuantumDatabase(engine))
     if conf.auth_strategy == "keystone":
         from keystonemiddleware import auth_token
 
-        return auth_token.AuthProtocol(app, {"oslo_config_project": "quantum"})
+        app = auth_token.AuthProtocol(app, {"oslo_config_project": "quantum"})
+    if conf.oslo_middleware.enable_proxy_headers_parsing:
+        # Outermost: the client's scheme and host, as the trusted proxy says them.
+        return http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
     return app
 
 

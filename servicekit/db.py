@@ -22,7 +22,10 @@ SQLite admits one writer at a time, and a writer that finds the lock taken
 polls for it with growing sleeps (up to 100 ms each, SQLite's busy handler).
 The writers of one process therefore queue on a lock of their own first,
 which hands the database over the moment it is free; other processes still
-meet in SQLite's lock.
+meet in SQLite's lock. A writer waits for both within one bound
+(``max_write_wait``), then fails with ``DBDeadlock``: a request that cannot
+write soon is refused (503) instead of holding a thread, and the requests
+queued behind it, for long.
 
 Errors are classified by oslo.db's exception filters, installed as the
 engine's ``handle_error`` listener only: a duplicate, a missing reference,
@@ -41,7 +44,8 @@ message ("database is locked"): it is matched here, once, and reported as
 ``DBDeadlock``, the class oslo.db gives MySQL's lock wait timeout. A failure
 to check a connection out is ``DBConnectionError`` whatever the driver
 said. ``unavailable(error)`` tells whether an error means "the database
-cannot serve now, try again later" (a service answers 503).
+cannot serve now, try again later" (a service answers 503): those, and a
+full disk.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -133,7 +138,7 @@ def create_engine(
     echo: bool = False,
     pool_size: int = 5,
     pool_timeout: int = 30,
-    sqlite_busy_timeout: float = 30,
+    max_write_wait: float = 5,
     sqlite_synchronous: str = "FULL",
     pooled: bool = True,
     translate_errors: bool = True,
@@ -144,7 +149,8 @@ def create_engine(
         off, because rebuilding a table must not cascade into its children).
     :param echo: log every statement (the ``sqlalchemy.engine`` logger at
         INFO, through the service's own log handlers).
-    :param sqlite_busy_timeout: seconds a SQLite writer waits for the lock.
+    :param max_write_wait: seconds a SQLite writer waits for the write lock,
+        this process's and SQLite's together (then ``DBDeadlock``: 503).
     :param sqlite_synchronous: ``PRAGMA synchronous`` of a SQLite file in
         WAL mode: ``FULL`` syncs at every commit, ``NORMAL`` at checkpoints.
     :param pooled: keep connections open for reuse; a one-shot command
@@ -187,11 +193,11 @@ def create_engine(
         _tune_sqlite(
             engine,
             foreign_keys,
-            sqlite_busy_timeout,
+            max_write_wait,
             wal=not in_memory,
             synchronous=sqlite_synchronous.upper(),
         )
-        _write_locks[engine] = (threading.Lock(), sqlite_busy_timeout)
+        _write_locks[engine] = (threading.Lock(), max_write_wait)
     return engine
 
 
@@ -232,6 +238,33 @@ def _begin(connection: sa.Connection, begin: str, kept: sa.Connection | None) ->
     except BaseException:
         _end(connection, kept)
         raise
+
+
+def _begin_immediate_within(
+    connection: sa.Connection, kept: sa.Connection | None, left: float | None, bound: float
+) -> None:
+    """BEGIN IMMEDIATE on SQLite, waiting for another process's lock ``left`` seconds at most.
+
+    ``left`` None: the whole bound, the connection's own busy timeout (no
+    extra statement on the uncontended path). Otherwise the busy timeout is
+    ``left`` for this BEGIN and the bound again after it; on failure the
+    connection ends as ``_end`` does.
+    """
+    try:
+        if left is not None:
+            _busy_timeout(connection, left)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            if left is not None:
+                _busy_timeout(connection, bound)
+    except BaseException:
+        _end(connection, kept)
+        raise
+
+
+def _busy_timeout(connection: sa.Connection, seconds: float) -> None:
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
 
 def _end(connection: sa.Connection, kept: sa.Connection | None) -> None:
@@ -290,9 +323,9 @@ class writing:  # noqa: N801 - used as a function: ``with writing(engine) as con
     """A transaction that may write, committed at the end of the block, rolled back on error.
 
     ``with writing(engine) as connection``. On SQLite it first waits for this
-    process's write lock (at most the busy timeout; then SQLite decides) and
-    begins IMMEDIATE, so it never fails half-way for a lock another writer
-    took after it read.
+    process's write lock, then begins IMMEDIATE (so it never fails half-way
+    for a lock another writer took after it read), both within the engine's
+    ``max_write_wait`` in all: SQLite's busy timeout gets what is left of it.
 
     :param connection: run on this connection of ``engine``, which the
         caller keeps (it is left open), instead of one from the pool.
@@ -309,14 +342,21 @@ class writing:  # noqa: N801 - used as a function: ``with writing(engine) as con
 
     def __enter__(self) -> sa.Connection:
         entry = _write_locks.get(self._engine)
+        left: float | None = None  # what is left of the bound once this process's lock waited
         if entry is not None:
-            lock, timeout = entry
-            if lock.acquire(timeout=timeout):
+            lock, bound = entry
+            if lock.acquire(blocking=False):
                 self._lock = lock
+            else:
+                started = time.monotonic()
+                if lock.acquire(timeout=bound):
+                    self._lock = lock
+                # Not had: SQLite says at once whether the holder still writes.
+                left = max(0.0, bound - (time.monotonic() - started))
         try:
             connection = self._connection = self._given or connect(self._engine)
             if entry is not None:
-                _begin(connection, "BEGIN IMMEDIATE", self._given)
+                _begin_immediate_within(connection, self._given, left, entry[1])
         except BaseException:
             self._release()
             raise
@@ -414,9 +454,28 @@ class _Kept(contextlib.AbstractContextManager):
 def unavailable(error: BaseException) -> bool:
     """Tell whether ``error`` means the database cannot serve now but may soon.
 
-    Unreachable (or the connection dropped), or a lock not had in time
-    (SQLite's busy timeout, a deadlock or lock wait the caller did not retry).
+    Unreachable (or the connection dropped), a lock not had in time
+    (SQLite's busy timeout, a deadlock or lock wait the caller did not retry),
+    or out of room: a full disk (SQLite's "database or disk is full",
+    PostgreSQL's insufficient resources, SQLSTATE class 53; MySQL's full
+    table or disk).
     """
     if isinstance(error, (db_exc.DBConnectionError, db_exc.DBDeadlock)):
         return True
-    return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+    if isinstance(error, db_exc.DBError):
+        error = error.inner_exception or error
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    driver_error = error.orig
+    if "database or disk is full" in str(driver_error):
+        return True
+    if str(getattr(driver_error, "sqlstate", "") or "").startswith("53"):
+        return True
+    args: tuple[Any, ...] = getattr(driver_error, "args", ())
+    return bool(args) and args[0] in _MYSQL_OUT_OF_ROOM
+
+
+# MySQL's "The table is full" (the disk, for InnoDB) and "Disk full".
+_MYSQL_OUT_OF_ROOM = (1114, 1021)

@@ -1,4 +1,6 @@
-"""JSON Schema checks of request bodies and queries (Nova's API and Quantum's).
+"""JSON Schema checks of request bodies and queries (Nova's API and Quantum's), and
+what comes before them: a URL that is UTF-8, a JSON body that is UTF-8 and
+not nested without end (``url_error``, ``load_json``).
 
 jsonschema (Draft 2020-12) is the judge: its verdict and its words are the
 ones a client gets. It walks the schema anew for every document, though,
@@ -20,13 +22,17 @@ checked by jsonschema alone.
 
 from __future__ import annotations
 
+import codecs
+import re
 import threading
+import urllib.parse
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 import fastjsonschema
 import jsonschema
+import orjson
 
 #: Keywords read alike by draft 7 and 2020-12 (annotations included).
 FAST_KEYWORDS = frozenset(
@@ -148,3 +154,105 @@ def checker(
             entry = (schema, Checker(schema, format_checker))
             _CHECKERS[key] = entry
     return entry[1]
+
+
+# --- what no schema sees: the URL and the JSON text -----------------------------------
+
+#: Deepest nesting of arrays and objects a request document may have. Nova's
+#: and Quantum's bodies go four levels deep; the bound keeps every walk over
+#: a document (jsonschema's included) far from Python's recursion limit.
+MAX_DEPTH = 32
+
+_PATH_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+class DocumentError(ValueError):
+    """A request's URL or body that no handler may see; the message says why."""
+
+
+def url_error(environ: Mapping[str, Any]) -> str | None:
+    """Return what makes a request's URL unusable, or None when it is fine.
+
+    PATH_INFO and QUERY_STRING must be UTF-8 once percent-decoded (an
+    encoded lone surrogate is not), the path without control characters and
+    the query without NUL characters (PostgreSQL's text cannot hold one).
+    WSGI hands both over as latin-1 strings of the bytes received.
+    """
+    path = environ.get("PATH_INFO", "")
+    # Most paths and queries are printable ASCII (without "%"): nothing to decode.
+    if not (path.isascii() and path.isprintable()):
+        try:
+            path = path.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return "the path is not UTF-8"
+        if _PATH_CONTROL.search(path):
+            return "the path holds a control character"
+    query = environ.get("QUERY_STRING", "")
+    if query and not (query.isascii() and query.isprintable() and "%" not in query):
+        try:
+            raw = urllib.parse.unquote_to_bytes(query.encode("latin-1").replace(b"+", b" "))
+            text = raw.decode("utf-8")
+        except UnicodeError:
+            return "the query string is not UTF-8"
+        if "\x00" in text:
+            return "the query string holds a NUL character"
+    return None
+
+
+def quoted_url(environ: Mapping[str, Any]) -> str:
+    """Return a request's path and query percent-encoded, for a log line of any URL."""
+    path = urllib.parse.quote(environ.get("PATH_INFO", "").encode("latin-1", "replace"))
+    query = environ.get("QUERY_STRING", "")
+    return f"{path}?{urllib.parse.quote(query, safe='=&%+')}" if query else path
+
+
+def fits(identifier: str, max_length: int) -> bool:
+    """Tell whether an id from a token or URL can be stored: 1 to ``max_length``
+    characters, none of them a control character."""
+    return 0 < len(identifier) <= max_length and not _PATH_CONTROL.search(identifier)
+
+
+def load_json(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """Return the JSON document of a request body (UTF-8 without a byte order mark).
+
+    :raises DocumentError: not JSON in UTF-8 (UTF-16, a byte order mark, a
+        lone surrogate), NaN or Infinity, nested deeper than ``max_depth``,
+        or a string holding a NUL character.
+    """
+    if raw.startswith(codecs.BOM_UTF8):
+        raise DocumentError("JSON bodies are UTF-8 without a byte order mark")
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise DocumentError(f"it is not JSON in UTF-8 ({exc})") from exc
+    # Cheap proofs first: no deeper than its brackets, no NUL without "\u0000".
+    deep = raw.count(b"[") + raw.count(b"{") > max_depth
+    if deep or b"\\u0000" in raw:
+        check_document(document, max_depth)
+    return document
+
+
+def check_document(document: Any, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse a document nested deeper than ``max_depth`` or with a NUL in a string.
+
+    Iterative: a document nested deeper than the recursion limit is refused
+    like any other.
+
+    :raises DocumentError: it is.
+    """
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise DocumentError("a string holds a NUL character")
+            continue
+        if isinstance(value, dict):
+            children: Any = [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > max_depth:
+            raise DocumentError(f"nested deeper than {max_depth} levels")
+        stack.extend((child, depth + 1) for child in children)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from oslo_config import cfg
+from oslo_middleware import http_proxy_to_wsgi
 
 api_group = cfg.OptGroup("api", title="Compute API", help="The OpenStack compute API.")
 
@@ -42,6 +43,17 @@ api_opts = [
         help="Most servers one create request may make: a larger 'min_count' or "
         "'max_count' is refused (400), as a request must not tie up the API for long.",
     ),
+    cfg.URIOpt(
+        "public_endpoint",
+        default=None,
+        schemes=["http", "https"],
+        help="Base URL of the compute API as clients reach it, e.g. "
+        "https://cloud.example.com:8774 (no version): the self and bookmark links "
+        "of every response start with it. Unset: the scheme and Host header of "
+        "each request (with [oslo_middleware] enable_proxy_headers_parsing, the "
+        "X-Forwarded-Proto/-Host or Forwarded header of the proxy in front, which "
+        "must then be the only way in: a client could send them too).",
+    ),
     cfg.IntOpt(
         "max_request_body_size",
         default=1024 * 1024,
@@ -70,6 +82,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_group(api_group)
     conf.register_opts(api_opts, group=api_group)
     conf.register_opts(listen_opts)
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
 
 
 def list_opts() -> dict:

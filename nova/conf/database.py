@@ -35,11 +35,16 @@ database_opts = [
         min=1,
         help="Seconds to wait for a free pooled connection before failing.",
     ),
-    cfg.IntOpt(
-        "sqlite_busy_timeout",
-        default=30,
+    cfg.FloatOpt(
+        "max_write_wait",
+        default=5.0,
         min=0,
-        help="Seconds a SQLite writer waits for a lock held by another connection before failing.",
+        deprecated_name="sqlite_busy_timeout",
+        help="Seconds a write waits, in all, for SQLite's write lock (held by another "
+        "writer of this process or of another one) before it fails: the API answers "
+        "503 serviceUnavailable with Retry-After, a service retries at its next turn. "
+        "Reads never wait for a writer. Also the embedded Quantum service's bound. "
+        "PostgreSQL and MySQL apply their own lock timeouts.",
     ),
     cfg.StrOpt(
         "sqlite_synchronous",

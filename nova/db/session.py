@@ -68,7 +68,7 @@ def _create_engine() -> sa.Engine:
                 echo=CONF.database.connection_debug,
                 pool_size=CONF.database.max_pool_size,
                 pool_timeout=CONF.database.pool_timeout,
-                sqlite_busy_timeout=CONF.database.sqlite_busy_timeout,
+                max_write_wait=CONF.database.max_write_wait,
                 sqlite_synchronous=CONF.database.sqlite_synchronous,
             )
         return _engine

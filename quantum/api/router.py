@@ -17,6 +17,8 @@ from quantum.api import networks
 from quantum.api import ports
 from quantum.api import wsgi
 from quantum.db import api as db_api
+from servicekit import db as servicekit_db
+from servicekit import validation
 
 LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("quantum.access")
@@ -25,6 +27,8 @@ ACCESS_LOG = logging.getLogger("quantum.access")
 IN_PROCESS = "in-process"
 
 TENANT = "/v1.1/tenants/{tenant_id}"
+#: Longest user or tenant id: the length of ``networks.tenant_id``.
+ID_MAX_LENGTH = 255
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +46,8 @@ class QuantumApp:
     def __init__(self, conf: cfg.ConfigOpts, db: db_api.QuantumDatabase) -> None:
         self.conf = conf
         self.db = db
+        #: Base URL of links (``public_endpoint``); empty: the request's scheme and host.
+        self.endpoint = (conf.public_endpoint or "").rstrip("/")
         self._plugins: dict[str, plugins.QuantumPlugin] = {}
         # The routes by the number of "/" in their paths (a parameter is one
         # segment), in the order connected: a path is matched against a few.
@@ -125,15 +131,29 @@ class QuantumApp:
             if not token:
                 raise exceptions.NotAuthenticated()
             user, _, tenant = token.partition(":")
-            context = Context(user_id=user, tenant_id=tenant or user, is_admin=user == "admin")
+            tenant = tenant or user
+            # As Nova's noauth2: no user is no identity (":victim" is refused).
+            if not (
+                validation.fits(user, ID_MAX_LENGTH) and validation.fits(tenant, ID_MAX_LENGTH)
+            ):
+                raise exceptions.NotAuthenticated(
+                    f"A token is 'user:tenant', each 1 to {ID_MAX_LENGTH} characters "
+                    "without control characters."
+                )
+            context = Context(user_id=user, tenant_id=tenant, is_admin=user == "admin")
         if context.tenant_id != tenant_id and not context.is_admin:
             raise exceptions.Forbidden(reason=f"tenant {tenant_id} is not yours")
+        if not validation.fits(tenant_id, ID_MAX_LENGTH):
+            # An admin's URL may name any tenant, but only one that can be stored.
+            raise exceptions.BadRequest(
+                reason=f"a tenant id is 1 to {ID_MAX_LENGTH} characters without control characters"
+            )
         return context
 
     # --- WSGI --------------------------------------------------------------------
 
     def versions(self, request: webob.Request):
-        url = request.host_url
+        url = self.endpoint or request.host_url
         return 200, {
             "versions": [
                 {
@@ -164,17 +184,27 @@ class QuantumApp:
             return wsgi.respond(status, body, content_type)
         except exceptions.QuantumException as exc:
             return wsgi.fault(exc, content_type)
-        except Exception:  # noqa: BLE001 - a fault, never a traceback, for the client
+        except Exception as exc:  # noqa: BLE001 - a fault, never a traceback, for the client
+            if servicekit_db.unavailable(exc):
+                LOG.error("Database unavailable in %s %s: %s", request.method, request.path, exc)
+                unavailable = exceptions.ServiceUnavailable(reason="database unavailable")
+                return wsgi.fault(unavailable, content_type)
             LOG.exception("Unexpected error in %s %s", request.method, request.path)
             return wsgi.fault(exceptions.QuantumException(), content_type)
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
+        problem = validation.url_error(environ)
         chosen = wsgi.strip_format_suffix(environ)
         if chosen:
             environ["quantum.format"] = chosen
         request = webob.Request(environ)
-        response = self._dispatch(request)
+        if problem is None:
+            response = self._dispatch(request)
+        else:
+            # Nothing may read the path or query (WebOb would fail decoding them).
+            refused = exceptions.BadRequest(reason=f"malformed URL: {problem}")
+            response = wsgi.fault(refused, wsgi.response_type(request))
         level = logging.DEBUG if environ.get("REMOTE_ADDR") == IN_PROCESS else logging.INFO
         if ACCESS_LOG.isEnabledFor(level):
             ACCESS_LOG.log(
@@ -182,7 +212,7 @@ class QuantumApp:
                 '%s "%s %s" %s %.1fms',
                 request.remote_addr,
                 request.method,
-                request.path_qs,
+                request.path_qs if problem is None else validation.quoted_url(environ),
                 response.status_int,
                 (time.monotonic() - started) * 1000,
             )

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-_name = {"type": "string", "minLength": 1, "maxLength": 255}
+# Lengths are those of the columns the values go to (quantum/db/models.py;
+# tests/unit/quantum/test_schemas.py holds them equal). Every string is
+# shown in XML listings too, so none may hold a character XML 1.0 cannot
+# carry (C0 controls but tab, CR and LF; U+FFFE, U+FFFF); names and ids no
+# control character at all (nor DEL).
+_NO_CONTROL = "^[^\\x00-\\x1f\\x7f\\ufffe\\uffff]*$"
+_XML_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*$"
+_name = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _NO_CONTROL}
 _state = {"enum": ["ACTIVE", "DOWN"]}
 _configuration = {
     "type": "object",
     "maxProperties": 64,
     "propertyNames": {"minLength": 1, "maxLength": 255, "pattern": "^[A-Za-z0-9_.:-]+$"},
-    "additionalProperties": {"type": "string", "maxLength": 1024},
+    "additionalProperties": {"type": "string", "maxLength": 1024, "pattern": _XML_TEXT},
 }
 # On update a null value removes the key.
 _configuration_update = {
     **_configuration,
-    "additionalProperties": {"type": ["string", "null"], "maxLength": 1024},
+    "additionalProperties": {"type": ["string", "null"], "maxLength": 1024, "pattern": _XML_TEXT},
 }
 
 

@@ -60,6 +60,21 @@ def _negotiate(accept: str | None) -> str:
 # --- bodies in ---------------------------------------------------------------
 
 
+def _configuration(element: etree._Element) -> dict[str, str]:
+    """Return ``<configuration><conf key="k">v</conf>…</configuration>`` as a dict.
+
+    :raises quantum.exceptions.BadRequest: a ``<conf>`` without a ``key``.
+    """
+    values = {}
+    for conf in element:
+        if isinstance(conf.tag, str) and etree.QName(conf).localname == "conf":
+            key = conf.get("key")
+            if key is None:
+                raise exceptions.BadRequest(reason="a <conf> element has no key attribute")
+            values[key] = conf.text or ""
+    return values
+
+
 def _xml_to_dict(element: etree._Element) -> dict[str, Any]:
     values: dict[str, Any] = dict(element.attrib)
     for child in element:
@@ -67,11 +82,7 @@ def _xml_to_dict(element: etree._Element) -> dict[str, Any]:
             continue  # comments, processing instructions
         name = etree.QName(child).localname
         if name == "configuration":
-            values[name] = {
-                conf.get("key"): conf.text or ""
-                for conf in child
-                if isinstance(conf.tag, str) and etree.QName(conf).localname == "conf"
-            }
+            values[name] = _configuration(child)
         else:
             values[name] = _xml_to_dict(child)
     return values
@@ -82,7 +93,8 @@ def parse_body(request: webob.Request, max_size: int) -> dict[str, Any] | None:
 
     :raises quantum.exceptions.RequestTooLarge: over ``max_size`` bytes.
     :raises quantum.exceptions.UnsupportedMediaType: neither JSON nor XML.
-    :raises quantum.exceptions.BadRequest: unparsable.
+    :raises quantum.exceptions.BadRequest: unparsable, JSON that is not UTF-8
+        (or starts with a byte order mark), nested too deep, a NUL character.
     """
     size = request.content_length
     if size is not None and size > max_size:
@@ -97,9 +109,9 @@ def parse_body(request: webob.Request, max_size: int) -> dict[str, Any] | None:
     content_type = request.content_type or JSON
     if content_type in (JSON, "text/json"):
         try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            raise exceptions.BadRequest(reason=f"body is not valid JSON ({exc})") from exc
+            body = validation.load_json(raw)
+        except validation.DocumentError as exc:
+            raise exceptions.BadRequest(reason=f"body refused: {exc}") from exc
         if not isinstance(body, dict):
             raise exceptions.BadRequest(reason="body must be a JSON object")
         return body
@@ -110,7 +122,12 @@ def parse_body(request: webob.Request, max_size: int) -> dict[str, Any] | None:
             raise exceptions.BadRequest(reason=f"body is not valid XML ({exc})") from exc
         if root.getroottree().docinfo.doctype:
             raise exceptions.BadRequest(reason="DTDs are not accepted")
-        return {etree.QName(root).localname: _xml_to_dict(root)}
+        body = {etree.QName(root).localname: _xml_to_dict(root)}
+        try:
+            validation.check_document(body)
+        except validation.DocumentError as exc:
+            raise exceptions.BadRequest(reason=f"body refused: {exc}") from exc
+        return body
     raise exceptions.UnsupportedMediaType(content_type=content_type)
 
 
@@ -191,10 +208,17 @@ def respond(status: int, body: Mapping[str, Any] | None, content_type: str) -> R
     )
 
 
+#: Seconds a client is asked to wait before it tries a 503 again (``Retry-After``).
+RETRY_AFTER = 5
+
+
 def fault(error: exceptions.QuantumException, content_type: str) -> Response:
-    """Return the v1.1 fault response for ``error``."""
+    """Return the v1.1 fault response for ``error`` (503: with ``Retry-After``)."""
     body = {error.fault: {"code": error.code, "message": error.message, "detail": error.message}}
-    return respond(error.code, body, content_type)
+    response = respond(error.code, body, content_type)
+    if error.code == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 #: v1.1 fault names of the answers the HTTP server gives before the API runs.

@@ -36,7 +36,7 @@ class FaultsTestCase(process_fixtures.CloudTestCase):
         quantum_url = self.start_quantum_server()
         self.config = self.nova_config(
             quantum_url,
-            extra="[database]\nsqlite_busy_timeout = 2\n",
+            extra="[database]\nmax_write_wait = 2\n",
         )
         self.start_nova_all(self.config)
 

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from nova import context as nova_context
 from nova import exception
+from servicekit import validation
+
+#: Longest user or project id: the ``user_id``/``project_id`` columns they are stored in.
+ID_MAX_LENGTH = 255
 
 
 def context_from_noauth2(headers, request_id: str) -> nova_context.RequestContext:
     """Read ``X-Auth-Token: user:project`` (a token without ':' is both).
 
-    :raises nova.exception.NotAuthenticated: no token.
+    :raises nova.exception.NotAuthenticated: no token, no user, or an id that
+        does not fit the database (too long, a control character).
     """
     token = headers.get("X-Auth-Token", "").strip()
     if not token:
         raise exception.NotAuthenticated()
     user, _, project = token.partition(":")
-    if not user:
-        raise exception.NotAuthenticated()
+    project = project or user
+    if not (validation.fits(user, ID_MAX_LENGTH) and validation.fits(project, ID_MAX_LENGTH)):
+        raise exception.NotAuthenticated(
+            f"A noauth2 token is 'user:project', each 1 to {ID_MAX_LENGTH} characters "
+            "without control characters."
+        )
     return nova_context.RequestContext(
-        user_id=user, project_id=project or user, is_admin=user == "admin", request_id=request_id
+        user_id=user, project_id=project, is_admin=user == "admin", request_id=request_id
     )
 
 

@@ -51,7 +51,8 @@ FAULT_SCHEMA = {
 }
 
 _FAULT_DESCRIPTIONS = {
-    400: "Bad request: the body, query or project segment is not valid.",
+    400: "Bad request: the URL (not UTF-8 once percent-decoded, a control character in "
+    "the path, NUL in the query), the body, query or project segment is not valid.",
     401: "No token, or a token that was not accepted.",
     403: "The policy does not allow this caller.",
     404: "The resource named in the path does not exist (or is another project's).",
@@ -68,7 +69,7 @@ def _fault_responses(
 ) -> dict[int, dict]:
     """Return the fault codes an operation can answer, as ``$ref``s to the components."""
     path_parameters = [p["name"] for p in parameters if p["in"] == "path"]
-    codes = {500, 503}
+    codes = {400, 500, 503}  # 400: any URL may be malformed
     if not public:
         codes |= {401, 403}
     if "project_id" in path_parameters:

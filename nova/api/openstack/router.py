@@ -14,6 +14,7 @@ import time
 import uuid
 
 import routes
+from oslo_middleware import http_proxy_to_wsgi
 
 import nova.conf
 from nova import context as nova_context
@@ -27,6 +28,7 @@ from nova.api.openstack.compute import flavors
 from nova.api.openstack.compute import servers
 from nova.api.openstack.compute import versions
 from nova.compute import api as compute_api_module
+from servicekit import validation
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class APIRouter:
             extension.compute_api = self.compute_api
         self.authenticate = auth.STRATEGIES[CONF.api.auth_strategy]
         self.max_body = CONF.api.max_request_body_size
+        self.endpoint = (CONF.api.public_endpoint or "").rstrip("/")
         self.mapper = routes.Mapper()
         self._routes: dict[str, tuple[object, dict[str, str], bool]] = {}
 
@@ -154,16 +157,23 @@ class APIRouter:
     def __call__(self, environ, start_response):
         started = time.monotonic()
         request_id = f"req-{uuid.uuid4()}"
+        if self.endpoint:
+            environ["nova.endpoint"] = self.endpoint
         request = wsgi.Request(environ)
         # Who is calling is known once authenticated; until then (and for
         # public paths) the context only carries the request id.
         environ["nova.context"] = nova_context.RequestContext(
             user_id=None, project_id=None, request_id=request_id
         )
-        try:
-            response = self._dispatch(request, request_id)
-        except Exception as exc:  # noqa: BLE001 - every error becomes a fault
-            response = wsgi.fault_for(exc, request)
+        problem = validation.url_error(environ)
+        if problem is not None:
+            # Nothing may read the path or query (WebOb would fail decoding them).
+            response = wsgi.fault(400, f"Malformed request URL: {problem}.")
+        else:
+            try:
+                response = self._dispatch(request, request_id)
+            except Exception as exc:  # noqa: BLE001 - every error becomes a fault
+                response = wsgi.fault_for(exc, request)
         # Responses are built here and carry none of these headers yet.
         response.headerlist.extend(
             [
@@ -177,7 +187,7 @@ class APIRouter:
                 '%s "%s %s" status: %s len: %s time: %.4f %s',
                 request.remote_addr,
                 request.method,
-                request.path_qs,
+                request.path_qs if problem is None else validation.quoted_url(environ),
                 response.status_int,
                 response.content_length or 0,
                 time.monotonic() - started,
@@ -186,11 +196,21 @@ class APIRouter:
         return response(environ, start_response)
 
 
-def build_app() -> APIRouter:
-    """Return the compute API (wrapped in keystonemiddleware with ``keystone``)."""
+def build_app():
+    """Return the compute API (wrapped in keystonemiddleware with ``keystone``).
+
+    With ``[oslo_middleware] enable_proxy_headers_parsing`` (off by default)
+    oslo.middleware's ``HTTPProxyToWSGI`` goes around it: the ``Forwarded``/
+    ``X-Forwarded-Proto``/``X-Forwarded-Host`` headers of the proxy in front
+    set the scheme and host of the links. Off, they are ignored: any client
+    could send them.
+    """
     app = APIRouter()
     if CONF.api.auth_strategy == "keystone":
         from keystonemiddleware import auth_token
 
-        return auth_token.AuthProtocol(app, {"oslo_config_project": "nova"})
+        app = auth_token.AuthProtocol(app, {"oslo_config_project": "nova"})
+    if CONF.oslo_middleware.enable_proxy_headers_parsing:
+        # Outermost: the client's scheme and host, as the trusted proxy says them.
+        return http_proxy_to_wsgi.HTTPProxyToWSGI(app, CONF)
     return app

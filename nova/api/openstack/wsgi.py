@@ -3,13 +3,13 @@
 A fault is ``{"<name>": {"code": N, "message": "..."}}`` with Nova's names.
 Domain errors (``NovaException``) carry their HTTP code; an unexpected error
 is a 500 ``computeFault`` whose details go to the log, never to the client;
-a database that cannot be reached (or, on SQLite, stays locked by another
-writer) is a 503 ``serviceUnavailable``.
+a database that cannot be reached, stays locked by another writer past
+``[database] max_write_wait`` or is full is a 503 ``serviceUnavailable``
+with a ``Retry-After`` header.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -52,6 +52,17 @@ class Request(webob.Request):
         """Return the caller's context (set by the router)."""
         return self.environ["nova.context"]
 
+    @property
+    def endpoint(self) -> str:
+        """Return the base URL of the links in responses (no version, no trailing "/").
+
+        ``[api] public_endpoint`` when set (the router puts it in the
+        environ), else the scheme and host the request came to: its
+        ``Host`` header, or with ``[oslo_middleware]
+        enable_proxy_headers_parsing`` the proxy's ``X-Forwarded-*``.
+        """
+        return self.environ.get("nova.endpoint") or self.host_url
+
 
 Response = servicekit_wsgi.Response
 
@@ -66,11 +77,18 @@ def dumps(body: Any) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
 
 
+#: Seconds a client is asked to wait before it tries a 503 again (``Retry-After``).
+RETRY_AFTER = 5
+
+
 def fault(code: int, message: str) -> Response:
-    """Return a fault response with Nova's name for ``code``."""
+    """Return a fault response with Nova's name for ``code`` (503: with ``Retry-After``)."""
     name = FAULT_NAMES.get(code, "computeFault")
     body = dumps({name: {"code": code, "message": message}})
-    return Response(body=body, status=code, content_type=_JSON_UTF8)
+    response = Response(body=body, status=code, content_type=_JSON_UTF8)
+    if code == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def server_fault(code: int, message: str) -> tuple[str, bytes]:
@@ -103,7 +121,8 @@ def read_json_body(request: webob.Request, max_size: int) -> dict[str, Any] | No
 
     :raises nova.exception.RequestTooLarge: over ``max_size`` (not read).
     :raises nova.exception.UnsupportedMediaType: not JSON.
-    :raises nova.exception.Invalid: not a JSON object.
+    :raises nova.exception.Invalid: not a JSON object in UTF-8 (no byte order
+        mark), nested too deep, or with a NUL character in a string.
     """
     if request.content_length is not None and request.content_length > max_size:
         raise exception.RequestTooLarge(limit=max_size)
@@ -115,9 +134,9 @@ def read_json_body(request: webob.Request, max_size: int) -> dict[str, Any] | No
     if request.content_type not in (JSON, ""):
         raise exception.UnsupportedMediaType(content_type=request.content_type)
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise exception.Invalid(reason="Malformed request body: it is not JSON.") from exc
+        body = validation.load_json(raw)
+    except validation.DocumentError as exc:
+        raise exception.Invalid(reason=f"Malformed request body: {exc}.") from exc
     if not isinstance(body, dict):
         raise exception.Invalid(reason="Malformed request body: expected a JSON object.")
     return body

@@ -9,7 +9,11 @@ before it writes the domain XML.
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+import time
+from collections.abc import Callable
 from collections.abc import Sequence
 
 import nova.conf
@@ -24,6 +28,64 @@ from nova.network.quantum import embedded
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
+
+
+class Retries:
+    """Calls to repeat in the background until they succeed, or give up after a while.
+
+    For what must not be left undone when the network service cannot do it
+    now (a port Nova made for an allocation that failed): one daemon
+    thread, started at the first call added, tries each every ``interval``
+    seconds for ``give_up_after`` seconds, then logs an ERROR naming it.
+    Kept in memory: a restart forgets them (the ERROR lines name each one).
+    """
+
+    def __init__(self, interval: float = 5.0, give_up_after: float = 600.0) -> None:
+        self.interval = interval
+        self.give_up_after = give_up_after
+        self._pending: list[tuple[str, Callable[[], None], float]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, what: str, call: Callable[[], None]) -> None:
+        """Repeat ``call`` (a description ``what`` for the log) until it returns."""
+        with self._lock:
+            self._pending.append((what, call, time.monotonic() + self.give_up_after))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="retries", daemon=True)
+                self._thread.start()
+
+    def pending(self) -> list[str]:
+        """Return what is still to be done."""
+        with self._lock:
+            return [what for what, _, _ in self._pending]
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            with self._lock:
+                due, self._pending = self._pending, []
+            if not due:
+                continue
+            kept = []
+            for what, call, deadline in due:
+                try:
+                    call()
+                except Exception as exc:  # noqa: BLE001 - tried again, or given up on
+                    if time.monotonic() < deadline:
+                        kept.append((what, call, deadline))
+                    else:
+                        LOG.error("Gave up retrying %s: %s", what, exc)
+                else:
+                    LOG.info("Retried %s: done", what)
+            with self._lock:
+                self._pending[:0] = kept
+
+
+#: The process's retries of port releases.
+RETRIES = Retries()
 
 
 class QuantumAPI(network_api.NetworkAPI):
@@ -157,12 +219,28 @@ class QuantumAPI(network_api.NetworkAPI):
             LOG.info("Port %s on network %s is already gone", port_id, network_id)
 
     def _undo(self, context, instance, done) -> None:
+        """Release the ports of a failed allocation (later, if the service cannot now).
+
+        Runs while the allocation's error propagates: nothing here replaces it.
+        """
         for network_id, port_id, preserve, attached in reversed(done):
+            release = functools.partial(
+                self._release_port, instance.project_id, network_id, port_id, preserve, attached
+            )
             try:
-                self._release_port(instance.project_id, network_id, port_id, preserve, attached)
+                release()
+            except exception.NetworkServiceUnavailable as exc:
+                # Its database locked or full, say: a port Nova made must not
+                # be left behind for good.
+                LOG.warning("Could not release port %s now (%s); retrying", port_id, exc)
+                RETRIES.add(f"port {port_id}", release)
             except exception.NovaException:
                 LOG.exception("Could not release port %s while undoing", port_id)
-        vif_db.virtual_interface_delete_by_instance(context, instance.id)
+        try:
+            vif_db.virtual_interface_delete_by_instance(context, instance.id)
+        except Exception:  # noqa: BLE001 - e.g. Nova's own database full: the VIFs go
+            # with the instance, which the caller deletes (or its audit does).
+            LOG.exception("Could not delete the VIFs of %s while undoing", instance.uuid)
 
     # --- network info ------------------------------------------------------------
 

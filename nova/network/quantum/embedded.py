@@ -33,6 +33,7 @@ def quantum_config(conf: cfg.ConfigOpts = CONF) -> cfg.ConfigOpts:
     qconf.set_override("bind_port", url.port or 9696)
     qconf.set_override("connection", conf.quantum.connection, group="database")
     qconf.set_override("sqlite_synchronous", conf.database.sqlite_synchronous, group="database")
+    qconf.set_override("max_write_wait", conf.database.max_write_wait, group="database")
     return qconf
 
 

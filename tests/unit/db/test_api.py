@@ -248,8 +248,8 @@ class ReadWhileWritingTestCase(databases.SchemaTestCase):
     def test_read_does_not_wait_for_writer_but_write_does(self):
         context = nova_context.RequestContext("alice", "project-a")
         instance = instance_db.instance_create(context, {"project_id": "project-a"})
-        nova.conf.CONF.set_override("sqlite_busy_timeout", 0, group="database")
-        self.addCleanup(nova.conf.CONF.clear_override, "sqlite_busy_timeout", group="database")
+        nova.conf.CONF.set_override("max_write_wait", 0, group="database")
+        self.addCleanup(nova.conf.CONF.clear_override, "max_write_wait", group="database")
         db_session.dispose_engine()
         writer = sqlite3.connect(self.db_url.removeprefix("sqlite:///"), isolation_level=None)
         self.addCleanup(writer.close)

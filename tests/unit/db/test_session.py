@@ -82,8 +82,8 @@ class SessionTestCase(databases.SchemaTestCase):
     def test_locked_database_is_a_deadlock(self):
         if self.BACKEND != "sqlite":
             self.skipTest("locks the SQLite file")
-        nova.conf.CONF.set_override("sqlite_busy_timeout", 0, group="database")
-        self.addCleanup(nova.conf.CONF.clear_override, "sqlite_busy_timeout", group="database")
+        nova.conf.CONF.set_override("max_write_wait", 0, group="database")
+        self.addCleanup(nova.conf.CONF.clear_override, "max_write_wait", group="database")
         db_session.dispose_engine()
         # An exclusive lock keeps even readers out.
         locker = sqlite3.connect(self.db_url.removeprefix("sqlite:///"), isolation_level=None)

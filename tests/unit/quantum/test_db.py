@@ -17,7 +17,7 @@ class TestQuantumDatabaseSQLite(quantum_db_checks.QuantumDatabaseChecks):
     def hold_write_lock(self) -> None:
         """Take the database's write lock in another connection; calls stop waiting for it."""
         self.engine.dispose()
-        self.engine = servicekit_db.create_engine(self.db_url, sqlite_busy_timeout=0)
+        self.engine = servicekit_db.create_engine(self.db_url, max_write_wait=0)
         self.addCleanup(self.engine.dispose)
         self.db = db_api.QuantumDatabase(self.engine)
         writer = sqlite3.connect(self.db_url.removeprefix("sqlite:///"), isolation_level=None)

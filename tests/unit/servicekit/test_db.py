@@ -108,7 +108,7 @@ class SQLiteEngineTestCase(unittest.TestCase):
             pass
 
     def test_lock_not_got_in_the_busy_timeout_is_a_deadlock_and_unavailable(self):
-        engine = self.engine(sqlite_busy_timeout=0)
+        engine = self.engine(max_write_wait=0)
         with db.writing(engine):
             errors: list[BaseException] = []
 
@@ -128,7 +128,7 @@ class SQLiteEngineTestCase(unittest.TestCase):
         self.assertTrue(db.unavailable(error))
 
     def test_reading_never_waits_for_a_writer(self):
-        engine = self.engine(sqlite_busy_timeout=0)
+        engine = self.engine(max_write_wait=0)
         with db.writing(engine) as connection:
             connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
         locker = sqlite3.connect(self.path, isolation_level=None)

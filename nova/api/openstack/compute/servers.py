@@ -68,7 +68,7 @@ class ServersController:
             body["servers_links"] = [
                 {
                     "rel": "next",
-                    "href": f"{request.host_url}/v2.1/servers{suffix}?{query_string}",
+                    "href": f"{request.endpoint}/v2.1/servers{suffix}?{query_string}",
                 }
             ]
         return 200, body

@@ -15,7 +15,7 @@ def _version(request) -> dict:
     return {
         **VERSION,
         "links": [
-            {"rel": "self", "href": f"{request.host_url}/v2.1/"},
+            {"rel": "self", "href": f"{request.endpoint}/v2.1/"},
             {
                 "rel": "describedby",
                 "type": "text/html",

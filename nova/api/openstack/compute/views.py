@@ -21,7 +21,7 @@ def usage_time(value: datetime.datetime | None) -> str | None:
 
 def links(request, collection: str, item_id: str) -> list[dict]:
     """Return the self and bookmark links of an item."""
-    return _links(request.host_url, collection, item_id)
+    return _links(request.endpoint, collection, item_id)
 
 
 def _links(host_url: str, collection: str, item_id: str) -> list[dict]:
@@ -63,7 +63,7 @@ def flavor(request, flavor_row, detail: bool = True) -> dict:
 
 def server_summaries(request, data) -> list[dict]:
     """Return the servers of ``data`` (from ``API.get_all_for_view``) as list items show them."""
-    host_url = request.host_url
+    host_url = request.endpoint
     return [
         {
             "id": instance.uuid,
@@ -77,7 +77,7 @@ def server_summaries(request, data) -> list[dict]:
 def server_details(request, data, extensions) -> list[dict]:
     """Return the full views of the servers of ``data`` (from ``API.get_*_for_view``)."""
     context = request.context
-    host_url = request.host_url
+    host_url = request.endpoint
     show_host = policy.check(context, "servers:show:host_status")
     show_fault_details = policy.check(context, "servers:show:fault_details")
     views = []
