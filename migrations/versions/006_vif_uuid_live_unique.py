@@ -24,9 +24,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("virtual_interfaces") as batch:
         batch.drop_constraint("uniq_virtual_interfaces0uuid", type_="unique")
-        batch.create_unique_constraint(
-            "uniq_virtual_interfaces0uuid0deleted", ["uuid", "deleted"]
-        )
+        batch.create_unique_constraint("uniq_virtual_interfaces0uuid0deleted", ["uuid", "deleted"])
 
 
 def check_downgrade(connection: sa.Connection) -> str | None:

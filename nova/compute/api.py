@@ -273,9 +273,7 @@ class API:
             expected="a state that holds still long enough to delete it",
         )
 
-    def _local_delete(
-        self, context: nova_context.RequestContext, instance, expected=None
-    ) -> None:
+    def _local_delete(self, context: nova_context.RequestContext, instance, expected=None) -> None:
         """Release the network of an instance no host has, then delete its row.
 
         :param expected: the row is deleted only if it still holds these

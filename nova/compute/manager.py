@@ -226,9 +226,7 @@ class ComputeManager:
             "host": self.host,
         }
         try:
-            if attempt < CONF.scheduler.max_attempts and not isinstance(
-                error, _NOT_RESCHEDULABLE
-            ):
+            if attempt < CONF.scheduler.max_attempts and not isinstance(error, _NOT_RESCHEDULABLE):
                 # The fault is recorded (the instance stays BUILDING) so that, if
                 # no other host can take it, the final fault says what went wrong here.
                 service_db.instance_transition(

@@ -292,9 +292,7 @@ def instance_transition(
         current = instances.instance_get_by_uuid(context, instance_uuid)
         if not _matches(current, expected):
             break
-        releases = holds_claim(current) and (
-            destroy or not holds_claim(current._replace(**values))
-        )
+        releases = holds_claim(current) and (destroy or not holds_claim(current._replace(**values)))
         # What decides the claim must still hold when the row is written.
         guard = {**expected, "host": current.host, "vm_state": current.vm_state}
         with session.writer(context) as conn:
@@ -304,9 +302,7 @@ def instance_transition(
             if destroy:
                 written = instances.instance_destroy_in(conn, context, instance_uuid, guard)
             else:
-                written = instances.instance_update_in(
-                    conn, context, instance_uuid, values, guard
-                )
+                written = instances.instance_update_in(conn, context, instance_uuid, values, guard)
             if written is None:
                 continue  # changed since it was read (nothing written): read it again
             if releases:
