@@ -141,12 +141,24 @@ class ClaimsTestCase(process_fixtures.CloudTestCase):
 
         servers = self.run_clients(define, range(races))
         rng = random.Random(3)
-        calls = [("POST", f"/servers/{s}/action", {"launch": None}) for s in servers]
-        calls += [("DELETE", f"/servers/{s}", None) for s in servers]
-        rng.shuffle(calls)
-        responses = self.run_clients(
-            lambda session, call: (call[0], self.send(session, *call)), calls
-        )
+        # Each server's launch and delete side by side: two clients take them
+        # at once; the delete a little later at times, to meet the launch's
+        # cast, the scheduler's claim or the build.
+        calls = []
+        for server in servers:
+            pair = [
+                ("POST", f"/servers/{server}/action", {"launch": None}, 0),
+                ("DELETE", f"/servers/{server}", None, rng.choice((0, 0, 0.005, 0.02, 0.05))),
+            ]
+            rng.shuffle(pair)
+            calls += pair
+
+        def call(session, request):
+            method, path, body, delay = request
+            time.sleep(delay)
+            return method, self.send(session, method, path, body)
+
+        responses = self.run_clients(call, calls)
         unexpected = [
             (method, r.status_code, r.text[:200])
             for method, r in responses
@@ -157,13 +169,13 @@ class ClaimsTestCase(process_fixtures.CloudTestCase):
     @pytest.mark.timeout(300)
     def test_create_and_immediate_delete_cycles_leave_nothing(self):
         network = self.start_cloud()
-        self.create_then_delete(network, cycles=100)
+        self.create_then_delete(network, cycles=200)
         self.assert_nothing_left(network)
 
     @pytest.mark.timeout(300)
     def test_launch_racing_delete_leaves_nothing(self):
         network = self.start_cloud()
-        self.launch_racing_delete(network, races=60)
+        self.launch_racing_delete(network, races=100)
         self.assert_nothing_left(network)
 
     @pytest.mark.long
