@@ -34,8 +34,9 @@ _nodes = models.Base.metadata.tables["compute_nodes"]
 _instances = models.Base.metadata.tables["instances"]
 _faults = models.Base.metadata.tables["instance_faults"]
 
-#: The ``vm_state`` values of an instance whose resources count on its host.
-CLAIMED_STATES = ("building", "active")
+#: The ``vm_state`` values of an instance whose resources count on its host
+#: ("stopped": a guest that is shut off keeps its room, as in Nova).
+CLAIMED_STATES = ("building", "active", "stopped")
 #: The usage columns of ``compute_nodes`` and how an audit recomputes each.
 USAGE = ("memory_mb_used", "vcpus_used", "local_gb_used", "running_vms")
 
