@@ -172,6 +172,13 @@ class PortNotFound(NotFound):
     msg_fmt = "Port %(port_id)s could not be found."
 
 
+class PortAttachedElsewhere(Conflict):
+    msg_fmt = (
+        "Port %(port_id)s is attached to %(attachment)s, not to VIF %(vif_id)s of "
+        "instance %(instance_id)s."
+    )
+
+
 class PortBindingFailed(NovaException):
     msg_fmt = "Binding port %(port_id)s to host %(host)s failed: %(reason)s"
 

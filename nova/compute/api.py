@@ -21,6 +21,7 @@ from nova.compute import vm_states
 from nova.db import flavors as flavor_db
 from nova.db import instances as instance_db
 from nova.db import records
+from nova.db import services as service_db
 from nova.db import views as views_db
 from nova.network import api as network_api
 from nova.network import model as network_model
@@ -29,6 +30,9 @@ from nova.scheduler import rpcapi as scheduler_rpcapi
 LOG = logging.getLogger(__name__)
 
 RequestedNetwork = network_model.RequestedNetwork
+
+#: Times a delete reads a server again that changed under it (placed, say).
+_DELETE_ATTEMPTS = 10
 
 
 def _check_duplicates(requested: Sequence[RequestedNetwork]) -> None:
@@ -207,14 +211,14 @@ class API:
     def launch(self, context: nova_context.RequestContext, server_id: str) -> records.Instance:
         """Hand a DEFINED server to the scheduler; return it as it was handed over.
 
-        :raises nova.exception.InstanceInvalidState: it is not DEFINED (of
-            concurrent launches exactly one gets past this).
+        :raises nova.exception.InstanceInvalidState: it is not DEFINED, or is
+            being deleted (of concurrent launches exactly one gets past this).
         """
         instance = instance_db.instance_update(
             context,
             server_id,
             {"vm_state": vm_states.BUILDING, "task_state": vm_states.SCHEDULING},
-            expected={"vm_state": vm_states.DEFINED},
+            expected={"vm_state": vm_states.DEFINED, "task_state": None},
         )
         self.scheduler.run_instances(context, [server_id])
         LOG.debug("Server %s handed to the scheduler", server_id)
@@ -227,20 +231,62 @@ class API:
         return instance_db.instance_update(context, server_id, {"display_name": name})
 
     def delete(self, context: nova_context.RequestContext, server_id: str) -> None:
-        """Delete a server: on its host through compute, else right here."""
-        instance = self.get(context, server_id)
-        if instance.host:
-            instance_db.instance_update(context, server_id, {"task_state": vm_states.DELETING})
-            self.compute_rpcapi.terminate_instance(context, instance.host, instance.uuid)
-            return
-        self._local_delete(context, instance)
+        """Delete a server: on its host through compute, else right here.
 
-    def _local_delete(self, context: nova_context.RequestContext, instance) -> None:
-        """Release the network of an instance no host has, then delete its row."""
+        Which of the two is decided by a conditional write: task_state
+        DELETING, only if the server's host and states are still those just
+        read. A scheduler's claim needs task_state SCHEDULING, so once a
+        server without a host is marked, no scheduler can place it and the
+        delete runs here; if a scheduler placed it first, the write fails and
+        the server is read again, now with its host.
+
+        :raises nova.exception.InstanceNotFound: no such server (in the project).
+        :raises nova.exception.InstanceInvalidState: it kept changing under the delete.
+        """
+        for _attempt in range(_DELETE_ATTEMPTS):
+            instance = self.get(context, server_id)
+            try:
+                instance = instance_db.instance_update(
+                    context,
+                    server_id,
+                    {"task_state": vm_states.DELETING},
+                    expected={
+                        "host": instance.host,
+                        "vm_state": instance.vm_state,
+                        "task_state": instance.task_state,
+                    },
+                )
+            except exception.InstanceInvalidState:
+                LOG.debug("Server %s changed while being deleted; reading it again", server_id)
+                continue
+            if instance.host:
+                self.compute_rpcapi.terminate_instance(context, instance.host, instance.uuid)
+            else:
+                self._local_delete(
+                    context, instance, expected={"host": None, "task_state": vm_states.DELETING}
+                )
+            return
+        raise exception.InstanceInvalidState(
+            instance_id=server_id,
+            state=instance.vm_state,
+            task_state=instance.task_state,
+            expected="a state that holds still long enough to delete it",
+        )
+
+    def _local_delete(self, context: nova_context.RequestContext, instance, expected=None) -> None:
+        """Release the network of an instance no host has, then delete its row.
+
+        :param expected: the row is deleted only if it still holds these
+            values (``instance_update``'s ``expected``).
+        """
         try:
             self.network.deallocate_for_instance(context, instance)
         except exception.NovaException:
             LOG.exception("Could not release the network of %s", instance.uuid)
             raise
-        instance_db.instance_destroy(context, instance.uuid)
+        try:
+            service_db.instance_transition(context, instance.uuid, expected=expected, destroy=True)
+        except exception.InstanceNotFound:
+            LOG.info("Server %s was deleted meanwhile", instance.uuid)
+            return
         LOG.info("Deleted server %s", instance.uuid)

@@ -6,11 +6,19 @@ configuration, then the driver plugs the VIFs and defines and starts the
 domain. On any failure the partial work is undone, the claim released, and
 the instance either rescheduled to another host (up to
 ``[scheduler] max_attempts``) or put in ERROR with a fault.
+
+A claim is given back by the very write that ends it (rescheduled, ERROR,
+destroyed: ``nova.db.services.instance_transition``), so whichever of a
+build and a delete finishes first, it is given back once. A build that finds
+its instance being deleted stops and leaves the rest to the delete. Every
+``update_resources_interval`` the host's usage is recomputed from the
+instances it hosts (``audit_resources``) and any correction logged.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 import types
 
@@ -34,7 +42,13 @@ LOG = logging.getLogger(__name__)
 
 # A failure of these is the request's, not the host's: another host would
 # fail the same way, so it is not rescheduled.
-_NOT_RESCHEDULABLE = (exception.Invalid, exception.PortBindingFailed)
+_NOT_RESCHEDULABLE = (
+    exception.Invalid,
+    exception.PortBindingFailed,
+    exception.PortAttachedElsewhere,
+)
+# Task states of a build under way on this host; a delete moves it out of them.
+_BUILDING_TASKS = [vm_states.NETWORKING, vm_states.SPAWNING]
 
 
 class ComputeManager:
@@ -55,6 +69,7 @@ class ComputeManager:
         if network is None:
             network_api.backend_class()  # imported now; made when first used
         self._scheduler = scheduler
+        self._audited_at: float | None = None
 
     network = utils.LazyDependency(network_api.get_api)
     scheduler = utils.LazyDependency(scheduler_rpcapi.SchedulerAPI)
@@ -68,11 +83,17 @@ class ComputeManager:
             context, {"host": self.host, "vm_state": [vm_states.BUILDING]}
         )
         for instance in building:
+            try:
+                compute_utils.record_fault(
+                    context,
+                    instance,
+                    500,
+                    "Compute service restarted while building the instance",
+                    expected={"vm_state": vm_states.BUILDING, "host": self.host},
+                )
+            except (exception.InstanceNotFound, exception.InstanceInvalidState):
+                continue
             LOG.warning("Instance %s was building when compute stopped; ERROR", instance.uuid)
-            self._release_claim(context, instance)
-            compute_utils.record_fault(
-                context, instance, 500, "Compute service restarted while building the instance"
-            )
         live = {i.uuid for i in instance_db.instance_get_all(context, {"host": self.host})}
         for uuid in self.driver.list_instance_uuids():
             if uuid not in live:
@@ -80,7 +101,11 @@ class ComputeManager:
                 self.driver.destroy(types.SimpleNamespace(uuid=uuid, id=0), [])
 
     def update_available_resource(self, service_id: int) -> None:
-        """Report this host's capacity into ``compute_nodes``."""
+        """Report this host's capacity into ``compute_nodes``; audit its usage when due.
+
+        Called at start and at every heartbeat; the audit runs at the first
+        call and then every ``update_resources_interval`` seconds.
+        """
         resources = self.driver.get_available_resource()
         service_db.compute_node_update(
             nova_context.get_admin_context(),
@@ -93,13 +118,30 @@ class ComputeManager:
                 "hypervisor_type": resources.hypervisor_type,
             },
         )
+        interval = CONF.update_resources_interval
+        now = time.monotonic()
+        if self._audited_at is None or (interval and now - self._audited_at >= interval):
+            self._audited_at = now
+            self.audit_resources()
+
+    def audit_resources(self) -> None:
+        """Recompute this host's usage from the live instances it hosts; log any correction."""
+        corrected = service_db.compute_node_audit(nova_context.get_admin_context(), self.host)
+        if corrected is None:
+            LOG.debug("Resource audit of host %s: usage is right", self.host)
+            return
+        before, after = corrected
+        LOG.warning(
+            "Resource audit of host %s corrected its usage: %s",
+            self.host,
+            ", ".join(
+                f"{column} {before[column]} -> {after[column]}"
+                for column in service_db.USAGE
+                if before[column] != after[column]
+            ),
+        )
 
     # --- building -----------------------------------------------------------------------
-
-    def _release_claim(self, context, instance) -> None:
-        service_db.compute_node_release(
-            context, self.host, instance.memory_mb or 0, instance.vcpus or 0, instance.root_gb or 0
-        )
 
     def _set_task(self, context, instance_uuid: str, task_state: str, expected_task: str):
         return instance_db.instance_update(
@@ -150,7 +192,11 @@ class ComputeManager:
                 admin,
                 instance_uuid,
                 {"vm_state": vm_states.ACTIVE, "task_state": None, "launched_at": models.utcnow()},
-                expected={"vm_state": vm_states.BUILDING, "host": self.host},
+                expected={
+                    "vm_state": vm_states.BUILDING,
+                    "task_state": vm_states.SPAWNING,
+                    "host": self.host,
+                },
             )
         except Exception as exc:  # noqa: BLE001 - every failure ends in a defined state
             self._build_failed(admin, instance, network_info, exc, attempt, excluded_hosts or [])
@@ -160,48 +206,51 @@ class ComputeManager:
     def _build_failed(self, context, instance, network_info, error, attempt, excluded) -> None:
         LOG.warning("Building %s on %s failed: %s", instance.uuid, self.host, error)
         details = "".join(traceback.format_exception(error))
-        if network_info:
-            try:
-                self.driver.destroy(instance, network_info)
-            except Exception:  # noqa: BLE001 - keep going: the claim must be released
-                LOG.exception("Cleaning up %s after the failure failed", instance.uuid)
-        self._release_claim(context, instance)
-        if isinstance(error, exception.InstanceInvalidState):
+        try:
+            # Whatever the failure, spawn may have begun: a domain, plugs, a directory.
+            self.driver.destroy(instance, network_info or [])
+        except Exception:  # noqa: BLE001 - keep going: the claim must be released
+            LOG.exception("Cleaning up %s after the failure failed", instance.uuid)
+        if isinstance(error, (exception.InstanceInvalidState, exception.InstanceNotFound)):
+            # Deleted (or being deleted) meanwhile: the delete gives the claim back.
             LOG.info("Instance %s was deleted or changed while building", instance.uuid)
             return
         code = getattr(error, "code", 500)
         message = (
             error.format_message() if isinstance(error, exception.NovaException) else str(error)
         )
-        if attempt < CONF.scheduler.max_attempts and not isinstance(error, _NOT_RESCHEDULABLE):
-            # Recorded (the instance stays BUILDING) so that, if no other
-            # host can take it, the final fault can say what went wrong here.
-            instance_db.instance_fault_create(
-                context,
-                instance.id,
-                {"code": code, "message": message[:255], "details": details, "host": self.host},
-            )
-            try:
-                instance_db.instance_update(
+        fault = {"code": code, "message": message[:255], "details": details, "host": self.host}
+        still_building = {
+            "vm_state": vm_states.BUILDING,
+            "task_state": _BUILDING_TASKS,
+            "host": self.host,
+        }
+        try:
+            if attempt < CONF.scheduler.max_attempts and not isinstance(error, _NOT_RESCHEDULABLE):
+                # The fault is recorded (the instance stays BUILDING) so that, if
+                # no other host can take it, the final fault says what went wrong here.
+                service_db.instance_transition(
                     context,
                     instance.uuid,
                     {"host": None, "task_state": vm_states.SCHEDULING},
-                    expected={"vm_state": vm_states.BUILDING, "host": self.host},
+                    still_building,
+                    fault=fault,
                 )
-            except (exception.InstanceNotFound, exception.InstanceInvalidState):
+                LOG.info("Rescheduling %s (attempt %d)", instance.uuid, attempt + 1)
+                self.scheduler.reschedule(
+                    context, instance.uuid, attempt + 1, [*excluded, self.host]
+                )
                 return
-            LOG.info("Rescheduling %s (attempt %d)", instance.uuid, attempt + 1)
-            self.scheduler.reschedule(context, instance.uuid, attempt + 1, [*excluded, self.host])
-            return
-        try:
-            compute_utils.record_fault(context, instance, code, message, details)
-        except exception.InstanceNotFound:
+            compute_utils.record_fault(
+                context, instance, code, message, details, expected=still_building
+            )
+        except (exception.InstanceNotFound, exception.InstanceInvalidState):
             LOG.info("Instance %s was deleted while building", instance.uuid)
 
     # --- deleting -----------------------------------------------------------------------
 
     def terminate_instance(self, context, instance_uuid):
-        """Destroy the domain, unplug, release the ports, the claim and the row."""
+        """Destroy the domain, unplug, release the ports, then the row and its claim."""
         admin = context.elevated()
         try:
             instance = instance_db.instance_get_by_uuid(admin, instance_uuid)
@@ -214,7 +263,9 @@ class ComputeManager:
             network_info = []
         self.driver.destroy(instance, network_info)
         self.network.deallocate_for_instance(admin, instance)
-        if instance.vm_state in (vm_states.BUILDING, vm_states.ACTIVE):
-            self._release_claim(admin, instance)
-        instance_db.instance_destroy(admin, instance_uuid)
+        try:
+            service_db.instance_transition(admin, instance_uuid, destroy=True)
+        except exception.InstanceNotFound:
+            LOG.info("Instance %s was deleted meanwhile", instance_uuid)
+            return
         LOG.info("Instance %s deleted from %s", instance_uuid, self.host)

@@ -17,6 +17,17 @@ service_opts = [
         min=1,
         help="A service whose last heartbeat is older than this many seconds is down.",
     ),
+    cfg.IntOpt(
+        "update_resources_interval",
+        default=60,
+        min=0,
+        help="Seconds between two audits of a compute host's resource usage: "
+        "nova-compute recomputes the memory, vCPUs, disk and instance count "
+        "used on its host from the live instances placed there, writes them "
+        "in one transaction and logs a WARNING for every correction. The "
+        "audit runs at start and then at the first heartbeat (report_interval) "
+        "after this many seconds. 0: only at start.",
+    ),
     cfg.StrOpt(
         "compute_driver",
         default="libvirt",

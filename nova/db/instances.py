@@ -335,36 +335,53 @@ def instance_get_unscheduled(
         return list(conn.scalars(_UNSCHEDULED, {"before": before}))
 
 
-def instance_destroy(context: nova_context.RequestContext, instance_uuid: str) -> None:
+def instance_destroy(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    expected: Mapping[str, Any] | None = None,
+) -> records.Instance:
     """Soft-delete an instance and its metadata (its VIFs are the network's to release).
 
+    With ``expected``, only if its columns still hold those values (as
+    ``instance_update``). Return the row as it was deleted.
+
     :raises nova.exception.InstanceNotFound: no such instance (in the project).
+    :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
     """
-    columns = _instances.c
-    statement = sa.select(columns.id).where(columns.uuid == instance_uuid, columns.deleted == 0)
-    now = models.utcnow()
     with session.writer(context) as conn:
-        (instance_id,) = session.one_or_raise(
-            conn,
-            session.scope_to_project(context, statement, columns.project_id),
-            exception.InstanceNotFound(instance_id=instance_uuid),
-        )
-        conn.execute(
-            sa.update(_metadata)
-            .where(_metadata.c.instance_id == instance_id, _metadata.c.deleted == 0)
-            .values(session.soft_delete_values(_metadata))
-        )
-        conn.execute(
-            sa.update(_instances)
-            .where(columns.id == instance_id, columns.deleted == 0)
-            .values(
-                deleted=columns.id,
-                deleted_at=now,
-                vm_state="deleted",
-                task_state=None,
-                terminated_at=now,
-            )
-        )
+        destroyed = instance_destroy_in(conn, context, instance_uuid, expected)
+    if destroyed is None:
+        raise instance_update_refused(context, instance_uuid, expected)
+    return destroyed
+
+
+def instance_destroy_in(
+    conn: sa.Connection,
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    expected: Mapping[str, Any] | None = None,
+) -> records.Instance | None:
+    """``instance_destroy`` in the transaction of ``conn``; None if the instance did not qualify."""
+    now = models.utcnow()
+    values = {"vm_state": "deleted", "task_state": None, "terminated_at": now, "deleted_at": now}
+    row = instance_update_in(conn, context, instance_uuid, values, expected)
+    if row is None:
+        return None
+    conn.execute(_DESTROY_METADATA, {"of_instance": row.id, "deleted_now": now})
+    conn.execute(_DESTROY, {"of_instance": row.id})
+    return row._replace(deleted=row.id)
+
+
+_DESTROY_METADATA = (
+    sa.update(_metadata)
+    .where(_metadata.c.instance_id == sa.bindparam("of_instance"), _metadata.c.deleted == 0)
+    .values(deleted=_metadata.c.id, deleted_at=sa.bindparam("deleted_now"))
+)
+_DESTROY = (
+    sa.update(_instances)
+    .where(_instances.c.id == sa.bindparam("of_instance"), _instances.c.deleted == 0)
+    .values(deleted=_instances.c.id)
+)
 
 
 # --- faults ----------------------------------------------------------------------------

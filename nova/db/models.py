@@ -230,7 +230,7 @@ class VirtualInterface(SoftDeleteMixin, Base):
 
     __tablename__ = "virtual_interfaces"
     __table_args__ = (
-        UniqueConstraint("uuid", name="uniq_virtual_interfaces0uuid"),
+        UniqueConstraint("uuid", "deleted", name="uniq_virtual_interfaces0uuid0deleted"),
         UniqueConstraint("address", "deleted", name="uniq_virtual_interfaces0address0deleted"),
         UniqueConstraint("port_id", "deleted", name="uniq_virtual_interfaces0port_id0deleted"),
         Index("ix_virtual_interfaces_instance_id", "instance_id"),

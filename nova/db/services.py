@@ -2,11 +2,21 @@
 
 Claims are one conditional UPDATE each, so two schedulers can never promise
 the same room on a host: the row only changes if the resources still fit.
+
+An instance holds a claim on its host while it has a ``host`` and its
+``vm_state`` is one of ``CLAIMED_STATES``; the host's usage is the sum of
+those claims. Every write that moves an instance into or out of that set
+changes the usage in the same transaction (``instance_claim``,
+``instance_transition``), after locking the host's ``compute_nodes`` row, so
+usage and instances never disagree and ``compute_node_audit`` (which locks the
+row too, then counts) sees them consistent.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,8 +27,18 @@ from nova.db import models
 from nova.db import records
 from nova.db import session
 
+LOG = logging.getLogger(__name__)
+
 _services = models.Base.metadata.tables["services"]
 _nodes = models.Base.metadata.tables["compute_nodes"]
+_instances = models.Base.metadata.tables["instances"]
+_faults = models.Base.metadata.tables["instance_faults"]
+
+#: The ``vm_state`` values of an instance whose resources count on its host
+#: ("stopped": a guest that is shut off keeps its room, as in Nova).
+CLAIMED_STATES = ("building", "active", "stopped")
+#: The usage columns of ``compute_nodes`` and how an audit recomputes each.
+USAGE = ("memory_mb_used", "vcpus_used", "local_gb_used", "running_vms")
 
 _SERVICE = sa.select(_services).where(
     _services.c.host == sa.bindparam("host"),
@@ -200,3 +220,165 @@ def compute_node_release(
     }
     with session.writer(context) as conn:
         conn.execute(_RELEASE, params)
+
+
+def holds_claim(instance: records.Instance) -> bool:
+    """Tell whether ``instance``'s resources count in its host's usage."""
+    return instance.host is not None and instance.vm_state in CLAIMED_STATES
+
+
+_LOCK_NODE = (
+    sa.select(_nodes.c.id)
+    .where(_nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0)
+    .with_for_update()
+)
+
+
+def _lock_node(conn: sa.Connection, host: str) -> None:
+    """Take the row lock of ``host``'s compute node (claims and releases take it first)."""
+    conn.execute(_LOCK_NODE, {"node_host": host})
+
+
+def _release_in(conn: sa.Connection, instance: records.Instance) -> None:
+    conn.execute(
+        _RELEASE,
+        {
+            "node_host": instance.host,
+            "sub_memory_mb": instance.memory_mb or 0,
+            "sub_vcpus": instance.vcpus or 0,
+            "sub_local_gb": instance.root_gb or 0,
+        },
+    )
+
+
+def _matches(instance: records.Instance, expected: Mapping[str, Any]) -> bool:
+    for column, value in expected.items():
+        current = getattr(instance, column)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            if current not in value:
+                return False
+        elif current != value:
+            return False
+    return True
+
+
+#: Times ``instance_transition`` reads an instance again that changed under it.
+_TRANSITION_ATTEMPTS = 5
+
+
+def instance_transition(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    values: Mapping[str, Any] | None = None,
+    expected: Mapping[str, Any] | None = None,
+    fault: Mapping[str, Any] | None = None,
+    destroy: bool = False,
+) -> records.Instance:
+    """Update (or, with ``destroy``, soft-delete) an instance, giving its claim back if it ends.
+
+    If the instance holds a claim (``holds_claim``) and will not after the
+    write (it is destroyed, or leaves ``CLAIMED_STATES`` or its host), its
+    resources are released from its host's usage in the same transaction,
+    so a claim is given back exactly once, by whichever write ends it. A
+    ``fault`` (``code``, ``message``, ``details``, ``host``) is recorded in
+    that transaction too.
+
+    :param expected: as ``instance_update``'s.
+    :raises nova.exception.InstanceNotFound: it is gone (in the project).
+    :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
+    """
+    values = dict(values or {})
+    expected = dict(expected or {})
+    for _attempt in range(_TRANSITION_ATTEMPTS):
+        current = instances.instance_get_by_uuid(context, instance_uuid)
+        if not _matches(current, expected):
+            break
+        releases = holds_claim(current) and (destroy or not holds_claim(current._replace(**values)))
+        # What decides the claim must still hold when the row is written.
+        guard = {**expected, "host": current.host, "vm_state": current.vm_state}
+        with session.writer(context) as conn:
+            if releases:
+                assert current.host is not None  # holds_claim
+                _lock_node(conn, current.host)
+            if destroy:
+                written = instances.instance_destroy_in(conn, context, instance_uuid, guard)
+            else:
+                written = instances.instance_update_in(conn, context, instance_uuid, values, guard)
+            if written is None:
+                continue  # changed since it was read (nothing written): read it again
+            if releases:
+                _release_in(conn, current)
+            if fault is not None:
+                session.insert_row(conn, _faults, {"instance_id": current.id, **fault})
+        if releases:
+            LOG.debug("Released the claim of %s on %s", instance_uuid, current.host)
+        return written
+    raise instances.instance_update_refused(context, instance_uuid, expected)
+
+
+def instance_set_error(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    fault: Mapping[str, Any],
+    expected: Mapping[str, Any] | None = None,
+) -> records.Instance:
+    """Put an instance in ERROR with ``fault``, releasing its claim if it held one.
+
+    :raises nova.exception.InstanceNotFound: it is gone.
+    :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
+    """
+    return instance_transition(
+        context,
+        instance_uuid,
+        {"vm_state": "error", "task_state": None},
+        expected,
+        fault=fault,
+    )
+
+
+_USAGE_OF_HOST = sa.select(
+    sa.func.coalesce(sa.func.sum(_instances.c.memory_mb), 0),
+    sa.func.coalesce(sa.func.sum(_instances.c.vcpus), 0),
+    sa.func.coalesce(sa.func.sum(_instances.c.root_gb), 0),
+    sa.func.count(_instances.c.id),
+).where(
+    _instances.c.host == sa.bindparam("node_host"),
+    _instances.c.deleted == 0,
+    _instances.c.vm_state.in_(CLAIMED_STATES),
+)
+_NODE_USAGE = sa.select(*(_nodes.c[column] for column in USAGE)).where(
+    _nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0
+)
+_SET_USAGE = (
+    sa.update(_nodes)
+    .where(_nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0)
+    .values({column: sa.bindparam(f"set_{column}") for column in USAGE})
+)
+
+
+def compute_node_audit(
+    context: nova_context.RequestContext, host: str
+) -> tuple[dict[str, int], dict[str, int]] | None:
+    """Recompute ``host``'s usage from the live instances that hold claims there.
+
+    One transaction, the node's row locked before the instances are
+    counted. Return ``(before, after)`` (``{column: value}`` of ``USAGE``)
+    if the usage was wrong and has been corrected, None if it was right.
+
+    :raises nova.exception.ComputeHostNotFound: ``host`` has no compute node.
+    """
+    with session.writer(context) as conn:
+        _lock_node(conn, host)
+        row = conn.execute(_NODE_USAGE, {"node_host": host}).first()
+        if row is None:
+            return None
+        before = dict(zip(USAGE, row, strict=True))
+        counted = conn.execute(_USAGE_OF_HOST, {"node_host": host}).one()
+        after = dict(zip(USAGE, (int(value) for value in counted), strict=True))
+        if after == before:
+            return None
+        conn.execute(
+            _SET_USAGE,
+            {"node_host": host, **{f"set_{column}": value for column, value in after.items()}},
+        )
+    return before, after

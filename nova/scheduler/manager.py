@@ -84,7 +84,8 @@ class SchedulerManager:
         if no host fits.
 
         :raises nova.exception.InstanceNotFound: the instance is gone.
-        :raises nova.exception.InstanceInvalidState: it is no longer building.
+        :raises nova.exception.InstanceInvalidState: it is no longer waiting for a
+            host (placed already, or being deleted).
         """
         spec = filters.RequestSpec(
             memory_mb=instance.memory_mb or 0,
@@ -104,7 +105,12 @@ class SchedulerManager:
                 allocation_ratios(),
                 (spec.memory_mb, spec.vcpus, spec.root_gb),
                 {"host": host.host, "availability_zone": instance.availability_zone},
-                expected={"vm_state": vm_states.BUILDING},
+                # Still waiting for a host: not placed meanwhile, not being deleted.
+                expected={
+                    "vm_state": vm_states.BUILDING,
+                    "task_state": vm_states.SCHEDULING,
+                    "host": None,
+                },
             )
             if placed is not None:
                 return placed

@@ -103,6 +103,38 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         # Deallocating again tolerates what is gone.
         self.api.deallocate_for_instance(self.context, self.instance)
 
+    def test_a_port_attached_elsewhere_is_neither_bound_nor_released(self):
+        network = self.network()
+        user_port = self.port(network)
+        requested = [
+            model.RequestedNetwork(network_id=network),
+            model.RequestedNetwork(port_id=user_port),
+        ]
+        made, _brought = self.api.allocate_for_instance(self.context, self.instance, requested)
+        for port, intruder in ((made.port_id, "intruder-1"), (user_port, "intruder-2")):
+            path = f"/networks/{network}/ports/{port}/attachment"
+            self.admin("DELETE", path)
+            self.admin("PUT", path, {"attachment": {"id": intruder}})
+
+        with self.assertRaisesRegex(
+            exception.PortAttachedElsewhere,
+            f"Port {made.port_id} is attached to intruder-1, not to VIF {made.uuid}",
+        ):
+            self.api.bind_for_host(self.context, self.instance, "host1")
+        # Reading (as a delete does) still works, with a warning.
+        self.assertEqual(len(self.api.get_instance_nw_info(self.context, self.instance)), 2)
+
+        self.api.deallocate_for_instance(self.context, self.instance)
+
+        self.assertEqual(sorted(self.port_ids(network)), sorted([made.port_id, user_port]))
+        self.assertEqual(
+            self.port_detail(network, made.port_id)["attachment"], {"id": "intruder-1"}
+        )
+        self.assertEqual(self.port_detail(network, user_port)["attachment"], {"id": "intruder-2"})
+        self.assertEqual(
+            vif_db.virtual_interface_get_by_instance(self.context, self.instance.id), []
+        )
+
     def test_network_info_reads_each_port_and_names_networks_in_one_call(self):
         first, second = self.network(name="a"), self.network(name="b")
         requested = [

@@ -144,3 +144,47 @@ class TestNeutronBackend(test_neutron_server.NeutronServerTestCase, databases.Sc
         }
         self.assertEqual(after, before)
         self.assertEqual(self.vifs(), [])
+
+    def other_instance(self):
+        return instance_db.instance_create(
+            self.context,
+            {"project_id": self.project_id, "user_id": "alice", "availability_zone": "nova"},
+        )
+
+    def test_a_kept_port_serves_the_next_server(self):
+        user_port = self.create_port(self.network)
+        requested = [model.RequestedNetwork(port_id=user_port["id"])]
+        self.api.allocate_for_instance(self.context, self.instance, requested)
+        self.api.bind_for_host(self.context, self.instance, self.host)
+        self.api.deallocate_for_instance(self.context, self.instance)
+        instance_db.instance_destroy(self.context, self.instance.uuid)
+
+        # The deleted server's VIF row (soft-deleted) has the port's id as its
+        # uuid too; it must not stand in the way.
+        second = self.other_instance()
+        self.api.validate_networks(self.context, requested, max_count=1)
+        (vif,) = self.api.allocate_for_instance(self.context, second, requested)
+        self.assertEqual(vif.uuid, user_port["id"])
+        (bound,) = self.api.bind_for_host(self.context, second, self.host)
+        self.assertEqual(bound.vif_type, "ovs")
+        port = self.request("GET", f"ports/{user_port['id']}")["port"]
+        self.assertEqual(port["device_id"], second.uuid)
+        self.api.deallocate_for_instance(self.context, second)
+
+    def test_a_port_taken_by_another_device_is_neither_bound_nor_released(self):
+        self.api.allocate_for_instance(
+            self.context, self.instance, [model.RequestedNetwork(network_id=self.network["id"])]
+        )
+        (vif,) = self.vifs()
+        self.request("PUT", f"ports/{vif.port_id}", {"port": {"device_id": "someone-else"}})
+        self.addCleanup(self.delete_if_present, f"ports/{vif.port_id}")
+
+        with self.assertRaisesRegex(exception.PortAttachedElsewhere, vif.port_id):
+            self.api.bind_for_host(self.context, self.instance, self.host)
+        port = self.request("GET", f"ports/{vif.port_id}")["port"]
+        self.assertEqual((port["device_id"], port["binding:host_id"]), ("someone-else", ""))
+
+        self.api.deallocate_for_instance(self.context, self.instance)
+        port = self.request("GET", f"ports/{vif.port_id}")["port"]  # not deleted: not Nova's now
+        self.assertEqual(port["device_id"], "someone-else")
+        self.assertEqual(self.vifs(), [])

@@ -1,7 +1,12 @@
-"""Concurrent claims by two schedulers, and lost launches, on PostgreSQL and MySQL (MariaDB)."""
+"""Claims, their release and the usage audit, and lost launches, on PostgreSQL and MySQL (MariaDB).
+
+The claim lifecycle (``tests/unit/db/test_claims.py``) runs here with real
+row locks: concurrent endings of one claim, audits among claims and releases.
+"""
 
 from __future__ import annotations
 
+from tests.unit.db import test_claims
 from tests.unit.scheduler import test_scheduler
 
 
@@ -18,4 +23,12 @@ class TestUnscheduledPostgreSQL(test_scheduler.UnscheduledTestCase):
 
 
 class TestUnscheduledMySQL(test_scheduler.UnscheduledTestCase):
+    BACKEND = "mysql"
+
+
+class TestClaimLifecyclePostgreSQL(test_claims.ClaimsTestCase):
+    BACKEND = "postgresql"
+
+
+class TestClaimLifecycleMySQL(test_claims.ClaimsTestCase):
     BACKEND = "mysql"

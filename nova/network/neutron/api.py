@@ -6,6 +6,13 @@ look for) and its MAC is the port's. Compute binds the ports to its host
 ``binding:vif_type`` and ``binding:vif_details`` become the same
 configuration keys the Quantum plugins give, so the VIF drivers do not care
 which service they came from.
+
+One owner per port: a port's ``device_id`` names the instance it serves.
+Compute binds a port only while its ``device_id`` is its instance's (or
+empty), and a delete unbinds or deletes only the ports still naming it, so a
+port handed to another device meanwhile is left alone. (The check and the
+write are two calls: Neutron's ``If-Match`` revision checks need its
+``revisions`` service plugin, which a deployment may not load.)
 """
 
 from __future__ import annotations
@@ -192,9 +199,23 @@ class NeutronAPI(network_api.NetworkAPI):
             raise
         return vifs
 
-    def _release_port(self, port_id: str, preserve: bool) -> None:
-        """Unbind a user's port or delete Nova's; tolerate a port already gone."""
+    def _release_port(self, port_id: str, preserve: bool, device_id: str | None = None) -> None:
+        """Unbind a user's port or delete Nova's; tolerate a port already gone.
+
+        :param device_id: release it only while it still serves this device
+            (an instance uuid); a port another device took is left alone.
+        """
         try:
+            if device_id is not None:
+                owner = self.client.show_port(port_id).get("device_id") or ""
+                if owner not in ("", device_id):
+                    LOG.warning(
+                        "Port %s now serves device %s, not instance %s; leaving it alone",
+                        port_id,
+                        owner,
+                        device_id,
+                    )
+                    return
             if preserve:
                 self.client.update_port(
                     port_id, {"device_id": "", "device_owner": "", "binding:host_id": ""}
@@ -227,6 +248,8 @@ class NeutronAPI(network_api.NetworkAPI):
 
         :raises nova.exception.PortBindingFailed: Neutron could not bind a
             port there (its binding is cleared again).
+        :raises nova.exception.PortAttachedElsewhere: a port serves another
+            device now (its ``device_id`` is not this instance's).
         """
         values = {
             "binding:host_id": host,
@@ -237,6 +260,11 @@ class NeutronAPI(network_api.NetworkAPI):
         info = []
         for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
             _network_id, port_id = network_api.port_of(vif)
+            owner = self.client.show_port(port_id).get("device_id") or ""
+            if owner not in ("", instance.uuid):
+                raise exception.PortAttachedElsewhere(
+                    port_id=port_id, attachment=owner, vif_id=vif.uuid, instance_id=instance.uuid
+                )
             port = self.client.update_port(port_id, values)
             try:
                 info.append(self._vif(vif, port, labels))
@@ -265,8 +293,10 @@ class NeutronAPI(network_api.NetworkAPI):
     def deallocate_for_instance(
         self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:
-        """Unbind the user's ports, delete Nova's, soft-delete the VIFs."""
+        """Unbind the user's ports, delete Nova's (those still serving it), soft-delete the VIFs."""
         for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
-            self._release_port(network_api.port_of(vif)[1], vif.preserve_on_delete)
+            self._release_port(
+                network_api.port_of(vif)[1], vif.preserve_on_delete, device_id=instance.uuid
+            )
         vif_db.virtual_interface_delete_by_instance(context, instance.id)
         LOG.info("Released the ports of instance %s", instance.uuid)

@@ -5,6 +5,12 @@ naming its port (``port_id``) and network (``network_uuid``). Allocation
 attaches the VIF's uuid to the port as the interface-id: the logical
 binding. Compute reads the port's details, with its ``configuration``,
 before it writes the domain XML.
+
+One owner per port: compute binds a VIF only if its port's attachment is
+that VIF (``bind_for_host``), and a delete detaches (and deletes) a port only
+while the attachment is its own VIF's, so someone else's attachment made
+meanwhile survives. Quantum v1.1 has no conditional detach: the check and
+the detach are two calls.
 """
 
 from __future__ import annotations
@@ -248,6 +254,19 @@ class QuantumAPI(network_api.NetworkAPI):
         self, context: nova_context.RequestContext, instance: records.Instance
     ) -> model.NetworkInfo:
         """Return each VIF with its port's details, read from Quantum now."""
+        return self._nw_info(context, instance, owned=False)
+
+    def bind_for_host(
+        self, context: nova_context.RequestContext, instance: records.Instance, host: str
+    ) -> model.NetworkInfo:
+        """Return the network info once each port is seen attached to its VIF.
+
+        :raises nova.exception.PortAttachedElsewhere: a port's attachment is
+            not this instance's VIF (re-attached in Quantum meanwhile).
+        """
+        return self._nw_info(context, instance, owned=True)
+
+    def _nw_info(self, context, instance: records.Instance, owned: bool) -> model.NetworkInfo:
         tenant_id = network_api.project_of(instance)
         vifs = vif_db.virtual_interface_get_by_instance(context, instance.id)
         labels: dict[str, str | None] = {}
@@ -258,12 +277,17 @@ class QuantumAPI(network_api.NetworkAPI):
         for vif in vifs:
             network_id, port_id = network_api.port_of(vif)
             port = self.client.show_port_detail(tenant_id, network_id, port_id)
-            if port.get("attachment", {}).get("id") != vif.uuid:
+            attachment = (port.get("attachment") or {}).get("id")
+            if attachment != vif.uuid:
+                if owned:
+                    raise exception.PortAttachedElsewhere(
+                        port_id=port_id,
+                        attachment=attachment or "nothing",
+                        vif_id=vif.uuid,
+                        instance_id=instance.uuid,
+                    )
                 LOG.warning(
-                    "Port %s is attached to %s, not to VIF %s",
-                    port_id,
-                    port.get("attachment"),
-                    vif.uuid,
+                    "Port %s is attached to %s, not to VIF %s", port_id, attachment, vif.uuid
                 )
             if network_id not in labels:
                 labels[network_id] = self.client.show_network(tenant_id, network_id).get("name")
@@ -282,12 +306,36 @@ class QuantumAPI(network_api.NetworkAPI):
     def deallocate_for_instance(
         self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:
-        """Detach every port; delete the ones Nova made; soft-delete the VIFs."""
+        """Detach the ports attached to this instance's VIFs; delete the ones Nova made.
+
+        A port attached to something else now is left as it is (attachment
+        and port), with a warning: it has another owner.
+        """
         tenant_id = network_api.project_of(instance)
         for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
             network_id, port_id = network_api.port_of(vif)
+            try:
+                port = self.client.show_port_detail(tenant_id, network_id, port_id)
+            except (exception.PortNotFound, exception.NetworkNotFound):
+                LOG.info("Port %s on network %s is already gone", port_id, network_id)
+                continue
+            attachment = (port.get("attachment") or {}).get("id")
+            if attachment not in (None, vif.uuid):
+                LOG.warning(
+                    "Port %s of instance %s is attached to %s, not to its VIF %s; "
+                    "leaving the port and its attachment alone",
+                    port_id,
+                    instance.uuid,
+                    attachment,
+                    vif.uuid,
+                )
+                continue
             self._release_port(
-                tenant_id, network_id, port_id, vif.preserve_on_delete, attached=True
+                tenant_id,
+                network_id,
+                port_id,
+                vif.preserve_on_delete,
+                attached=attachment is not None,
             )
         vif_db.virtual_interface_delete_by_instance(context, instance.id)
         LOG.info("Released the network of instance %s", instance.uuid)

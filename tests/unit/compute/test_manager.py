@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import uuid
 from unittest import mock
 
@@ -14,6 +15,7 @@ from nova.compute import manager
 from nova.compute import vm_states
 from nova.db import instances as instance_db
 from nova.db import services as service_db
+from nova.db import session as db_session
 from nova.network import api as network_api
 from nova.network import model
 from nova.virt import fake
@@ -196,3 +198,72 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.assertEqual(row.vm_state, "error")
         fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("Build failed: locked", fault.message)
+
+    # --- deletes meeting builds, and the usage audit -----------------------------------
+
+    def test_delete_during_spawn_gives_the_claim_back_once(self):
+        kept = self.placed_instance()
+        instance = self.placed_instance()
+        real_spawn = self.driver.spawn
+
+        def spawn_while_deleted(guest, network_info):
+            real_spawn(guest, network_info)
+            # The API marks it and compute's terminate runs while spawn ends.
+            instance_db.instance_update(ADMIN, guest.uuid, {"task_state": vm_states.DELETING})
+            self.manager.terminate_instance(ADMIN, guest.uuid)
+
+        with mock.patch.object(self.driver, "spawn", side_effect=spawn_while_deleted):
+            self.manager.run_instance(ADMIN, instance.uuid)
+
+        with self.assertRaises(exception.InstanceNotFound):
+            self.reload(instance)
+        self.assertEqual(list(self.driver.guests), [])  # the build removed what it made
+        self.assertEqual(self.used_memory(), kept.memory_mb)  # given back once, not twice
+        self.scheduler.reschedule.assert_not_called()
+
+    def test_failure_of_a_build_being_deleted_leaves_the_claim_to_the_delete(self):
+        instance = self.placed_instance()
+        self.driver.fail_spawn = RuntimeError("libvirt exploded")
+        real_set_task = self.manager._set_task
+
+        def mark_deleting(context, uuid, task_state, expected_task):
+            row = real_set_task(context, uuid, task_state, expected_task)
+            if task_state == vm_states.SPAWNING:
+                instance_db.instance_update(ADMIN, uuid, {"task_state": vm_states.DELETING})
+            return row
+
+        with mock.patch.object(self.manager, "_set_task", side_effect=mark_deleting):
+            self.manager.run_instance(ADMIN, instance.uuid)
+        row = self.reload(instance)
+        self.assertEqual((row.vm_state, row.task_state), ("building", "deleting"))
+        self.assertEqual(self.used_memory(), 512)  # still its: the delete gives it back
+        self.scheduler.reschedule.assert_not_called()
+        self.manager.terminate_instance(ADMIN, instance.uuid)
+        self.assertEqual(self.used_memory(), 0)
+
+    def test_usage_audit_at_start_then_every_interval(self):
+        CONF.set_override("update_resources_interval", 60)
+        self.addCleanup(CONF.clear_override, "update_resources_interval")
+        instance = self.placed_instance()
+        service = service_db.service_get_or_create(ADMIN, HOST, "nova-compute", {})
+        with db_session.writer() as conn:
+            conn.exec_driver_sql("UPDATE compute_nodes SET memory_mb_used = 4000")
+
+        with self.assertLogs(manager.LOG, "WARNING") as logged:
+            self.manager.update_available_resource(service.id)
+        self.assertEqual(
+            logged.output,
+            [
+                f"WARNING:{manager.__name__}:Resource audit of host {HOST} corrected its "
+                "usage: memory_mb_used 4000 -> 512"
+            ],
+        )
+        self.assertEqual(self.used_memory(), instance.memory_mb)
+
+        with db_session.writer() as conn:
+            conn.exec_driver_sql("UPDATE compute_nodes SET memory_mb_used = 4000")
+        self.manager.update_available_resource(service.id)  # not due for 60 s
+        self.assertEqual(self.used_memory(), 4000)
+        with mock.patch.object(manager.time, "monotonic", return_value=time.monotonic() + 61):
+            self.manager.update_available_resource(service.id)
+        self.assertEqual(self.used_memory(), 512)
