@@ -13,6 +13,7 @@ import uuid as uuidlib
 from collections.abc import Mapping
 from collections.abc import Sequence
 
+import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova import utils
@@ -21,11 +22,13 @@ from nova.compute import vm_states
 from nova.db import flavors as flavor_db
 from nova.db import instances as instance_db
 from nova.db import records
+from nova.db import services as service_db
 from nova.db import views as views_db
 from nova.network import api as network_api
 from nova.network import model as network_model
 from nova.scheduler import rpcapi as scheduler_rpcapi
 
+CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 RequestedNetwork = network_model.RequestedNetwork
@@ -227,13 +230,50 @@ class API:
         return instance_db.instance_update(context, server_id, {"display_name": name})
 
     def delete(self, context: nova_context.RequestContext, server_id: str) -> None:
-        """Delete a server: on its host through compute, else right here."""
+        """Delete a server: through its host's compute, or right here (no host, or it is down)."""
         instance = self.get(context, server_id)
+        if instance.host and not self._compute_is_up(context, instance.host):
+            self._delete_on_down_host(context, instance)
+            return
         if instance.host:
             instance_db.instance_update(context, server_id, {"task_state": vm_states.DELETING})
             self.compute_rpcapi.terminate_instance(context, instance.host, instance.uuid)
             return
         self._local_delete(context, instance)
+
+    @staticmethod
+    def _compute_is_up(context: nova_context.RequestContext, host: str) -> bool:
+        """Tell whether the compute service of ``host`` is up (see ``service_down_time``)."""
+        service = service_db.service_get(context.elevated(), host, "nova-compute")
+        return service is not None and service_db.service_is_up(service, CONF.service_down_time)
+
+    def _delete_on_down_host(self, context: nova_context.RequestContext, instance) -> None:
+        """Delete a server whose host's compute is down without it, as Nova's local delete.
+
+        The ports and VIFs are released and the claim given back here; the
+        guest, if any is left, goes when that compute starts again
+        (``init_host`` removes guests of deleted instances).
+        """
+        LOG.warning(
+            "The compute service of %s is down; deleting server %s without it",
+            instance.host,
+            instance.uuid,
+        )
+        try:
+            # Taken over: the scheduler's sweep no longer reschedules it.
+            instance = instance_db.instance_update(
+                context,
+                instance.uuid,
+                {"task_state": vm_states.DELETING},
+                expected={"host": instance.host},
+            )
+        except exception.InstanceInvalidState:
+            # Rescheduled off that host meanwhile: delete it where it is now.
+            self.delete(context, instance.uuid)
+            return
+        self.network.deallocate_for_instance(context, instance)
+        service_db.instance_destroy_releasing(context.elevated(), instance, vm_states.HOLDING_CLAIM)
+        LOG.info("Deleted server %s (its host %s is down)", instance.uuid, instance.host)
 
     def _local_delete(self, context: nova_context.RequestContext, instance) -> None:
         """Release the network of an instance no host has, then delete its row."""

@@ -200,3 +200,66 @@ def compute_node_release(
     }
     with session.writer(context) as conn:
         conn.execute(_RELEASE, params)
+
+
+def service_get(
+    context: nova_context.RequestContext, host: str, binary: str
+) -> records.Service | None:
+    """Return the live service ``binary`` on ``host``, or None."""
+    with session.reader(context, single_statement=True) as conn:
+        row = conn.execute(_SERVICE, {"host": host, "binary": binary}).first()
+    return None if row is None else records.Service._make(row)
+
+
+_faults = models.Base.metadata.tables["instance_faults"]
+
+
+def _release_params(host: str, instance: records.Instance) -> dict[str, Any]:
+    return {
+        "node_host": host,
+        "sub_memory_mb": instance.memory_mb or 0,
+        "sub_vcpus": instance.vcpus or 0,
+        "sub_local_gb": instance.root_gb or 0,
+    }
+
+
+def instance_take_from_host(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    host: str,
+    values: dict[str, Any],
+    expected: dict[str, Any],
+    fault: dict[str, Any],
+) -> records.Instance | None:
+    """Take an instance off ``host``: update it, give back its claim there, record ``fault``.
+
+    One transaction: the update (``instance_update`` with ``values`` and
+    ``expected``, which should expect ``host``), the release of what the
+    instance claimed on ``host`` and the fault (``code``, ``message``,
+    ``details``, ``host``), or nothing. Return the updated instance, or None
+    if it did not qualify (gone, or changed meanwhile: another taker won).
+    """
+    with session.writer(context) as conn:
+        updated = instances.instance_update_in(conn, context, instance_uuid, values, expected)
+        if updated is None:
+            return None
+        conn.execute(_RELEASE, _release_params(host, updated))
+        session.insert_row(conn, _faults, {"instance_id": updated.id, **fault})
+    return updated
+
+
+def instance_destroy_releasing(
+    context: nova_context.RequestContext, instance: records.Instance, holding: tuple[str, ...]
+) -> None:
+    """Soft-delete ``instance`` and, if its ``vm_state`` is one of ``holding``, release its claim.
+
+    One transaction; the claim is the one on ``instance.host``. ``instance``
+    is the record read when the caller took the delete over (task state
+    ``deleting``), so no one else releases the claim meanwhile.
+
+    :raises nova.exception.InstanceNotFound: it is gone (nothing released).
+    """
+    with session.writer(context) as conn:
+        instances.instance_destroy_in(conn, context, instance.uuid)
+        if instance.host and instance.vm_state in holding:
+            conn.execute(_RELEASE, _release_params(instance.host, instance))
