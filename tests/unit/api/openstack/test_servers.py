@@ -515,4 +515,3 @@ class DeleteOnDownHostTestCase(api_fixtures.APITestCase):
         self.assertEqual(self.used_memory("alive"), 512)  # compute releases it when done
         shown = self.request("GET", f"/v2.1/servers/{server_id}").json["server"]
         self.assertEqual(shown["OS-EXT-STS:task_state"], "deleting")
-
