@@ -71,6 +71,7 @@ FIRST_BATCH = 20
 IN_FLIGHT = 10
 SECOND_BATCH = 3
 AROUND_RESTART = 20
+RECAST_AFTER = 60
 # The rescheduling of a dead compute's builds: after its heartbeat lapses.
 RESCHEDULE_TIMEOUT = SERVICE_DOWN_TIME + 30
 START_TIMEOUT = 60
@@ -81,6 +82,9 @@ HTTP_TIMEOUT = 60
 # an RPC method that raised (always a bug here).
 RECONNECTED = "Reconnected to AMQP server"
 DISPATCH_ERROR = "Exception during message handling"
+# The scheduler's sweep sending again what was lost (nova/scheduler/manager.py).
+SWEEP_RESCHEDULED = "scheduling it again"
+SWEEP_RECAST = "has not started; casting it to"
 NOVA_SERVICES = ("nova-api", "nova-scheduler", *HOSTS)
 
 
@@ -199,7 +203,10 @@ class MultiProcessTestCase(Waiting, unittest.TestCase):
                 "connection_uri = test:///default\n"
                 "[scheduler]\n"
                 "sweep_interval = 1\n"
-                "recast_after = 3\n"
+                # Long: a launch sent while the broker is down waits in the
+                # API; the sweep must not resend it meanwhile (a resend in
+                # (d) would mean a lost cast).
+                f"recast_after = {RECAST_AFTER}\n"
                 "[oslo_messaging_rabbit]\n"
                 # Reconnect within a second or two of the broker's return.
                 "rabbit_interval_max = 2\n"
@@ -611,6 +618,12 @@ class TestMultiProcess(MultiProcessTestCase):
                 all(self.logged_since(n, o, RECONNECTED) for n, o in offsets.items()),
                 "a service did not log its reconnection",
             )
+            # The durable queues kept every cast: the sweep had nothing to send again.
+            for line in (SWEEP_RESCHEDULED, SWEEP_RECAST):
+                self.assertFalse(
+                    self.logged_since("nova-scheduler", offsets["nova-scheduler"], line),
+                    f"a cast was lost in the restart ({line!r} in the scheduler's log)",
+                )
 
             everything = self.servers()
             expected = FIRST_BATCH - 1 + IN_FLIGHT + SECOND_BATCH + AROUND_RESTART
