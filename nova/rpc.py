@@ -2,8 +2,10 @@
 
 ``[DEFAULT] transport_url`` is ``fake://`` by default, which works inside one
 process only (``nova-all``); ``rabbit://user:pass@host:5672/`` connects
-separate processes. oslo.messaging registers its options on the global
-``cfg.CONF``, which is Nova's too.
+separate processes, on durable queues by default (``[oslo_messaging_rabbit]
+amqp_durable_queues``; a broker that has the queues non-durable refuses
+them: delete them, or set the option to false). oslo.messaging registers its
+options on the global ``cfg.CONF``, which is Nova's too.
 """
 
 from __future__ import annotations
@@ -22,13 +24,25 @@ from nova import exception
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
+RABBIT_GROUP = "oslo_messaging_rabbit"
+
 for _group, _opts in messaging_opts.list_opts():
     if _group is None:
         CONF.register_opts(
             [opt for opt in _opts if opt.name in ("transport_url", "executor_thread_pool_size")]
         )
+    elif _group == RABBIT_GROUP:
+        # Registered here (the driver registers the same options again) so
+        # that Nova can choose their defaults.
+        CONF.register_opts(_opts, group=_group)
 CONF.set_default("transport_url", "fake://")
 messaging.set_transport_defaults(control_exchange="nova")
+# Casts survive a broker restart: the queues are durable, so they and the
+# (persistent) messages in them outlive the broker, and a cast sent while the
+# consumers reconnect is queued, not dropped for want of a queue. The driver
+# always publishes with confirms and retries a send until the broker takes
+# it; a cast that is lost all the same is sent again by the scheduler's sweep.
+CONF.set_default("amqp_durable_queues", True, group=RABBIT_GROUP)
 
 _lock = threading.Lock()
 _transport: messaging.Transport | None = None

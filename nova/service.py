@@ -3,7 +3,10 @@
 Each service registers itself (host, binary, topic), then reports every
 ``report_interval`` seconds; others consider it up while its last report is
 younger than ``service_down_time``. A compute service also reports its
-host's capacity. ``stop()`` (SIGTERM) ends the RPC server and the reports.
+host's capacity. A manager with a ``sweep()`` (the scheduler) has it run once
+the RPC server serves, then every ``sweep_interval`` seconds, in a thread of
+its own (a sweep waiting on the broker or the database delays no heartbeat).
+``stop()`` (SIGTERM) ends the RPC server, the reports and the sweeps.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Service:
         self._rpc_server = None
         self._stopping = threading.Event()
         self._reporter: threading.Thread | None = None
+        self._sweeper: threading.Thread | None = None
 
     def start(self) -> None:
         """Register, prepare the host, then serve RPC and report in the background."""
@@ -56,6 +60,11 @@ class Service:
             target=self._report_loop, name=f"{self.binary}-report", daemon=True
         )
         self._reporter.start()
+        if hasattr(self.manager, "sweep"):
+            self._sweeper = threading.Thread(
+                target=self._sweep_loop, name=f"{self.binary}-sweep", daemon=True
+            )
+            self._sweeper.start()
         LOG.info("%s started on %s (topic %s)", self.binary, self.host, self.topic)
 
     def _report_loop(self) -> None:
@@ -70,6 +79,16 @@ class Service:
                     self.manager.periodic_tasks()
             except Exception:  # noqa: BLE001 - a missed report must not end the loop
                 LOG.exception("%s on %s could not report", self.binary, self.host)
+
+    def _sweep_loop(self) -> None:
+        while True:
+            try:
+                self.manager.sweep()
+            except Exception:  # noqa: BLE001 - a failed sweep must not end the loop
+                LOG.exception("%s on %s: the sweep failed", self.binary, self.host)
+            interval = self.manager.sweep_interval
+            if not interval or self._stopping.wait(interval):
+                return
 
     def stop(self) -> None:
         """Stop serving and reporting; wait for the RPC server to finish."""

@@ -60,9 +60,11 @@ def build(api_port: int | None = None) -> tuple[list, list]:
     servers: list[wsgi.WSGIServer] = []
     if CONF.quantum.embedded:
         servers.append(embedded.server())
+    # Compute first: its fresh heartbeat and start-up reconciliation come
+    # before the scheduler's first sweep, which would otherwise see it down.
     services = [
-        service.Service("nova-scheduler", "scheduler", scheduler_manager.SchedulerManager()),
         service.Service("nova-compute", "compute", compute_manager.ComputeManager()),
+        service.Service("nova-scheduler", "scheduler", scheduler_manager.SchedulerManager()),
     ]
     servers.append(
         wsgi.WSGIServer(

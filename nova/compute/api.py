@@ -13,6 +13,7 @@ import uuid as uuidlib
 from collections.abc import Mapping
 from collections.abc import Sequence
 
+import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova import utils
@@ -27,6 +28,7 @@ from nova.network import api as network_api
 from nova.network import model as network_model
 from nova.scheduler import rpcapi as scheduler_rpcapi
 
+CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 RequestedNetwork = network_model.RequestedNetwork
@@ -233,18 +235,23 @@ class API:
     def delete(self, context: nova_context.RequestContext, server_id: str) -> None:
         """Delete a server: on its host through compute, else right here.
 
-        Which of the two is decided by a conditional write: task_state
-        DELETING, only if the server's host and states are still those just
-        read. A scheduler's claim needs task_state SCHEDULING, so once a
-        server without a host is marked, no scheduler can place it and the
-        delete runs here; if a scheduler placed it first, the write fails and
-        the server is read again, now with its host.
+        Right here when it has no host, or its host's compute service is down
+        (``_delete_on_down_host``, Nova's local delete). Which of the two is
+        decided by a conditional write: task_state DELETING, only if the
+        server's host and states are still those just read. A scheduler's
+        claim needs task_state SCHEDULING, so once a server without a host is
+        marked, no scheduler can place it and the delete runs here; if a
+        scheduler placed it first, the write fails and the server is read
+        again, now with its host.
 
         :raises nova.exception.InstanceNotFound: no such server (in the project).
         :raises nova.exception.InstanceInvalidState: it kept changing under the delete.
         """
         for _attempt in range(_DELETE_ATTEMPTS):
             instance = self.get(context, server_id)
+            if instance.host and not self._compute_is_up(context, instance.host):
+                self._delete_on_down_host(context, instance)
+                return
             try:
                 instance = instance_db.instance_update(
                     context,
@@ -272,6 +279,48 @@ class API:
             task_state=instance.task_state,
             expected="a state that holds still long enough to delete it",
         )
+
+    @staticmethod
+    def _compute_is_up(context: nova_context.RequestContext, host: str) -> bool:
+        """Tell whether the compute service of ``host`` is up (see ``service_down_time``)."""
+        service = service_db.service_get(context.elevated(), host, "nova-compute")
+        return service is not None and service_db.service_is_up(service, CONF.service_down_time)
+
+    def _delete_on_down_host(self, context: nova_context.RequestContext, instance) -> None:
+        """Delete a server whose host's compute is down without it, as Nova's local delete.
+
+        The ports and VIFs are released and the claim given back here; the
+        guest, if any is left, goes when that compute starts again
+        (``init_host`` removes guests of deleted instances).
+        """
+        LOG.warning(
+            "The compute service of %s is down; deleting server %s without it",
+            instance.host,
+            instance.uuid,
+        )
+        try:
+            # Taken over: the scheduler's sweep no longer reschedules it.
+            instance = instance_db.instance_update(
+                context,
+                instance.uuid,
+                {"task_state": vm_states.DELETING},
+                expected={"host": instance.host},
+            )
+        except exception.InstanceInvalidState:
+            # Rescheduled off that host meanwhile: delete it where it is now.
+            self.delete(context, instance.uuid)
+            return
+        self.network.deallocate_for_instance(context, instance)
+        try:
+            service_db.instance_transition(
+                context.elevated(),
+                instance.uuid,
+                expected={"task_state": vm_states.DELETING},
+                destroy=True,
+            )
+        except exception.InstanceNotFound:
+            return
+        LOG.info("Deleted server %s (its host %s is down)", instance.uuid, instance.host)
 
     def _local_delete(self, context: nova_context.RequestContext, instance, expected=None) -> None:
         """Release the network of an instance no host has, then delete its row.

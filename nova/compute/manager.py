@@ -77,28 +77,71 @@ class ComputeManager:
     # --- host start-up and resources -------------------------------------------------
 
     def init_host(self) -> None:
-        """Fail what a previous run left mid-build; remove domains nobody owns."""
+        """Reconcile this host with the database after a stop or a crash.
+
+        As Nova's ``init_host``: a delete in progress is completed, a build
+        interrupted here goes to ERROR (one only placed here, not started,
+        is left to its message or the scheduler's sweep); an ACTIVE instance
+        whose guest is gone is SHUTOFF (Nova's power-state sync stops an
+        instance whose guest shut down by itself); a guest of an instance
+        that is deleted or now on another host is destroyed.
+        """
         context = nova_context.get_admin_context()
-        building = instance_db.instance_get_all(
-            context, {"host": self.host, "vm_state": [vm_states.BUILDING]}
-        )
-        for instance in building:
+        guests = set(self.driver.list_instance_uuids())
+        kept = set()
+        for instance in instance_db.instance_get_all(context, {"host": self.host}):
             try:
-                compute_utils.record_fault(
-                    context,
-                    instance,
-                    500,
-                    "Compute service restarted while building the instance",
-                    expected={"vm_state": vm_states.BUILDING, "host": self.host},
-                )
-            except (exception.InstanceNotFound, exception.InstanceInvalidState):
-                continue
-            LOG.warning("Instance %s was building when compute stopped; ERROR", instance.uuid)
-        live = {i.uuid for i in instance_db.instance_get_all(context, {"host": self.host})}
-        for uuid in self.driver.list_instance_uuids():
-            if uuid not in live:
-                LOG.warning("Domain %s has no live instance on this host; removing it", uuid)
+                if instance.task_state == vm_states.DELETING:
+                    LOG.warning("Instance %s was being deleted when compute stopped", instance.uuid)
+                    self.terminate_instance(context, instance.uuid)
+                    continue
+                kept.add(instance.uuid)
+                if instance.vm_state == vm_states.BUILDING:
+                    if instance.task_state != vm_states.SCHEDULING:
+                        self._fail_interrupted_build(context, instance)
+                elif instance.vm_state == vm_states.ACTIVE and instance.uuid not in guests:
+                    self._stop_lost_guest(context, instance)
+            except Exception:  # noqa: BLE001 - one instance must not stop the host's start
+                LOG.exception("Could not reconcile instance %s at start", instance.uuid)
+        for uuid in guests - kept:
+            LOG.warning("Domain %s has no live instance on this host; removing it", uuid)
+            try:
                 self.driver.destroy(types.SimpleNamespace(uuid=uuid, id=0), [])
+            except Exception:  # noqa: BLE001 - the next start tries again
+                LOG.exception("Could not remove domain %s", uuid)
+
+    def _fail_interrupted_build(self, context, instance) -> None:
+        message = "Compute service restarted while building the instance"
+        try:
+            # Its claim is given back in the same transaction.
+            service_db.instance_set_error(
+                context,
+                instance.uuid,
+                {"code": 500, "message": message, "details": "", "host": self.host},
+                # Unless the scheduler's sweep took it elsewhere meanwhile.
+                expected={
+                    "vm_state": vm_states.BUILDING,
+                    "task_state": instance.task_state,
+                    "host": self.host,
+                },
+            )
+        except (exception.InstanceNotFound, exception.InstanceInvalidState):
+            return
+        LOG.warning("Instance %s was building when compute stopped; ERROR", instance.uuid)
+
+    def _stop_lost_guest(self, context, instance) -> None:
+        try:
+            instance_db.instance_update(
+                context,
+                instance.uuid,
+                {"vm_state": vm_states.STOPPED, "task_state": None},
+                expected={"vm_state": vm_states.ACTIVE, "task_state": None, "host": self.host},
+            )
+        except (exception.InstanceNotFound, exception.InstanceInvalidState):
+            return
+        LOG.warning(
+            "Instance %s is ACTIVE but its guest is gone from this host; SHUTOFF", instance.uuid
+        )
 
     def update_available_resource(self, service_id: int) -> None:
         """Report this host's capacity into ``compute_nodes``; audit its usage when due.

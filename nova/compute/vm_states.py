@@ -5,6 +5,10 @@ from __future__ import annotations
 DEFINED = "defined"  # stored with its VIFs, not handed to the scheduler yet
 BUILDING = "building"
 ACTIVE = "active"
+# Its guest is not running: at compute start the guest of an ACTIVE instance
+# was not found (Nova stops an ACTIVE instance whose guest shut down by
+# itself: its power-state sync calls the stop API, status SHUTOFF).
+STOPPED = "stopped"
 ERROR = "error"
 DELETED = "deleted"
 
@@ -14,10 +18,14 @@ NETWORKING = "networking"
 SPAWNING = "spawning"
 DELETING = "deleting"
 
+#: The states whose instance holds its claim on its host.
+HOLDING_CLAIM = (BUILDING, ACTIVE, STOPPED)
+
 STATUS = {
     DEFINED: "DEFINED",
     BUILDING: "BUILD",
     ACTIVE: "ACTIVE",
+    STOPPED: "SHUTOFF",
     ERROR: "ERROR",
     DELETED: "DELETED",
 }

@@ -66,8 +66,28 @@ scheduler_opts = [
         default=600,
         min=0,
         help="Seconds a launched server may wait for a host; after that the "
-        "scheduler puts it in ERROR (its request was lost, e.g. in a message "
-        "broker restart). 0: never.",
+        "scheduler's sweep puts it in ERROR with a fault. The last resort: the "
+        "sweep schedules it again after recast_after seconds. 0: never.",
+    ),
+    cfg.IntOpt(
+        "sweep_interval",
+        default=5,
+        min=0,
+        help="Seconds between two sweeps of the scheduler (the first runs when it "
+        "starts). A sweep schedules again the launches waiting for a host for "
+        "longer than recast_after, casts again to its compute a build placed "
+        "there that has not started for as long, and reschedules the builds of "
+        "compute services that are down (no heartbeat for service_down_time). "
+        "0: only the sweep at start.",
+    ),
+    cfg.IntOpt(
+        "recast_after",
+        default=10,
+        min=1,
+        help="Seconds a launch may wait for a host, or a placed build for its "
+        "compute to start it, before the sweep assumes its message was lost and "
+        "sends it again (doing it twice is harmless: only one placement and one "
+        "build can win).",
     ),
 ]
 

@@ -6,7 +6,6 @@ instances of its own project. They return ``nova.db.records`` values.
 
 from __future__ import annotations
 
-import datetime
 import uuid as uuidlib
 from collections.abc import Mapping
 from typing import Any
@@ -317,22 +316,20 @@ def instance_update_refused(
     )
 
 
-_UNSCHEDULED = sa.select(_instances.c.uuid).where(
-    _instances.c.deleted == 0,
-    _instances.c.vm_state == "building",
-    _instances.c.task_state == "scheduling",
-    _instances.c.host.is_(None),
-    sa.func.coalesce(_instances.c.updated_at, _instances.c.created_at)
-    < sa.bindparam("before", type_=sa.DateTime),
-)
+#: Every live building instance with its host, task state and the time of its last change.
+BUILDING = sa.select(
+    _instances.c.uuid,
+    _instances.c.host,
+    _instances.c.task_state,
+    sa.func.coalesce(_instances.c.updated_at, _instances.c.created_at).label("changed_at"),
+).where(_instances.c.deleted == 0, _instances.c.vm_state == "building")
 
 
-def instance_get_unscheduled(
-    context: nova_context.RequestContext, before: datetime.datetime
-) -> list[str]:
-    """Return the uuids of the live instances waiting for a host since before ``before``."""
+def instance_get_building(context: nova_context.RequestContext) -> list[records.BuildingInstance]:
+    """Return every live instance in vm_state ``building`` (any project), oldest change first."""
+    statement = BUILDING.order_by(sa.literal_column("changed_at"))
     with session.reader(context, single_statement=True) as conn:
-        return list(conn.scalars(_UNSCHEDULED, {"before": before}))
+        return [records.BuildingInstance._make(row) for row in conn.execute(statement)]
 
 
 def instance_destroy(

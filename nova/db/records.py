@@ -59,6 +59,15 @@ class Instance(NamedTuple):
     deleted: int
 
 
+class BuildingInstance(NamedTuple):
+    """A building instance as the scheduler's sweep reads it (``instances.BUILDING``)."""
+
+    uuid: str
+    host: str | None
+    task_state: str | None
+    changed_at: datetime.datetime
+
+
 class InstanceFault(NamedTuple):
     """A row of ``instance_faults``."""
 

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from nova import context as nova_context
+from nova import exception
 from nova.db import instances
 from nova.db import models
 from nova.db import records
@@ -382,3 +383,34 @@ def compute_node_audit(
             {"node_host": host, **{f"set_{column}": value for column, value in after.items()}},
         )
     return before, after
+
+
+def service_get(
+    context: nova_context.RequestContext, host: str, binary: str
+) -> records.Service | None:
+    """Return the live service ``binary`` on ``host``, or None."""
+    with session.reader(context, single_statement=True) as conn:
+        row = conn.execute(_SERVICE, {"host": host, "binary": binary}).first()
+    return None if row is None else records.Service._make(row)
+
+
+def instance_take_from_host(
+    context: nova_context.RequestContext,
+    instance_uuid: str,
+    host: str,
+    values: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    fault: Mapping[str, Any],
+) -> records.Instance | None:
+    """Take an instance off ``host``: update it, give back its claim there, record ``fault``.
+
+    ``instance_transition`` with ``values`` and ``expected`` (which should
+    expect ``host``): one transaction, or nothing. Return the updated
+    instance, or None if it did not qualify (gone, or changed meanwhile:
+    another taker won).
+    """
+    try:
+        expected = {**expected, "host": host}
+        return instance_transition(context, instance_uuid, values, expected, fault)
+    except (exception.InstanceNotFound, exception.InstanceInvalidState):
+        return None

@@ -4,6 +4,15 @@ Hosts are the live, enabled compute services; the filters drop those without
 room and the weigher prefers free RAM. The claim is an atomic conditional
 UPDATE of the host's usage, so two schedulers cannot over-commit a host: a
 lost race just moves on to the next host.
+
+Nothing accepted is lost: a sweep, when the scheduler starts and then every
+``[scheduler] sweep_interval`` seconds, schedules again the launches still
+waiting for a host after ``recast_after`` seconds (their message may have been
+lost), casts again to its compute a build placed there but not started, and
+takes the builds of a compute service that is down (no heartbeat for
+``service_down_time``) off its host, claim released, to schedule them
+elsewhere. Each of these is a conditional transition, so a late original
+message, a second scheduler or a second sweep loses the race harmlessly.
 """
 
 from __future__ import annotations
@@ -29,6 +38,9 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 NO_VALID_HOST = "No valid host was found"
+
+# The task states of a build that its compute may still be carrying out.
+_IN_FLIGHT = (vm_states.SCHEDULING, vm_states.NETWORKING, vm_states.SPAWNING)
 
 
 def allocation_ratios() -> dict[str, float]:
@@ -105,7 +117,8 @@ class SchedulerManager:
                 allocation_ratios(),
                 (spec.memory_mb, spec.vcpus, spec.root_gb),
                 {"host": host.host, "availability_zone": instance.availability_zone},
-                # Still waiting for a host: not placed meanwhile, not being deleted.
+                # Still waiting for a host and not being deleted: of two schedulers
+                # (or a message and the sweep's retry) placing it, only one wins.
                 expected={
                     "vm_state": vm_states.BUILDING,
                     "task_state": vm_states.SCHEDULING,
@@ -155,30 +168,118 @@ class SchedulerManager:
             excluded_hosts=list(excluded_hosts),
         )
 
-    def periodic_tasks(self) -> None:
-        """Fail the servers whose launch never reached a scheduler (see ``unscheduled_timeout``)."""
-        timeout = CONF.scheduler.unscheduled_timeout
-        if not timeout:
-            return
+    # --- the sweep ---------------------------------------------------------------------
+
+    @property
+    def sweep_interval(self) -> int:
+        """Seconds between two sweeps (``Service`` runs the first at start); 0: only at start."""
+        return CONF.scheduler.sweep_interval
+
+    def sweep(self) -> None:
+        """Make sure every building instance is on its way (see the module's docstring)."""
         admin = nova_context.get_admin_context()
-        before = models.utcnow() - datetime.timedelta(seconds=timeout)
-        message = f"Not scheduled within {timeout} s: the request to schedule it was lost"
-        for instance_uuid in instance_db.instance_get_unscheduled(admin, before):
+        building = instance_db.instance_get_building(admin)
+        if not building:
+            return
+        now = models.utcnow()
+        recast_before = now - datetime.timedelta(seconds=CONF.scheduler.recast_after)
+        timeout = CONF.scheduler.unscheduled_timeout
+        timed_out = now - datetime.timedelta(seconds=timeout) if timeout else None
+        up = {
+            service.host: service_db.service_is_up(service, CONF.service_down_time)
+            for service, _node in service_db.compute_hosts(admin)
+        }
+        for instance in building:
             try:
-                instance_db.instance_set_error(
-                    admin,
-                    instance_uuid,
-                    {"code": 500, "message": message, "details": "", "host": CONF.host},
-                    # Still unplaced: a scheduler placing it meanwhile wins.
-                    expected={
-                        "vm_state": vm_states.BUILDING,
-                        "task_state": vm_states.SCHEDULING,
-                        "host": None,
-                    },
-                )
-            except (exception.InstanceInvalidState, exception.InstanceNotFound):
-                continue
-            LOG.warning("Instance %s was never scheduled; ERROR", instance_uuid)
+                if instance.host is None:
+                    if instance.task_state != vm_states.SCHEDULING:
+                        continue
+                    if timed_out is not None and instance.changed_at < timed_out:
+                        self._fail_unscheduled(admin, instance.uuid, timeout)
+                    elif instance.changed_at < recast_before:
+                        LOG.warning(
+                            "Instance %s has waited for a host since %s; scheduling it again",
+                            instance.uuid,
+                            instance.changed_at.isoformat(),
+                        )
+                        self.schedule(admin, instance.uuid)
+                elif not up.get(instance.host, False):
+                    if instance.task_state in _IN_FLIGHT:
+                        self._take_from_down_host(admin, instance)
+                elif (
+                    instance.task_state == vm_states.SCHEDULING
+                    and instance.changed_at < recast_before
+                ):
+                    self._recast_to_compute(admin, instance)
+            except Exception:  # noqa: BLE001 - one instance must not stop the sweep
+                LOG.exception("The sweep could not handle instance %s", instance.uuid)
+
+    def _fail_unscheduled(self, context, instance_uuid: str, timeout: int) -> None:
+        message = f"Not scheduled within {timeout} s: the request to schedule it was lost"
+        try:
+            instance_db.instance_set_error(
+                context,
+                instance_uuid,
+                {"code": 500, "message": message, "details": "", "host": CONF.host},
+                # Still unplaced: a scheduler placing it meanwhile wins.
+                expected={
+                    "vm_state": vm_states.BUILDING,
+                    "task_state": vm_states.SCHEDULING,
+                    "host": None,
+                },
+            )
+        except (exception.InstanceInvalidState, exception.InstanceNotFound):
+            return
+        LOG.warning("Instance %s was never scheduled; ERROR", instance_uuid)
+
+    def _take_from_down_host(self, context, instance) -> None:
+        """Reschedule a build whose compute service is down; its claim there is released."""
+        host = instance.host
+        message = (
+            f"The compute service of {host} is down (no heartbeat for "
+            f"{CONF.service_down_time} s) while it built the instance"
+        )
+        taken = service_db.instance_take_from_host(
+            context,
+            instance.uuid,
+            host,
+            {"host": None, "task_state": vm_states.SCHEDULING},
+            expected={
+                "vm_state": vm_states.BUILDING,
+                "task_state": instance.task_state,
+                "host": host,
+            },
+            fault={"code": 500, "message": message[:255], "details": "", "host": host},
+        )
+        if taken is None:
+            return  # changed meanwhile: deleted, built, or taken by another scheduler
+        LOG.warning("%s: rescheduling instance %s", message, instance.uuid)
+        # If no other host fits, the ERROR fault says why this one failed.
+        self.schedule(context, instance.uuid, excluded_hosts=[host])
+
+    def _recast_to_compute(self, context, instance) -> None:
+        """Cast a placed build to its compute again: the first message may have been lost."""
+        try:
+            # Marks the time of this retry (the next one waits recast_after again).
+            instance_db.instance_update(
+                context,
+                instance.uuid,
+                {"task_state": vm_states.SCHEDULING},
+                expected={
+                    "vm_state": vm_states.BUILDING,
+                    "task_state": vm_states.SCHEDULING,
+                    "host": instance.host,
+                },
+            )
+        except (exception.InstanceInvalidState, exception.InstanceNotFound):
+            return  # its compute started it (or it was deleted) meanwhile
+        LOG.warning(
+            "Instance %s, placed on %s, has not started; casting it to %s again",
+            instance.uuid,
+            instance.host,
+            instance.host,
+        )
+        self.compute_rpcapi.run_instance(context, instance.host, instance.uuid)
 
     # --- RPC methods ---------------------------------------------------------------
 

@@ -18,11 +18,11 @@ class TestClaimsMySQL(test_scheduler.SchedulerTestCase):
     BACKEND = "mysql"
 
 
-class TestUnscheduledPostgreSQL(test_scheduler.UnscheduledTestCase):
+class TestSweepPostgreSQL(test_scheduler.SweepTestCase):
     BACKEND = "postgresql"
 
 
-class TestUnscheduledMySQL(test_scheduler.UnscheduledTestCase):
+class TestSweepMySQL(test_scheduler.SweepTestCase):
     BACKEND = "mysql"
 
 

@@ -190,6 +190,49 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.assertEqual(self.driver.guests, {})
         self.assertEqual(self.used_memory(), 0)
 
+    def test_init_host_leaves_builds_placed_here_but_not_started(self):
+        placed = self.placed_instance()
+        self.manager.init_host()
+        row = self.reload(placed)
+        self.assertEqual((row.vm_state, row.task_state), ("building", "scheduling"))
+        self.assertEqual(self.used_memory(), 512)
+        self.manager.run_instance(ADMIN, placed.uuid)  # its message (or the sweep's) builds it
+        self.assertEqual(self.reload(placed).vm_state, "active")
+
+    def test_init_host_completes_interrupted_deletes(self):
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid)
+        instance_db.instance_update(ADMIN, instance.uuid, {"task_state": vm_states.DELETING})
+        self.manager.init_host()
+        with self.assertRaises(exception.InstanceNotFound):
+            self.reload(instance)
+        self.assertEqual(self.driver.guests, {})
+        self.assertEqual(self.network.deallocated, [instance.uuid])
+        self.assertEqual(self.used_memory(), 0)
+
+    def test_init_host_shuts_off_active_instances_whose_guest_is_gone(self):
+        kept, lost = self.placed_instance(), self.placed_instance()
+        self.manager.run_instance(ADMIN, kept.uuid)
+        self.manager.run_instance(ADMIN, lost.uuid)
+        del self.driver.guests[lost.uuid]  # died with the host, say
+        self.manager.init_host()
+        self.assertEqual(self.reload(kept).vm_state, "active")
+        row = self.reload(lost)
+        self.assertEqual((row.vm_state, row.task_state), ("stopped", None))
+        self.assertEqual(vm_states.status(row.vm_state), "SHUTOFF")
+        self.assertEqual(self.used_memory(), 1024)  # a stopped instance keeps its claim
+        self.manager.terminate_instance(ADMIN, lost.uuid)
+        self.assertEqual(self.used_memory(), 512)
+
+    def test_init_host_removes_guests_of_deleted_and_moved_instances(self):
+        deleted, moved, mine = (self.placed_instance() for _ in range(3))
+        for instance in (deleted, moved, mine):
+            self.manager.run_instance(ADMIN, instance.uuid)
+        instance_db.instance_destroy(ADMIN, deleted.uuid)
+        instance_db.instance_update(ADMIN, moved.uuid, {"host": "elsewhere"})
+        self.manager.init_host()
+        self.assertEqual(set(self.driver.guests), {mine.uuid})
+
     def test_unexpected_failure_before_building_ends_in_error(self):
         instance = self.placed_instance()
         with mock.patch.object(self.manager, "_set_task", side_effect=RuntimeError("locked")):

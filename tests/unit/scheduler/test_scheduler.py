@@ -250,11 +250,11 @@ class SchedulerFailureTestCase(SchedulerTestCase):
         self.compute.run_instance.assert_not_called()
 
 
-class UnscheduledTestCase(SchedulerTestCase):
-    """Servers whose request to be scheduled was lost go to ERROR after a while."""
+class SweepTestCase(SchedulerTestCase):
+    """The sweep: lost launches scheduled again, lost casts re-sent, down hosts' builds moved."""
 
     def age(self, instance, seconds: int) -> None:
-        """Make ``instance`` look handed to the scheduler ``seconds`` ago."""
+        """Make ``instance`` look last changed ``seconds`` ago."""
         engine = db_session.get_engine()
         with engine.begin() as connection:
             connection.execute(
@@ -263,26 +263,137 @@ class UnscheduledTestCase(SchedulerTestCase):
                 .values(updated_at=models.utcnow() - datetime.timedelta(seconds=seconds))
             )
 
+    def host_down(self, name: str) -> None:
+        """Make the compute service of ``name`` look silent for ``service_down_time`` and more."""
+        old = models.utcnow() - datetime.timedelta(seconds=CONF.service_down_time + 10)
+        engine = db_session.get_engine()
+        with engine.begin() as connection:
+            connection.execute(
+                models.Service.__table__.update()
+                .where(models.Service.host == name)
+                .values(updated_at=old, created_at=old)
+            )
+
+    def reload(self, instance):
+        return instance_db.instance_get_by_uuid(ADMIN, instance.uuid)
+
     def test_only_old_unplaced_launches_fail(self):
         self.add_host("h1")
         lost, recent, placed = self.instance(), self.instance(), self.instance()
         self.scheduler.run_instances(ADMIN, [placed.uuid])
         self.age(lost, 700)
         self.age(placed, 700)
-        self.scheduler.periodic_tasks()
-        row = instance_db.instance_get_by_uuid(ADMIN, lost.uuid)
+        self.compute.reset_mock()
+        self.scheduler.sweep()
+        row = self.reload(lost)
         self.assertEqual((row.vm_state, row.task_state), ("error", None))
         fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("Not scheduled within 600 s", fault.message)
-        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, recent.uuid).vm_state, "building")
-        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, placed.uuid).host, "h1")
-        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, placed.uuid).vm_state, "building")
+        self.assertEqual(self.reload(recent).vm_state, "building")
+        self.assertIsNone(self.reload(recent).host)  # younger than recast_after: left alone
+        self.assertEqual(self.reload(placed).host, "h1")
+        self.assertEqual(self.reload(placed).vm_state, "building")
         self.assertEqual(instance_db.instance_fault_get_latest(ADMIN, [placed.id]), {})
+        # The placed one never started: its cast is sent again (the only cast).
+        self.compute.run_instance.assert_called_once_with(mock.ANY, "h1", placed.uuid)
 
     def test_zero_timeout_never_fails_anything(self):
-        nova.conf.CONF.set_override("unscheduled_timeout", 0, group="scheduler")
-        self.addCleanup(nova.conf.CONF.clear_override, "unscheduled_timeout", group="scheduler")
+        CONF.set_override("unscheduled_timeout", 0, group="scheduler")
+        self.addCleanup(CONF.clear_override, "unscheduled_timeout", group="scheduler")
         lost = self.instance()
         self.age(lost, 10**6)
-        self.scheduler.periodic_tasks()
-        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, lost.uuid).vm_state, "building")
+        self.scheduler.sweep()  # no host at all: no valid host, but not the timeout's fault
+        fault = instance_db.instance_fault_get_latest(ADMIN, [lost.id])[lost.id]
+        self.assertNotIn("Not scheduled within", fault.message)
+
+    def test_a_lost_launch_is_scheduled_again(self):
+        self.add_host("h1")
+        lost = self.instance()
+        self.age(lost, CONF.scheduler.recast_after + 1)
+        self.scheduler.sweep()
+        self.assertEqual(self.reload(lost).host, "h1")
+        self.assertEqual(self.node("h1").memory_mb_used, 1024)
+        self.compute.run_instance.assert_called_once_with(
+            mock.ANY, "h1", lost.uuid, attempt=1, excluded_hosts=[]
+        )
+
+    def test_a_late_second_message_claims_nothing_more(self):
+        self.add_host("h1")
+        self.add_host("h2")
+        instance = self.instance()
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.scheduler.run_instances(ADMIN, [instance.uuid])  # the original, late
+        self.scheduler.reschedule(ADMIN, instance.uuid, 2, [])
+        self.assertEqual(self.node("h1").memory_mb_used + self.node("h2").memory_mb_used, 1024)
+        self.assertEqual(self.compute.run_instance.call_count, 1)
+
+    def test_a_recast_waits_recast_after_again(self):
+        self.add_host("h1")
+        placed = self.instance()
+        self.scheduler.run_instances(ADMIN, [placed.uuid])
+        self.age(placed, CONF.scheduler.recast_after + 1)
+        self.scheduler.sweep()
+        self.scheduler.sweep()
+        self.assertEqual(self.compute.run_instance.call_count, 2)  # the first cast, one retry
+
+    def test_started_builds_on_live_hosts_are_left_alone(self):
+        self.add_host("h1")
+        instance = self.instance()
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        instance_db.instance_update(ADMIN, instance.uuid, {"task_state": vm_states.SPAWNING})
+        self.age(instance, 3600)
+        self.scheduler.sweep()
+        self.assertEqual(self.compute.run_instance.call_count, 1)
+        self.assertEqual(self.reload(instance).task_state, vm_states.SPAWNING)
+
+    def test_builds_of_a_down_compute_are_rescheduled_and_its_claim_released(self):
+        self.add_host("h1", memory_mb=8192)
+        self.add_host("h2")
+        instance = self.instance()
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.assertEqual(self.reload(instance).host, "h1")
+        instance_db.instance_update(ADMIN, instance.uuid, {"task_state": vm_states.NETWORKING})
+        self.host_down("h1")
+        self.compute.reset_mock()
+        self.scheduler.sweep()
+        row = self.reload(instance)
+        self.assertEqual((row.host, row.vm_state, row.task_state), ("h2", "building", "scheduling"))
+        self.assertEqual(self.node("h1").memory_mb_used, 0)
+        self.assertEqual(self.node("h2").memory_mb_used, 1024)
+        self.compute.run_instance.assert_called_once_with(
+            mock.ANY, "h2", instance.uuid, attempt=1, excluded_hosts=["h1"]
+        )
+
+    def test_builds_of_a_down_compute_fail_naming_it_when_no_host_is_left(self):
+        self.add_host("h1")
+        instance = self.instance()
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.host_down("h1")
+        self.scheduler.sweep()
+        row = self.reload(instance)
+        self.assertEqual((row.vm_state, row.host), ("error", None))
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertIn("No valid host was found", fault.message)
+        self.assertIn("compute service of h1 is down", fault.message)
+        self.assertEqual(self.node("h1").memory_mb_used, 0)
+
+    def test_two_sweeps_take_a_build_off_a_down_host_once(self):
+        self.add_host("h1")
+        instance = self.instance()
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        instance_db.instance_update(ADMIN, instance.uuid, {"task_state": vm_states.SPAWNING})
+        # Both sweeps read the build on h1 before either takes it.
+        (seen,) = instance_db.instance_get_building(ADMIN)
+        with mock.patch.object(self.scheduler, "schedule"):
+            self.scheduler._take_from_down_host(ADMIN, seen)
+            self.scheduler._take_from_down_host(ADMIN, seen)
+        self.assertEqual(self.node("h1").memory_mb_used, 0)
+        faults = self.rows_of_faults(instance)
+        self.assertEqual(len(faults), 1)
+
+    def rows_of_faults(self, instance) -> list:
+        engine = db_session.get_engine()
+        with engine.connect() as connection:
+            table = models.InstanceFault.__table__
+            statement = table.select().where(table.c.instance_id == instance.id)
+            return list(connection.execute(statement))

@@ -59,7 +59,7 @@ index_query = {
         "limit": types.query_non_negative_integer,
         "marker": types.query_string,
         "name": types.query_string,
-        "status": {"type": "string", "enum": ["DEFINED", "BUILD", "ACTIVE", "ERROR"]},
+        "status": {"type": "string", "enum": ["DEFINED", "BUILD", "ACTIVE", "SHUTOFF", "ERROR"]},
         "all_tenants": {"type": "string", "enum": ["1", "0", "true", "false", "True", "False"]},
         "project_id": types.query_string,
         "changes-since": {

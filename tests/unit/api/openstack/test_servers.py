@@ -10,9 +10,11 @@ from unittest import mock
 
 import sqlalchemy as sa
 
+import nova.conf
 from nova import context as nova_context
 from nova.db import instances as instance_db
 from nova.db import models
+from nova.db import services as service_db
 from nova.db import session as db_session
 from tests.fixtures import api as api_fixtures
 
@@ -451,3 +453,65 @@ class LaunchTestCase(api_fixtures.APITestCase):
             thread.join()
         self.assertEqual(sorted(results), [202] + [409] * 9)
         self.assertEqual(self.scheduled.call_count, 1)
+
+
+class DeleteOnDownHostTestCase(api_fixtures.APITestCase):
+    """A server whose host's compute is down is deleted without it (Nova's local delete)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        cast = mock.patch("nova.compute.rpcapi.ComputeAPI.terminate_instance")
+        self.terminate = cast.start()
+        self.addCleanup(cast.stop)
+
+    def place(self, server_id: str, host: str, heartbeat_age: int) -> None:
+        """Put the server ACTIVE on ``host`` with its claim, the host last heard of then."""
+        admin = nova_context.get_admin_context()
+        service = service_db.service_get_or_create(admin, host, "nova-compute", {})
+        service_db.compute_node_update(
+            admin,
+            host,
+            service.id,
+            {"vcpus": 8, "memory_mb": 8192, "local_gb": 100, "hypervisor_type": "t"},
+        )
+        ratios = {"ram": 1.0, "cpu": 1.0, "disk": 1.0}
+        service_db.instance_claim(
+            admin, server_id, host, ratios, (512, 1, 1), {"host": host}, {"host": None}
+        )
+        instance_db.instance_update(admin, server_id, {"vm_state": "active", "task_state": None})
+        seen = models.utcnow() - datetime.timedelta(seconds=heartbeat_age)
+        with db_session.get_engine().begin() as connection:
+            connection.execute(
+                models.Service.__table__.update()
+                .where(models.Service.host == host)
+                .values(updated_at=seen, created_at=seen)
+            )
+
+    def used_memory(self, host: str) -> int:
+        with db_session.get_engine().connect() as connection:
+            return connection.execute(
+                sa.text("SELECT memory_mb_used FROM compute_nodes WHERE host = :h"), {"h": host}
+            ).scalar()
+
+    def test_delete_on_a_down_host_completes_here_and_releases_everything(self):
+        network = self.quantum_network()
+        server_id = self.create_server(networks=[{"uuid": network}])
+        self.assertEqual(len(self.quantum_ports(network)), 1)
+        self.place(server_id, "dead", heartbeat_age=nova.conf.CONF.service_down_time + 10)
+        self.assertEqual(self.used_memory("dead"), 512)
+
+        self.assertEqual(self.request("DELETE", f"/v2.1/servers/{server_id}").status_int, 204)
+        self.terminate.assert_not_called()
+        self.assertEqual(self.request("GET", f"/v2.1/servers/{server_id}").status_int, 404)
+        self.assertEqual(self.used_memory("dead"), 0)
+        self.assertEqual(self.quantum_ports(network), [])
+        self.assertEqual(self.count("virtual_interfaces"), 0)
+
+    def test_delete_on_a_live_host_goes_to_its_compute(self):
+        server_id = self.create_server(networks="none")
+        self.place(server_id, "alive", heartbeat_age=0)
+        self.assertEqual(self.request("DELETE", f"/v2.1/servers/{server_id}").status_int, 204)
+        self.terminate.assert_called_once()
+        self.assertEqual(self.used_memory("alive"), 512)  # compute releases it when done
+        shown = self.request("GET", f"/v2.1/servers/{server_id}").json["server"]
+        self.assertEqual(shown["OS-EXT-STS:task_state"], "deleting")
