@@ -222,3 +222,10 @@ class ClaimsTestCase(databases.SchemaTestCase):
         self.assertEqual(errors, [])
         self.assertEqual(corrections, [])
         self.assertEqual(self.usage(), (0, 0, 0, 0))
+
+
+def test_claimed_states_are_the_compute_states_holding_a_claim():
+    # nova.db may not import nova.compute, so the states whose instances
+    # count in their host's usage are written twice; the audit and the
+    # compute's releases must agree on them.
+    assert set(service_db.CLAIMED_STATES) == set(vm_states.HOLDING_CLAIM)
