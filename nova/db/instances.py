@@ -384,29 +384,6 @@ _DESTROY = (
 # --- faults ----------------------------------------------------------------------------
 
 
-def instance_set_error(
-    context: nova_context.RequestContext,
-    instance_uuid: str,
-    fault: Mapping[str, Any],
-    expected: Mapping[str, Any] | None = None,
-) -> None:
-    """Put an instance in ERROR and record its fault, in one transaction.
-
-    With ``expected``, only if its columns still hold those values (as
-    ``instance_update``).
-
-    :raises nova.exception.InstanceNotFound: it is gone.
-    :raises nova.exception.InstanceInvalidState: ``expected`` did not match.
-    """
-    values = {"vm_state": "error", "task_state": None}
-    with session.writer(context) as conn:
-        instance = instance_update_in(conn, context, instance_uuid, values, expected)
-        if instance is not None:
-            session.insert_row(conn, _faults, {"instance_id": instance.id, **fault})
-    if instance is None:
-        raise instance_update_refused(context, instance_uuid, expected)
-
-
 def instance_fault_create(
     context: nova_context.RequestContext, instance_id: int, values: Mapping[str, Any]
 ) -> records.InstanceFault:

@@ -217,7 +217,7 @@ class SchedulerManager:
     def _fail_unscheduled(self, context, instance_uuid: str, timeout: int) -> None:
         message = f"Not scheduled within {timeout} s: the request to schedule it was lost"
         try:
-            instance_db.instance_set_error(
+            service_db.instance_set_error(
                 context,
                 instance_uuid,
                 {"code": 500, "message": message, "details": "", "host": CONF.host},
