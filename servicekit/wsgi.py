@@ -109,6 +109,12 @@ class Limits(NamedTuple):
 
     #: Worker threads running the application (requests read whole wait for one).
     threads: int = 8
+    #: Worker threads of their own for requests that change something (not
+    #: GET, HEAD or OPTIONS); ``threads`` then serve only the others. 0: every
+    #: request shares ``threads``. One, in a process where every write runs
+    #: on one database writer and one GIL: the writes queue without a thread
+    #: each, and a write waiting on a lock never holds up a read.
+    write_threads: int = 0
     #: Open connections; beyond it new ones wait in the listen backlog (and the
     #: connection idle the longest is closed to admit them). Lowered to what
     #: the process's open-file limit allows (see ``connection_limit``).
@@ -313,6 +319,45 @@ class _Channel(waitress_channel.HTTPChannel):
         super().handle_close()
 
 
+#: Methods that change nothing: ``Limits.threads`` serve them.
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+class _WriteQueue(waitress_task.ThreadedTaskDispatcher):
+    """The write threads' queue: writes waiting their turn is its purpose, not a warning."""
+
+    queue_logger = logging.getLogger(f"{__name__}.write_queue")
+
+
+_WriteQueue.queue_logger.setLevel(logging.ERROR)
+
+
+class _SplitDispatcher:
+    """waitress's task dispatcher, as two pools: ``reads`` and ``writes`` threads.
+
+    waitress hands over a connection (its channel) whose next request
+    (``requests[0]``, read whole) is due; its method picks the pool.
+    """
+
+    def __init__(self, reads: int, writes: int) -> None:
+        self.reads = waitress_task.ThreadedTaskDispatcher()
+        self.reads.set_thread_count(reads)
+        self.writes = _WriteQueue()
+        self.writes.set_thread_count(writes)
+
+    def add_task(self, channel) -> None:
+        request = channel.requests[0]
+        reads = request.error is not None or request.command in READ_METHODS
+        (self.reads if reads else self.writes).add_task(channel)
+
+    def set_thread_count(self, count: int) -> None:
+        self.reads.set_thread_count(count)
+
+    def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
+        done = self.reads.shutdown(cancel_pending, timeout)
+        return self.writes.shutdown(cancel_pending, timeout) and done
+
+
 class _Server(waitress_server.TcpWSGIServer):
     """waitress's TCP server: read deadlines, eviction of idle connections, quiet accept errors."""
 
@@ -478,6 +523,11 @@ class WSGIServer:
                 log_socket_errors=False,
                 expose_tracebacks=False,
                 ident="",
+                dispatcher=(
+                    _SplitDispatcher(limits.threads, limits.write_threads)
+                    if limits.write_threads
+                    else None  # waitress's own, with limits.threads
+                ),
                 _start=False,
             )
         except OSError as exc:

@@ -48,6 +48,7 @@ def api_limits(conf: cfg.ConfigOpts = CONF) -> wsgi.Limits:
     """Return what one client may make the compute API's server hold (``[wsgi]``, ``[api]``)."""
     return wsgi.Limits(
         threads=conf.wsgi.threads,
+        write_threads=conf.wsgi.write_threads,
         connections=conf.wsgi.max_connections,
         idle_timeout=conf.wsgi.client_socket_timeout,
         read_timeout=conf.wsgi.client_request_timeout,

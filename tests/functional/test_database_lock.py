@@ -1,7 +1,8 @@
 """A database locked by another process is a prompt 503, never a freeze (issue 14, item 5).
 
-``nova-all`` runs with a separate ``quantum-server`` (so its API has threads
-to serve reads while a write waits) and ``[database] max_write_wait = 2``.
+``nova-all`` runs with a separate ``quantum-server`` (its API's threads
+shared by reads and writes) and with its defaults (the embedded Quantum
+service; writes on a thread of their own), ``[database] max_write_wait = 2``.
 The adversarial run held SQLite's write lock from another process for 60 s:
 a create waited the 30 s busy timeout, the reads queued behind it. Scaled
 down here: the test process holds the lock (``BEGIN IMMEDIATE``) for
@@ -41,11 +42,14 @@ def p99(samples: list[float]) -> float:
 class DatabaseLockTestCase(process_fixtures.CloudTestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.quantum_base = self.start_quantum_server(f"[database]\nmax_write_wait = {BOUND}\n")
         self.config = self.nova_config(
-            self.quantum_base, extra=f"[database]\nmax_write_wait = {BOUND}\n"
+            self.network_service(), extra=f"[database]\nmax_write_wait = {BOUND}\n"
         )
         self.start_nova_all(self.config)
+
+    def network_service(self) -> str | None:
+        """Start a ``quantum-server``; return its URL (None: nova-all's embedded one)."""
+        return self.start_quantum_server(f"[database]\nmax_write_wait = {BOUND}\n")
 
     def lock(self, path: str) -> sqlite3.Connection:
         """Take the write lock of the SQLite file ``path`` as another process would."""
@@ -138,3 +142,12 @@ class DatabaseLockTestCase(process_fixtures.CloudTestCase):
         server_id = self.http("POST", f"{self.api}/servers", body, expect=202).json()["server"]
         self.assertEqual(self.live_instances(), 1)
         self.assertTrue(server_id["id"])
+
+
+class EmbeddedDatabaseLockTestCase(DatabaseLockTestCase):
+    """The same with nova-all's defaults: the embedded Quantum service, and the
+    API's writes on a thread of their own (``[wsgi] write_threads = 1``), its
+    reads on the others."""
+
+    def network_service(self) -> str | None:
+        return None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import logging
 import resource
 import socket
+import threading
 import time
 import unittest
+import urllib.request
 from unittest import mock
 
 import webob
@@ -58,6 +61,54 @@ class ServerTestCase(unittest.TestCase):
 
     def test_stop_before_listening(self):
         wsgi.WSGIServer(app_answering(wsgi.Response(status=204)), "127.0.0.1", 0).stop()
+
+
+class WriteThreadsTestCase(unittest.TestCase):
+    """``Limits.write_threads``: writes on threads of their own, reads never behind them."""
+
+    def setUp(self) -> None:
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.writing = 0
+        self.most_writing = 0
+        server = wsgi.WSGIServer(
+            self.app, "127.0.0.1", 0, limits=wsgi.Limits(threads=2, write_threads=1)
+        )
+        self.addCleanup(server.stop)
+        self.addCleanup(self.release.set)  # before stop: no write left waiting
+        server.start()
+        self.url = server.url
+
+    def app(self, environ, start_response):
+        if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            return wsgi.Response(body=b"read", status=200)(environ, start_response)
+        with self.lock:
+            self.writing += 1
+            self.most_writing = max(self.most_writing, self.writing)
+        self.release.wait(10)
+        with self.lock:
+            self.writing -= 1
+        return wsgi.Response(status=204)(environ, start_response)
+
+    def send(self, method: str) -> concurrent.futures.Future:
+        return self.pool.submit(
+            urllib.request.urlopen, urllib.request.Request(self.url, method=method), timeout=10
+        )
+
+    def test_reads_are_served_while_writes_wait_and_writes_run_one_at_a_time(self):
+        self.pool = concurrent.futures.ThreadPoolExecutor(4)
+        self.addCleanup(self.pool.shutdown)
+        writes = [self.send(method) for method in ("POST", "PUT", "DELETE")]
+        deadline = time.monotonic() + 10
+        while self.writing == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(self.writing, 1)  # one write runs, the others queue
+        for _ in range(3):
+            with urllib.request.urlopen(self.url, timeout=5) as read:
+                self.assertEqual(read.read(), b"read")
+        self.release.set()
+        self.assertEqual([w.result(timeout=10).status for w in writes], [204, 204, 204])
+        self.assertEqual(self.most_writing, 1)
 
 
 class BindErrorTestCase(unittest.TestCase):
