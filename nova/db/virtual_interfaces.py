@@ -6,6 +6,7 @@ import logging
 import secrets
 import uuid as uuidlib
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,49 +43,72 @@ def _live_vif_with(conn: sa.Connection, column: sa.Column, value: str) -> bool:
 def virtual_interface_create(
     context: nova_context.RequestContext, values: Mapping[str, Any]
 ) -> records.VirtualInterface:
-    """Create a VIF for ``values["instance_id"]``.
+    """Create a VIF for ``values["instance_id"]`` (see ``virtual_interfaces_create``)."""
+    return virtual_interfaces_create(context, [values])[0]
 
-    ``uuid`` and ``address`` are generated when not given; a generated MAC
-    that collides with a live VIF's is replaced by another, up to
-    ``MAC_ATTEMPTS`` times.
 
-    :raises nova.exception.VirtualInterfaceMacAddressConflict: the given
+def virtual_interfaces_create(
+    context: nova_context.RequestContext, values_list: Sequence[Mapping[str, Any]]
+) -> list[records.VirtualInterface]:
+    """Create a VIF per item of ``values_list``, all in one transaction (all or none).
+
+    ``uuid`` and ``address`` are generated when not given; generated MACs
+    that collide with a live VIF's are replaced, up to ``MAC_ATTEMPTS``
+    times.
+
+    :raises nova.exception.VirtualInterfaceMacAddressConflict: a given
         ``address`` belongs to a live VIF.
-    :raises nova.exception.PortInUse: ``port_id`` is bound to a live VIF.
+    :raises nova.exception.PortInUse: a ``port_id`` is bound to a live VIF.
     :raises nova.exception.VirtualInterfaceCreateFailed: no free MAC found.
     :raises oslo_db.exception.DBReferenceError: no such instance.
     """
-    values = dict(values)
-    values.setdefault("uuid", str(uuidlib.uuid4()))
-    generate = "address" not in values
+    rows = [dict(values) for values in values_list]
+    generated = {index for index, row in enumerate(rows) if "address" not in row}
+    for row in rows:
+        row.setdefault("uuid", str(uuidlib.uuid4()))
     for attempt in range(1, MAC_ATTEMPTS + 1):
-        if generate:
-            values["address"] = generate_mac_address()
+        _generate_macs(rows, generated)
         try:
             with session.writer(context) as conn:
-                row = session.insert_row(conn, _vifs, values)
-            return records.VirtualInterface(**row)
+                created = [session.insert_row(conn, _vifs, row) for row in rows]
+            return [records.VirtualInterface(**row) for row in created]
         except db_exc.DBDuplicateEntry:
             with session.reader(context) as conn:
-                port_id = values.get("port_id")
-                if port_id and _live_vif_with(conn, _vifs.c.port_id, port_id):
-                    raise exception.PortInUse(port_id=port_id) from None
-                mac_taken = _live_vif_with(conn, _vifs.c.address, values["address"])
-            if not mac_taken:
+                for row in rows:
+                    port_id = row.get("port_id")
+                    if port_id and _live_vif_with(conn, _vifs.c.port_id, port_id):
+                        raise exception.PortInUse(port_id=port_id) from None
+                taken = [
+                    index
+                    for index, row in enumerate(rows)
+                    if _live_vif_with(conn, _vifs.c.address, row["address"])
+                ]
+            if not taken:
                 raise
-            if not generate:
+            for index in set(taken) - generated:
                 raise exception.VirtualInterfaceMacAddressConflict(
-                    address=values["address"]
+                    address=rows[index]["address"]
                 ) from None
             LOG.info(
                 "MAC address %s is taken (attempt %d of %d); trying another",
-                values["address"],
+                ", ".join(rows[index]["address"] for index in taken),
                 attempt,
                 MAC_ATTEMPTS,
             )
     raise exception.VirtualInterfaceCreateFailed(
-        instance_id=values.get("instance_id"), attempts=MAC_ATTEMPTS
+        instance_id=rows[0].get("instance_id") if rows else None, attempts=MAC_ATTEMPTS
     )
+
+
+def _generate_macs(rows: list[dict[str, Any]], generated: set[int]) -> None:
+    """Give the rows at the ``generated`` indexes new random MACs, no two rows the same."""
+    used = {row["address"] for index, row in enumerate(rows) if index not in generated}
+    for index in sorted(generated):
+        address = generate_mac_address()
+        while address in used:
+            address = generate_mac_address()
+        rows[index]["address"] = address
+        used.add(address)
 
 
 # Live VIFs of live instances, scoped to the context's project.

@@ -169,36 +169,39 @@ class QuantumAPI(network_api.NetworkAPI):
         instance: records.Instance,
         requested: Sequence[model.RequestedNetwork] | None,
     ) -> list[records.VirtualInterface]:
-        """Create a VIF per entry, make or reuse its port, and attach the VIF to it."""
+        """Make or reuse a port per entry, create the VIFs at once, attach each VIF to its port."""
         tenant_id = network_api.project_of(instance)
         entries = self._default_request(tenant_id) if requested is None else list(requested)
         done: list[tuple[str, str, bool, bool]] = []  # network, port, preserve, attached
         vifs: list[records.VirtualInterface] = []
         try:
+            # The ports first, then every VIF in one transaction, then the attachments.
             for entry in entries:
-                preserve = bool(entry.port_id)
                 if entry.port_id:
                     network_id = self._find_port(tenant_id, entry.port_id, entry.network_id)
-                    port_id = entry.port_id
+                    done.append((network_id, entry.port_id, True, False))
                 elif entry.network_id:
-                    network_id = entry.network_id
-                    port_id = self.client.create_port(tenant_id, network_id)
+                    port_id = self.client.create_port(tenant_id, entry.network_id)
+                    done.append((entry.network_id, port_id, False, False))
                 else:
                     raise exception.Invalid(reason="a network entry names no network or port")
-                done.append((network_id, port_id, preserve, False))
-                vif = vif_db.virtual_interface_create(
-                    context,
+            vifs = vif_db.virtual_interfaces_create(
+                context,
+                [
                     {
                         "instance_id": instance.id,
                         "network_id": None,
                         "port_id": port_id,
                         "network_uuid": network_id,
                         "preserve_on_delete": preserve,
-                    },
-                )
-                vifs.append(vif)
+                    }
+                    for network_id, port_id, preserve, _attached in done
+                ],
+            )
+            for index, vif in enumerate(vifs):
+                network_id, port_id, preserve, _attached = done[index]
                 self.client.attach(tenant_id, network_id, port_id, vif.uuid)
-                done[-1] = (network_id, port_id, preserve, True)
+                done[index] = (network_id, port_id, preserve, True)
                 LOG.debug(
                     "Attached VIF %s of instance %s to port %s on network %s",
                     vif.uuid,

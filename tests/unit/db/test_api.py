@@ -92,6 +92,35 @@ class VirtualInterfaceTestCase(databases.SchemaTestCase):
         with self.assertRaises(exception.PortInUse):
             self.create_vif(network_id=None, port_id=port_id)
 
+    def test_several_in_one_transaction_all_or_none(self):
+        port_a, port_b = str(uuid.uuid4()), str(uuid.uuid4())
+        self.create_vif(network_id=None, port_id=port_b)  # another VIF has port b
+        both = [
+            {"instance_id": self.instance.id, "network_id": None, "port_id": port}
+            for port in (port_a, port_b)
+        ]
+        with self.assertRaises(exception.PortInUse):
+            vif_db.virtual_interfaces_create(self.context, both)
+        ports = [
+            v.port_id
+            for v in vif_db.virtual_interface_get_by_instance(self.context, self.instance.id)
+        ]
+        self.assertEqual(ports, [port_b])  # port a's row went with the failed transaction
+        vif_db.virtual_interface_delete_by_instance(self.context, self.instance.id)
+        created = vif_db.virtual_interfaces_create(self.context, both)
+        self.assertEqual([v.port_id for v in created], [port_a, port_b])
+        self.assertEqual(len({v.address for v in created}), 2)
+
+    def test_several_never_generate_the_same_mac_twice(self):
+        given = "fa:16:3e:00:00:01"
+        fresh = "fa:16:3e:00:00:02"
+        values = {"instance_id": self.instance.id, "network_id": None}
+        with mock.patch.object(vif_db, "generate_mac_address", side_effect=[given, fresh]):
+            created = vif_db.virtual_interfaces_create(
+                self.context, [{**values, "address": given}, values]
+            )
+        self.assertEqual([v.address for v in created], [given, fresh])
+
     def test_unknown_network_is_a_reference_error(self):
         with self.assertRaises(db_exc.DBReferenceError) as caught:
             self.create_vif(network_id=999)

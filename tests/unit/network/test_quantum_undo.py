@@ -34,7 +34,7 @@ class UndoTestCase(api_fixtures.APITestCase):
 
     def test_disk_full_is_503_and_releases_the_port(self):
         network = self.quantum_network()
-        with mock.patch.object(vif_db, "virtual_interface_create", side_effect=DISK_FULL):
+        with mock.patch.object(vif_db, "virtual_interfaces_create", side_effect=DISK_FULL):
             response = self.create(network)
         self.assertEqual(response.status_int, 503, response.text)
         self.assertEqual(response.json["serviceUnavailable"]["code"], 503)
@@ -58,7 +58,7 @@ class UndoTestCase(api_fixtures.APITestCase):
         self.enterContext(
             mock.patch.object(quantum_client.QuantumClient, "delete_port", delete_port)
         )
-        with mock.patch.object(vif_db, "virtual_interface_create", side_effect=DISK_FULL):
+        with mock.patch.object(vif_db, "virtual_interfaces_create", side_effect=DISK_FULL):
             self.assertEqual(self.create(network).status_int, 503)
         deadline = time.monotonic() + 10
         while retries.pending() and time.monotonic() < deadline:
