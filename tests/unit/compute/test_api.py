@@ -12,6 +12,7 @@ from nova.db import instances as instance_db
 from nova.db import services as service_db
 from nova.scheduler import manager as scheduler_manager
 from tests.fixtures import databases
+from tests.fixtures import hosts
 from tests.unit.compute import test_manager
 
 ADMIN = nova_context.get_admin_context()
@@ -22,31 +23,14 @@ HOST = "compute1"
 class DeleteWhileSchedulingTestCase(databases.SchemaTestCase):
     def setUp(self) -> None:
         super().setUp()
-        service = service_db.service_get_or_create(ADMIN, HOST, "nova-compute", {})
-        service_db.service_heartbeat(ADMIN, service.id)
-        service_db.compute_node_update(
-            ADMIN,
-            HOST,
-            service.id,
-            {"vcpus": 8, "memory_mb": 8192, "local_gb": 100, "hypervisor_type": "fake"},
-        )
+        hosts.add_compute_host(HOST)
         self.network = test_manager.StubNetwork()
         self.compute = mock.Mock()
         self.api = compute_api.API(
             network=self.network, scheduler=mock.Mock(), compute=self.compute
         )
         self.scheduler = scheduler_manager.SchedulerManager(compute=mock.Mock())
-        self.instance = instance_db.instance_create(
-            USER,
-            {
-                "project_id": "p",
-                "memory_mb": 512,
-                "vcpus": 1,
-                "root_gb": 1,
-                "vm_state": vm_states.BUILDING,
-                "task_state": vm_states.SCHEDULING,
-            },
-        )
+        self.instance = hosts.building_instance(USER)
 
     def usage(self) -> int:
         node = {n.host: n for _s, n in service_db.compute_hosts(ADMIN)}[HOST]

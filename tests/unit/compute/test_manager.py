@@ -21,6 +21,7 @@ from nova.network import model
 from nova.virt import fake
 from nova.virt.libvirt import driver as libvirt_driver
 from tests.fixtures import databases
+from tests.fixtures import hosts
 
 CONF = nova.conf.CONF
 ADMIN = nova_context.get_admin_context()
@@ -67,13 +68,7 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.addCleanup(shutil.rmtree, self.state_path, ignore_errors=True)
         CONF.set_override("state_path", self.state_path)
         self.addCleanup(CONF.clear_override, "state_path")
-        service = service_db.service_get_or_create(ADMIN, HOST, "nova-compute", {})
-        service_db.compute_node_update(
-            ADMIN,
-            HOST,
-            service.id,
-            {"vcpus": 8, "memory_mb": 8192, "local_gb": 100, "hypervisor_type": "fake"},
-        )
+        hosts.add_compute_host(HOST, heartbeat=False)
         self.network = StubNetwork()
         self.scheduler = mock.Mock()
         self.driver = fake.FakeDriver()
@@ -86,17 +81,7 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
 
     def placed_instance(self):
         """An instance the scheduler placed here, with its claim taken."""
-        instance = instance_db.instance_create(
-            ADMIN,
-            {
-                "project_id": "p",
-                "memory_mb": 512,
-                "vcpus": 1,
-                "root_gb": 1,
-                "vm_state": vm_states.BUILDING,
-                "task_state": vm_states.SCHEDULING,
-            },
-        )
+        instance = hosts.building_instance()
         ratios = {"ram": 1.0, "cpu": 1.0, "disk": 1.0}
         placed = service_db.instance_claim(
             ADMIN, instance.uuid, HOST, ratios, (512, 1, 1), {"host": HOST}, {"host": None}

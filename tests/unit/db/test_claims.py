@@ -17,6 +17,7 @@ from nova.db import services as service_db
 from nova.db import session
 from nova.scheduler import manager
 from tests.fixtures import databases
+from tests.fixtures import hosts
 
 ADMIN = nova_context.get_admin_context()
 HOST = "h1"
@@ -26,28 +27,11 @@ RATIOS = {"ram": 1.0, "cpu": 1.0, "disk": 1.0}
 class ClaimsTestCase(databases.SchemaTestCase):
     def setUp(self) -> None:
         super().setUp()
-        service = service_db.service_get_or_create(ADMIN, HOST, "nova-compute", {})
-        service_db.service_heartbeat(ADMIN, service.id)
-        service_db.compute_node_update(
-            ADMIN,
-            HOST,
-            service.id,
-            {"vcpus": 64, "memory_mb": 65536, "local_gb": 1000, "hypervisor_type": "t"},
-        )
+        hosts.add_compute_host(HOST, vcpus=64, memory_mb=65536, local_gb=1000)
 
     def claimed(self, memory_mb: int = 512):
         """An instance placed on HOST, its claim taken."""
-        instance = instance_db.instance_create(
-            ADMIN,
-            {
-                "project_id": "p",
-                "memory_mb": memory_mb,
-                "vcpus": 1,
-                "root_gb": 1,
-                "vm_state": vm_states.BUILDING,
-                "task_state": vm_states.SCHEDULING,
-            },
-        )
+        instance = hosts.building_instance(memory_mb=memory_mb)
         placed = service_db.instance_claim(
             ADMIN,
             instance.uuid,
@@ -109,17 +93,7 @@ class ClaimsTestCase(databases.SchemaTestCase):
             )
 
     def test_no_claim_for_an_instance_being_deleted(self):
-        instance = instance_db.instance_create(
-            ADMIN,
-            {
-                "project_id": "p",
-                "memory_mb": 512,
-                "vcpus": 1,
-                "root_gb": 1,
-                "vm_state": vm_states.BUILDING,
-                "task_state": vm_states.DELETING,
-            },
-        )
+        instance = hosts.building_instance(task_state=vm_states.DELETING)
         scheduler = manager.SchedulerManager(compute=mock.Mock())
         with self.assertRaises(exception.InstanceInvalidState):
             scheduler.select_and_claim(ADMIN, instance)

@@ -18,6 +18,7 @@ from nova.db import session as db_session
 from nova.scheduler import filters
 from nova.scheduler import manager
 from tests.fixtures import databases
+from tests.fixtures import hosts
 
 CONF = nova.conf.CONF
 ADMIN = nova_context.get_admin_context()
@@ -95,30 +96,10 @@ class SchedulerTestCase(databases.SchemaTestCase):
         self.scheduler = manager.SchedulerManager(compute=self.compute)
 
     def add_host(self, name, memory_mb=4096, vcpus=4, local_gb=100, zone="nova") -> None:
-        service = service_db.service_get_or_create(
-            ADMIN, name, "nova-compute", {"topic": "compute", "availability_zone": zone}
-        )
-        service_db.service_heartbeat(ADMIN, service.id)
-        service_db.compute_node_update(
-            ADMIN,
-            name,
-            service.id,
-            {"vcpus": vcpus, "memory_mb": memory_mb, "local_gb": local_gb, "hypervisor_type": "t"},
-        )
+        hosts.add_compute_host(name, vcpus, memory_mb, local_gb, zone)
 
     def instance(self, memory_mb=1024, zone=None):
-        return instance_db.instance_create(
-            ADMIN,
-            {
-                "project_id": "p",
-                "memory_mb": memory_mb,
-                "vcpus": 1,
-                "root_gb": 1,
-                "vm_state": vm_states.BUILDING,
-                "task_state": vm_states.SCHEDULING,
-                "availability_zone": zone,
-            },
-        )
+        return hosts.building_instance(memory_mb=memory_mb, availability_zone=zone)
 
     def node(self, name) -> models.ComputeNode:
         return {h.host: h for h in self.scheduler.host_states(ADMIN)}[name]
