@@ -44,21 +44,19 @@ class BuildTestCase(unittest.TestCase):
         nova_all.build(api_port=0)
         self.assertEqual(CONF.executor_thread_pool_size, 32)
 
-    def test_writes_get_one_thread_when_every_call_stays_in_the_process(self):
+    def write_threads_built(self, embedded_quantum: bool) -> int:
+        """Return ``[wsgi] write_threads`` once nova-all is built with that Quantum service."""
         self.addCleanup(CONF.set_default, "write_threads", 0, "wsgi")
         self.override("backend", "quantum", "network")
-        self.override("embedded", True, "quantum")
+        self.override("embedded", embedded_quantum, "quantum")
         self.override("connection_uri", "test:///default", "libvirt")
         nova_all.build(api_port=0)
-        self.assertEqual(CONF.wsgi.write_threads, 1)
-        self.override("write_threads", 3, "wsgi")
-        nova_all.build(api_port=0)
-        self.assertEqual(CONF.wsgi.write_threads, 3)
+        return CONF.wsgi.write_threads
+
+    def test_writes_get_one_thread_when_every_call_stays_in_the_process(self):
+        self.assertEqual(self.write_threads_built(embedded_quantum=True), 1)
+        self.override("write_threads", 3, "wsgi")  # the operator's choice wins
+        self.assertEqual(self.write_threads_built(embedded_quantum=True), 3)
 
     def test_writes_share_the_threads_when_waiting_on_another_service(self):
-        self.addCleanup(CONF.set_default, "write_threads", 0, "wsgi")
-        self.override("backend", "quantum", "network")
-        self.override("embedded", False, "quantum")
-        self.override("connection_uri", "test:///default", "libvirt")
-        nova_all.build(api_port=0)
-        self.assertEqual(CONF.wsgi.write_threads, 0)
+        self.assertEqual(self.write_threads_built(embedded_quantum=False), 0)
