@@ -437,6 +437,22 @@ class _Server(waitress_server.TcpWSGIServer):
         self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
 
 
+def _call_in_loop(server: _Server, call: Callable[[], None]) -> None:
+    """Have the serving loop's thread run ``call`` (waitress's trigger, without its race).
+
+    ``trigger.pull_trigger(thunk)`` queues the thunk, then writes the
+    wake-up byte. When the loop is already awake (a channel pulled the
+    trigger to flush a response), it can run the thunk in between; a thunk
+    that closes the trigger then makes the write fail with ``EBADF``, or
+    land on a descriptor reused meanwhile. Holding the trigger's lock
+    across both keeps the thunk from running before its wake-up is written.
+    """
+    trigger = server.trigger
+    with trigger.lock:
+        trigger.thunks.append(call)
+        trigger._physical_pull()
+
+
 class WSGIServer:
     """``app`` on ``host:port`` (0: any free port), served by ``threads`` threads.
 
@@ -573,7 +589,7 @@ class WSGIServer:
         loop = self._loop_thread
         if loop is not None and loop is not threading.current_thread() and not self._done.is_set():
             # The loop's own thread closes the sockets; the loop then ends (an empty map).
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            _call_in_loop(server, lambda: wasyncore.close_all(server._map))
             self._done.wait(timeout=10)
         else:
             wasyncore.close_all(server._map)
