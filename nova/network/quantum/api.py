@@ -72,22 +72,19 @@ class Retries:
             self._wake.wait(self.interval)
             self._wake.clear()
             with self._lock:
-                due, self._pending = self._pending, []
-            if not due:
-                continue
-            kept = []
-            for what, call, deadline in due:
+                due = list(self._pending)  # each stays pending until done or given up
+            for item in due:
+                what, call, deadline = item
                 try:
                     call()
                 except Exception as exc:  # noqa: BLE001 - tried again, or given up on
                     if time.monotonic() < deadline:
-                        kept.append((what, call, deadline))
-                    else:
-                        LOG.error("Gave up retrying %s: %s", what, exc)
+                        continue
+                    LOG.error("Gave up retrying %s: %s", what, exc)
                 else:
                     LOG.info("Retried %s: done", what)
-            with self._lock:
-                self._pending[:0] = kept
+                with self._lock:
+                    self._pending.remove(item)
 
 
 #: The process's retries of port releases.
