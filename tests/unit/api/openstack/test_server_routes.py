@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime
+from unittest import mock
 
 import sqlalchemy as sa
 
 import nova.conf
 from nova import context as nova_context
+from nova import exception
 from nova.db import instances as instance_db
 from nova.db import models
 from nova.db import services as service_db
 from nova.db import session as db_session
+from nova.network import http
 from nova.network.legacy import api as legacy_api
 from tests.fixtures import api as api_fixtures
 
@@ -313,3 +316,45 @@ class AvailabilityZoneTestCase(api_fixtures.APITestCase):
             zones["closed"],
             {"zoneName": "closed", "zoneState": {"available": False}, "hosts": None},
         )
+
+
+class AddressCostTestCase(api_fixtures.APITestCase):
+    def test_quantum_views_make_no_network_call(self):
+        network = self.quantum_network()
+        server_ids = [self.create_server(networks=[{"uuid": network}]) for _ in range(3)]
+        with mock.patch.object(http.JSONClient, "call", side_effect=AssertionError("called")):
+            listed = self.request("GET", "/v2.1/servers/detail")
+            self.assertEqual(listed.status_int, 200, listed.text)
+            self.assertEqual(len(listed.json["servers"]), 3)
+            for server_id in server_ids:
+                self.assertEqual(
+                    self.request("GET", f"/v2.1/servers/{server_id}/ips").status_int, 200
+                )
+
+    def test_an_unreachable_network_service_leaves_its_addresses_out(self):
+        server_id = self.create_server(networks="none")
+        unreachable = exception.NetworkServiceUnavailable(url="http://n", reason="down")
+        network = self.app.compute_api.network
+        with mock.patch.object(network, "get_addresses", side_effect=unreachable) as called:
+            shown = self.request("GET", f"/v2.1/servers/{server_id}")
+            listed = self.request("GET", "/v2.1/servers/detail")
+        self.assertEqual(called.call_count, 2)
+        self.assertEqual((shown.status_int, shown.json["server"]["addresses"]), (200, {}))
+        self.assertEqual(listed.status_int, 200)
+        with mock.patch.object(network, "get_addresses") as called:
+            self.assertEqual(self.request("GET", "/v2.1/servers").status_int, 200)
+        called.assert_not_called()  # the summary list shows no addresses
+
+
+class OpenAPITestCase(api_fixtures.APITestCase):
+    def test_the_new_operations_document_their_codes(self):
+        paths = self.request("GET", "/v2.1/openapi.json", token=None).json["paths"]
+        metadata = paths["/v2.1/servers/{server_id}/metadata"]
+        self.assertIn("200", metadata["post"]["responses"])
+        self.assertNotIn("202", metadata["post"]["responses"])
+        self.assertTrue({"403", "409"} <= set(metadata["put"]["responses"]))
+        interface = paths["/v2.1/servers/{server_id}/os-interface"]
+        self.assertIn("501", interface["post"]["responses"])
+        self.assertIn("501", interface["get"]["responses"])
+        self.assertNotIn("501", paths["/v2.1/servers/{server_id}/ips"]["get"]["responses"])
+        self.assertIn("403", paths["/v2.1/os-availability-zone/detail"]["get"]["responses"])
