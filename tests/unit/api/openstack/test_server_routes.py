@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from unittest import mock
 
 import sqlalchemy as sa
@@ -133,6 +134,24 @@ class ServerMetadataTestCase(api_fixtures.APITestCase):
         refused = self.create_server(expect=403, metadata={k: k for k in "wxyz"})
         self.assertIn("forbidden", refused.json)
         self.assertEqual(self.count("instances"), 1)
+
+    def test_concurrent_additions_never_exceed_the_quota(self):
+        CONF.set_override("metadata_items", 5, group="quota")
+        self.addCleanup(CONF.clear_override, "metadata_items", group="quota")
+        results = []
+
+        def add(key: str) -> None:
+            response = self.request("POST", self.base, {"metadata": {key: "v"}})
+            results.append(response.status_int)
+
+        threads = [threading.Thread(target=add, args=(f"k{i}",)) for i in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Two items exist: three more fit.
+        self.assertEqual(sorted(results), [200] * 3 + [403] * 7)
+        self.assertEqual(len(metadata_rows(self.server_id)), 5)
 
     def test_a_busy_server_is_409(self):
         instance_db.instance_update(
