@@ -164,6 +164,30 @@ class VirtualInterfaceCreateFailed(NovaException):
     )
 
 
+class MetadataLimitExceeded(NovaException):
+    msg_fmt = "Maximum number of metadata items exceeds %(allowed)d"
+    code = 403
+    safe = True
+
+
+class MetadataItemNotFound(NotFound):
+    msg_fmt = "Metadata item was not found"
+
+
+class NetworkLabelNotFound(NotFound):
+    msg_fmt = "Instance is not a member of specified network"
+
+
+class InterfaceNotFound(NotFound):
+    msg_fmt = "Instance %(instance_id)s does not have a port with id %(port_id)s"
+
+
+class FeatureNotSupported(NovaException):
+    msg_fmt = "%(reason)s"
+    code = 501
+    safe = True
+
+
 class PortInUse(Conflict):
     msg_fmt = "Port %(port_id)s is already in use."
 

@@ -21,6 +21,7 @@ from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import vm_states
 from nova.db import flavors as flavor_db
 from nova.db import instances as instance_db
+from nova.db import metadata as metadata_db
 from nova.db import records
 from nova.db import services as service_db
 from nova.db import views as views_db
@@ -35,6 +36,25 @@ RequestedNetwork = network_model.RequestedNetwork
 
 #: Times a delete reads a server again that changed under it (placed, say).
 _DELETE_ATTEMPTS = 10
+#: The states in which a server's metadata may change (with no task), as in
+#: Nova, plus this project's DEFINED.
+METADATA_VM_STATES = (vm_states.DEFINED, vm_states.ACTIVE, vm_states.STOPPED)
+
+
+def _metadata_limit() -> int | None:
+    """Return ``[quota] metadata_items`` (None: unlimited)."""
+    limit = CONF.quota.metadata_items
+    return None if limit < 0 else limit
+
+
+def _check_metadata_quota(metadata: Mapping[str, str] | None) -> None:
+    """Refuse more metadata items than ``[quota] metadata_items``.
+
+    :raises nova.exception.MetadataLimitExceeded: too many (403).
+    """
+    limit = _metadata_limit()
+    if metadata and limit is not None and len(metadata) > limit:
+        raise exception.MetadataLimitExceeded(allowed=limit)
 
 
 def _check_duplicates(requested: Sequence[RequestedNetwork]) -> None:
@@ -84,7 +104,9 @@ class API:
 
         :raises nova.exception.InstanceNotFound: none, or another project's.
         """
-        return views_db.instance_get_for_view(context, server_id)
+        return self._with_network_addresses(
+            context, views_db.instance_get_for_view(context, server_id)
+        )
 
     def get_all_for_view(
         self,
@@ -98,9 +120,112 @@ class API:
 
         :param detail: with metadata and addresses (the full views).
         """
-        return views_db.instance_get_all_for_view(
+        data = views_db.instance_get_all_for_view(
             context, filters, limit=limit, marker=marker, detail=detail
         )
+        return self._with_network_addresses(context, data) if detail else data
+
+    def _with_network_addresses(
+        self, context: nova_context.RequestContext, data: views_db.InstanceViewData
+    ) -> views_db.InstanceViewData:
+        """Add the addresses the network service holds (neutron) to those of Nova's database.
+
+        Legacy addresses come with the instances' rows and quantum has none:
+        those backends answer without a call. A network service that cannot
+        be reached leaves its addresses out (logged) rather than failing the
+        view.
+        """
+        if not data.instances:
+            return data
+        try:
+            extra = self.network.get_addresses(context, data.instances)
+        except (exception.NetworkServiceUnavailable, exception.NetworkServiceError) as exc:
+            LOG.warning("Servers shown without their network service's addresses: %s", exc)
+            return data
+        for instance_id, addresses in extra.items():
+            data.addresses.setdefault(instance_id, []).extend(addresses)
+        return data
+
+    def get_addresses(
+        self, context: nova_context.RequestContext, server_id: str
+    ) -> list[network_model.Address]:
+        """Return a server's fixed addresses as its view shows them: ``(label, address, MAC)``.
+
+        :raises nova.exception.InstanceNotFound: none, or another project's.
+        """
+        data = self.get_for_view(context, server_id)
+        return data.addresses.get(data.instances[0].id, [])
+
+    def get_interfaces(
+        self, context: nova_context.RequestContext, server_id: str
+    ) -> list[network_model.Interface]:
+        """Return a server's ports (``os-interface``).
+
+        :raises nova.exception.InstanceNotFound: none, or another project's.
+        :raises nova.exception.FeatureNotSupported: the network backend has no ports.
+        """
+        return self.network.list_interfaces(context, self.get(context, server_id))
+
+    def get_metadata(self, context: nova_context.RequestContext, server_id: str) -> dict[str, str]:
+        """Return a server's metadata.
+
+        :raises nova.exception.InstanceNotFound: none, or another project's.
+        """
+        return metadata_db.metadata_get(context, server_id)
+
+    def update_metadata(
+        self,
+        context: nova_context.RequestContext,
+        server_id: str,
+        metadata: Mapping[str, str],
+        replace: bool = False,
+    ) -> dict[str, str]:
+        """Merge ``metadata`` into a server's (``replace``: replace it); return the result.
+
+        :raises nova.exception.InstanceNotFound: none, or another project's.
+        :raises nova.exception.InstanceInvalidState: the server is busy (409).
+        :raises nova.exception.MetadataLimitExceeded: over ``[quota] metadata_items`` (403).
+        """
+        return metadata_db.metadata_update(
+            context,
+            server_id,
+            metadata,
+            replace=replace,
+            max_items=_metadata_limit(),
+            vm_states=METADATA_VM_STATES,
+        )
+
+    def delete_metadata_item(
+        self, context: nova_context.RequestContext, server_id: str, key: str
+    ) -> None:
+        """Delete one metadata item of a server.
+
+        :raises nova.exception.InstanceNotFound: none, or another project's.
+        :raises nova.exception.MetadataItemNotFound: no such item.
+        :raises nova.exception.InstanceInvalidState: the server is busy (409).
+        """
+        metadata_db.metadata_delete(context, server_id, key, METADATA_VM_STATES)
+
+    def get_availability_zones(
+        self, context: nova_context.RequestContext
+    ) -> list[tuple[str, records.Service]]:
+        """Return every live service with its availability zone, as Nova places them.
+
+        nova-compute services are in their own zone (``default_availability_zone``
+        when they name none), the others in ``internal_service_availability_zone``.
+        """
+        zones = []
+        for service in service_db.service_get_all(context.elevated()):
+            if service.binary == "nova-compute":
+                zone = service.availability_zone or CONF.default_availability_zone
+            else:
+                zone = CONF.internal_service_availability_zone
+            zones.append((zone, service))
+        return zones
+
+    def service_is_up(self, service: records.Service) -> bool:
+        """Tell whether a service's heartbeat is recent (``service_down_time``)."""
+        return service_db.service_is_up(service, CONF.service_down_time)
 
     def get_vifs(
         self,
@@ -160,6 +285,7 @@ class API:
         """
         if min_count > max_count:
             raise exception.Invalid(reason="min_count must not be larger than max_count")
+        _check_metadata_quota(metadata)
         _check_duplicates(requested_networks or ())
         try:
             flavor = flavor_db.flavor_get_by_flavor_id(context, flavor_id)

@@ -39,6 +39,13 @@ service_opts = [
         default="nova",
         help="Availability zone of compute services and of servers that name none.",
     ),
+    cfg.StrOpt(
+        "internal_service_availability_zone",
+        default="internal",
+        help="Availability zone the services other than nova-compute (scheduler, "
+        "API) are shown in by GET /os-availability-zone/detail; the zone list of "
+        "non-admins leaves it out, as Nova does.",
+    ),
     cfg.FloatOpt(
         "ram_allocation_ratio",
         default=1.5,

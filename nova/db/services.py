@@ -414,3 +414,14 @@ def instance_take_from_host(
         return instance_transition(context, instance_uuid, values, expected, fault)
     except (exception.InstanceNotFound, exception.InstanceInvalidState):
         return None
+
+
+_ALL_SERVICES = (
+    sa.select(_services).where(_services.c.deleted == 0).order_by(_services.c.host, _services.c.id)
+)
+
+
+def service_get_all(context: nova_context.RequestContext) -> list[records.Service]:
+    """Return every live service (every binary, every host), by host."""
+    with session.reader(context, single_statement=True) as conn:
+        return [records.Service._make(row) for row in conn.execute(_ALL_SERVICES)]

@@ -96,6 +96,29 @@ class NetworkAPI(abc.ABC):
         """
         return self.get_instance_nw_info(context, instance)
 
+    def get_addresses(
+        self, context: nova_context.RequestContext, instances: Sequence[records.InstanceView]
+    ) -> dict[int, list[model.Address]]:
+        """Return the fixed addresses the network service holds for these instances.
+
+        ``{instance id: [(network label, address, MAC), ...]}``, for the
+        servers' ``addresses``. Backends whose addresses are in Nova's own
+        database (legacy), or that have none (quantum), return ``{}``: the
+        view reads those with the instances, at no extra cost.
+
+        :raises nova.exception.NetworkServiceUnavailable: the service cannot be reached.
+        """
+        return {}
+
+    def list_interfaces(
+        self, context: nova_context.RequestContext, instance: records.Instance
+    ) -> list[model.Interface]:
+        """Return the instance's ports (``os-interface``).
+
+        :raises nova.exception.FeatureNotSupported: the backend has no ports (legacy).
+        """
+        raise exception.FeatureNotSupported(reason="Network driver does not support this function.")
+
     @abc.abstractmethod
     def deallocate_for_instance(
         self, context: nova_context.RequestContext, instance: records.Instance

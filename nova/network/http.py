@@ -75,7 +75,7 @@ class WSGITransport:
         """Return the app's response to ``method`` on ``path`` (below the client's URL)."""
         url = self.url + path
         if params:
-            url += "?" + urllib.parse.urlencode(params)
+            url += "?" + urllib.parse.urlencode(params, doseq=True)
         if body is not None:
             headers = {**headers, "Content-Type": "application/json"}
         request = webob.Request.blank(

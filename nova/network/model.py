@@ -82,3 +82,21 @@ class VIF:
 
 
 NetworkInfo = list[VIF]
+
+
+@dataclasses.dataclass(frozen=True)
+class Interface:
+    """A port of an instance as ``os-interface`` shows it (Nova's ``interfaceAttachment``).
+
+    ``fixed_ips`` holds ``(subnet id or None, address)`` pairs.
+    """
+
+    port_id: str
+    net_id: str | None
+    mac_addr: str
+    port_state: str | None
+    fixed_ips: tuple[tuple[str | None, str], ...] = ()
+
+
+#: ``(network label, address, MAC)``: one fixed address of a server's view.
+Address = tuple[str, str, str]

@@ -9,7 +9,7 @@ VIF that exists, and the project segment often names the caller's project.
 
 What must hold, request by request:
 
-* no 5xx answer;
+* no 5xx answer (but a 501 where the description lists it);
 * a request that is rejected (4xx), or only reads, writes nothing: the
   tables of the SQLite databases of Nova and of the embedded Quantum are
   the same after it as before (a write is seen through SQLite's
@@ -280,7 +280,9 @@ class FuzzTestCase(test_nova_all.NovaAllFixture):
         def judge(case, response) -> None:
             """Check one answer, and that the databases changed only if it accepted a write."""
             statuses[response.status_code] += 1
-            if response.status_code >= 500:
+            # 501: what the description says a route answers (attaching interfaces);
+            # the conformance check below holds it to the operations that list it.
+            if response.status_code >= 500 and response.status_code != 501:
                 fail(case, response, "server error")
             try:
                 case.validate_response(response, checks=CONFORMANCE_CHECKS)

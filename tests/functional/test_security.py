@@ -58,6 +58,20 @@ CROSS_PROJECT = {
     ("/servers/{server_id}/action", "POST"): 404,
     ("/servers/{server_id}/os-virtual-interfaces", "GET"): 404,
     ("/servers/{server_id}/os-virtual-interfaces/{id}", "GET"): 404,
+    ("/servers/{server_id}/metadata", "GET"): 404,
+    ("/servers/{server_id}/metadata", "POST"): 404,
+    ("/servers/{server_id}/metadata", "PUT"): 404,
+    ("/servers/{server_id}/metadata/{id}", "GET"): 404,
+    ("/servers/{server_id}/metadata/{id}", "PUT"): 404,
+    ("/servers/{server_id}/metadata/{id}", "DELETE"): 404,
+    ("/servers/{server_id}/ips", "GET"): 404,
+    ("/servers/{server_id}/ips/{id}", "GET"): 404,
+    ("/servers/{server_id}/os-interface", "GET"): 404,
+    ("/servers/{server_id}/os-interface", "POST"): 404,
+    ("/servers/{server_id}/os-interface/{id}", "GET"): 404,
+    ("/servers/{server_id}/os-interface/{id}", "DELETE"): 404,
+    ("/os-availability-zone", "GET"): "shared",
+    ("/os-availability-zone/detail", "GET"): 403,
     ("/flavors", "GET"): "shared",
     ("/flavors/detail", "GET"): "shared",
     ("/flavors/{flavor_id}", "GET"): "shared",
@@ -107,6 +121,16 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             ],
             ("/servers/{server_id}", "PUT"): [{"server": {"name": "stolen"}}],
             ("/servers/{server_id}/action", "POST"): [{"launch": None}],
+            ("/servers/{server_id}/metadata", "POST"): [{"metadata": {"stolen": "1"}}],
+            ("/servers/{server_id}/metadata", "PUT"): [{"metadata": {}}],
+            # The URL's key and the body's: the same, and not (404 before 400).
+            ("/servers/{server_id}/metadata/{id}", "PUT"): [
+                {"meta": {self.values["id"]: "x"}},
+                {"meta": {"other": "x"}},
+            ],
+            ("/servers/{server_id}/os-interface", "POST"): [
+                {"interfaceAttachment": {"port_id": self.free_port}}
+            ],
         }
 
     def path(self, template: str, project: str) -> str:
@@ -189,6 +213,7 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             "servers:show:fault_details": lambda: self.check_hidden(
                 server, lambda s: "details" in s["fault"]
             ),
+            "os-availability-zone:detail": self.check_zone_detail,
         }
         admin_rules = {rule for rule, who in policy.RULES.items() if who == "admin"}
         self.assertEqual(set(checks), admin_rules)
@@ -214,6 +239,13 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             self.assertEqual(response.status_int, 403, response.text)
             self.assertIn("forbidden", response.json)
             self.assertEqual(self.request("GET", path, token="admin:admin").status_int, 200)
+
+    def check_zone_detail(self) -> None:
+        path = "/v2.1/os-availability-zone/detail"
+        response = self.request("GET", path, token=VICTIM)
+        self.assertEqual(response.status_int, 403, response.text)
+        self.assertIn("forbidden", response.json)
+        self.assertEqual(self.request("GET", path, token="admin:admin").status_int, 200)
 
     def check_hidden(self, path: str, shows) -> None:
         self.assertFalse(shows(self.request("GET", path, token=VICTIM).json["server"]))

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
+import shutil
+import tempfile
+import time
 import uuid
+from unittest import mock
+
+import openstack
 
 import nova.conf
 from nova import context as nova_context
 from nova import exception
+from nova.api.openstack import router
 from nova.db import instances as instance_db
 from nova.db import virtual_interfaces as vif_db
 from nova.network import model
 from nova.network.neutron import api as neutron_api
+from tests.fixtures import clients
 from tests.fixtures import databases
+from tests.fixtures import processes
 from tests.integration import test_neutron_server
 
 CONF = nova.conf.CONF
@@ -188,3 +198,201 @@ class TestNeutronBackend(test_neutron_server.NeutronServerTestCase, databases.Sc
         port = self.request("GET", f"ports/{vif.port_id}")["port"]  # not deleted: not Nova's now
         self.assertEqual(port["device_id"], "someone-else")
         self.assertEqual(self.vifs(), [])
+
+
+def create_subnet(
+    test: test_neutron_server.NeutronServerTestCase, network: dict, cidr: str
+) -> dict:
+    """Give ``network`` an IPv4 subnet (its ports then get fixed IPs)."""
+    body = {
+        "subnet": {
+            "network_id": network["id"],
+            "ip_version": 4,
+            "cidr": cidr,
+            "project_id": test.project_id,
+        }
+    }
+    subnet = test.request("POST", "subnets", body, expect=201)["subnet"]
+    test.addCleanup(test.delete_if_present, f"subnets/{subnet['id']}")
+    return subnet
+
+
+class TestNeutronAddresses(test_neutron_server.NeutronServerTestCase, databases.SchemaTestCase):
+    """The compute API (in-process) on the neutron backend: addresses, /ips, os-interface."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        for name, value, group in (("url", self.url, "neutron"), ("backend", "neutron", "network")):
+            CONF.set_override(name, value, group=group)
+            self.addCleanup(CONF.clear_override, name, group=group)
+        scheduler = mock.patch("nova.scheduler.rpcapi.SchedulerAPI.run_instances")
+        scheduler.start()
+        self.addCleanup(scheduler.stop)
+        self.app = router.APIRouter()
+        self.addCleanup(lambda: self.app.compute_api.network.client.close())
+        self.app.compute_api.network.client.session.trust_env = False
+        self.token = f"alice:{self.project_id}"
+
+    def api(self, method: str, path: str, body=None, token: str | None = None):
+        return clients.wsgi_request(self.app, method, path, body, token or self.token)
+
+    def named_network(self, name: str) -> dict:
+        network = self.create_network()
+        body = {"network": {"name": name}}
+        return self.request("PUT", f"networks/{network['id']}", body)["network"]
+
+    def test_fixed_ips_in_views_ips_and_os_interface(self):
+        # Addresses are keyed by network name (as in Nova): two names here.
+        first = self.named_network("first")
+        first_subnet = create_subnet(self, first, "10.20.0.0/24")
+        second = self.named_network("second")
+        create_subnet(self, second, "10.30.0.0/24")
+        user_port = self.create_port(second)
+        body = {
+            "server": {
+                "name": "vm",
+                "imageRef": "cirros",
+                "flavorRef": "1",
+                "networks": [{"uuid": first["id"]}, {"port": user_port["id"]}],
+            }
+        }
+        created = self.api("POST", "/v2.1/servers", body)
+        self.assertEqual(created.status_int, 202, created.text)
+        server_id = created.json["server"]["id"]
+        self.addCleanup(self.api, "DELETE", f"/v2.1/servers/{server_id}")
+        ports = {
+            port["network_id"]: port
+            for port in self.request("GET", f"ports?device_id={server_id}")["ports"]
+        }
+        self.assertEqual(set(ports), {first["id"], second["id"]})
+
+        view = self.api("GET", f"/v2.1/servers/{server_id}").json["server"]["addresses"]
+        self.assertEqual(set(view), {first["name"], second["name"]})
+        for network, cidr in ((first, "10.20.0.0/24"), (second, "10.30.0.0/24")):
+            (address,) = view[network["name"]]
+            port = ports[network["id"]]
+            self.assertEqual(
+                address,
+                {
+                    "version": 4,
+                    "addr": port["fixed_ips"][0]["ip_address"],
+                    "OS-EXT-IPS:type": "fixed",
+                    "OS-EXT-IPS-MAC:mac_addr": port["mac_address"],
+                },
+            )
+            self.assertIn(ipaddress.ip_address(address["addr"]), ipaddress.ip_network(cidr))
+        # The detail list shows the same; the summary list does not read them.
+        (listed,) = self.api("GET", "/v2.1/servers/detail").json["servers"]
+        self.assertEqual(listed["addresses"], view)
+
+        ips = self.api("GET", f"/v2.1/servers/{server_id}/ips")
+        self.assertEqual(ips.status_int, 200)
+        self.assertEqual(
+            ips.json["addresses"],
+            {
+                label: [{"version": 4, "addr": a["addr"]} for a in items]
+                for label, items in view.items()
+            },
+        )
+        one = self.api("GET", f"/v2.1/servers/{server_id}/ips/{first['name']}")
+        self.assertEqual(one.json, {first["name"]: ips.json["addresses"][first["name"]]})
+        self.assertEqual(self.api("GET", f"/v2.1/servers/{server_id}/ips/nope").status_int, 404)
+
+        interfaces = self.api("GET", f"/v2.1/servers/{server_id}/os-interface")
+        self.assertEqual(interfaces.status_int, 200, interfaces.text)
+        by_port = {i["port_id"]: i for i in interfaces.json["interfaceAttachments"]}
+        self.assertEqual(set(by_port), {port["id"] for port in ports.values()})
+        made = by_port[ports[first["id"]]["id"]]
+        self.assertEqual(
+            made,
+            {
+                "port_id": ports[first["id"]]["id"],
+                "net_id": first["id"],
+                "mac_addr": ports[first["id"]]["mac_address"],
+                "port_state": ports[first["id"]]["status"],
+                "fixed_ips": [
+                    {"subnet_id": first_subnet["id"], "ip_address": view[first["name"]][0]["addr"]}
+                ],
+            },
+        )
+        shown = self.api("GET", f"/v2.1/servers/{server_id}/os-interface/{user_port['id']}")
+        self.assertEqual(shown.json["interfaceAttachment"], by_port[user_port["id"]])
+        for path in ("", "/ips", "/os-interface"):
+            with self.subTest(path=path):
+                foreign = self.api("GET", f"/v2.1/servers/{server_id}{path}", token="eve:other")
+                self.assertEqual(foreign.status_int, 404)
+
+    def test_a_network_without_subnet_and_a_server_without_nics_show_no_addresses(self):
+        network = self.create_network()
+        for networks in ([{"uuid": network["id"]}], "none"):
+            body = {
+                "server": {"name": "vm", "imageRef": "c", "flavorRef": "1", "networks": networks}
+            }
+            created = self.api("POST", "/v2.1/servers", body)
+            self.assertEqual(created.status_int, 202, created.text)
+            server_id = created.json["server"]["id"]
+            self.addCleanup(self.api, "DELETE", f"/v2.1/servers/{server_id}")
+            with self.subTest(networks=networks):
+                shown = self.api("GET", f"/v2.1/servers/{server_id}").json["server"]
+                self.assertEqual(shown["addresses"], {})
+                ips = self.api("GET", f"/v2.1/servers/{server_id}/ips").json
+                self.assertEqual(ips, {"addresses": {}})
+
+
+class TestOpenStackSDKOnNeutron(test_neutron_server.NeutronServerTestCase):
+    """openstacksdk's ``create_server(..., wait=True)`` against nova-all on the neutron backend.
+
+    The cloud layer waits for ACTIVE *and* an address; nova-all's compute
+    runs on the host of Neutron's registered agent, so the ports bind.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        state = tempfile.mkdtemp(prefix="nova-all-neutron-")
+        self.addCleanup(shutil.rmtree, state, ignore_errors=True)
+        self.nova_all = processes.NovaAll(
+            state,
+            host=self.host,
+            options={
+                "DEFAULT": {"ram_allocation_ratio": 16},
+                "network": {"backend": "neutron"},
+                "neutron": {"url": self.url},
+            },
+        )
+        self.addCleanup(self.nova_all.close)
+        self.nova_all.start()
+        self.nova_all.wait_ready()
+        self.conn = openstack.connect(
+            auth_type="none",
+            auth={"endpoint": self.nova_all.api},
+            compute_endpoint_override=self.nova_all.api,
+        )
+        self.addCleanup(self.conn.close)
+
+    def test_create_server_wait_true_gets_its_address(self):
+        # openstacksdk with auth type none is project "notused" (X-Auth-Token: notused).
+        self.project_id = "notused"
+        network = self.create_network()
+        create_subnet(self, network, "10.40.0.0/24")
+        server = self.conn.create_server(
+            "sdk-neutron",
+            image={"id": "cirros"},
+            flavor={"id": "1"},
+            network=None,
+            nics=[{"net-id": network["id"]}],
+            wait=True,
+            timeout=60,
+        )
+        self.assertEqual(server.status, "ACTIVE")
+        ((label, (address,)),) = server.addresses.items()
+        self.assertEqual(label, network["name"])
+        self.assertIn(ipaddress.ip_address(address["addr"]), ipaddress.ip_network("10.40.0.0/24"))
+        (port,) = self.request("GET", f"ports?device_id={server.id}")["ports"]
+        self.assertEqual(address["OS-EXT-IPS-MAC:mac_addr"], port["mac_address"])
+        self.assertEqual(port["binding:host_id"], self.host)
+        self.assertTrue(self.conn.delete_server(server.id, wait=True, timeout=60))
+        deadline = time.monotonic() + 30
+        while self.request("GET", f"ports?device_id={server.id}")["ports"]:
+            if time.monotonic() > deadline:
+                raise AssertionError("the server's port was not deleted")
+            time.sleep(0.2)

@@ -60,16 +60,20 @@ _FAULT_DESCRIPTIONS = {
     413: "The request body is too large.",
     415: "The request body is not JSON.",
     500: "Unexpected error (the details are in the service's log).",
+    501: "Not supported by this cloud (or by its network backend).",
     503: "A service this one depends on is unreachable; try again later.",
 }
 
 
 def _fault_responses(
-    public: bool, parameters: list[dict], method: str, action: str
+    public: bool, parameters: list[dict], method: str, action: str, extra: set[int]
 ) -> dict[int, dict]:
-    """Return the fault codes an operation can answer, as ``$ref``s to the components."""
+    """Return the fault codes an operation can answer, as ``$ref``s to the components.
+
+    :param extra: codes the controller declares for the action (``fault_codes``).
+    """
     path_parameters = [p["name"] for p in parameters if p["in"] == "path"]
-    codes = {400, 500, 503}  # 400: any URL may be malformed
+    codes = {400, 500, 503} | extra  # 400: any URL may be malformed
     if not public:
         codes |= {401, 403}
     if "project_id" in path_parameters:
@@ -119,6 +123,9 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
     body_schema = getattr(controller, "body_schemas", {}).get(action)
     parameters = _parameters(path, query_schema)
     status, has_body = _SUCCESS.get(action, (200, True))
+    # A controller may answer otherwise than the defaults (Nova's metadata POST is 200).
+    status = getattr(controller, "success_codes", {}).get(action, status)
+    extra_faults = set(getattr(controller, "fault_codes", {}).get(action, ()))
     success: dict[str, Any] = {"description": _SUCCESS_DESCRIPTIONS[status]}
     if has_body:
         success["content"] = {wsgi.JSON: {"schema": {"type": "object"}}}
@@ -132,7 +139,7 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
             for code, response in sorted(
                 {
                     status: success,
-                    **_fault_responses(public, parameters, method, action),
+                    **_fault_responses(public, parameters, method, action, extra_faults),
                 }.items()
             )
         },

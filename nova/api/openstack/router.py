@@ -23,8 +23,12 @@ from nova.api.openstack import auth
 from nova.api.openstack import extensions
 from nova.api.openstack import openapi
 from nova.api.openstack import wsgi
+from nova.api.openstack.compute import availability_zones
 from nova.api.openstack.compute import extension_info
 from nova.api.openstack.compute import flavors
+from nova.api.openstack.compute import interfaces
+from nova.api.openstack.compute import ips
+from nova.api.openstack.compute import server_metadata
 from nova.api.openstack.compute import servers
 from nova.api.openstack.compute import versions
 from nova.compute import api as compute_api_module
@@ -83,6 +87,10 @@ class APIRouter:
             self.compute_api, self.extensions, CONF.api.max_limit, CONF.api.max_server_count
         )
         extension_controller = extension_info.ExtensionsController(self.extensions)
+        metadata_controller = server_metadata.ServerMetadataController(self.compute_api)
+        ips_controller = ips.IPsController(self.compute_api)
+        interface_controller = interfaces.InterfaceAttachmentController(self.compute_api)
+        zone_controller = availability_zones.AvailabilityZoneController(self.compute_api)
         for prefix in ("/v2.1", "/v2.1/{project_id}"):
             self._connect(f"{prefix}/flavors", flavor_controller, GET="index")
             self._connect(f"{prefix}/flavors/detail", flavor_controller, GET="detail")
@@ -99,6 +107,31 @@ class APIRouter:
             self._connect(
                 f"{prefix}/servers/{{server_id}}/action", server_controller, POST="action"
             )
+            server = f"{prefix}/servers/{{server_id}}"
+            self._connect(
+                f"{server}/metadata",
+                metadata_controller,
+                GET="index",
+                POST="create",
+                PUT="update_all",
+            )
+            self._connect(
+                f"{server}/metadata/{{id}}",
+                metadata_controller,
+                GET="show",
+                PUT="update",
+                DELETE="delete",
+            )
+            self._connect(f"{server}/ips", ips_controller, GET="index")
+            self._connect(f"{server}/ips/{{id}}", ips_controller, GET="show")
+            self._connect(
+                f"{server}/os-interface", interface_controller, GET="index", POST="create"
+            )
+            self._connect(
+                f"{server}/os-interface/{{id}}", interface_controller, GET="show", DELETE="delete"
+            )
+            self._connect(f"{prefix}/os-availability-zone", zone_controller, GET="index")
+            self._connect(f"{prefix}/os-availability-zone/detail", zone_controller, GET="detail")
             self._connect(f"{prefix}/extensions", extension_controller, GET="index")
             self._connect(f"{prefix}/extensions/{{alias}}", extension_controller, GET="show")
             for extension in self.extensions:

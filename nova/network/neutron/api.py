@@ -40,6 +40,17 @@ _VIF_TYPES = {
     "vhostuser": model.VIF_TYPE_VHOSTUSER,
 }
 _UNBOUND = "unbound"
+# Listing the ports of many servers: device ids per call (the URL stays a few KiB).
+_DEVICES_PER_CALL = 50
+_PORT_FIELDS = (
+    "id",
+    "device_id",
+    "network_id",
+    "mac_address",
+    "fixed_ips",
+    "status",
+    "created_at",
+)
 _DETAIL_KEYS = (
     "port_filter",
     "ovs_hybrid_plug",
@@ -288,6 +299,67 @@ class NeutronAPI(network_api.NetworkAPI):
         return [
             self._vif(vif, self.client.show_port(network_api.port_of(vif)[1]), labels)
             for vif in vif_db.virtual_interface_get_by_instance(context, instance.id)
+        ]
+
+    def _instance_ports(self, device_ids: Sequence[str]) -> list[dict]:
+        """Return the ports serving these devices (instance uuids), oldest first."""
+        ports: list[dict] = []
+        for start in range(0, len(device_ids), _DEVICES_PER_CALL):
+            ports.extend(
+                self.client.list_ports(
+                    device_id=list(device_ids[start : start + _DEVICES_PER_CALL]),
+                    fields=list(_PORT_FIELDS),
+                )
+            )
+        ports.sort(key=lambda port: (port.get("created_at") or "", port["id"]))
+        return ports
+
+    def get_addresses(
+        self, context: nova_context.RequestContext, instances: Sequence[records.InstanceView]
+    ) -> dict[int, list[model.Address]]:
+        """Return each instance's fixed IPs from its ports: one call for the ports, one for names.
+
+        A port counts while its ``device_id`` names the instance (as when
+        Nova allocated or bound it).
+        """
+        by_uuid = {instance.uuid: instance.id for instance in instances}
+        if not by_uuid:
+            return {}
+        ports = [port for port in self._instance_ports(list(by_uuid)) if port.get("fixed_ips")]
+        if not ports:
+            return {}
+        network_ids = sorted({port["network_id"] for port in ports})
+        labels = {
+            network["id"]: network.get("name") or network["id"]
+            for network in self.client.list_networks(id=network_ids, fields=["id", "name"])
+        }
+        addresses: dict[int, list[model.Address]] = {}
+        for port in ports:
+            instance_id = by_uuid.get(port.get("device_id") or "")
+            if instance_id is None:
+                continue
+            label = labels.get(port["network_id"], port["network_id"])
+            for fixed_ip in port["fixed_ips"]:
+                addresses.setdefault(instance_id, []).append(
+                    (label, fixed_ip["ip_address"], port["mac_address"])
+                )
+        return addresses
+
+    def list_interfaces(
+        self, context: nova_context.RequestContext, instance: records.Instance
+    ) -> list[model.Interface]:
+        """Return the ports whose ``device_id`` is the instance, as Nova lists them."""
+        return [
+            model.Interface(
+                port_id=port["id"],
+                net_id=port["network_id"],
+                mac_addr=port["mac_address"],
+                port_state=port.get("status"),
+                fixed_ips=tuple(
+                    (ip.get("subnet_id"), ip["ip_address"]) for ip in port.get("fixed_ips", ())
+                ),
+            )
+            for port in self._instance_ports([instance.uuid])
         ]
 
     def deallocate_for_instance(

@@ -47,9 +47,13 @@ class NeutronClient(http.JSONClient):
         path = f"/v2.0/networks/{network_id}"
         return self.call("GET", path, ids={"network": network_id})["network"]
 
-    def list_networks(self, **filters: str) -> list[dict]:
+    def list_networks(self, **filters: str | list[str]) -> list[dict]:
         """Return the networks matching ``filters`` (e.g. ``project_id``, ``shared``)."""
         return self.call("GET", "/v2.0/networks", params=filters)["networks"]
+
+    def list_ports(self, **filters: str | list[str]) -> list[dict]:
+        """Return the ports matching ``filters`` (a list value: any of them; ``fields``)."""
+        return self.call("GET", "/v2.0/ports", params=filters)["ports"]
 
     def show_port(self, port_id: str) -> dict:
         """Return a port, with its binding attributes.

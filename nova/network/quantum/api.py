@@ -87,6 +87,15 @@ class Retries:
                     self._pending.remove(item)
 
 
+def _port_state(port: dict) -> str | None:
+    """Return a Quantum port's operational status as Neutron (and os-interface) names it."""
+    # Quantum's op-status (UP/DOWN) became Neutron's status (ACTIVE/DOWN).
+    status = port.get("op-status")
+    if status is None:
+        return port.get("state")
+    return {"UP": "ACTIVE"}.get(status, status)
+
+
 #: The process's retries of port releases.
 RETRIES = Retries()
 
@@ -302,6 +311,25 @@ class QuantumAPI(network_api.NetworkAPI):
                 )
             )
         return info
+
+    def list_interfaces(
+        self, context: nova_context.RequestContext, instance: records.Instance
+    ) -> list[model.Interface]:
+        """Return the instance's ports in VIF order (no fixed IPs: Quantum v1.1 has none)."""
+        tenant_id = network_api.project_of(instance)
+        interfaces = []
+        for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
+            network_id, port_id = network_api.port_of(vif)
+            port = self.client.show_port_detail(tenant_id, network_id, port_id)
+            interfaces.append(
+                model.Interface(
+                    port_id=port_id,
+                    net_id=network_id,
+                    mac_addr=vif.address,
+                    port_state=_port_state(port),
+                )
+            )
+        return interfaces
 
     def deallocate_for_instance(
         self, context: nova_context.RequestContext, instance: records.Instance

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Iterable
 
 from nova.api.openstack import policy
 from nova.compute import vm_states
@@ -61,6 +62,25 @@ def flavor(request, flavor_row, detail: bool = True) -> dict:
     return view
 
 
+def addresses(fixed: Iterable[tuple[str, str, str]]) -> dict[str, list[dict]]:
+    """Return a server's ``addresses``: ``{network label: [address, ...]}``.
+
+    ``fixed`` holds ``(network label, address, MAC)`` in VIF order (the
+    view data's ``addresses`` of one instance).
+    """
+    view: dict[str, list[dict]] = {}
+    for label, address, mac in fixed:
+        view.setdefault(label, []).append(
+            {
+                "version": 6 if ":" in address else 4,
+                "addr": address,
+                "OS-EXT-IPS:type": "fixed",
+                "OS-EXT-IPS-MAC:mac_addr": mac,
+            }
+        )
+    return view
+
+
 def server_summaries(request, data) -> list[dict]:
     """Return the servers of ``data`` (from ``API.get_all_for_view``) as list items show them."""
     host_url = request.endpoint
@@ -83,16 +103,6 @@ def server_details(request, data, extensions) -> list[dict]:
     views = []
     for instance in data.instances:
         flavor_id = instance.flavorid if instance.flavorid is not None else str(instance.flavor_id)
-        addresses: dict[str, list[dict]] = {}
-        for label, address, mac in data.addresses.get(instance.id, ()):
-            addresses.setdefault(label, []).append(
-                {
-                    "version": 6 if ":" in address else 4,
-                    "addr": address,
-                    "OS-EXT-IPS:type": "fixed",
-                    "OS-EXT-IPS-MAC:mac_addr": mac,
-                }
-            )
         active = instance.vm_state == vm_states.ACTIVE
         view = {
             "id": instance.uuid,
@@ -112,7 +122,7 @@ def server_details(request, data, extensions) -> list[dict]:
             },
             "created": isotime(instance.created_at),
             "updated": isotime(instance.updated_at or instance.created_at),
-            "addresses": addresses,
+            "addresses": addresses(data.addresses.get(instance.id, ())),
             "accessIPv4": "",
             "accessIPv6": "",
             "links": _links(host_url, "servers", instance.uuid),

@@ -11,9 +11,9 @@ name = {
 }
 ipv4 = {"type": "string", "format": "ipv4"}
 positive_integer = {"type": "integer", "minimum": 1}
+# How many items a server may have is a quota ([quota] metadata_items, 403), not a schema rule.
 metadata = {
     "type": "object",
-    "maxProperties": 128,
     "propertyNames": {"minLength": 1, "maxLength": 255},
     "additionalProperties": {"type": "string", "maxLength": 255},
 }
