@@ -5,7 +5,10 @@ segment) becomes a path of the description, every HTTP method it routes an
 operation, so the description cannot drift from the routes. The request
 schemas are the very JSON Schemas the validators use: a controller declares
 them in ``query_schemas`` and ``body_schemas`` (``{action: schema}``), the
-server create schema already carrying the extensions' keys. Every operation
+server create schema already carrying the extensions' keys; ``success``
+(``{action: (status, has a body)}``) where Nova answers other than 202 to a
+create or 204 to a delete, ``faults`` (``{action: codes}``) for fault codes
+the route does not imply. Every operation
 documents Nova's fault body, ``{"<faultName>": {"code": N, "message": "..."}}``.
 
 The description is served at ``GET /v2.1/openapi.json`` without
@@ -118,7 +121,9 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
     query_schema = getattr(controller, "query_schemas", {}).get(action)
     body_schema = getattr(controller, "body_schemas", {}).get(action)
     parameters = _parameters(path, query_schema)
-    status, has_body = _SUCCESS.get(action, (200, True))
+    status, has_body = getattr(controller, "success", {}).get(action) or _SUCCESS.get(
+        action, (200, True)
+    )
     success: dict[str, Any] = {"description": _SUCCESS_DESCRIPTIONS[status]}
     if has_body:
         success["content"] = {wsgi.JSON: {"schema": {"type": "object"}}}
@@ -133,6 +138,10 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
                 {
                     status: success,
                     **_fault_responses(public, parameters, method, action),
+                    **{
+                        code: {"$ref": f"#/components/responses/{wsgi.FAULT_NAMES[code]}"}
+                        for code in getattr(controller, "faults", {}).get(action, ())
+                    },
                 }.items()
             )
         },
