@@ -485,3 +485,27 @@ class HypervisorsTestCase(HostsTestCase):
         )
         self.assertEqual(json.loads(detail["cpu_info"])["arch"], "x86_64")
         self.assertEqual(host_api.get_hypervisor(self.context, str(detail["id"])).node.vcpus, 16)
+
+
+class DescriptionTestCase(AdminTestCase):
+    def test_openapi_gives_novas_statuses(self):
+        paths = self.request("GET", "/v2.1/openapi.json", token=None).json["paths"]
+        expected = {
+            ("/v2.1/flavors", "post"): "200",
+            ("/v2.1/flavors/{flavor_id}", "delete"): "202",
+            ("/v2.1/flavors/{flavor_id}/os-extra_specs", "post"): "200",
+            ("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", "put"): "200",
+            ("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", "delete"): "200",
+            ("/v2.1/os-services/{service_id}", "put"): "200",
+            ("/v2.1/os-services/{service_id}", "delete"): "204",
+            ("/v2.1/os-hypervisors/statistics", "get"): "200",
+        }
+        for (path, method), status in expected.items():
+            with self.subTest(path=path, method=method):
+                responses = paths[path][method]["responses"]
+                self.assertEqual(min(responses), status)
+                self.assertIn("403", responses)
+        self.assertIn("409", paths["/v2.1/os-services/{service_id}"]["delete"]["responses"])
+        self.assertNotIn(
+            "content", paths["/v2.1/flavors/{flavor_id}"]["delete"]["responses"]["202"]
+        )
