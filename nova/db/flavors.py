@@ -72,7 +72,7 @@ def flavor_create(context: nova_context.RequestContext, values: dict) -> records
         # A concurrent create won between the check and the insert.
         with session.reader(context) as conn:
             _check_clash(conn, values["flavorid"], values["name"])
-        raise
+        raise exception.FlavorExists(name=values["name"]) from None
     return records.Flavor(**created)
 
 
@@ -127,13 +127,29 @@ def extra_specs_get(context: nova_context.RequestContext, flavor_id: str) -> dic
         return {row.key: row.value for row in conn.execute(_LIVE_SPECS, {"flavor_pk": flavor_pk})}
 
 
+#: Times a write of extra specs is tried when a concurrent one created the same key.
+_SPECS_ATTEMPTS = 3
+
+
 def extra_specs_update_or_create(
     context: nova_context.RequestContext, flavor_id: str, specs: dict[str, str]
 ) -> dict[str, str]:
     """Set ``specs`` on the live flavor ``flavor_id`` (others kept); return all its specs.
 
     :raises nova.exception.FlavorNotFound: no such flavor.
+    :raises nova.exception.Conflict: concurrent writes of the same keys kept winning.
     """
+    for _attempt in range(_SPECS_ATTEMPTS):
+        try:
+            return _extra_specs_write(context, flavor_id, specs)
+        except db_exception.DBDuplicateEntry:
+            continue  # another request created one of the keys: now an update
+    raise exception.Conflict(reason=f"Concurrent updates of the extra specs of flavor {flavor_id}")
+
+
+def _extra_specs_write(
+    context: nova_context.RequestContext, flavor_id: str, specs: dict[str, str]
+) -> dict[str, str]:
     with session.writer(context) as conn:
         flavor_pk = _flavor_pk(conn, flavor_id)
         current = {row.key for row in conn.execute(_LIVE_SPECS, {"flavor_pk": flavor_pk})}

@@ -24,6 +24,8 @@ class FlavorExtraSpecsController:
     body_schemas = {"create": schema.create, "update": schema.update}
     #: Nova answers 200 to a create and to a delete (with no body).
     success = {"create": (200, True), "delete": (200, False)}
+    #: Fault codes beyond those the OpenAPI description derives from the route.
+    faults = {"update": (409,)}
 
     def index(self, request, flavor_id):
         """The extra specs of a flavor."""

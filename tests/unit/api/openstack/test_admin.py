@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
+from unittest import mock
 
 import sqlalchemy as sa
+from oslo_db import exception as db_exception
 
 import nova.conf
 from nova import context as nova_context
 from nova.compute import host_api
 from nova.compute import manager as compute_manager
+from nova.db import flavors as flavor_db
 from nova.db import models
 from nova.db import services as service_db
 from nova.db import session as db_session
@@ -91,6 +94,28 @@ class FlavorExtraSpecsTestCase(AdminTestCase):
             self.rows("SELECT COUNT(*) FROM flavor_extra_specs WHERE key = 'hw:cpu_policy'")[0][0],
             2,
         )
+
+    def test_a_key_created_concurrently_becomes_an_update(self):
+        real = flavor_db._extra_specs_write
+        calls = []
+
+        def racing(context, flavor_id, specs):
+            calls.append(specs)
+            if len(calls) == 1:  # another request inserts the key first
+                real(context, flavor_id, {"k": "theirs"})
+                raise db_exception.DBDuplicateEntry(columns=["key"])
+            return real(context, flavor_id, specs)
+
+        with mock.patch.object(flavor_db, "_extra_specs_write", racing):
+            response = self.request("POST", SPECS, {"extra_specs": {"k": "ours"}}, token=ADMIN)
+        self.assertEqual(response.status_int, 200, response.text)
+        self.assertEqual(self.request("GET", SPECS).json, {"extra_specs": {"k": "ours"}})
+        self.assertEqual(len(calls), 2)
+        with mock.patch.object(
+            flavor_db, "_extra_specs_write", side_effect=db_exception.DBDuplicateEntry()
+        ):
+            response = self.request("PUT", f"{SPECS}/k", {"k": "again"}, token=ADMIN)
+        self.assert_fault(response, 409, "conflictingRequest")
 
     def test_users_may_not_write(self):
         self.request("POST", SPECS, {"extra_specs": {"k": "v"}}, token=ADMIN)
