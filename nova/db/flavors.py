@@ -18,25 +18,28 @@ _LIVE_FLAVORS = (
     .where(_flavors.c.deleted == 0)
     .order_by(_flavors.c.memory_mb, _flavors.c.flavorid)
 )
+# Users see public flavors only (Nova, without flavor access lists).
+_LIVE_PUBLIC_FLAVORS = _LIVE_FLAVORS.where(_flavors.c.is_public == sa.true())
 _FLAVOR_BY_FLAVORID = sa.select(_flavors).where(
     _flavors.c.flavorid == sa.bindparam("flavorid"), _flavors.c.deleted == 0
 )
 
 
 def flavor_get_all(context: nova_context.RequestContext) -> list[records.Flavor]:
-    """Return every live flavor, smallest memory first."""
+    """Return every live flavor (a user's: the public ones), smallest memory first."""
+    statement = _LIVE_FLAVORS if context.is_admin else _LIVE_PUBLIC_FLAVORS
     with session.reader(context, single_statement=True) as conn:
-        return [records.Flavor._make(row) for row in conn.execute(_LIVE_FLAVORS)]
+        return [records.Flavor._make(row) for row in conn.execute(statement)]
 
 
 def flavor_get_by_flavor_id(context: nova_context.RequestContext, flavor_id: str) -> records.Flavor:
-    """Return the live flavor whose public id is ``flavor_id``.
+    """Return the live flavor whose public id is ``flavor_id`` (a user's: if public).
 
     :raises nova.exception.FlavorNotFound: no such flavor.
     """
     with session.reader(context, single_statement=True) as conn:
         row = conn.execute(_FLAVOR_BY_FLAVORID, {"flavorid": flavor_id}).first()
-    if row is None:
+    if row is None or not (row.is_public or context.is_admin):
         raise exception.FlavorNotFound(flavor_id=flavor_id)
     return records.Flavor._make(row)
 
@@ -110,11 +113,12 @@ def flavor_destroy(context: nova_context.RequestContext, flavor_id: str) -> None
         )
 
 
-def _flavor_pk(conn: sa.Connection, flavor_id: str) -> int:
-    return session.one_or_raise(
-        conn, _FLAVOR_BY_FLAVORID, exception.FlavorNotFound(flavor_id=flavor_id),
-        {"flavorid": flavor_id},
-    ).id  # fmt: skip
+def _flavor_pk(conn: sa.Connection, context: nova_context.RequestContext, flavor_id: str) -> int:
+    """Return the primary key of the live flavor ``flavor_id`` (a user's: if public)."""
+    row = conn.execute(_FLAVOR_BY_FLAVORID, {"flavorid": flavor_id}).first()
+    if row is None or not (row.is_public or context.is_admin):
+        raise exception.FlavorNotFound(flavor_id=flavor_id)
+    return row.id
 
 
 def extra_specs_get(context: nova_context.RequestContext, flavor_id: str) -> dict[str, str]:
@@ -123,7 +127,7 @@ def extra_specs_get(context: nova_context.RequestContext, flavor_id: str) -> dic
     :raises nova.exception.FlavorNotFound: no such flavor.
     """
     with session.reader(context) as conn:
-        flavor_pk = _flavor_pk(conn, flavor_id)
+        flavor_pk = _flavor_pk(conn, context, flavor_id)
         return {row.key: row.value for row in conn.execute(_LIVE_SPECS, {"flavor_pk": flavor_pk})}
 
 
@@ -151,7 +155,7 @@ def _extra_specs_write(
     context: nova_context.RequestContext, flavor_id: str, specs: dict[str, str]
 ) -> dict[str, str]:
     with session.writer(context) as conn:
-        flavor_pk = _flavor_pk(conn, flavor_id)
+        flavor_pk = _flavor_pk(conn, context, flavor_id)
         current = {row.key for row in conn.execute(_LIVE_SPECS, {"flavor_pk": flavor_pk})}
         now = models.utcnow()
         for key, value in specs.items():
@@ -177,7 +181,7 @@ def extra_spec_delete(context: nova_context.RequestContext, flavor_id: str, key:
     :raises nova.exception.FlavorExtraSpecsNotFound: the flavor has no such key.
     """
     with session.writer(context) as conn:
-        flavor_pk = _flavor_pk(conn, flavor_id)
+        flavor_pk = _flavor_pk(conn, context, flavor_id)
         deleted = conn.execute(
             sa.update(_specs)
             .where(_specs.c.flavor_id == flavor_pk, _specs.c.key == key, _specs.c.deleted == 0)

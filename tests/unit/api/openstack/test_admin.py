@@ -207,6 +207,20 @@ class FlavorManageTestCase(AdminTestCase):
         )
         self.assertFalse(as_strings["os-flavor-access:is_public"])
 
+    def test_a_private_flavor_is_the_admins_only(self):
+        self.create(id="10", **{"os-flavor-access:is_public": False})
+        for token, seen in ((USER, False), (ADMIN, True)):
+            with self.subTest(token=token):
+                for path in ("/v2.1/flavors", "/v2.1/flavors/detail"):
+                    listed = self.request("GET", path, token=token).json["flavors"]
+                    self.assertEqual("10" in [f["id"] for f in listed], seen)
+                shown = self.request("GET", "/v2.1/flavors/10", token=token)
+                self.assertEqual(shown.status_int, 200 if seen else 404)
+                specs = self.request("GET", "/v2.1/flavors/10/os-extra_specs", token=token)
+                self.assertEqual(specs.status_int, 200 if seen else 404)
+        self.create_server(flavorRef="10", expect=400)
+        self.create_server(token=ADMIN, flavorRef="10")
+
     def test_duplicates_are_409(self):
         self.assertEqual(self.create(id="10").status_int, 200)
         before = self.count("flavors", live=False)
