@@ -71,6 +71,9 @@ class FlavorExtraSpecsTestCase(AdminTestCase):
         # Create merges: the other keys stay.
         self.request("POST", SPECS, {"extra_specs": {"a b.c-d_e": "x"}}, token=ADMIN)
         self.assertEqual(len(self.request("GET", SPECS).json["extra_specs"]), 3)
+        # Every character a key may have goes through the URL too.
+        dotted = self.request("GET", f"{SPECS}/a%20b.c-d_e")
+        self.assertEqual((dotted.status_int, dotted.json), (200, {"a b.c-d_e": "x"}))
         updated = self.request(
             "PUT", f"{SPECS}/hw:cpu_policy", {"hw:cpu_policy": "dedicated"}, token=ADMIN
         )
