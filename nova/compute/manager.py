@@ -159,6 +159,9 @@ class ComputeManager:
                 "memory_mb": resources.memory_mb,
                 "local_gb": resources.local_gb,
                 "hypervisor_type": resources.hypervisor_type,
+                "hypervisor_version": resources.hypervisor_version,
+                "cpu_info": resources.cpu_info,
+                "host_ip": CONF.my_ip,
             },
         )
         interval = CONF.update_resources_interval

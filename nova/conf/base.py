@@ -6,6 +6,7 @@ import os
 import socket
 
 from oslo_config import cfg
+from oslo_utils import netutils
 
 base_opts: list[cfg.Opt] = [
     cfg.StrOpt(
@@ -22,6 +23,14 @@ base_opts: list[cfg.Opt] = [
         help="Name of this node. Compute services are addressed by it "
         "(RPC topic compute.<host>) and instances record it. Must be unique "
         "among the compute services of one cloud.",
+    ),
+    cfg.StrOpt(
+        "my_ip",
+        default=netutils.get_my_ipv4(),
+        sample_default="<host_ipv4>",
+        help="IP address of this host. A compute service reports it as its "
+        "hypervisor's host_ip (os-hypervisors). Default: the address of the "
+        "interface of the default route (127.0.0.1 without one).",
     ),
 ]
 

@@ -15,6 +15,7 @@ import datetime
 
 from sqlalchemy import Boolean
 from sqlalchemy import DateTime
+from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
@@ -72,6 +73,25 @@ class Flavor(SoftDeleteMixin, Base):
     swap: Mapped[int] = _counter()
     is_public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    rxtx_factor: Mapped[float] = mapped_column(
+        Float, nullable=False, default=1.0, server_default="1.0"
+    )
+
+
+class FlavorExtraSpec(SoftDeleteMixin, Base):
+    __tablename__ = "flavor_extra_specs"
+    __table_args__ = (
+        UniqueConstraint(
+            "flavor_id", "key", "deleted", name="uniq_flavor_extra_specs0flavor_id0key0deleted"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flavor_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("flavors.id", name="fk_flavor_extra_specs_flavor_id"), nullable=False
+    )
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    value: Mapped[str | None] = mapped_column(String(255))
 
 
 class Instance(SoftDeleteMixin, Base):
@@ -167,6 +187,9 @@ class ComputeNode(SoftDeleteMixin, Base):
     memory_mb_used: Mapped[int] = _counter()
     local_gb_used: Mapped[int] = _counter()
     running_vms: Mapped[int] = _counter()
+    host_ip: Mapped[str | None] = mapped_column(String(39))
+    hypervisor_version: Mapped[int | None] = mapped_column(Integer)
+    cpu_info: Mapped[str | None] = mapped_column(Text)
 
 
 class Network(SoftDeleteMixin, Base):

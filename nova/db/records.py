@@ -26,6 +26,20 @@ class Flavor(NamedTuple):
     swap: int
     is_public: bool
     disabled: bool
+    rxtx_factor: float
+    created_at: datetime.datetime | None
+    updated_at: datetime.datetime | None
+    deleted_at: datetime.datetime | None
+    deleted: int
+
+
+class FlavorExtraSpec(NamedTuple):
+    """A row of ``flavor_extra_specs``."""
+
+    id: int
+    flavor_id: int
+    key: str
+    value: str | None
     created_at: datetime.datetime | None
     updated_at: datetime.datetime | None
     deleted_at: datetime.datetime | None
@@ -114,6 +128,9 @@ class ComputeNode(NamedTuple):
     memory_mb_used: int
     local_gb_used: int
     running_vms: int
+    host_ip: str | None
+    hypervisor_version: int | None
+    cpu_info: str | None
     created_at: datetime.datetime | None
     updated_at: datetime.datetime | None
     deleted_at: datetime.datetime | None

@@ -416,12 +416,93 @@ def instance_take_from_host(
         return None
 
 
-_ALL_SERVICES = (
-    sa.select(_services).where(_services.c.deleted == 0).order_by(_services.c.host, _services.c.id)
+# --- the admin API: os-services and os-hypervisors --------------------------------
+
+_ALL_SERVICES = sa.select(_services).where(_services.c.deleted == 0).order_by(_services.c.id)
+_SERVICE_BY_ID = sa.select(_services).where(
+    _services.c.id == sa.bindparam("service_id"), _services.c.deleted == 0
+)
+_INSTANCES_ON_HOST = sa.select(sa.func.count(_instances.c.id)).where(
+    _instances.c.host == sa.bindparam("node_host"), _instances.c.deleted == 0
 )
 
 
 def service_get_all(context: nova_context.RequestContext) -> list[records.Service]:
-    """Return every live service (every binary, every host), by host."""
+    """Return every live service, oldest first."""
     with session.reader(context, single_statement=True) as conn:
         return [records.Service._make(row) for row in conn.execute(_ALL_SERVICES)]
+
+
+def service_update(
+    context: nova_context.RequestContext, host: str, binary: str, values: Mapping[str, Any]
+) -> records.Service:
+    """Update the live service ``binary`` on ``host`` (``disabled``, ``disabled_reason``).
+
+    :raises nova.exception.HostBinaryNotFound: no such service.
+    """
+    with session.writer(context) as conn:
+        row = session.one_or_raise(
+            conn,
+            _SERVICE,
+            exception.HostBinaryNotFound(host=host, binary=binary),
+            {"host": host, "binary": binary},
+        )
+        # updated_at is the heartbeat's: an operator's change does not make a service up.
+        conn.execute(
+            sa.update(_services)
+            .where(_services.c.id == row.id)
+            .values(values)
+            .values(updated_at=_services.c.updated_at)
+        )
+    return records.Service._make(row)._replace(**values)
+
+
+def service_destroy(context: nova_context.RequestContext, service_id: int) -> records.Service:
+    """Soft-delete a live service; a compute service goes with its compute node.
+
+    :raises nova.exception.ServiceNotFound: no such service.
+    :raises nova.exception.Conflict: a compute service whose host still has
+        (live) instances.
+    """
+    with session.writer(context) as conn:
+        row = session.one_or_raise(
+            conn,
+            _SERVICE_BY_ID,
+            exception.ServiceNotFound(service_id=service_id),
+            {"service_id": service_id},
+        )
+        if row.binary == "nova-compute":
+            _lock_node(conn, row.host)
+            if conn.execute(_INSTANCES_ON_HOST, {"node_host": row.host}).scalar_one():
+                raise exception.Conflict(
+                    reason="Unable to delete compute service that is hosting instances. "
+                    "Migrate or delete the instances first."
+                )
+            conn.execute(
+                sa.update(_nodes)
+                .where(_nodes.c.host == row.host, _nodes.c.deleted == 0)
+                .values(session.soft_delete_values(_nodes))
+            )
+        conn.execute(
+            sa.update(_services)
+            .where(_services.c.id == row.id)
+            .values(session.soft_delete_values(_services))
+        )
+    return records.Service._make(row)
+
+
+_WORKLOADS = (
+    sa.select(_instances.c.host, sa.func.count(_instances.c.id))
+    .where(
+        _instances.c.host.is_not(None),
+        _instances.c.deleted == 0,
+        _instances.c.task_state.is_not(None),
+    )
+    .group_by(_instances.c.host)
+)
+
+
+def compute_workloads(context: nova_context.RequestContext) -> dict[str, int]:
+    """Return ``{host: instances with a task in progress}`` (Nova's ``current_workload``)."""
+    with session.reader(context, single_statement=True) as conn:
+        return {host: count for host, count in conn.execute(_WORKLOADS)}

@@ -51,6 +51,10 @@ class HostResources:
     memory_mb: int
     local_gb: int
     hypervisor_type: str
+    #: The hypervisor's version as one integer (libvirt: major * 1000000 + minor * 1000 + micro).
+    hypervisor_version: int = 0
+    #: The host's CPU as JSON (``arch``, ``model``, ``topology``), shown by ``os-hypervisors``.
+    cpu_info: str = "{}"
 
 
 class ComputeDriver(abc.ABC):

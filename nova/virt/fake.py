@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 from nova import exception
@@ -35,5 +36,12 @@ class FakeDriver(driver.ComputeDriver):
 
     def get_available_resource(self):
         return driver.HostResources(
-            vcpus=16, memory_mb=32768, local_gb=1000, hypervisor_type="fake"
+            vcpus=16,
+            memory_mb=32768,
+            local_gb=1000,
+            hypervisor_type="fake",
+            hypervisor_version=1000,
+            cpu_info=json.dumps(
+                {"arch": "x86_64", "topology": {"sockets": 1, "cores": 16, "threads": 1}}
+            ),
         )

@@ -32,7 +32,9 @@ from lxml import etree
 
 from nova import context as nova_context
 from nova.api.openstack import policy
+from nova.compute import host_api
 from nova.db import instances as instance_db
+from nova.db import services as service_db
 from nova.db import session as db_session
 from tests.fixtures import api as api_fixtures
 from tests.fixtures import libvirt_schema
@@ -77,6 +79,22 @@ CROSS_PROJECT = {
     ("/flavors/{flavor_id}", "GET"): "shared",
     ("/extensions", "GET"): "shared",
     ("/extensions/{alias}", "GET"): "shared",
+    # Flavors and their extra specs are read by all, written by admins only.
+    ("/flavors", "POST"): 403,
+    ("/flavors/{flavor_id}", "DELETE"): 403,
+    ("/flavors/{flavor_id}/os-extra_specs", "GET"): "shared",
+    ("/flavors/{flavor_id}/os-extra_specs", "POST"): 403,
+    ("/flavors/{flavor_id}/os-extra_specs/{key}", "GET"): "shared",
+    ("/flavors/{flavor_id}/os-extra_specs/{key}", "PUT"): 403,
+    ("/flavors/{flavor_id}/os-extra_specs/{key}", "DELETE"): 403,
+    # The hosts of the cloud: admins only.
+    ("/os-services", "GET"): 403,
+    ("/os-services/{service_id}", "PUT"): 403,
+    ("/os-services/{service_id}", "DELETE"): 403,
+    ("/os-hypervisors", "GET"): 403,
+    ("/os-hypervisors/detail", "GET"): 403,
+    ("/os-hypervisors/statistics", "GET"): 403,
+    ("/os-hypervisors/{hypervisor_id}", "GET"): 403,
 }
 # Tokens that name no user: each must be 401 everywhere.
 BAD_TOKENS = [None, "", "   ", ":", ":demo", ":admin"]
@@ -107,11 +125,20 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
         (vif,) = self.request("GET", f"/v2.1/servers/{self.server_id}/os-virtual-interfaces").json[
             "virtual_interfaces"
         ]
+        admin = nova_context.get_admin_context()
+        host_api.update_extra_specs(admin, "1", {"hw:cpu_policy": "shared"})
+        compute = service_db.service_get_or_create(admin, "c1", "nova-compute", {})
+        node = service_db.compute_node_update(
+            admin, "c1", compute.id, {"vcpus": 1, "memory_mb": 512, "local_gb": 1}
+        )
         self.values = {
             "server_id": self.server_id,
             "id": vif["id"],
             "flavor_id": "1",
             "alias": "os-server-launch",
+            "key": "hw:cpu_policy",
+            "service_id": str(compute.id),
+            "hypervisor_id": str(node.id),
         }
         self.free_port = self.quantum_port(self.network)
         self.bodies = {
@@ -131,6 +158,10 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             ("/servers/{server_id}/os-interface", "POST"): [
                 {"interfaceAttachment": {"port_id": self.free_port}}
             ],
+            ("/flavors", "POST"): [{"flavor": {"name": "f", "ram": 1, "vcpus": 1, "disk": 0}}],
+            ("/flavors/{flavor_id}/os-extra_specs", "POST"): [{"extra_specs": {"k": "v"}}],
+            ("/flavors/{flavor_id}/os-extra_specs/{key}", "PUT"): [{"hw:cpu_policy": "x"}],
+            ("/os-services/{service_id}", "PUT"): [{"host": "c1", "binary": "nova-compute"}],
         }
 
     def path(self, template: str, project: str) -> str:
@@ -205,7 +236,30 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
         # Each admin rule of the policy, and how a non-admin meets it.
         server = f"/v2.1/servers/{self.server_id}"
         self.make_error(self.server_id)
+        specs = "/v2.1/flavors/1/os-extra_specs"
         checks = {
+            "flavors:extra_specs:create": lambda: self.check_refused(
+                "POST", "/v2.1/flavors/99/os-extra_specs", {"extra_specs": {"k": "v"}}
+            ),
+            "flavors:extra_specs:update": lambda: self.check_refused(
+                "PUT", f"{specs}/hw:cpu_policy", {"hw:cpu_policy": "dedicated"}
+            ),
+            "flavors:extra_specs:delete": lambda: self.check_refused(
+                "DELETE", f"{specs}/unknown-key"
+            ),
+            "flavors:manage:create": lambda: self.check_refused(
+                "POST", "/v2.1/flavors", {"flavor": {"name": "f", "ram": 1, "vcpus": 1}}
+            ),
+            "flavors:manage:delete": lambda: self.check_refused("DELETE", "/v2.1/flavors/99"),
+            "services:list": lambda: self.check_refused("GET", "/v2.1/os-services"),
+            "services:update": lambda: self.check_refused(
+                "PUT", "/v2.1/os-services/disable", {"host": "c9", "binary": "nova-compute"}
+            ),
+            "services:delete": lambda: self.check_refused("DELETE", "/v2.1/os-services/999"),
+            "hypervisors:list": lambda: self.check_refused("GET", "/v2.1/os-hypervisors/detail"),
+            "hypervisors:statistics": lambda: self.check_refused(
+                "GET", "/v2.1/os-hypervisors/statistics"
+            ),
             "servers:index:all_tenants": self.check_all_tenants,
             "servers:show:host_status": lambda: self.check_hidden(
                 server, lambda s: "OS-EXT-SRV-ATTR:host" in s
@@ -246,6 +300,15 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
         self.assertEqual(response.status_int, 403, response.text)
         self.assertIn("forbidden", response.json)
         self.assertEqual(self.request("GET", path, token="admin:admin").status_int, 200)
+
+    def check_refused(self, method: str, path: str, body=None) -> None:
+        """A user gets 403 and an admin passes the policy (a 2xx, or the request's own fault)."""
+        before = self.snapshot()
+        response = self.request(method, path, body, token=VICTIM)
+        self.assertEqual(response.status_int, 403, response.text)
+        self.assertEqual(response.json["forbidden"]["code"], 403)
+        self.assertEqual(self.snapshot(), before)
+        self.assertNotEqual(self.request(method, path, body, token="admin:admin").status_int, 403)
 
     def check_hidden(self, path: str, shows) -> None:
         self.assertFalse(shows(self.request("GET", path, token=VICTIM).json["server"]))

@@ -5,7 +5,10 @@ segment) becomes a path of the description, every HTTP method it routes an
 operation, so the description cannot drift from the routes. The request
 schemas are the very JSON Schemas the validators use: a controller declares
 them in ``query_schemas`` and ``body_schemas`` (``{action: schema}``), the
-server create schema already carrying the extensions' keys. Every operation
+server create schema already carrying the extensions' keys; ``success``
+(``{action: (status, has a body)}``) where Nova answers other than 202 to a
+create or 204 to a delete, ``faults`` (``{action: codes}``) for fault codes
+the route does not imply. Every operation
 documents Nova's fault body, ``{"<faultName>": {"code": N, "message": "..."}}``.
 
 The description is served at ``GET /v2.1/openapi.json`` without
@@ -70,7 +73,7 @@ def _fault_responses(
 ) -> dict[int, dict]:
     """Return the fault codes an operation can answer, as ``$ref``s to the components.
 
-    :param extra: codes the controller declares for the action (``fault_codes``).
+    :param extra: codes the controller declares for the action (its ``faults``).
     """
     path_parameters = [p["name"] for p in parameters if p["in"] == "path"]
     codes = {400, 500, 503} | extra  # 400: any URL may be malformed
@@ -122,10 +125,10 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
     query_schema = getattr(controller, "query_schemas", {}).get(action)
     body_schema = getattr(controller, "body_schemas", {}).get(action)
     parameters = _parameters(path, query_schema)
-    status, has_body = _SUCCESS.get(action, (200, True))
-    # A controller may answer otherwise than the defaults (Nova's metadata POST is 200).
-    status = getattr(controller, "success_codes", {}).get(action, status)
-    extra_faults = set(getattr(controller, "fault_codes", {}).get(action, ()))
+    status, has_body = getattr(controller, "success", {}).get(action) or _SUCCESS.get(
+        action, (200, True)
+    )
+    extra_faults = set(getattr(controller, "faults", {}).get(action, ()))
     success: dict[str, Any] = {"description": _SUCCESS_DESCRIPTIONS[status]}
     if has_body:
         success["content"] = {wsgi.JSON: {"schema": {"type": "object"}}}

@@ -34,6 +34,17 @@ RULES = {
     "os-availability-zone:detail": "admin",
     "flavors:index": "project",
     "extensions:index": "project",
+    "flavors:extra_specs:index": "project",
+    "flavors:extra_specs:create": "admin",
+    "flavors:extra_specs:update": "admin",
+    "flavors:extra_specs:delete": "admin",
+    "flavors:manage:create": "admin",
+    "flavors:manage:delete": "admin",
+    "services:list": "admin",
+    "services:update": "admin",
+    "services:delete": "admin",
+    "hypervisors:list": "admin",
+    "hypervisors:statistics": "admin",
 }
 
 

@@ -26,10 +26,13 @@ from nova.api.openstack import wsgi
 from nova.api.openstack.compute import availability_zones
 from nova.api.openstack.compute import extension_info
 from nova.api.openstack.compute import flavors
+from nova.api.openstack.compute import flavors_extraspecs
+from nova.api.openstack.compute import hypervisors
 from nova.api.openstack.compute import interfaces
 from nova.api.openstack.compute import ips
 from nova.api.openstack.compute import server_metadata
 from nova.api.openstack.compute import servers
+from nova.api.openstack.compute import services
 from nova.api.openstack.compute import versions
 from nova.compute import api as compute_api_module
 from servicekit import validation
@@ -92,9 +95,11 @@ class APIRouter:
         interface_controller = interfaces.InterfaceAttachmentController(self.compute_api)
         zone_controller = availability_zones.AvailabilityZoneController(self.compute_api)
         for prefix in ("/v2.1", "/v2.1/{project_id}"):
-            self._connect(f"{prefix}/flavors", flavor_controller, GET="index")
+            self._connect(f"{prefix}/flavors", flavor_controller, GET="index", POST="create")
             self._connect(f"{prefix}/flavors/detail", flavor_controller, GET="detail")
-            self._connect(f"{prefix}/flavors/{{flavor_id}}", flavor_controller, GET="show")
+            self._connect(
+                f"{prefix}/flavors/{{flavor_id}}", flavor_controller, GET="show", DELETE="delete"
+            )
             self._connect(f"{prefix}/servers", server_controller, GET="index", POST="create")
             self._connect(f"{prefix}/servers/detail", server_controller, GET="detail")
             self._connect(
@@ -134,9 +139,31 @@ class APIRouter:
             self._connect(f"{prefix}/os-availability-zone/detail", zone_controller, GET="detail")
             self._connect(f"{prefix}/extensions", extension_controller, GET="index")
             self._connect(f"{prefix}/extensions/{{alias}}", extension_controller, GET="show")
+            self._connect_admin_routes(prefix)
             for extension in self.extensions:
                 for resource in extension.get_resources():
                     self._connect_resource(prefix, resource)
+
+    def _connect_admin_routes(self, prefix: str) -> None:
+        """Flavor extra specs, os-services and os-hypervisors (writes and hosts: admins)."""
+        specs = flavors_extraspecs.FlavorExtraSpecsController()
+        base = f"{prefix}/flavors/{{flavor_id}}/os-extra_specs"
+        self._connect(base, specs, GET="index", POST="create")
+        self._connect(f"{base}/{{key}}", specs, GET="show", PUT="update", DELETE="delete")
+        service_controller = services.ServicesController()
+        self._connect(f"{prefix}/os-services", service_controller, GET="index")
+        self._connect(
+            f"{prefix}/os-services/{{service_id}}",
+            service_controller,
+            PUT="update",
+            DELETE="delete",
+        )
+        hypervisor_controller = hypervisors.HypervisorsController()
+        base = f"{prefix}/os-hypervisors"
+        self._connect(base, hypervisor_controller, GET="index")
+        self._connect(f"{base}/detail", hypervisor_controller, GET="detail")
+        self._connect(f"{base}/statistics", hypervisor_controller, GET="statistics")
+        self._connect(f"{base}/{{hypervisor_id}}", hypervisor_controller, GET="show")
 
     @property
     def route_table(self) -> openapi.RouteTable:

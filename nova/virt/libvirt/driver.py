@@ -11,6 +11,7 @@ started on ``[libvirt] connection_uri``, and the XML it defined is kept in
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import shutil
@@ -226,7 +227,8 @@ class LibvirtDriver(driver.ComputeDriver):
         ]
 
     def get_available_resource(self):
-        info = self.connection.getInfo()  # [model, memory MiB, cpus, ...]
+        # [arch, memory MiB, cpus, MHz, NUMA nodes, sockets per node, cores, threads]
+        info = self.connection.getInfo()
         os.makedirs(CONF.state_path, exist_ok=True)
         disk = shutil.disk_usage(CONF.state_path)
         return driver.HostResources(
@@ -234,4 +236,15 @@ class LibvirtDriver(driver.ComputeDriver):
             memory_mb=info[1],
             local_gb=disk.total // 1024**3,
             hypervisor_type=self.connection.getType(),
+            hypervisor_version=self.connection.getVersion(),
+            cpu_info=json.dumps(
+                {
+                    "arch": info[0],
+                    "topology": {
+                        "sockets": info[4] * info[5],
+                        "cores": info[6],
+                        "threads": info[7],
+                    },
+                }
+            ),
         )

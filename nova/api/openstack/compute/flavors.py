@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from oslo_utils import strutils
+
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import views
+from nova.api.openstack.schemas import flavor_manage as manage_schema
 from nova.api.openstack.schemas import flavors as schema
 from nova.compute import api as compute_api_module
+from nova.compute import host_api
 
 
 class FlavorsController:
     #: The query schema of each action (also read by the OpenAPI description).
     query_schemas = {"index": schema.index_query, "detail": schema.index_query}
+    #: Body schemas (flavor-manage), also read by the OpenAPI description.
+    body_schemas = {"create": manage_schema.create}
+    #: Nova answers 200 to a create and 202 to a delete.
+    success = {"create": (200, True), "delete": (202, False)}
 
     def __init__(self, compute_api: compute_api_module.API) -> None:
         self.compute_api = compute_api
@@ -32,3 +40,33 @@ class FlavorsController:
         policy.authorize(request.context, "flavors:index")
         flavor = self.compute_api.get_flavor(request.context, flavor_id)
         return 200, {"flavor": views.flavor(request, flavor)}
+
+    # --- flavor-manage (admins) ------------------------------------------------------
+
+    def create(self, request, body):
+        """Create a flavor (admins); without an ``id`` it gets a UUID."""
+        policy.authorize(request.context, "flavors:manage:create")
+        values = wsgi.validate(body, manage_schema.create)["flavor"]
+        flavor_id = values.get("id")
+        flavor = host_api.create_flavor(
+            request.context,
+            name=values["name"],
+            memory_mb=int(values["ram"]),
+            vcpus=int(values["vcpus"]),
+            root_gb=int(values["disk"]),
+            # JSON numbers are ids too (10 is "10"), as in Nova.
+            flavorid=None if flavor_id in (None, "") else str(flavor_id),
+            ephemeral_gb=int(values.get("OS-FLV-EXT-DATA:ephemeral", 0)),
+            swap=int(values.get("swap", 0)),
+            rxtx_factor=float(values.get("rxtx_factor", 1.0)),
+            is_public=strutils.bool_from_string(
+                values.get("os-flavor-access:is_public", True), strict=True
+            ),
+        )
+        return 200, {"flavor": views.flavor(request, flavor)}
+
+    def delete(self, request, flavor_id):
+        """Delete a flavor (admins); its servers keep showing it."""
+        policy.authorize(request.context, "flavors:manage:delete")
+        host_api.delete_flavor(request.context, flavor_id)
+        return 202, None

@@ -35,8 +35,8 @@ class InterfaceAttachmentController:
     """A server's ports."""
 
     #: Faults beyond the usual ones (the OpenAPI description lists them).
-    fault_codes = {"index": {501}, "show": {501}, "create": {501}, "delete": {501}}
-    success_codes = {"create": 200, "delete": 202}
+    faults = {"index": (501,), "show": (501,), "create": (501,), "delete": (501,)}
+    success = {"create": (200, True), "delete": (202, False)}
 
     def __init__(self, compute_api) -> None:
         self.compute_api = compute_api

@@ -24,13 +24,13 @@ class ServerMetadataController:
         "update": schema.update,
     }
     #: Nova answers 200 to the POST that merges items (not 201 or 202).
-    success_codes = {"create": 200}
+    success = {"create": (200, True)}
     #: Faults beyond the usual ones (the OpenAPI description lists them).
-    fault_codes = {
-        "create": {403, 409},
-        "update": {403, 409},
-        "update_all": {403, 409},
-        "delete": {409},
+    faults = {
+        "create": (403, 409),
+        "update": (403, 409),
+        "update_all": (403, 409),
+        "delete": (409,),
     }
 
     def __init__(self, compute_api) -> None:

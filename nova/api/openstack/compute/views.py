@@ -52,7 +52,7 @@ def flavor(request, flavor_row, detail: bool = True) -> dict:
             vcpus=flavor_row.vcpus,
             disk=flavor_row.root_gb,
             swap="" if not flavor_row.swap else flavor_row.swap,
-            rxtx_factor=1.0,
+            rxtx_factor=flavor_row.rxtx_factor,
             **{
                 "OS-FLV-EXT-DATA:ephemeral": flavor_row.ephemeral_gb,
                 "OS-FLV-DISABLED:disabled": flavor_row.disabled,

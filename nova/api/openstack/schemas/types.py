@@ -22,3 +22,13 @@ query_non_negative_integer = {"type": "string", "pattern": "^[0-9]{1,9}$"}
 query_string = {"type": "string", "maxLength": 255}
 # An ISO 8601 date and time (nova.utils.parse_isotime); no offset means UTC.
 query_date_time = {"type": "string", "format": "date-time", "maxLength": 64}
+# A boolean, or one of the strings Nova reads as one (oslo's bool_from_string, strict).
+boolean = {
+    "type": ["boolean", "string"],
+    "enum": [
+        True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+        False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no",
+    ],
+}  # fmt: skip
+# A host name as Nova's os-services reads it.
+fqdn = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}

@@ -1,0 +1,129 @@
+"""The admin API against a real nova-all: services, hypervisors, flavors and their extra specs.
+
+A disabled compute gets no server ("No valid host was found"), an enabled
+one does; hypervisor usage follows a launch and a delete; a flavor deleted
+under a server leaves it whole; openstacksdk (what ``openstack flavor show``
+and ``openstack compute service set`` use) reads and drives all of it.
+"""
+
+from __future__ import annotations
+
+import openstack
+
+from tests.fixtures import processes
+from tests.fixtures.processes import ADMIN
+
+HOST = "allinone"  # nova-all's host (processes.NovaAll)
+USAGE = ("running_vms", "vcpus_used", "memory_mb_used", "local_gb_used")
+
+
+class AdminAPITestCase(processes.CloudTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.start_nova_all(self.nova_config())
+
+    def hypervisor(self) -> dict:
+        (hypervisor,) = self.http("GET", f"{self.api}/os-hypervisors/detail", token=ADMIN).json()[
+            "hypervisors"
+        ]
+        return hypervisor
+
+    def usage(self) -> tuple[int, ...]:
+        hypervisor = self.hypervisor()
+        return tuple(hypervisor[key] for key in USAGE)
+
+    def toggle(self, action: str) -> None:
+        body = {"host": HOST, "binary": "nova-compute"}
+        self.http("PUT", f"{self.api}/os-services/{action}", body, token=ADMIN, expect=200)
+
+    def test_disabled_compute_gets_no_server_and_usage_follows_launches(self):
+        services = self.http("GET", f"{self.api}/os-services", token=ADMIN).json()["services"]
+        self.assertEqual(
+            {(s["binary"], s["host"], s["state"], s["status"]) for s in services},
+            {("nova-scheduler", HOST, "up", "enabled"), ("nova-compute", HOST, "up", "enabled")},
+        )
+        self.http("GET", f"{self.api}/os-services", expect=403)
+        hypervisor = self.hypervisor()
+        self.assertEqual(hypervisor["hypervisor_hostname"], HOST)
+        self.assertEqual((hypervisor["state"], hypervisor["status"]), ("up", "enabled"))
+        self.assertGreater(hypervisor["hypervisor_version"], 0)
+        self.assertEqual(self.usage(), (0, 0, 0, 0))
+
+        self.toggle("disable")
+        refused = self.wait_status(self.create_server(name="nowhere"), "ERROR")
+        self.assertIn("No valid host was found", refused["fault"]["message"])
+        self.assertEqual(self.usage(), (0, 0, 0, 0))
+
+        self.toggle("enable")
+        server_id = self.create_server(name="somewhere")
+        self.wait_status(server_id, "ACTIVE")
+        self.assertEqual(self.usage(), (1, 1, 512, 1))  # m1.tiny
+        statistics = self.http("GET", f"{self.api}/os-hypervisors/statistics", token=ADMIN).json()
+        self.assertEqual(statistics["hypervisor_statistics"]["running_vms"], 1)
+
+        # A compute hosting a server cannot be deleted.
+        compute_id = next(s["id"] for s in services if s["binary"] == "nova-compute")
+        self.http("DELETE", f"{self.api}/os-services/{compute_id}", token=ADMIN, expect=409)
+
+        self.http("DELETE", f"{self.api}/servers/{server_id}", expect=204)
+        self.wait_for(
+            "the server's claim to be given back", lambda: self.usage() == (0, 0, 0, 0), 30
+        )
+
+    def test_flavor_lifecycle_under_a_server(self):
+        flavor = {"name": "small", "ram": 256, "vcpus": 2, "disk": 2, "id": "10"}
+        self.http("POST", f"{self.api}/flavors", {"flavor": flavor}, token=ADMIN, expect=200)
+        specs = {"extra_specs": {"hw:cpu_policy": "shared"}}
+        self.http("POST", f"{self.api}/flavors/10/os-extra_specs", specs, token=ADMIN, expect=200)
+        server_id = self.create_server(flavorRef="10")
+        self.wait_status(server_id, "ACTIVE")
+        self.assertEqual(self.usage(), (1, 2, 256, 2))
+
+        self.http("DELETE", f"{self.api}/flavors/10", token=ADMIN, expect=202)
+        self.http("GET", f"{self.api}/flavors/10", expect=404)
+        server = self.server(server_id)
+        self.assertEqual((server["status"], server["flavor"]["id"]), ("ACTIVE", "10"))
+        self.http("DELETE", f"{self.api}/servers/{server_id}", expect=204)
+        self.wait_for("the server to go", lambda: self.usage() == (0, 0, 0, 0), 30)
+
+    def test_openstacksdk_reads_and_drives_the_admin_api(self):
+        self.http(
+            "POST",
+            f"{self.api}/flavors/1/os-extra_specs",
+            {"extra_specs": {"hw:cpu_policy": "shared"}},
+            token=ADMIN,
+            expect=200,
+        )
+        # What `openstack flavor show 1` does: the flavor, then its extra specs.
+        user = openstack.connect(
+            auth_type="none", auth={"endpoint": self.api}, compute_endpoint_override=self.api
+        )
+        self.addCleanup(user.close)
+        flavor = user.compute.find_flavor("1", get_extra_specs=True, ignore_missing=False)
+        self.assertEqual(
+            (flavor.name, flavor.extra_specs), ("m1.tiny", {"hw:cpu_policy": "shared"})
+        )
+        self.assertEqual(
+            user.compute.get_flavor_extra_specs_property("1", "hw:cpu_policy"), "shared"
+        )
+        with self.assertRaises(openstack.exceptions.ForbiddenException):
+            list(user.compute.services())
+
+        admin = openstack.connect(
+            auth_type="admin_token",
+            auth={"endpoint": self.api, "token": ADMIN},
+            compute_endpoint_override=self.api,
+        )
+        self.addCleanup(admin.close)
+        (compute,) = [s for s in admin.compute.services() if s.binary == "nova-compute"]
+        self.assertEqual((compute.host, compute.state, compute.status), (HOST, "up", "enabled"))
+        admin.compute.disable_service(compute, HOST, "nova-compute", disabled_reason="maintenance")
+        (compute,) = admin.compute.services(binary="nova-compute")
+        self.assertEqual((compute.status, compute.disabled_reason), ("disabled", "maintenance"))
+        admin.compute.enable_service(compute, HOST, "nova-compute")
+        (hypervisor,) = admin.compute.hypervisors(details=True)
+        self.assertEqual((hypervisor.name, hypervisor.status), (HOST, "enabled"))
+        self.assertEqual(admin.compute.get_hypervisor(hypervisor.id).vcpus, hypervisor.vcpus)
+        admin.compute.create_flavor_extra_specs("1", {"k": "v"})
+        admin.compute.delete_flavor_extra_specs_property("1", "hw:cpu_policy")
+        self.assertEqual(user.compute.fetch_flavor_extra_specs("1").extra_specs, {"k": "v"})
