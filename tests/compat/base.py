@@ -234,8 +234,7 @@ class ClientTestCase(test_nova_all.NovaAllFixture):
     def wait_status(self, server_id: str, status: str, timeout: float = 60) -> dict:
         """Wait until the server shows ``status``; return its view."""
         self.wait_for(
-            lambda: self.call("GET", f"/servers/{server_id}").json()["server"]["status"]
-            == status,
+            lambda: self.call("GET", f"/servers/{server_id}").json()["server"]["status"] == status,
             f"server {server_id} to be {status}",
             timeout,
         )

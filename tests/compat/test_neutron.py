@@ -16,7 +16,8 @@ import sqlite3
 
 import requests
 
-from tests.compat import base, images
+from tests.compat import base
+from tests.compat import images
 from tests.fixtures import databases
 
 
@@ -33,16 +34,23 @@ class NeutronClientTestCase(base.ClientTestCase):
         )
         super().setUp()
         self.network = self.neutron_call(
-            "POST", "networks", {"network": {"name": f"compat-{self.id()}"[-200:],
-                                             "project_id": base.PROJECT}},
-        )["network"]  # fmt: skip
+            "POST",
+            "networks",
+            {"network": {"name": f"compat-{self.id()}"[-200:], "project_id": base.PROJECT}},
+        )["network"]
         self.addCleanup(self.neutron_call, "DELETE", f"networks/{self.network['id']}")
         self.subnet = self.neutron_call(
             "POST",
             "subnets",
-            {"subnet": {"network_id": self.network["id"], "ip_version": 4,
-                        "cidr": "10.77.0.0/24", "project_id": base.PROJECT}},
-        )["subnet"]  # fmt: skip
+            {
+                "subnet": {
+                    "network_id": self.network["id"],
+                    "ip_version": 4,
+                    "cidr": "10.77.0.0/24",
+                    "project_id": base.PROJECT,
+                }
+            },
+        )["subnet"]
 
     def clouds_text(self) -> str:
         # Neutron for ports; the image service this cloud lacks: tests/compat/images.py.
@@ -54,17 +62,21 @@ class NeutronClientTestCase(base.ClientTestCase):
 
     def neutron_call(self, method: str, path: str, body=None):
         response = requests.request(
-            method, f"{self.neutron}/v2.0/{path}", json=body, timeout=60,
+            method,
+            f"{self.neutron}/v2.0/{path}",
+            json=body,
+            timeout=60,
             proxies={"http": "", "https": ""},
-        )  # fmt: skip
+        )
         self.assertLess(response.status_code, 300, f"{method} {path}: {response.text[:500]}")
         return response.json() if response.content else None
 
     def make_neutron_port(self) -> dict:
         port = self.neutron_call(
-            "POST", "ports", {"port": {"network_id": self.network["id"],
-                                       "project_id": base.PROJECT}},
-        )["port"]  # fmt: skip
+            "POST",
+            "ports",
+            {"port": {"network_id": self.network["id"], "project_id": base.PROJECT}},
+        )["port"]
         return port
 
     def db_rows(self, query: str, *params) -> list:
@@ -74,9 +86,17 @@ class NeutronClientTestCase(base.ClientTestCase):
     def test_openstack_server_create_on_a_port_list_show_delete(self):
         port = self.make_neutron_port()
         server = self.openstack(
-            "server", "create", "--image", "cirros", "--flavor", "m1.tiny",
-            "--nic", f"port-id={port['id']}", "--wait", "vm1",
-        )  # fmt: skip
+            "server",
+            "create",
+            "--image",
+            "cirros",
+            "--flavor",
+            "m1.tiny",
+            "--nic",
+            f"port-id={port['id']}",
+            "--wait",
+            "vm1",
+        )
         self.assertEqual(server["status"], "ACTIVE")
         server_id = server["id"]
         self.assertEqual(
@@ -87,8 +107,9 @@ class NeutronClientTestCase(base.ClientTestCase):
         self.assertEqual((bound["device_id"], bound["binding:host_id"]), (server_id, self.host))
 
         listed = self.openstack("server", "list")
-        self.assertEqual([(s["ID"], s["Name"], s["Status"]) for s in listed],
-                         [(server_id, "vm1", "ACTIVE")])  # fmt: skip
+        self.assertEqual(
+            [(s["ID"], s["Name"], s["Status"]) for s in listed], [(server_id, "vm1", "ACTIVE")]
+        )
         (fixed_ip,) = port["fixed_ips"]
         self.assertIn(fixed_ip["ip_address"], str(listed[0]["Networks"]))
         shown = self.openstack("server", "show", "vm1")

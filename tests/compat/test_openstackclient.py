@@ -17,7 +17,6 @@ from tests.compat import base
 
 
 class OpenStackClientTestCase(base.ClientTestCase):
-
     def test_flavor_list_and_show(self):
         flavors = {f["ID"]: f for f in self.openstack("flavor", "list")}
         self.assertEqual(flavors["1"]["Name"], "m1.tiny")
@@ -45,12 +44,16 @@ class OpenStackClientTestCase(base.ClientTestCase):
         self.assertEqual(self.openstack("keypair", "list"), [])
 
     def test_limits_quota_and_availability_zones(self):
-        limits = {row["Name"]: row["Value"] for row in self.openstack("limits", "show", "--absolute")}
+        limits = {
+            row["Name"]: row["Value"] for row in self.openstack("limits", "show", "--absolute")
+        }
         self.assertEqual(limits["totalInstancesUsed"], 0)
         self.assertGreater(limits["maxTotalInstances"], 0)
 
-        quota = {row["Resource"]: row["Limit"] for row in
-                 self.openstack("quota", "show", "--compute", base.PROJECT)}  # fmt: skip
+        quota = {
+            row["Resource"]: row["Limit"]
+            for row in self.openstack("quota", "show", "--compute", base.PROJECT)
+        }
         self.assertEqual(quota["instances"], limits["maxTotalInstances"])
 
         zones = self.openstack("availability", "zone", "list", "--compute")

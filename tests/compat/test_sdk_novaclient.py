@@ -1,8 +1,9 @@
 """openstacksdk's compute proxy and python-novaclient, unmodified, against nova-all.
 
 Each runs in the clients' virtualenv as a subprocess script (python-novaclient
-as a library: its deprecated ``nova`` CLI insists on a Keystone auth URL). The VIF list is read with python-novaclient 9.1.3, the last
-release with ``virtual_interfaces`` (kept beside the current one).
+as a library: its deprecated ``nova`` CLI insists on a Keystone auth URL).
+The VIF list is read with python-novaclient 9.1.3, the last release with
+``virtual_interfaces`` (kept beside the current one).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ class SDKTestCase(base.ClientTestCase):
         out = self.python(SDK_PROXY, port)
         self.assertEqual(out["status"], "ACTIVE")
         self.assertEqual((out["listed"], out["detailed"]), (["sdk1"], ["ACTIVE"]))
-        self.assertEqual((out["found"], out["renamed"], out["flavor"]),
-                         (out["id"], "sdk2", "m1.tiny"))  # fmt: skip
+        self.assertEqual(
+            (out["found"], out["renamed"], out["flavor"]), (out["id"], "sdk2", "m1.tiny")
+        )
         self.assertIsNone(out["after"])
         self.assertEqual(self.call("GET", f"/servers/{out['id']}").status_code, 404)
 
@@ -79,9 +81,15 @@ class NovaClientTestCase(base.ClientTestCase):
         created = self.call(
             "POST",
             "/servers",
-            {"server": {"name": "nc1", "imageRef": "cirros", "flavorRef": "1",
-                        "networks": [{"port": port}]}},
-        )  # fmt: skip
+            {
+                "server": {
+                    "name": "nc1",
+                    "imageRef": "cirros",
+                    "flavorRef": "1",
+                    "networks": [{"port": port}],
+                }
+            },
+        )
         self.assertEqual(created.status_code, 202, created.text)
         server_id = created.json()["server"]["id"]
         self.wait_status(server_id, "ACTIVE")
