@@ -38,7 +38,7 @@ class NeutronClientTestCase(base.ClientTestCase):
             "networks",
             {"network": {"name": f"compat-{self.id()}"[-200:], "project_id": base.PROJECT}},
         )["network"]
-        self.addCleanup(self.neutron_call, "DELETE", f"networks/{self.network['id']}")
+        self.addCleanup(self.delete_network, self.network["id"])
         self.subnet = self.neutron_call(
             "POST",
             "subnets",
@@ -70,6 +70,13 @@ class NeutronClientTestCase(base.ClientTestCase):
         )
         self.assertLess(response.status_code, 300, f"{method} {path}: {response.text[:500]}")
         return response.json() if response.content else None
+
+    def delete_network(self, network_id: str) -> None:
+        """Delete the network and the ports left on it (the users' ports outlive servers)."""
+        ports = self.neutron_call("GET", f"ports?network_id={network_id}")["ports"]
+        for port in ports:
+            self.neutron_call("DELETE", f"ports/{port['id']}")
+        self.neutron_call("DELETE", f"networks/{network_id}")
 
     def make_neutron_port(self) -> dict:
         port = self.neutron_call(
