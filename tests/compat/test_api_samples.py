@@ -50,6 +50,7 @@ class APISamplesTestCase(base.ClientTestCase):
             202,
         )
         sid = created["server"]["id"]
+        self.wait_status(sid, "ACTIVE")  # Nova changes metadata of settled servers only
         updated = self.send("PUT", f"/servers/{sid}", sample("servers/server-update-req.json"), 200)
         self.assertEqual(updated["server"]["name"], "new-server-test")
         self.send(
@@ -79,7 +80,7 @@ class APISamplesTestCase(base.ClientTestCase):
         }
         self.assertEqual(names, {generated["keypair"]["name"], imported["keypair"]["name"]})
 
-    def test_admin_samples(self):
+    def test_flavor_manage_and_extra_specs_samples(self):
         self.send(
             "POST", "/flavors", sample("flavor-manage/flavor-create-post-req.json"), 200, ADMIN
         )
@@ -97,6 +98,10 @@ class APISamplesTestCase(base.ClientTestCase):
             200,
             ADMIN,
         )
+        specs = self.send("GET", "/flavors/10/os-extra_specs", None, 200)
+        self.assertEqual(specs, {"extra_specs": {"hw:cpu_policy": "shared", "hw:numa_nodes": "2"}})
+
+    def test_quota_set_samples(self):
         self.send(
             "PUT",
             f"/os-quota-sets/{base.PROJECT}",
@@ -111,6 +116,10 @@ class APISamplesTestCase(base.ClientTestCase):
             200,
             ADMIN,
         )
+        quota = self.send("GET", f"/os-quota-sets/{base.PROJECT}", None, 200)["quota_set"]
+        self.assertEqual((quota["cores"], quota["instances"]), (45, 45))
+
+    def test_service_samples(self):
         for name, action in (
             ("os-services/service-disable-put-req.json", "disable"),
             ("os-services/service-disable-log-put-req.json", "disable-log-reason"),
