@@ -42,7 +42,8 @@ class APISamplesTestCase(base.ClientTestCase):
                 self.assertEqual(server["server"]["name"], body["server"]["name"])
                 self.assertEqual(server["server"]["metadata"], body["server"]["metadata"])
 
-    def test_server_update_and_metadata_samples(self):
+    def settled_server(self) -> str:
+        """Return the id of a new ACTIVE server without NICs."""
         created = self.send(
             "POST",
             "/servers",
@@ -51,8 +52,19 @@ class APISamplesTestCase(base.ClientTestCase):
         )
         sid = created["server"]["id"]
         self.wait_status(sid, "ACTIVE")  # Nova changes metadata of settled servers only
-        updated = self.send("PUT", f"/servers/{sid}", sample("servers/server-update-req.json"), 200)
-        self.assertEqual(updated["server"]["name"], "new-server-test")
+        return sid
+
+    def test_server_update_sample(self):
+        sid = self.settled_server()
+        body = sample("servers/server-update-req.json")
+        updated = self.send("PUT", f"/servers/{sid}", body, 200)["server"]
+        self.assertEqual(
+            (updated["name"], updated["accessIPv4"], updated["accessIPv6"]),
+            ("new-server-test", "4.3.2.1", "80fe::"),
+        )
+
+    def test_server_metadata_samples(self):
+        sid = self.settled_server()
         self.send(
             "PUT",
             f"/servers/{sid}/metadata",
