@@ -137,7 +137,7 @@ for arg in "${pytest_args[@]}"; do
             wants_clients=1 ;;
     esac
 done
-if [[ $wants_clients == 1 ]]; then
+if [[ $wants_clients == 1 && $long == 0 ]]; then
     # shellcheck source=tools/client-venv.sh
     source "$ROOT/tools/client-venv.sh"
     if ensure_client_venv && [[ $services == 1 ]]; then

@@ -25,6 +25,41 @@ class OpenStackClientTestCase(base.ClientTestCase):
         self.assertEqual((tiny["id"], tiny["vcpus"]), ("1", 1))
         self.assertEqual(self.openstack("flavor", "show", "1")["name"], "m1.tiny")
 
+    def test_server_list_show_delete_on_a_quantum_port(self):
+        net, port = self.make_port()
+        created = self.call(
+            "POST",
+            "/servers",
+            {
+                "server": {
+                    "name": "vm1",
+                    "imageRef": "cirros",
+                    "flavorRef": "1",
+                    "networks": [{"port": port}],
+                }
+            },
+        )
+        self.assertEqual(created.status_code, 202, created.text)
+        server_id = created.json()["server"]["id"]
+        self.wait_status(server_id, "ACTIVE")
+
+        listed = self.openstack("server", "list")
+        self.assertEqual(
+            [(s["ID"], s["Name"], s["Status"]) for s in listed], [(server_id, "vm1", "ACTIVE")]
+        )
+        shown = self.openstack("server", "show", "vm1")
+        self.assertEqual((shown["id"], shown["status"]), (server_id, "ACTIVE"))
+
+        self.openstack_plain("server", "delete", "--wait", "vm1")
+        self.assertEqual(self.call("GET", f"/servers/{server_id}").status_code, 404)
+        self.assertEqual(self.openstack("server", "list"), [])
+        attachment = self.http.get(
+            f"{self.quantum_project}/networks/{net}/ports/{port}/attachment",
+            headers={"X-Auth-Token": base.PROJECT},
+            timeout=30,
+        ).json()
+        self.assertEqual(attachment, {"attachment": {}})  # the user's port: kept, detached
+
     def test_keypair_create_list_delete(self):
         private = self.openstack_plain("keypair", "create", "generated")
         self.assertIn("PRIVATE KEY", private)
