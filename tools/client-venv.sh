@@ -118,6 +118,7 @@ ensure_client_venv() {
                     rc=1
                     break
                 fi
+                rm -rf -- "$venv/tempest-$v"  # 18 MB each: the JSON is all that is read
             done
         fi
         if [[ $rc == 0 ]]; then
