@@ -16,7 +16,9 @@
 # Neutron API server and RabbitMQ on 127.0.0.1 (tools/test-services.sh) for
 # the integration tests and stops them at exit.  Neutron runs from its own
 # virtualenv, cached in .cache/neutron-venv (or $NOVA_TEST_CACHE): the first
-# run installs it (about a minute), later runs reuse it.
+# run installs it (about a minute), later runs reuse it.  The unmodified
+# clients of the compatibility suite (tests/compat) get one too
+# (tools/client-venv.sh), installed whenever the tests to run include it.
 
 set -euo pipefail
 
@@ -122,6 +124,29 @@ for arg in "${pytest_args[@]}"; do
     fi
 done
 [[ $has_path == 1 ]] || pytest_args+=(tests)
+
+# The clients' virtualenv, when the run includes tests that use it (the
+# compatibility suite, the SDK against Neutron): a run of the whole suite
+# requires it.
+wants_clients=0
+for arg in "${pytest_args[@]}"; do
+    [[ "$arg" == -* || ! -e "${arg%%::*}" ]] && continue
+    path=$(realpath -m --relative-to="$ROOT" -- "${arg%%::*}")
+    case "$path" in
+        .|tests|tests/compat|tests/compat/*|tests/integration|tests/integration/test_sdk*)
+            wants_clients=1 ;;
+    esac
+done
+if [[ $wants_clients == 1 && $long == 0 ]]; then
+    # shellcheck source=tools/client-venv.sh
+    source "$ROOT/tools/client-venv.sh"
+    if ensure_client_venv && [[ $services == 1 ]]; then
+        NOVA_TEST_REQUIRE_SERVICES+=,clients
+    elif [[ $services == 1 ]]; then
+        say "could not install the clients' virtualenv (see above)"
+        exit 1
+    fi
+fi
 
 # The long runs are their own run: --long selects them, else they are left
 # out, unless the caller chose with a -m of their own.
