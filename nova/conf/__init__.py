@@ -11,6 +11,7 @@ from nova.conf import base
 from nova.conf import database
 from nova.conf import libvirt
 from nova.conf import network
+from nova.conf import quota
 from nova.conf import service
 from nova.conf import wsgi
 
@@ -21,5 +22,6 @@ base.register_opts(CONF)
 database.register_opts(CONF)
 libvirt.register_opts(CONF)
 network.register_opts(CONF)
+quota.register_opts(CONF)
 service.register_opts(CONF)
 wsgi.register_opts(CONF)

@@ -118,7 +118,9 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
     query_schema = getattr(controller, "query_schemas", {}).get(action)
     body_schema = getattr(controller, "body_schemas", {}).get(action)
     parameters = _parameters(path, query_schema)
-    status, has_body = _SUCCESS.get(action, (200, True))
+    status, has_body = getattr(controller, "success", {}).get(
+        action, _SUCCESS.get(action, (200, True))
+    )
     success: dict[str, Any] = {"description": _SUCCESS_DESCRIPTIONS[status]}
     if has_body:
         success["content"] = {wsgi.JSON: {"schema": {"type": "object"}}}

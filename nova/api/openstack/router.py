@@ -25,6 +25,9 @@ from nova.api.openstack import openapi
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import extension_info
 from nova.api.openstack.compute import flavors
+from nova.api.openstack.compute import keypairs
+from nova.api.openstack.compute import limits
+from nova.api.openstack.compute import quota_sets
 from nova.api.openstack.compute import servers
 from nova.api.openstack.compute import versions
 from nova.compute import api as compute_api_module
@@ -83,6 +86,9 @@ class APIRouter:
             self.compute_api, self.extensions, CONF.api.max_limit, CONF.api.max_server_count
         )
         extension_controller = extension_info.ExtensionsController(self.extensions)
+        quota_controller = quota_sets.QuotaSetsController()
+        limits_controller = limits.LimitsController()
+        keypair_controller = keypairs.KeypairController()
         for prefix in ("/v2.1", "/v2.1/{project_id}"):
             self._connect(f"{prefix}/flavors", flavor_controller, GET="index")
             self._connect(f"{prefix}/flavors/detail", flavor_controller, GET="detail")
@@ -101,6 +107,27 @@ class APIRouter:
             )
             self._connect(f"{prefix}/extensions", extension_controller, GET="index")
             self._connect(f"{prefix}/extensions/{{alias}}", extension_controller, GET="show")
+            self._connect(f"{prefix}/limits", limits_controller, GET="index")
+            self._connect(
+                f"{prefix}/os-quota-sets/{{tenant_id}}",
+                quota_controller,
+                GET="show",
+                PUT="update",
+                DELETE="delete",
+            )
+            self._connect(
+                f"{prefix}/os-quota-sets/{{tenant_id}}/defaults", quota_controller, GET="defaults"
+            )
+            self._connect(
+                f"{prefix}/os-quota-sets/{{tenant_id}}/detail", quota_controller, GET="detail"
+            )
+            self._connect(f"{prefix}/os-keypairs", keypair_controller, GET="index", POST="create")
+            self._connect(
+                f"{prefix}/os-keypairs/{{keypair_name}}",
+                keypair_controller,
+                GET="show",
+                DELETE="delete",
+            )
             for extension in self.extensions:
                 for resource in extension.get_resources():
                     self._connect_resource(prefix, resource)
