@@ -245,3 +245,7 @@ class KeyPairExists(Conflict):
 
 class InvalidKeypair(Invalid):
     msg_fmt = "Keypair data is invalid: %(reason)s"
+
+
+class InvalidKeyName(Invalid):
+    msg_fmt = "Invalid key_name provided."

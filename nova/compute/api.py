@@ -185,7 +185,7 @@ class API:
             try:
                 key_data = key_pair_db.key_pair_get(context, context.user_id, key_name).public_key
             except exception.KeypairNotFound as exc:
-                raise exception.Invalid(reason="Invalid key_name provided.") from exc
+                raise exception.InvalidKeyName() from exc
 
         reservation_id = "r-" + uuidlib.uuid4().hex[:8]
 
