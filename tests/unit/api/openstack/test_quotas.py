@@ -245,7 +245,8 @@ class CreateQuotaTestCase(QuotaTestCase):
         self.assertEqual(self.count("instances"), 12)
 
     def test_concurrent_creates_never_exceed_the_quota(self):
-        self.set_quota(instances=5)
+        """50 creates at once against a quota of 10: exactly 10 succeed (each its own thread)."""
+        self.set_quota(instances=10)
         statuses: list[int] = []
         lock = threading.Lock()
 
@@ -258,13 +259,14 @@ class CreateQuotaTestCase(QuotaTestCase):
             with lock:
                 statuses.append(response.status_int)
 
-        threads = [threading.Thread(target=create) for _ in range(20)]
+        threads = [threading.Thread(target=create) for _ in range(50)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        self.assertEqual(sorted(statuses), [202] * 5 + [403] * 15)
-        self.assertEqual(self.count("instances"), 5)
+        self.assertEqual(sorted(statuses), [202] * 10 + [403] * 40)
+        self.assertEqual(self.count("instances"), 10)
+        self.assertEqual(self.count("instances", live=False), 10)
 
 
 class AllowedInstancesTestCase(QuotaTestCase):
