@@ -40,6 +40,7 @@ from tests.fixtures import processes as process_fixtures
 from tests.fixtures.processes import USER
 
 VICTIM = "alice:demo"
+ADMIN = "admin:admin"
 ATTACKER = "mallory:other"
 PREFIXES = ("/v2.1/{project_id}", "/v2.1")
 PUBLIC = {("/", "GET"), ("/v2.1", "GET"), ("/v2.1/openapi.json", "GET")}
@@ -63,7 +64,23 @@ CROSS_PROJECT = {
     ("/flavors/{flavor_id}", "GET"): "shared",
     ("/extensions", "GET"): "shared",
     ("/extensions/{alias}", "GET"): "shared",
+    # Their own limits; another project's quotas are the admins' (403).
+    ("/limits", "GET"): "shared",
+    ("/os-quota-sets/{tenant_id}", "GET"): 403,
+    ("/os-quota-sets/{tenant_id}", "PUT"): 403,
+    ("/os-quota-sets/{tenant_id}", "DELETE"): 403,
+    ("/os-quota-sets/{tenant_id}/defaults", "GET"): "shared",
+    ("/os-quota-sets/{tenant_id}/detail", "GET"): 403,
+    # Key pairs are each user's: their own list, 404 on the victim's; a create
+    # makes the attacker's own (refused here: their key_pairs quota is 0).
+    ("/os-keypairs", "GET"): "own",
+    ("/os-keypairs", "POST"): 403,
+    ("/os-keypairs/{keypair_name}", "GET"): 404,
+    ("/os-keypairs/{keypair_name}", "DELETE"): 404,
 }
+PUBLIC_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPQ9+NS55K0dC1UEnj4SEyy0BYPoi4RaQioiuHzX02k9 victim"
+)
 # Tokens that name no user: each must be 401 everywhere.
 BAD_TOKENS = [None, "", "   ", ":", ":demo", ":admin"]
 ONE_MIB = 1024 * 1024
@@ -98,7 +115,14 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             "id": vif["id"],
             "flavor_id": "1",
             "alias": "os-server-launch",
+            "tenant_id": "demo",
+            "keypair_name": "victim key",
         }
+        keypair = {"keypair": {"name": "victim key", "public_key": PUBLIC_KEY}}
+        self.assertEqual(self.request("POST", "/v2.1/os-keypairs", keypair).status_int, 200)
+        no_key_pairs = {"quota_set": {"key_pairs": 0}}
+        response = self.request("PUT", "/v2.1/os-quota-sets/other", no_key_pairs, token=ADMIN)
+        self.assertEqual(response.status_int, 200, response.text)
         self.free_port = self.quantum_port(self.network)
         self.bodies = {
             ("/servers", "POST"): [
@@ -107,10 +131,12 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             ],
             ("/servers/{server_id}", "PUT"): [{"server": {"name": "stolen"}}],
             ("/servers/{server_id}/action", "POST"): [{"launch": None}],
+            ("/os-quota-sets/{tenant_id}", "PUT"): [{"quota_set": {"instances": 0}}],
+            ("/os-keypairs", "POST"): [keypair],
         }
 
     def path(self, template: str, project: str) -> str:
-        return template.format(project_id=project, **self.values)
+        return template.format(project_id=project, **self.values).replace(" ", "%20")
 
     def snapshot(self) -> dict[str, list]:
         """Every row of every table of Nova's database."""
@@ -145,7 +171,8 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
                     response = self.request(method, path, body, token=ATTACKER)
                     if expected == "own":
                         self.assertEqual(response.status_int, 200, response.text)
-                        self.assertEqual(response.json["servers"], [])
+                        ((_, listed),) = response.json.items()
+                        self.assertEqual(listed, [])
                     elif expected == "shared":
                         self.assertEqual(response.status_int, 200, response.text)
                     else:
@@ -189,8 +216,21 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             "servers:show:fault_details": lambda: self.check_hidden(
                 server, lambda s: "details" in s["fault"]
             ),
+            "os-quota-sets:show": lambda: self.check_own_or_admin("/v2.1/os-quota-sets/{}"),
+            "os-quota-sets:detail": lambda: self.check_own_or_admin(
+                "/v2.1/os-quota-sets/{}/detail"
+            ),
+            "os-quota-sets:update": lambda: self.check_admin_only(
+                "PUT", "/v2.1/os-quota-sets/demo", {"quota_set": {"instances": 50}}, 200
+            ),
+            "os-quota-sets:delete": lambda: self.check_admin_only(
+                "DELETE", "/v2.1/os-quota-sets/demo", None, 202
+            ),
+            "limits:other_project": lambda: self.check_admin_only(
+                "GET", "/v2.1/limits?tenant_id=other", None, 200
+            ),
         }
-        admin_rules = {rule for rule, who in policy.RULES.items() if who == "admin"}
+        admin_rules = {rule for rule, who in policy.RULES.items() if who in ("admin", "owner")}
         self.assertEqual(set(checks), admin_rules)
         for rule, check in checks.items():
             with self.subTest(rule=rule):
@@ -214,6 +254,17 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             self.assertEqual(response.status_int, 403, response.text)
             self.assertIn("forbidden", response.json)
             self.assertEqual(self.request("GET", path, token="admin:admin").status_int, 200)
+
+    def check_admin_only(self, method: str, path: str, body, status: int) -> None:
+        response = self.request(method, path, body, token=VICTIM)
+        self.assertEqual(response.status_int, 403, response.text)
+        self.assertIn("forbidden", response.json)
+        response = self.request(method, path, body, token="admin:admin")
+        self.assertEqual(response.status_int, status, response.text)
+
+    def check_own_or_admin(self, template: str) -> None:
+        self.assertEqual(self.request("GET", template.format("demo"), token=VICTIM).status_int, 200)
+        self.check_admin_only("GET", template.format("other"), None, 200)
 
     def check_hidden(self, path: str, shows) -> None:
         self.assertFalse(shows(self.request("GET", path, token=VICTIM).json["server"]))
