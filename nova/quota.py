@@ -101,11 +101,16 @@ def allowed_instances(
             allowed = min(allowed, room // each)
     if allowed >= min_count:
         return allowed
-    requested = {resource: each * min_count for resource, each in per_server.items()}
+    # Nova's message: the whole request (cores and ram of max_count servers;
+    # instances as "min-max" when they differ), for each limit it goes over.
+    deltas = {resource: each * max_count for resource, each in per_server.items()}
+    requested: dict[str, object] = dict(deltas)
+    if min_count != max_count:
+        requested["instances"] = f"{min_count}-{max_count}"
     overs = [
         resource
-        for resource, each in per_server.items()
-        if limits[resource] >= 0 and usage[resource] + requested[resource] > limits[resource]
+        for resource in per_server
+        if limits[resource] >= 0 and usage[resource] + deltas[resource] > limits[resource]
     ]
     raise exception.TooManyInstances(
         overs=", ".join(overs),

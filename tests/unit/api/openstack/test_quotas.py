@@ -225,7 +225,7 @@ class CreateQuotaTestCase(QuotaTestCase):
         response = self.create(expect=403, min_count=3, max_count=4)
         self.assertEqual(
             response.json["forbidden"]["message"],
-            "Quota exceeded for instances: Requested 3, but already used 3 of 5 instances",
+            "Quota exceeded for instances: Requested 3-4, but already used 3 of 5 instances",
         )
         self.assertEqual(self.count("instances"), 3)
 
