@@ -65,11 +65,16 @@ def quota_get_all(context: nova_context.RequestContext, project_id: str) -> dict
 def quota_set(
     context: nova_context.RequestContext, project_id: str, limits: Mapping[str, int]
 ) -> None:
-    """Set limits of ``project_id`` (``{resource: hard limit}``), replacing those it had."""
+    """Set limits of ``project_id`` (``{resource: hard limit}``), replacing those it had.
+
+    Under the project's quota lock: two concurrent settings of one limit
+    follow each other (each replaces the other's row) instead of clashing.
+    """
     if not limits:
         return
     now = models.utcnow()
-    with session.writer(context) as conn:
+
+    def work(conn: sa.Connection) -> None:
         conn.execute(
             sa.update(_quotas)
             .where(
@@ -91,6 +96,8 @@ def quota_set(
                 for resource, limit in limits.items()
             ],
         )
+
+    _checked(context, project_id, work)
 
 
 def quota_destroy_all(context: nova_context.RequestContext, project_id: str) -> None:
