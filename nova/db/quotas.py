@@ -41,6 +41,20 @@ _INSTANCE_USAGE = sa.select(
     sa.func.coalesce(sa.func.sum(_instances.c.vcpus), 0),
     sa.func.coalesce(sa.func.sum(_instances.c.memory_mb), 0),
 ).where(_instances.c.project_id == sa.bindparam("of_project"), _instances.c.deleted == 0)
+# The project's own limits and its instance usage in one statement (the
+# checked create's only read): a first row (NULL, instances, cores, ram),
+# then one (resource, limit, NULL, NULL) per limit set.
+_LIMITS_AND_USAGE = sa.union_all(
+    sa.select(
+        sa.null().label("resource"),
+        sa.func.count(_instances.c.id).label("value"),
+        sa.func.coalesce(sa.func.sum(_instances.c.vcpus), 0).label("cores"),
+        sa.func.coalesce(sa.func.sum(_instances.c.memory_mb), 0).label("ram"),
+    ).where(_instances.c.project_id == sa.bindparam("of_project"), _instances.c.deleted == 0),
+    sa.select(_quotas.c.resource, _quotas.c.hard_limit, sa.null(), sa.null()).where(
+        _quotas.c.project_id == sa.bindparam("of_project"), _quotas.c.deleted == 0
+    ),
+)
 _KEY_PAIR_USAGE = sa.select(sa.func.count(_key_pairs.c.id)).where(
     _key_pairs.c.user_id == sa.bindparam("of_user"), _key_pairs.c.deleted == 0
 )
@@ -176,8 +190,16 @@ def instance_create_checked(
     """
 
     def work(conn: sa.Connection) -> list[records.Instance]:
-        own = dict(conn.execute(_OWN_LIMITS, {"of_project": project_id}).all())
-        count = decide(own, _instance_usage(conn, project_id))
+        own: dict[str, int] = {}
+        usage: Usage = {}
+        for resource, value, cores, ram in conn.execute(
+            _LIMITS_AND_USAGE, {"of_project": project_id}
+        ):
+            if resource is None:
+                usage = {"instances": int(value), "cores": int(cores), "ram": int(ram)}
+            else:
+                own[resource] = value
+        count = decide(own, usage)
         return [instance_db.instance_create_in(conn, values_of(i)) for i in range(count)]
 
     return _checked(context, project_id, work)
