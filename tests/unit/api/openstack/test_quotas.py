@@ -122,6 +122,25 @@ class QuotaSetsTestCase(QuotaTestCase):
                 self.assertEqual(response.json["badRequest"]["code"], 400)
         self.assertEqual(self.count("quotas", live=False), 0)
 
+    def test_concurrent_settings_of_one_limit_leave_one_row(self):
+        statuses: list[int] = []
+
+        def put(value: int) -> None:
+            response = self.request(
+                "PUT", "/v2.1/os-quota-sets/demo", {"quota_set": {"instances": value}}, token=ADMIN
+            )
+            statuses.append(response.status_int)
+
+        threads = [threading.Thread(target=put, args=(value,)) for value in range(20, 30)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(statuses, [200] * 10)
+        self.assertEqual(self.count("quotas"), 1)
+        shown = self.request("GET", "/v2.1/os-quota-sets/demo").json["quota_set"]["instances"]
+        self.assertIn(shown, range(20, 30))
+
     def test_limit_below_usage_needs_force(self):
         self.create()
         self.create()
