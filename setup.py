@@ -58,6 +58,8 @@ setup(
         "gunicorn>=21.0",
         # loads() refuses nesting past 1,024 levels: a deep body never reaches the stack.
         "orjson>=3.9",
+        # os-keypairs: key pairs generated, public keys read and fingerprinted.
+        "cryptography>=41.0",
     ],
     extras_require={
         "test": [

@@ -188,12 +188,6 @@ class VirtualInterfaceCreateFailed(NovaException):
     )
 
 
-class MetadataLimitExceeded(NovaException):
-    msg_fmt = "Maximum number of metadata items exceeds %(allowed)d"
-    code = 403
-    safe = True
-
-
 class MetadataItemNotFound(NotFound):
     msg_fmt = "Metadata item was not found"
 
@@ -250,3 +244,50 @@ class NoMoreFixedIps(NovaException):
 
 class FixedIpAlreadyInUse(Conflict):
     msg_fmt = "Fixed IP %(address)s is already in use on network %(network_id)s."
+
+
+# --- quotas and key pairs (Nova's messages) -------------------------------------------
+
+
+class QuotaError(NovaException):
+    msg_fmt = "Quota exceeded: code=%(code)s"
+    code = 403
+    safe = True
+
+
+class TooManyInstances(QuotaError):
+    msg_fmt = (
+        "Quota exceeded for %(overs)s: Requested %(req)s, but already used "
+        "%(used)s of %(allowed)s %(overs)s"
+    )
+
+
+class MetadataLimitExceeded(QuotaError):
+    msg_fmt = "Maximum number of metadata items exceeds %(allowed)d"
+
+
+class KeypairLimitExceeded(QuotaError):
+    msg_fmt = "Quota exceeded, too many key pairs."
+
+
+class QuotaBelowUsage(Invalid):
+    msg_fmt = (
+        "Quota limit %(limit)s for %(resource)s must be greater than or equal to "
+        "already used and reserved %(minimum)s."
+    )
+
+
+class KeypairNotFound(NotFound):
+    msg_fmt = "Keypair %(name)s not found for user %(user_id)s"
+
+
+class KeyPairExists(Conflict):
+    msg_fmt = "Key pair '%(key_name)s' already exists."
+
+
+class InvalidKeypair(Invalid):
+    msg_fmt = "Keypair data is invalid: %(reason)s"
+
+
+class InvalidKeyName(Invalid):
+    msg_fmt = "Invalid key_name provided."

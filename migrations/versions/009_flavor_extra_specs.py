@@ -17,7 +17,7 @@ from alembic import op
 from migrations import helpers
 
 revision = "009"
-down_revision = "006"
+down_revision = "008"
 branch_labels = None
 depends_on = None
 

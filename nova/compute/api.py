@@ -16,12 +16,15 @@ from collections.abc import Sequence
 import nova.conf
 from nova import context as nova_context
 from nova import exception
+from nova import quota
 from nova import utils
 from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import vm_states
 from nova.db import flavors as flavor_db
 from nova.db import instances as instance_db
+from nova.db import key_pairs as key_pair_db
 from nova.db import metadata as metadata_db
+from nova.db import quotas as quota_db
 from nova.db import records
 from nova.db import services as service_db
 from nova.db import views as views_db
@@ -39,22 +42,6 @@ _DELETE_ATTEMPTS = 10
 #: The states in which a server's metadata may change (with no task), as in
 #: Nova, plus this project's DEFINED.
 METADATA_VM_STATES = (vm_states.DEFINED, vm_states.ACTIVE, vm_states.STOPPED)
-
-
-def _metadata_limit() -> int | None:
-    """Return ``[quota] metadata_items`` (None: unlimited)."""
-    limit = CONF.quota.metadata_items
-    return None if limit < 0 else limit
-
-
-def _check_metadata_quota(metadata: Mapping[str, str] | None) -> None:
-    """Refuse more metadata items than ``[quota] metadata_items``.
-
-    :raises nova.exception.MetadataLimitExceeded: too many (403).
-    """
-    limit = _metadata_limit()
-    if metadata and limit is not None and len(metadata) > limit:
-        raise exception.MetadataLimitExceeded(allowed=limit)
 
 
 def _check_duplicates(requested: Sequence[RequestedNetwork]) -> None:
@@ -184,14 +171,16 @@ class API:
 
         :raises nova.exception.InstanceNotFound: none, or another project's.
         :raises nova.exception.InstanceInvalidState: the server is busy (409).
-        :raises nova.exception.MetadataLimitExceeded: over ``[quota] metadata_items`` (403).
+        :raises nova.exception.MetadataLimitExceeded: over the project's
+            ``metadata_items`` quota (403).
         """
+        allowed = quota.get_limits(context, context.project_id)["metadata_items"]
         return metadata_db.metadata_update(
             context,
             server_id,
             metadata,
             replace=replace,
-            max_items=_metadata_limit(),
+            max_items=None if allowed == quota.UNLIMITED else allowed,
             vm_states=METADATA_VM_STATES,
         )
 
@@ -277,15 +266,20 @@ class API:
         requested_networks: Sequence[RequestedNetwork] | None = None,
         launch: bool = True,
         availability_zone: str | None = None,
+        key_name: str | None = None,
     ) -> list[records.Instance]:
         """Create ``max_count`` servers with their VIFs; launch them unless ``launch`` is False.
 
-        :raises nova.exception.Invalid: unknown flavor, bad counts or networks.
+        Fewer, down to ``min_count``, when the project's quota has room for
+        no more (as Nova); counted and created in one transaction serialized
+        with the project's other creates, so concurrent creates never exceed it.
+
+        :raises nova.exception.Invalid: unknown flavor or key pair, bad counts or networks.
         :raises nova.exception.PortInUse: a requested port is attached already.
+        :raises nova.exception.QuotaError: not even ``min_count`` fit the quota (403).
         """
         if min_count > max_count:
             raise exception.Invalid(reason="min_count must not be larger than max_count")
-        _check_metadata_quota(metadata)
         _check_duplicates(requested_networks or ())
         try:
             flavor = flavor_db.flavor_get_by_flavor_id(context, flavor_id)
@@ -297,29 +291,44 @@ class API:
             # Something named in the request body: a bad request, not a 404.
             raise exception.Invalid(reason=exc.format_message()) from exc
 
+        key_data = None
+        if key_name is not None:
+            try:
+                key_data = key_pair_db.key_pair_get(context, context.user_id, key_name).public_key
+            except exception.KeypairNotFound as exc:
+                raise exception.InvalidKeyName() from exc
+
         reservation_id = "r-" + uuidlib.uuid4().hex[:8]
-        created: list[records.Instance] = []
+
+        def decide(own_limits: dict[str, int], usage: dict[str, int]) -> int:
+            limits = quota.merged(own_limits)
+            quota.check_metadata(limits, metadata)
+            return quota.allowed_instances(
+                limits, usage, flavor.vcpus, flavor.memory_mb, min_count, max_count
+            )
+
+        def values_of(index: int) -> dict:
+            return {
+                "project_id": context.project_id,
+                "user_id": context.user_id,
+                "display_name": name if max_count == 1 else f"{name}-{index + 1}",
+                "flavor_id": flavor.id,
+                "memory_mb": flavor.memory_mb,
+                "vcpus": flavor.vcpus,
+                "root_gb": flavor.root_gb,
+                "image_ref": image_ref,
+                "vm_state": vm_states.DEFINED,
+                "availability_zone": availability_zone,
+                "reservation_id": reservation_id,
+                "launch_index": index,
+                "key_name": key_name,
+                "key_data": key_data,
+                "metadata": dict(metadata or {}),
+            }
+
+        created = quota_db.instance_create_checked(context, context.project_id, decide, values_of)
         try:
-            for index in range(max_count):
-                instance = instance_db.instance_create(
-                    context,
-                    {
-                        "project_id": context.project_id,
-                        "user_id": context.user_id,
-                        "display_name": name if max_count == 1 else f"{name}-{index + 1}",
-                        "flavor_id": flavor.id,
-                        "memory_mb": flavor.memory_mb,
-                        "vcpus": flavor.vcpus,
-                        "root_gb": flavor.root_gb,
-                        "image_ref": image_ref,
-                        "vm_state": vm_states.DEFINED,
-                        "availability_zone": availability_zone,
-                        "reservation_id": reservation_id,
-                        "launch_index": index,
-                        "metadata": dict(metadata or {}),
-                    },
-                )
-                created.append(instance)
+            for instance in created:
                 self.network.allocate_for_instance(context, instance, requested_networks)
         except Exception:
             LOG.warning("Creating servers %s failed; removing what was made", reservation_id)

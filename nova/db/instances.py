@@ -35,19 +35,24 @@ def instance_create(
 
     :raises TypeError: a key of ``values`` is not a column.
     """
+    with session.writer(context) as conn:
+        return instance_create_in(conn, values)
+
+
+def instance_create_in(conn: sa.Connection, values: Mapping[str, Any]) -> records.Instance:
+    """``instance_create`` in the transaction of ``conn``."""
     values = dict(values)
     metadata = values.pop("metadata", None) or {}
     values.setdefault("uuid", str(uuidlib.uuid4()))
-    with session.writer(context) as conn:
-        row = session.insert_row(conn, _instances, values)
-        if metadata:
-            conn.execute(
-                sa.insert(_metadata),
-                [
-                    {"instance_id": row["id"], "key": key, "value": value}
-                    for key, value in metadata.items()
-                ],
-            )
+    row = session.insert_row(conn, _instances, values)
+    if metadata:
+        conn.execute(
+            sa.insert(_metadata),
+            [
+                {"instance_id": row["id"], "key": key, "value": value}
+                for key, value in metadata.items()
+            ],
+        )
     return records.Instance(**row)
 
 

@@ -123,6 +123,8 @@ class Instance(SoftDeleteMixin, Base):
     launch_index: Mapped[int | None] = mapped_column(Integer)
     launched_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     terminated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    key_name: Mapped[str | None] = mapped_column(String(255))
+    key_data: Mapped[str | None] = mapped_column(Text)
 
 
 class InstanceMetadata(SoftDeleteMixin, Base):
@@ -275,4 +277,50 @@ class VirtualInterface(SoftDeleteMixin, Base):
     network_uuid: Mapped[str | None] = mapped_column(String(36))
     preserve_on_delete: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
+    )
+
+
+class Quota(SoftDeleteMixin, Base):
+    """A project's own limit of one resource (others: the ``[quota]`` defaults)."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (
+        UniqueConstraint(
+            "project_id", "resource", "deleted", name="uniq_quotas0project_id0resource0deleted"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    resource: Mapped[str] = mapped_column(String(255), nullable=False)
+    hard_limit: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ProjectLock(SoftDeleteMixin, Base):
+    """The row a quota-checked create of a project locks (PostgreSQL, MySQL)."""
+
+    __tablename__ = "project_locks"
+    __table_args__ = (
+        UniqueConstraint("project_id", "deleted", name="uniq_project_locks0project_id0deleted"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
+class KeyPair(SoftDeleteMixin, Base):
+    """A user's public key (a generated pair's private key is never stored)."""
+
+    __tablename__ = "key_pairs"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name", "deleted", name="uniq_key_pairs0user_id0name0deleted"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    user_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(255), nullable=False)
+    public_key: Mapped[str] = mapped_column(Text, nullable=False)
+    type: Mapped[str] = mapped_column(
+        String(10), nullable=False, default="ssh", server_default="ssh"
     )

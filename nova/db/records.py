@@ -67,6 +67,8 @@ class Instance(NamedTuple):
     launch_index: int | None
     launched_at: datetime.datetime | None
     terminated_at: datetime.datetime | None
+    key_name: str | None
+    key_data: str | None
     created_at: datetime.datetime | None
     updated_at: datetime.datetime | None
     deleted_at: datetime.datetime | None
@@ -223,6 +225,8 @@ class InstanceView(NamedTuple):
     launch_index: int | None
     launched_at: datetime.datetime | None
     terminated_at: datetime.datetime | None
+    key_name: str | None
+    key_data: str | None
     created_at: datetime.datetime | None
     updated_at: datetime.datetime | None
     deleted_at: datetime.datetime | None
@@ -240,3 +244,18 @@ class VirtualInterfaceView(NamedTuple):
     uuid: str
     address: str
     network_uuid: str | None
+
+
+class KeyPair(NamedTuple):
+    """A row of ``key_pairs``."""
+
+    id: int
+    name: str
+    user_id: str
+    fingerprint: str
+    public_key: str
+    type: str
+    created_at: datetime.datetime | None
+    updated_at: datetime.datetime | None
+    deleted_at: datetime.datetime | None
+    deleted: int

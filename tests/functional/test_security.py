@@ -42,6 +42,7 @@ from tests.fixtures import processes as process_fixtures
 from tests.fixtures.processes import USER
 
 VICTIM = "alice:demo"
+ADMIN = "admin:admin"
 ATTACKER = "mallory:other"
 PREFIXES = ("/v2.1/{project_id}", "/v2.1")
 PUBLIC = {("/", "GET"), ("/v2.1", "GET"), ("/v2.1/openapi.json", "GET")}
@@ -95,7 +96,23 @@ CROSS_PROJECT = {
     ("/os-hypervisors/detail", "GET"): 403,
     ("/os-hypervisors/statistics", "GET"): 403,
     ("/os-hypervisors/{hypervisor_id}", "GET"): 403,
+    # Their own limits; another project's quotas are the admins' (403).
+    ("/limits", "GET"): "shared",
+    ("/os-quota-sets/{tenant_id}", "GET"): 403,
+    ("/os-quota-sets/{tenant_id}", "PUT"): 403,
+    ("/os-quota-sets/{tenant_id}", "DELETE"): 403,
+    ("/os-quota-sets/{tenant_id}/defaults", "GET"): "shared",
+    ("/os-quota-sets/{tenant_id}/detail", "GET"): 403,
+    # Key pairs are each user's: their own list, 404 on the victim's; a create
+    # makes the attacker's own (refused here: their key_pairs quota is 0).
+    ("/os-keypairs", "GET"): "own",
+    ("/os-keypairs", "POST"): 403,
+    ("/os-keypairs/{keypair_name}", "GET"): 404,
+    ("/os-keypairs/{keypair_name}", "DELETE"): 404,
 }
+PUBLIC_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPQ9+NS55K0dC1UEnj4SEyy0BYPoi4RaQioiuHzX02k9 victim"
+)
 # Tokens that name no user: each must be 401 everywhere.
 BAD_TOKENS = [None, "", "   ", ":", ":demo", ":admin"]
 ONE_MIB = 1024 * 1024
@@ -139,7 +156,14 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             "key": "hw:cpu_policy",
             "service_id": str(compute.id),
             "hypervisor_id": str(node.id),
+            "tenant_id": "demo",
+            "keypair_name": "victim key",
         }
+        keypair = {"keypair": {"name": "victim key", "public_key": PUBLIC_KEY}}
+        self.assertEqual(self.request("POST", "/v2.1/os-keypairs", keypair).status_int, 200)
+        no_key_pairs = {"quota_set": {"key_pairs": 0}}
+        response = self.request("PUT", "/v2.1/os-quota-sets/other", no_key_pairs, token=ADMIN)
+        self.assertEqual(response.status_int, 200, response.text)
         self.free_port = self.quantum_port(self.network)
         self.bodies = {
             ("/servers", "POST"): [
@@ -162,10 +186,12 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             ("/flavors/{flavor_id}/os-extra_specs", "POST"): [{"extra_specs": {"k": "v"}}],
             ("/flavors/{flavor_id}/os-extra_specs/{key}", "PUT"): [{"hw:cpu_policy": "x"}],
             ("/os-services/{service_id}", "PUT"): [{"host": "c1", "binary": "nova-compute"}],
+            ("/os-quota-sets/{tenant_id}", "PUT"): [{"quota_set": {"instances": 0}}],
+            ("/os-keypairs", "POST"): [keypair],
         }
 
     def path(self, template: str, project: str) -> str:
-        return template.format(project_id=project, **self.values)
+        return template.format(project_id=project, **self.values).replace(" ", "%20")
 
     def snapshot(self) -> dict[str, list]:
         """Every row of every table of Nova's database."""
@@ -200,7 +226,8 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
                     response = self.request(method, path, body, token=ATTACKER)
                     if expected == "own":
                         self.assertEqual(response.status_int, 200, response.text)
-                        self.assertEqual(response.json["servers"], [])
+                        ((_, listed),) = response.json.items()
+                        self.assertEqual(listed, [])
                     elif expected == "shared":
                         self.assertEqual(response.status_int, 200, response.text)
                     else:
@@ -268,8 +295,21 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
                 server, lambda s: "details" in s["fault"]
             ),
             "os-availability-zone:detail": self.check_zone_detail,
+            "os-quota-sets:show": lambda: self.check_own_or_admin("/v2.1/os-quota-sets/{}"),
+            "os-quota-sets:detail": lambda: self.check_own_or_admin(
+                "/v2.1/os-quota-sets/{}/detail"
+            ),
+            "os-quota-sets:update": lambda: self.check_admin_only(
+                "PUT", "/v2.1/os-quota-sets/demo", {"quota_set": {"instances": 50}}, 200
+            ),
+            "os-quota-sets:delete": lambda: self.check_admin_only(
+                "DELETE", "/v2.1/os-quota-sets/demo", None, 202
+            ),
+            "limits:other_project": lambda: self.check_admin_only(
+                "GET", "/v2.1/limits?tenant_id=other", None, 200
+            ),
         }
-        admin_rules = {rule for rule, who in policy.RULES.items() if who == "admin"}
+        admin_rules = {rule for rule, who in policy.RULES.items() if who in ("admin", "owner")}
         self.assertEqual(set(checks), admin_rules)
         for rule, check in checks.items():
             with self.subTest(rule=rule):
@@ -309,6 +349,17 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
         self.assertEqual(response.json["forbidden"]["code"], 403)
         self.assertEqual(self.snapshot(), before)
         self.assertNotEqual(self.request(method, path, body, token="admin:admin").status_int, 403)
+
+    def check_admin_only(self, method: str, path: str, body, status: int) -> None:
+        response = self.request(method, path, body, token=VICTIM)
+        self.assertEqual(response.status_int, 403, response.text)
+        self.assertIn("forbidden", response.json)
+        response = self.request(method, path, body, token="admin:admin")
+        self.assertEqual(response.status_int, status, response.text)
+
+    def check_own_or_admin(self, template: str) -> None:
+        self.assertEqual(self.request("GET", template.format("demo"), token=VICTIM).status_int, 200)
+        self.check_admin_only("GET", template.format("other"), None, 200)
 
     def check_hidden(self, path: str, shows) -> None:
         self.assertFalse(shows(self.request("GET", path, token=VICTIM).json["server"]))

@@ -210,6 +210,10 @@ class MultiProcessTestCase(Waiting, unittest.TestCase):
                 "[oslo_messaging_rabbit]\n"
                 # Reconnect within a second or two of the broker's return.
                 "rabbit_interval_max = 2\n"
+                # More servers than the default quota of 10 in one project.
+                "[quota]\n"
+                "instances = -1\n"
+                "cores = -1\n"
             )
         for host in HOSTS:
             host_state = os.path.join(self.state, host)

@@ -1,7 +1,8 @@
 """Who may do what: one declarative table of rules.
 
 ``project`` allows anyone authenticated (every query is scoped to their
-project anyway); ``admin`` only admins.
+project anyway); ``admin`` only admins; ``owner`` admins and the members of
+the project the request names.
 """
 
 from __future__ import annotations
@@ -45,19 +46,34 @@ RULES = {
     "services:delete": "admin",
     "hypervisors:list": "admin",
     "hypervisors:statistics": "admin",
+    "os-quota-sets:show": "owner",
+    "os-quota-sets:detail": "owner",
+    "os-quota-sets:defaults": "project",
+    "os-quota-sets:update": "admin",
+    "os-quota-sets:delete": "admin",
+    "limits:index": "project",
+    "limits:other_project": "admin",
+    "os-keypairs:index": "project",
+    "os-keypairs:create": "project",
+    "os-keypairs:show": "project",
+    "os-keypairs:delete": "project",
 }
 
 
-def check(context: nova_context.RequestContext, action: str) -> bool:
-    """Tell whether ``context`` may do ``action``."""
+def check(context: nova_context.RequestContext, action: str, project_id: str | None = None) -> bool:
+    """Tell whether ``context`` may do ``action`` (on ``project_id``'s things for ``owner``)."""
     rule = RULES[action]
+    if rule == "owner":
+        return context.is_admin or project_id == context.project_id
     return rule == "project" or (rule == "admin" and context.is_admin)
 
 
-def authorize(context: nova_context.RequestContext, action: str) -> None:
+def authorize(
+    context: nova_context.RequestContext, action: str, project_id: str | None = None
+) -> None:
     """Refuse ``action`` to ``context`` unless the rule allows it.
 
     :raises nova.exception.PolicyNotAuthorized: it does not (403).
     """
-    if not check(context, action):
+    if not check(context, action, project_id):
         raise exception.PolicyNotAuthorized(action=action)

@@ -30,6 +30,9 @@ from nova.api.openstack.compute import flavors_extraspecs
 from nova.api.openstack.compute import hypervisors
 from nova.api.openstack.compute import interfaces
 from nova.api.openstack.compute import ips
+from nova.api.openstack.compute import keypairs
+from nova.api.openstack.compute import limits
+from nova.api.openstack.compute import quota_sets
 from nova.api.openstack.compute import server_metadata
 from nova.api.openstack.compute import servers
 from nova.api.openstack.compute import services
@@ -94,6 +97,9 @@ class APIRouter:
         ips_controller = ips.IPsController(self.compute_api)
         interface_controller = interfaces.InterfaceAttachmentController(self.compute_api)
         zone_controller = availability_zones.AvailabilityZoneController(self.compute_api)
+        quota_controller = quota_sets.QuotaSetsController()
+        limits_controller = limits.LimitsController()
+        keypair_controller = keypairs.KeypairController()
         for prefix in ("/v2.1", "/v2.1/{project_id}"):
             self._connect(f"{prefix}/flavors", flavor_controller, GET="index", POST="create")
             self._connect(f"{prefix}/flavors/detail", flavor_controller, GET="detail")
@@ -140,6 +146,27 @@ class APIRouter:
             self._connect(f"{prefix}/extensions", extension_controller, GET="index")
             self._connect(f"{prefix}/extensions/{{alias}}", extension_controller, GET="show")
             self._connect_admin_routes(prefix)
+            self._connect(f"{prefix}/limits", limits_controller, GET="index")
+            self._connect(
+                f"{prefix}/os-quota-sets/{{tenant_id}}",
+                quota_controller,
+                GET="show",
+                PUT="update",
+                DELETE="delete",
+            )
+            self._connect(
+                f"{prefix}/os-quota-sets/{{tenant_id}}/defaults", quota_controller, GET="defaults"
+            )
+            self._connect(
+                f"{prefix}/os-quota-sets/{{tenant_id}}/detail", quota_controller, GET="detail"
+            )
+            self._connect(f"{prefix}/os-keypairs", keypair_controller, GET="index", POST="create")
+            self._connect(
+                f"{prefix}/os-keypairs/{{keypair_name}}",
+                keypair_controller,
+                GET="show",
+                DELETE="delete",
+            )
             for extension in self.extensions:
                 for resource in extension.get_resources():
                     self._connect_resource(prefix, resource)

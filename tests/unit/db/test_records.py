@@ -20,6 +20,7 @@ class RecordsTestCase(unittest.TestCase):
             (records.Network, models.Network),
             (records.FixedIp, models.FixedIp),
             (records.VirtualInterface, models.VirtualInterface),
+            (records.KeyPair, models.KeyPair),
         ):
             with self.subTest(record=record.__name__):
                 self.assertEqual(record._fields, tuple(model.__table__.c.keys()))

@@ -110,6 +110,7 @@ class ServersController:
             min_count=min_count,
             max_count=int(server.get("max_count", min_count)),
             availability_zone=server.get("availability_zone"),
+            key_name=server.get("key_name"),
             **kwargs,
         )
         if server.get("return_reservation_id"):

@@ -22,6 +22,7 @@ def create(extra_properties: dict[str, dict], max_servers: int) -> dict:
         "max_count": count,
         "availability_zone": types.name,
         "return_reservation_id": {"type": "boolean"},
+        "key_name": types.name,
     }
     properties.update(copy.deepcopy(extra_properties))
     return {
