@@ -58,6 +58,8 @@ setup(
         "gunicorn>=21.0",
         # loads() refuses nesting past 1,024 levels: a deep body never reaches the stack.
         "orjson>=3.9",
+        # Reads OpenStack-API-Version / X-OpenStack-Nova-API-Version as Nova does.
+        "microversion-parse>=1.0",
     ],
     extras_require={
         "test": [

@@ -202,3 +202,21 @@ class NoMoreFixedIps(NovaException):
 
 class FixedIpAlreadyInUse(Conflict):
     msg_fmt = "Fixed IP %(address)s is already in use on network %(network_id)s."
+
+
+# --- microversions -----------------------------------------------------------------
+
+
+class InvalidAPIVersionString(Invalid):
+    msg_fmt = (
+        "API Version String %(version)s is of invalid format. Must be of format MajorNum.MinorNum."
+    )
+
+
+class InvalidGlobalAPIVersion(NovaException):
+    msg_fmt = (
+        "Version %(req_ver)s is not supported by the API. Minimum is %(min_ver)s "
+        "and maximum is %(max_ver)s."
+    )
+    code = 406
+    safe = True

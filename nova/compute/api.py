@@ -93,13 +93,20 @@ class API:
         limit: int | None = None,
         marker: str | None = None,
         detail: bool = True,
+        sort: Sequence[tuple[str, str]] | None = None,
     ) -> views_db.InstanceViewData:
         """Return the caller's servers (every project's for an admin asking so) for their views.
 
         :param detail: with metadata and addresses (the full views).
+        :param sort: ``(column, "asc"|"desc")`` pairs (default: newest first).
         """
         return views_db.instance_get_all_for_view(
-            context, filters, limit=limit, marker=marker, detail=detail
+            context,
+            filters,
+            limit=limit,
+            marker=marker,
+            detail=detail,
+            sort=sort or instance_db.DEFAULT_SORT,
         )
 
     def get_vifs(
@@ -127,9 +134,27 @@ class API:
         """
         return views_db.virtual_interface_get_for_view(context, server_id, vif_id)
 
-    def get_flavors(self, context: nova_context.RequestContext) -> list[records.Flavor]:
-        """Return every live flavor, smallest memory first."""
-        return flavor_db.flavor_get_all(context)
+    def get_flavors(
+        self,
+        context: nova_context.RequestContext,
+        filters: Mapping | None = None,
+        sort: tuple[str, str] = ("flavorid", "asc"),
+        limit: int | None = None,
+        marker: str | None = None,
+    ) -> list[records.Flavor]:
+        """Return the live flavors that fit ``filters``, in ``sort`` order, after ``marker``.
+
+        :param filters: ``is_public`` (True, False or None for both),
+            ``disabled``, ``min_memory_mb``, ``min_root_gb``.
+        :raises nova.exception.MarkerNotFound: ``marker`` is not a listed flavor.
+        """
+        flavors = flavor_db.flavor_get_all(context, filters or {}, sort)
+        if marker is not None:
+            ids = [flavor.flavorid for flavor in flavors]
+            if marker not in ids:
+                raise exception.MarkerNotFound(marker=marker)
+            flavors = flavors[ids.index(marker) + 1 :]
+        return flavors if limit is None else flavors[:limit]
 
     def get_flavor(self, context: nova_context.RequestContext, flavor_id: str) -> records.Flavor:
         """Return the live flavor whose public id is ``flavor_id``.
@@ -152,8 +177,14 @@ class API:
         requested_networks: Sequence[RequestedNetwork] | None = None,
         launch: bool = True,
         availability_zone: str | None = None,
+        attributes: Mapping[str, object] | None = None,
     ) -> list[records.Instance]:
         """Create ``max_count`` servers with their VIFs; launch them unless ``launch`` is False.
+
+        :param attributes: more columns of each instance, as the create body
+            gave them: ``key_name``, ``user_data``, ``access_ip_v4``,
+            ``access_ip_v6``, ``config_drive``, ``auto_disk_config``,
+            ``security_groups`` (see ``nova.db.models.Instance``).
 
         :raises nova.exception.Invalid: unknown flavor, bad counts or networks.
         :raises nova.exception.PortInUse: a requested port is attached already.
@@ -191,6 +222,7 @@ class API:
                         "reservation_id": reservation_id,
                         "launch_index": index,
                         "metadata": dict(metadata or {}),
+                        **(attributes or {}),
                     },
                 )
                 created.append(instance)

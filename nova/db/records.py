@@ -53,6 +53,13 @@ class Instance(NamedTuple):
     launch_index: int | None
     launched_at: datetime.datetime | None
     terminated_at: datetime.datetime | None
+    key_name: str | None
+    user_data: str | None
+    access_ip_v4: str | None
+    access_ip_v6: str | None
+    config_drive: str | None
+    auto_disk_config: bool | None
+    security_groups: str | None
     created_at: datetime.datetime | None
     updated_at: datetime.datetime | None
     deleted_at: datetime.datetime | None
@@ -206,6 +213,13 @@ class InstanceView(NamedTuple):
     launch_index: int | None
     launched_at: datetime.datetime | None
     terminated_at: datetime.datetime | None
+    key_name: str | None
+    user_data: str | None
+    access_ip_v4: str | None
+    access_ip_v6: str | None
+    config_drive: str | None
+    auto_disk_config: bool | None
+    security_groups: str | None
     created_at: datetime.datetime | None
     updated_at: datetime.datetime | None
     deleted_at: datetime.datetime | None

@@ -55,7 +55,7 @@ class OpenStackSDKTestCase(test_nova_all.NovaAllFixture):
         (vif,) = conn.compute.get(f"/servers/{server_id}/os-virtual-interfaces").json()[
             "virtual_interfaces"
         ]
-        self.assertEqual(vif["net_id"], net)
+        self.assertEqual(vif["OS-EXT-VIF-NET:net_id"], net)
 
         launched = conn.compute.post(f"/servers/{server_id}/action", json={"launch": None})
         self.assertEqual(launched.status_code, 202, launched.text)
@@ -85,7 +85,7 @@ class OpenStackSDKTestCase(test_nova_all.NovaAllFixture):
 
         vifs = conn.compute.get(f"/servers/{server.id}/os-virtual-interfaces").json()
         (vif,) = vifs["virtual_interfaces"]
-        self.assertEqual(vif["net_id"], net)
+        self.assertEqual(vif["OS-EXT-VIF-NET:net_id"], net)
 
         conn.compute.delete_server(server)
         conn.compute.wait_for_delete(server, wait=60)

@@ -8,18 +8,56 @@ from nova.api.openstack.compute import views
 from nova.api.openstack.schemas import flavors as schema
 from nova.compute import api as compute_api_module
 
+# Nova's sort keys whose columns this database has (the others sort by flavor id).
+_SORT_COLUMNS = {
+    "created_at", "disabled", "ephemeral_gb", "flavorid", "id", "is_public",
+    "memory_mb", "name", "root_gb", "swap", "updated_at", "vcpus",
+}  # fmt: skip
+_TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
+
+
+def _is_public(value: str | None) -> bool | None:
+    """Return the ``is_public`` filter of an admin's query as Nova reads it (checked already)."""
+    if value is None:
+        return True  # public flavors, unless asked otherwise
+    if value.lower() == "none":
+        return None  # public and private
+    return value.lower() in _TRUE
+
 
 class FlavorsController:
     #: The query schema of each action (also read by the OpenAPI description).
     query_schemas = {"index": schema.index_query, "detail": schema.index_query}
 
-    def __init__(self, compute_api: compute_api_module.API) -> None:
+    def __init__(self, compute_api: compute_api_module.API, max_limit: int = 1000) -> None:
         self.compute_api = compute_api
+        self.max_limit = max_limit
 
     def _flavors(self, request):
-        policy.authorize(request.context, "flavors:index")
-        wsgi.validate(dict(request.GET), schema.index_query, "query")
-        return self.compute_api.get_flavors(request.context)
+        context = request.context
+        policy.authorize(context, "flavors:index")
+        query = wsgi.validate_query(request, schema.index_query)
+        filters: dict[str, bool | int | None]
+        if context.is_admin:
+            filters = {"is_public": _is_public(query.get("is_public"))}
+        else:
+            # Others see the public flavors in service, whatever they ask (as Nova).
+            filters = {"is_public": True, "disabled": False}
+        if "minRam" in query:
+            filters["min_memory_mb"] = int(query["minRam"])
+        if "minDisk" in query:
+            filters["min_root_gb"] = int(query["minDisk"])
+        sort_key = query.get("sort_key") or "flavorid"
+        if sort_key not in _SORT_COLUMNS:
+            sort_key = "flavorid"
+        limit = min(int(query.get("limit", self.max_limit)), self.max_limit)
+        return self.compute_api.get_flavors(
+            context,
+            filters,
+            sort=(sort_key, query.get("sort_dir") or "asc"),
+            limit=limit,
+            marker=query.get("marker"),
+        )
 
     def index(self, request):
         flavors = self._flavors(request)
