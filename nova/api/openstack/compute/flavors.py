@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nova import exception
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import views
@@ -14,15 +15,22 @@ _SORT_COLUMNS = {
     "memory_mb", "name", "root_gb", "swap", "updated_at", "vcpus",
 }  # fmt: skip
 _TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
+_FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
 
 
 def _is_public(value: str | None) -> bool | None:
-    """Return the ``is_public`` filter of an admin's query as Nova reads it (checked already)."""
+    """Return the ``is_public`` filter of an admin's query as Nova reads it.
+
+    :raises nova.exception.Invalid: neither a boolean nor None (Nova's message).
+    """
     if value is None:
         return True  # public flavors, unless asked otherwise
-    if value.lower() == "none":
+    word = value.strip().lower()
+    if word == "none":
         return None  # public and private
-    return value.lower() in _TRUE
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise exception.Invalid(f"Invalid is_public filter [{value}]")
 
 
 class FlavorsController:

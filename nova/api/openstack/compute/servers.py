@@ -188,6 +188,7 @@ class ServersController:
         self.compute_api = compute_api
         self.extensions = extension_manager
         self.max_limit = max_limit
+        self.max_server_count = max_server_count
         self.create_schema = schema.create(
             extension_manager.server_create_schema(), max_server_count
         )
@@ -271,7 +272,8 @@ class ServersController:
         flavor_ref = server["flavorRef"]
         if isinstance(flavor_ref, float):
             flavor_ref = int(flavor_ref)
-        min_count = int(server.get("min_count", 1))
+        min_count = self._count(server, "min_count", 1)
+        max_count = self._count(server, "max_count", min_count)
         security_groups = [
             group["name"] for group in server.get("security_groups", ()) if "name" in group
         ]
@@ -292,7 +294,7 @@ class ServersController:
             name=server["name"],
             metadata=server.get("metadata"),
             min_count=min_count,
-            max_count=int(server.get("max_count", min_count)),
+            max_count=max_count,
             availability_zone=server.get("availability_zone"),
             attributes={k: v for k, v in attributes.items() if v is not None},
             **kwargs,
@@ -310,6 +312,19 @@ class ServersController:
             # Never stored: the guest would get it at boot; this API has no way to hand it over.
             view["adminPass"] = server.get("adminPass") or utils.generate_password()
         return 202, {"server": view}
+
+    def _count(self, server, key: str, default: int) -> int:
+        """Return ``min_count`` or ``max_count``: the schema lets digit strings through unbounded.
+
+        :raises nova.exception.ValidationError: below 1 or above ``[api] max_server_count``.
+        """
+        value = int(server.get(key, default))
+        if not 1 <= value <= self.max_server_count:
+            raise exception.ValidationError(
+                reason=f"Invalid input for body server/{key}: {value} is not between 1 "
+                f"and {self.max_server_count}"
+            )
+        return value
 
     def update(self, request, server_id, body):
         """Rename a server; the answer has the shape of Nova's before 2.75 (no extended keys)."""

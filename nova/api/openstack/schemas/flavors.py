@@ -20,10 +20,9 @@ index_query = {
         "marker": types.query_string,
         "is_public": {
             "type": "string",
-            # None: public and private; a boolean as oslo's bool_from_string reads it.
-            "pattern": "(?i)^(none|1|t|true|on|y|yes|0|f|false|off|n|no)$",
+            "maxLength": 255,
             "description": "Admins only (ignored for others): true (the default) lists "
-            "public flavors, false private ones, None both.",
+            "public flavors, false private ones, None both; any other value is a 400.",
         },
         "minRam": {**types.query_integer, "description": "Flavors with at least this RAM (MiB)."},
         "minDisk": {**types.query_integer, "description": "Flavors with at least this disk (GiB)."},
