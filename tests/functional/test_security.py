@@ -209,7 +209,15 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
         )
 
     def check_all_tenants(self) -> None:
-        for path in ("/v2.1/servers?all_tenants=1", "/v2.1/servers/detail?all_tenants=1"):
+        # Other projects' servers, deleted servers (Nova's status=DELETED) and
+        # the order of hosts are an admin's to list.
+        for path in (
+            "/v2.1/servers?all_tenants=1",
+            "/v2.1/servers/detail?all_tenants=1",
+            "/v2.1/servers/detail?status=DELETED",
+            "/v2.1/servers?sort_key=host",
+            "/v2.1/servers/detail?sort_key=node",
+        ):
             response = self.request("GET", path, token=VICTIM)
             self.assertEqual(response.status_int, 403, response.text)
             self.assertIn("forbidden", response.json)

@@ -108,6 +108,8 @@ def create(extra_properties: dict[str, dict], max_servers: int) -> dict:
         "return_reservation_id": types.boolean,
         "security_groups": {
             "type": "array",
+            # Nova leaves the number to its quota; stored, 64 names fit any database.
+            "maxItems": 64,
             "items": {
                 "type": "object",
                 "properties": {"name": types.name},
