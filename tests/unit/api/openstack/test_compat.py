@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import base64
 import copy
+import unittest
 import uuid
 
 import sqlalchemy as sa
+import webob
 
 import nova.conf
 from nova import context as nova_context
+from nova import exception
+from nova.api.openstack import api_version
 from nova.db import instances as instance_db
 from nova.db import models
 from nova.db import session as db_session
@@ -121,6 +125,33 @@ class MicroversionTestCase(api_fixtures.APITestCase):
         self.assertEqual(
             one["media-types"][0]["type"], "application/vnd.openstack.compute+json;version=2.1"
         )
+
+
+class APIVersionTestCase(unittest.TestCase):
+    def test_versions_compare_by_their_numbers(self):
+        self.assertLess(api_version.parse("2.9"), api_version.parse("2.10"))
+        self.assertEqual(str(api_version.parse("2.10")), "2.10")
+        for text in ("2", "2.01", "02.1", "v2.1", "2.1.1", ""):
+            with self.subTest(text=text), self.assertRaises(exception.InvalidAPIVersionString):
+                api_version.parse(text)
+
+    def test_is_supported_reads_the_negotiated_version(self):
+        request = webob.Request.blank("/")
+        self.assertTrue(api_version.is_supported(request, "2.1"))  # none negotiated: 2.1
+        self.assertFalse(api_version.is_supported(request, "2.2"))
+        api_version.set_requested(request.environ, api_version.APIVersion(2, 12))
+        self.assertTrue(api_version.is_supported(request, "2.12"))
+        self.assertFalse(api_version.is_supported(request, "2.13"))
+
+    def test_negotiate(self):
+        self.assertEqual(api_version.negotiate({}), api_version.MIN_VERSION)
+        self.assertEqual(
+            api_version.negotiate({"OpenStack-API-Version": "compute LATEST"}),
+            api_version.MAX_VERSION,
+        )
+        with self.assertRaises(exception.InvalidGlobalAPIVersion) as caught:
+            api_version.negotiate({"OpenStack-API-Version": "compute 2.90"})
+        self.assertEqual(caught.exception.code, 406)
 
 
 class FlavorQueryTestCase(api_fixtures.APITestCase):
