@@ -43,6 +43,7 @@ _SORT_COLUMNS = {
     "node": "host",
 }  # fmt: skip
 _ADMIN_SORT_KEYS = frozenset({"host", "node"})
+_KNOWN_SORT_KEYS = frozenset(schema.SORT_KEYS + schema.IGNORED_SORT_KEYS)
 _TRUE = frozenset({"true", "1", "on", "yes", "t", "y"})
 _FALSE = frozenset({"false", "0", "off", "no", "f", "n"})
 
@@ -64,7 +65,9 @@ def _is_all_tenants(query) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise exception.Invalid(reason=f"Invalid input for query all_tenants: {query['all_tenants']!r}")
+    raise exception.ValidationError(
+        reason=f"Invalid input for query all_tenants: {query['all_tenants']!r} is not a boolean"
+    )
 
 
 def _filters(request, query, compute_api) -> dict | None:
@@ -79,7 +82,7 @@ def _filters(request, query, compute_api) -> dict | None:
             states.extend(_STATUS_STATES.get(status.upper(), ()))
         if not states:
             return None  # Nova 2.1 lists nothing (2.38 made it a 400)
-        if vm_states.DELETED in states:
+        if states == [vm_states.DELETED]:  # deleted servers are listed only so (as Nova)
             if not request.context.is_admin:
                 raise exception.PolicyNotAuthorized(
                     "Only administrators may list deleted instances"
@@ -117,6 +120,11 @@ def _sort(request, context) -> list[tuple[str, str]] | None:
     directions = [direction.strip() for direction in request.GET.getall("sort_dir")]
     if not keys and not directions:
         return None
+    for key in keys:
+        if key not in _KNOWN_SORT_KEYS:  # the schema saw the last one only
+            raise exception.ValidationError(
+                reason=f"Invalid input for query sort_key: {key!r} is not one of Nova's sort keys"
+            )
     for direction in directions:
         if direction not in ("asc", "desc"):
             raise exception.ValidationError(

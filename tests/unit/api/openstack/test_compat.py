@@ -292,6 +292,8 @@ class ServerQueryTestCase(api_fixtures.APITestCase):
             ("?sort_key=color", 400),
             ("?sort_dir=sideways", 400),
             ("?sort_key=uuid&sort_dir=asc&sort_dir=desc", 400),
+            ("?sort_key=color&sort_key=uuid", 400),
+            ("?all_tenants=perhaps", 400),
         ):
             with self.subTest(query=query):
                 self.assertEqual(self.request("GET", f"/v2.1/servers{query}").status_int, code)
