@@ -42,7 +42,7 @@ from tests.fixtures.processes import USER
 VICTIM = "alice:demo"
 ATTACKER = "mallory:other"
 PREFIXES = ("/v2.1/{project_id}", "/v2.1")
-PUBLIC = {("/", "GET"), ("/v2.1", "GET"), ("/v2.1/openapi.json", "GET")}
+PUBLIC = {("/", "GET"), ("/v2", "GET"), ("/v2.1", "GET"), ("/v2.1/openapi.json", "GET")}
 
 # What another project's request gets on every authenticated route (path
 # after the prefix, method): 404 for the victim's server and what hangs off

@@ -68,6 +68,7 @@ class APIRouter:
         version_controller = versions.VersionsController()
         self._connect("/", version_controller, public=True, GET="versions")
         self._connect("/v2.1", version_controller, public=True, GET="version")
+        self._connect("/v2", version_controller, public=True, GET="version_v20")
         # The description of every route (this one too), public like the versions.
         self._connect(
             openapi.PATH, openapi.OpenAPIController(self._routes), public=True, GET="show"

@@ -32,11 +32,11 @@ def _self_link(request, version: dict) -> dict:
     return {"rel": "self", "href": f"{request.endpoint}/{_PATHS[version['id']]}/"}
 
 
-def _version(request) -> dict:
+def _version(request, version: dict, media_version: str) -> dict:
     return {
-        **VERSION,
+        **version,
         "links": [
-            _self_link(request, VERSION),
+            _self_link(request, version),
             {
                 "rel": "describedby",
                 "type": "text/html",
@@ -46,7 +46,7 @@ def _version(request) -> dict:
         "media-types": [
             {
                 "base": "application/json",
-                "type": "application/vnd.openstack.compute+json;version=2.1",
+                "type": f"application/vnd.openstack.compute+json;version={media_version}",
             }
         ],
     }
@@ -61,4 +61,8 @@ class VersionsController:
         }
 
     def version(self, request):
-        return 200, {"version": _version(request)}
+        return 200, {"version": _version(request, VERSION, "2.1")}
+
+    def version_v20(self, request):
+        """The document of Nova's deprecated v2.0 (listed; only this document is served)."""
+        return 200, {"version": _version(request, _V20, "2")}

@@ -119,6 +119,14 @@ class MicroversionTestCase(api_fixtures.APITestCase):
         )
         self.assertEqual(root[0]["links"], [{"rel": "self", "href": "http://localhost/v2/"}])
         self.assertEqual(root[1]["links"], [{"rel": "self", "href": "http://localhost/v2.1/"}])
+        legacy = self.request("GET", "/v2/", token=None).json["version"]
+        self.assertEqual((legacy["id"], legacy["status"]), ("v2.0", "DEPRECATED"))
+        self.assertEqual(legacy["links"][0], {"rel": "self", "href": "http://localhost/v2/"})
+        self.assertEqual(
+            legacy["media-types"][0]["type"], "application/vnd.openstack.compute+json;version=2"
+        )
+        # Only the document: v2.0's resources are not served.
+        self.assertEqual(self.request("GET", "/v2/servers").status_int, 404)
         one = self.request("GET", "/v2.1/", token=None).json["version"]
         self.assertEqual((one["min_version"], one["version"]), ("2.1", "2.1"))
         self.assertEqual(one["updated"], "2013-07-23T11:33:21Z")
