@@ -60,6 +60,8 @@ setup(
         "orjson>=3.9",
         # os-keypairs: key pairs generated, public keys read and fingerprinted.
         "cryptography>=41.0",
+        # Reads OpenStack-API-Version / X-OpenStack-Nova-API-Version as Nova does.
+        "microversion-parse>=1.0",
     ],
     extras_require={
         "test": [

@@ -14,7 +14,7 @@ class ServerLaunch(extensions.ExtensionDescriptor):
     name = "ServerLaunch"
     alias = "os-server-launch"
     namespace = "http://docs.openstack.org/compute/ext/server_launch/api/v1.1"
-    updated = "2011-09-01T00:00:00+00:00"
+    updated = "2011-09-01T00:00:00Z"
     description = (
         'Split server create into define and launch: with "launch": false the '
         "server is stored as DEFINED with its NICs and port attachments; "

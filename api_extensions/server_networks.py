@@ -24,7 +24,7 @@ class ServerNetworks(extensions.ExtensionDescriptor):
     name = "ServerNetworks"
     alias = "os-server-networks"
     namespace = "http://docs.openstack.org/compute/ext/server_networks/api/v1.1"
-    updated = "2011-09-01T00:00:00+00:00"
+    updated = "2011-09-01T00:00:00Z"
     description = (
         "Pick a server's NICs on create: 'networks' entries with an existing 'port' "
         "(a Quantum port of the caller) or a network 'uuid' (a new port on it, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nova.api.openstack import extensions
 from nova.api.openstack import wsgi
+from nova.api.openstack.compute import views
 
 _QUERY = {
     "type": "object",
@@ -25,14 +26,20 @@ class VirtualInterfacesController:
         self.compute_api = compute_api
 
     def _views(self, request, server_id: str, vifs) -> list[dict]:
-        """Return the VIFs' views; ``net_id`` is the Nova network's or the port's network."""
-        base = f"{request.endpoint}/v2.1/servers/{server_id}/os-virtual-interfaces"
+        """Return the VIFs' views: Nova's at 2.1, with the network and this project's links.
+
+        ``OS-EXT-VIF-NET:net_id`` (the Nova network's or the port's network)
+        is the key tempest's v2.1 schema and Nova's v2 sample give it (2.12
+        renamed it ``net_id``, a version this API does not claim); ``links``
+        is this project's addition: the self link makes the VIF's id a
+        globally unique URL.
+        """
+        base = views.collection_url(request, f"servers/{server_id}/os-virtual-interfaces")
         return [
             {
                 "id": vif.uuid,
                 "mac_address": vif.address,
-                "net_id": vif.network_uuid,
-                # The self link makes the id a globally unique URL.
+                "OS-EXT-VIF-NET:net_id": vif.network_uuid,
                 "links": [{"rel": "self", "href": f"{base}/{vif.uuid}"}],
             }
             for vif in vifs
@@ -59,7 +66,7 @@ class VirtualInterfaces(extensions.ExtensionDescriptor):
     name = "VirtualInterfaces"
     alias = "os-virtual-interfaces"
     namespace = "http://docs.openstack.org/ext/virtual_interfaces/api/v1.1"
-    updated = "2011-08-17T00:00:00+00:00"
+    updated = "2011-08-17T00:00:00Z"
     description = "Virtual interface support: list the NICs of a server."
 
     def get_resources(self):

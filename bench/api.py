@@ -315,7 +315,7 @@ def baseline_app(path: str, max_limit: int):
             {
                 "id": vif_id,
                 "mac_address": mac,
-                "net_id": net_id,
+                "OS-EXT-VIF-NET:net_id": net_id,
                 "links": [{"rel": "self", "href": f"{base}/{vif_id}"}],
             }
             for vif_id, mac, net_id in rows

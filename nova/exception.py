@@ -291,3 +291,21 @@ class InvalidKeypair(Invalid):
 
 class InvalidKeyName(Invalid):
     msg_fmt = "Invalid key_name provided."
+
+
+# --- microversions -----------------------------------------------------------------
+
+
+class InvalidAPIVersionString(Invalid):
+    msg_fmt = (
+        "API Version String %(version)s is of invalid format. Must be of format MajorNum.MinorNum."
+    )
+
+
+class InvalidGlobalAPIVersion(NovaException):
+    msg_fmt = (
+        "Version %(req_ver)s is not supported by the API. Minimum is %(min_ver)s "
+        "and maximum is %(max_ver)s."
+    )
+    code = 406
+    safe = True

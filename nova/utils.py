@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -83,3 +84,20 @@ def parse_isotime(value: str) -> datetime.datetime:
     except (ValueError, OverflowError) as exc:
         raise ValueError(f"{value!r} is not an ISO 8601 date and time: {exc}") from exc
     return parsed
+
+
+# Nova's password alphabet: no characters easily taken for others (0/O, 1/l/I).
+_PASSWORD_SYMBOLS = (
+    "23456789",
+    "ABCDEFGHJKLMNPQRSTUVWXYZ",
+    "abcdefghijkmnopqrstuvwxyz",
+)
+
+
+def generate_password(length: int = 12) -> str:
+    """Return a random password of ``length`` characters (at least one of each group), as Nova's."""
+    alphabet = "".join(_PASSWORD_SYMBOLS)
+    chosen = [secrets.choice(group) for group in _PASSWORD_SYMBOLS]
+    chosen += [secrets.choice(alphabet) for _ in range(max(length - len(chosen), 0))]
+    secrets.SystemRandom().shuffle(chosen)
+    return "".join(chosen[:length])

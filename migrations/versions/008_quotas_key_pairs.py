@@ -10,13 +10,11 @@
   other (SQLite's writers are serialized already).
 * ``key_pairs``: a user's public keys (the private key of a generated pair
   is never stored), one live row per (user, name).
-* Step "instances_key_name": ``instances.key_name`` and ``key_data``, the key
-  pair a server was created with. (Issue 15 adds ``key_name`` in revision
-  007 on another branch; when the branches are joined this step keeps only
-  ``key_data``.)
+* ``instances.key_data``: the public key of the key pair a server was
+  created with (its ``key_name`` came in revision 007).
 
 Revision ID: 008
-Revises: 006
+Revises: 007
 """
 
 import sqlalchemy as sa
@@ -25,7 +23,7 @@ from alembic import op
 from migrations import helpers
 
 revision = "008"
-down_revision = "006"
+down_revision = "007"
 branch_labels = None
 depends_on = None
 
@@ -71,9 +69,7 @@ def upgrade() -> None:
             "user_id", "name", "deleted", name="uniq_key_pairs0user_id0name0deleted"
         ),
     )
-    # Step "instances_key_name".
     with op.batch_alter_table("instances") as batch:
-        batch.add_column(sa.Column("key_name", sa.String(255)))
         batch.add_column(sa.Column("key_data", sa.Text))
 
 
@@ -97,7 +93,6 @@ def downgrade() -> None:
     helpers.refuse_downgrade_if(check_downgrade(op.get_bind()), down_revision)
     with op.batch_alter_table("instances") as batch:
         batch.drop_column("key_data")
-        batch.drop_column("key_name")
     op.drop_table("key_pairs")
     op.drop_table("project_locks")
     op.drop_table("quotas")

@@ -102,13 +102,20 @@ class API:
         limit: int | None = None,
         marker: str | None = None,
         detail: bool = True,
+        sort: Sequence[tuple[str, str]] | None = None,
     ) -> views_db.InstanceViewData:
         """Return the caller's servers (every project's for an admin asking so) for their views.
 
         :param detail: with metadata and addresses (the full views).
+        :param sort: ``(column, "asc"|"desc")`` pairs (default: newest first).
         """
         data = views_db.instance_get_all_for_view(
-            context, filters, limit=limit, marker=marker, detail=detail
+            context,
+            filters,
+            limit=limit,
+            marker=marker,
+            detail=detail,
+            sort=sort or instance_db.DEFAULT_SORT,
         )
         return self._with_network_addresses(context, data) if detail else data
 
@@ -174,7 +181,7 @@ class API:
         :raises nova.exception.MetadataLimitExceeded: over the project's
             ``metadata_items`` quota (403).
         """
-        allowed = quota.get_limits(context, context.project_id)["metadata_items"]
+        allowed = quota.get_limits(context, context.project_id or "")["metadata_items"]
         return metadata_db.metadata_update(
             context,
             server_id,
@@ -241,9 +248,27 @@ class API:
         """
         return views_db.virtual_interface_get_for_view(context, server_id, vif_id)
 
-    def get_flavors(self, context: nova_context.RequestContext) -> list[records.Flavor]:
-        """Return every live flavor, smallest memory first."""
-        return flavor_db.flavor_get_all(context)
+    def get_flavors(
+        self,
+        context: nova_context.RequestContext,
+        filters: Mapping | None = None,
+        sort: tuple[str, str] = ("flavorid", "asc"),
+        limit: int | None = None,
+        marker: str | None = None,
+    ) -> list[records.Flavor]:
+        """Return the live flavors that fit ``filters``, in ``sort`` order, after ``marker``.
+
+        :param filters: ``is_public`` (True, False or None for both),
+            ``disabled``, ``min_memory_mb``, ``min_root_gb``.
+        :raises nova.exception.MarkerNotFound: ``marker`` is not a listed flavor.
+        """
+        flavors = flavor_db.flavor_get_all(context, filters or {}, sort)
+        if marker is not None:
+            ids = [flavor.flavorid for flavor in flavors]
+            if marker not in ids:
+                raise exception.MarkerNotFound(marker=marker)
+            flavors = flavors[ids.index(marker) + 1 :]
+        return flavors if limit is None else flavors[:limit]
 
     def get_flavor(self, context: nova_context.RequestContext, flavor_id: str) -> records.Flavor:
         """Return the live flavor whose public id is ``flavor_id``.
@@ -266,13 +291,19 @@ class API:
         requested_networks: Sequence[RequestedNetwork] | None = None,
         launch: bool = True,
         availability_zone: str | None = None,
-        key_name: str | None = None,
+        attributes: Mapping[str, object] | None = None,
     ) -> list[records.Instance]:
         """Create ``max_count`` servers with their VIFs; launch them unless ``launch`` is False.
 
         Fewer, down to ``min_count``, when the project's quota has room for
         no more (as Nova); counted and created in one transaction serialized
         with the project's other creates, so concurrent creates never exceed it.
+
+        :param attributes: more columns of each instance, as the create body
+            gave them: ``key_name`` (one of the caller's key pairs: its public
+            key is stored too), ``user_data``, ``access_ip_v4``,
+            ``access_ip_v6``, ``config_drive``, ``auto_disk_config``,
+            ``security_groups`` (see ``nova.db.models.Instance``).
 
         :raises nova.exception.Invalid: unknown flavor or key pair, bad counts or networks.
         :raises nova.exception.PortInUse: a requested port is attached already.
@@ -291,8 +322,10 @@ class API:
             # Something named in the request body: a bad request, not a 404.
             raise exception.Invalid(reason=exc.format_message()) from exc
 
+        attributes = dict(attributes or {})
+        key_name = attributes.get("key_name")
         key_data = None
-        if key_name is not None:
+        if isinstance(key_name, str):
             try:
                 key_data = key_pair_db.key_pair_get(context, context.user_id, key_name).public_key
             except exception.KeypairNotFound as exc:
@@ -321,9 +354,9 @@ class API:
                 "availability_zone": availability_zone,
                 "reservation_id": reservation_id,
                 "launch_index": index,
-                "key_name": key_name,
                 "key_data": key_data,
                 "metadata": dict(metadata or {}),
+                **attributes,
             }
 
         created = quota_db.instance_create_checked(context, context.project_id, decide, values_of)

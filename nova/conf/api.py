@@ -54,6 +54,14 @@ api_opts = [
         "X-Forwarded-Proto/-Host or Forwarded header of the proxy in front, which "
         "must then be the only way in: a client could send them too).",
     ),
+    cfg.BoolOpt(
+        "enable_instance_password",
+        default=True,
+        help="Whether the answer to a server create carries 'adminPass' (the one "
+        "the request gave, else a generated one), as Nova's. The password is never "
+        "stored, and no guest here is given it: clients that expect the key "
+        "(tempest) get it; do not rely on it to log in.",
+    ),
     cfg.IntOpt(
         "max_request_body_size",
         default=1024 * 1024,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sqlalchemy as sa
 from oslo_db import exception as db_exception
 
@@ -13,21 +16,35 @@ from nova.db import session
 
 _flavors = models.Base.metadata.tables["flavors"]
 
-_LIVE_FLAVORS = (
-    sa.select(_flavors)
-    .where(_flavors.c.deleted == 0)
-    .order_by(_flavors.c.memory_mb, _flavors.c.flavorid)
-)
-# Users see public flavors only (Nova, without flavor access lists).
-_LIVE_PUBLIC_FLAVORS = _LIVE_FLAVORS.where(_flavors.c.is_public == sa.true())
 _FLAVOR_BY_FLAVORID = sa.select(_flavors).where(
     _flavors.c.flavorid == sa.bindparam("flavorid"), _flavors.c.deleted == 0
 )
 
 
-def flavor_get_all(context: nova_context.RequestContext) -> list[records.Flavor]:
-    """Return every live flavor (a user's: the public ones), smallest memory first."""
-    statement = _LIVE_FLAVORS if context.is_admin else _LIVE_PUBLIC_FLAVORS
+def flavor_get_all(
+    context: nova_context.RequestContext,
+    filters: Mapping[str, Any] | None = None,
+    sort: tuple[str, str] = ("flavorid", "asc"),
+) -> list[records.Flavor]:
+    """Return the live flavors that fit ``filters``, in order of column ``sort[0]``.
+
+    :param filters: ``is_public`` (True or False; None or absent: both),
+        ``disabled``, ``min_memory_mb``, ``min_root_gb``.
+    :param sort: ``(column, "asc"|"desc")``; the flavor id breaks ties.
+    """
+    filters = filters or {}
+    columns = _flavors.c
+    statement = sa.select(_flavors).where(columns.deleted == 0)
+    for name, column in (("is_public", columns.is_public), ("disabled", columns.disabled)):
+        if filters.get(name) is not None:
+            statement = statement.where(column == filters[name])
+    if filters.get("min_memory_mb") is not None:
+        statement = statement.where(columns.memory_mb >= filters["min_memory_mb"])
+    if filters.get("min_root_gb") is not None:
+        statement = statement.where(columns.root_gb >= filters["min_root_gb"])
+    key, direction = sort
+    order = [columns[key], columns.flavorid]
+    statement = statement.order_by(*(c.desc() if direction == "desc" else c.asc() for c in order))
     with session.reader(context, single_statement=True) as conn:
         return [records.Flavor._make(row) for row in conn.execute(statement)]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,6 +99,34 @@ def instance_metadata_get(
     return metadata
 
 
+#: Nova's listing order when none is asked for: newest first, the id breaking ties.
+DEFAULT_SORT: tuple[tuple[str, str], ...] = (("created_at", "desc"), ("id", "desc"))
+
+# Columns that are never NULL need no NULL ordering of their own.
+_NEVER_NULL = frozenset({"id", "uuid", "created_at", "deleted"})
+
+
+def _null_flag(column: sa.Column) -> sa.ColumnElement[int]:
+    """0 for NULL, 1 otherwise: sorted on first, NULLs come first (ascending) everywhere."""
+    return sa.case((column.is_(None), 0), else_=1)
+
+
+def sort_order(sort: Sequence[tuple[str, str]]) -> list[sa.ColumnElement[Any]]:
+    """Return the ORDER BY of ``sort`` (``(column, "asc"|"desc")`` pairs).
+
+    NULLs come first in ascending order and last in descending order, on
+    SQLite, PostgreSQL and MySQL alike (``after_marker`` relies on it).
+    """
+    if tuple(sort) == DEFAULT_SORT:
+        return list(NEWEST_FIRST)
+    order: list[sa.ColumnElement[Any]] = []
+    for name, direction in sort:
+        column = _instances.c[name]
+        parts = [column] if name in _NEVER_NULL else [_null_flag(column), column]
+        order.extend(part.desc() if direction == "desc" else part.asc() for part in parts)
+    return order
+
+
 def instance_criteria(
     context: nova_context.RequestContext, filters: Mapping[str, Any]
 ) -> list[sa.ColumnElement[bool]]:
@@ -109,33 +138,59 @@ def instance_criteria(
     and MariaDB the time is taken down to its whole second: they keep
     ``DATETIME`` columns in whole seconds (MariaDB truncating), so a change
     stored as 12:00:00 may have been made at 12:00:00.6 and must not be
-    missed by a listing of the changes since 12:00:00.5.
+    missed by a listing of the changes since 12:00:00.5. With ``deleted``
+    True (admins), only deleted instances.
     """
     columns = _instances.c
     since = filters.get("changes_since")
-    if since is None:
+    if filters.get("deleted"):
+        criteria = [columns.deleted != 0]
+    elif since is None:
         criteria = [columns.deleted == 0]
     else:
+        criteria = []
+    if since is not None:
         if session.get_engine().dialect.name == "mysql":
             since = since.replace(microsecond=0)
-        criteria = [
+        criteria.append(
             sa.or_(
                 # Never updated: created_at (updated_at is set by updates only).
                 sa.func.coalesce(columns.updated_at, columns.created_at) >= since,
                 columns.deleted_at >= since,
             )
-        ]
+        )
     if not context.is_admin:
         criteria.append(columns.project_id == context.project_id)
     elif "project_id" in filters:
         criteria.append(columns.project_id == filters["project_id"])
     if filters.get("name"):
-        criteria.append(columns.display_name.contains(filters["name"], autoescape=True))
-    if filters.get("vm_state"):
+        # A regular expression, as Nova's (REGEXP on SQLite and MySQL, ~ on PostgreSQL).
+        criteria.append(columns.display_name.regexp_match(filters["name"]))
+    if filters.get("vm_state") is not None:
         criteria.append(columns.vm_state.in_(filters["vm_state"]))
-    if filters.get("host"):
-        criteria.append(columns.host == filters["host"])
+    for name in ("host", "user_id", "uuid", "task_state", "image_ref", "reservation_id"):
+        if filters.get(name) is not None:
+            criteria.append(columns[name] == filters[name])
+    if filters.get("flavor_id") is not None:
+        criteria.append(columns.flavor_id == filters["flavor_id"])
+    for name, version6 in (("ip", False), ("ip6", True)):
+        if filters.get(name):
+            criteria.append(_has_fixed_ip(filters[name], version6))
     return criteria
+
+
+_fixed_ips = models.Base.metadata.tables["fixed_ips"]
+
+
+def _has_fixed_ip(pattern: str, version6: bool) -> sa.ColumnElement[bool]:
+    """Return "the instance has a live fixed IP (v4, or v6) matching the regex ``pattern``"."""
+    address = _fixed_ips.c.address
+    return sa.exists().where(
+        _fixed_ips.c.instance_id == _instances.c.id,
+        _fixed_ips.c.deleted == 0,
+        address.contains(":") if version6 else sa.not_(address.contains(":")),
+        address.regexp_match(pattern),
+    )
 
 
 def after_marker(
@@ -143,23 +198,31 @@ def after_marker(
     context: nova_context.RequestContext,
     marker: str,
     include_deleted: bool = False,
+    sort: Sequence[tuple[str, str]] = DEFAULT_SORT,
 ) -> sa.ColumnElement[bool]:
-    """Return the criterion of the instances listed (``NEWEST_FIRST``) after instance ``marker``.
+    """Return the criterion of the instances listed (``sort_order(sort)``) after ``marker``.
 
     :param include_deleted: ``marker`` may be a deleted instance (a
         ``changes-since`` page may end on one; the next starts after it).
     :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
     """
-    columns = _instances.c
-    statement = sa.select(columns.created_at, columns.id).where(columns.uuid == marker)
+    columns = [_instances.c[name] for name, _direction in sort]
+    statement = sa.select(*columns).where(_instances.c.uuid == marker)
     if not include_deleted:
-        statement = statement.where(columns.deleted == 0)
-    statement = session.scope_to_project(context, statement, columns.project_id)
+        statement = statement.where(_instances.c.deleted == 0)
+    statement = session.scope_to_project(context, statement, _instances.c.project_id)
     found = session.one_or_raise(conn, statement, exception.MarkerNotFound(marker=marker))
-    return sa.or_(
-        columns.created_at < found.created_at,
-        sa.and_(columns.created_at == found.created_at, columns.id < found.id),
-    )
+    # Lexicographic: equal on the keys before, after on this one.
+    alternatives = []
+    equal: list[sa.ColumnElement[bool]] = []
+    for column, (_name, direction), value in zip(columns, sort, found, strict=True):
+        if direction == "desc":  # NULLs last
+            after = sa.false() if value is None else sa.or_(column < value, column.is_(None))
+        else:  # NULLs first
+            after = column.is_not(None) if value is None else column > value
+        alternatives.append(sa.and_(*equal, after))
+        equal.append(column.is_(None) if value is None else column == value)
+    return sa.or_(*alternatives)
 
 
 def instance_get_all(
@@ -170,9 +233,9 @@ def instance_get_all(
 ) -> list[records.Instance]:
     """Return live instances, newest first, paged after instance ``marker``.
 
-    :param filters: ``name`` (substring of the display name), ``vm_state``
-        (a list), ``project_id`` (admins only; others always see their own),
-        ``host``.
+    :param filters: ``name`` (a regular expression the display name
+        matches), ``vm_state`` (a list), ``project_id`` (admins only; others
+        always see their own), ``host`` and the others of ``instance_criteria``.
     :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
     """
     statement = sa.select(_instances).where(*instance_criteria(context, filters or {}))

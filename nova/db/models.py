@@ -123,7 +123,16 @@ class Instance(SoftDeleteMixin, Base):
     launch_index: Mapped[int | None] = mapped_column(Integer)
     launched_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     terminated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    # What the create body gave (revision 007).
     key_name: Mapped[str | None] = mapped_column(String(255))
+    user_data: Mapped[str | None] = mapped_column(Text)
+    access_ip_v4: Mapped[str | None] = mapped_column(String(39))
+    access_ip_v6: Mapped[str | None] = mapped_column(String(39))
+    config_drive: Mapped[str | None] = mapped_column(String(255))
+    auto_disk_config: Mapped[bool | None] = mapped_column(Boolean)
+    #: The security group names asked for, one a line (names hold no control characters).
+    security_groups: Mapped[str | None] = mapped_column(Text)
+    #: The public key of ``key_name`` when the server was made (revision 008).
     key_data: Mapped[str | None] = mapped_column(Text)
 
 

@@ -68,6 +68,12 @@ class Instance(NamedTuple):
     launched_at: datetime.datetime | None
     terminated_at: datetime.datetime | None
     key_name: str | None
+    user_data: str | None
+    access_ip_v4: str | None
+    access_ip_v6: str | None
+    config_drive: str | None
+    auto_disk_config: bool | None
+    security_groups: str | None
     key_data: str | None
     created_at: datetime.datetime | None
     updated_at: datetime.datetime | None
@@ -226,6 +232,12 @@ class InstanceView(NamedTuple):
     launched_at: datetime.datetime | None
     terminated_at: datetime.datetime | None
     key_name: str | None
+    user_data: str | None
+    access_ip_v4: str | None
+    access_ip_v6: str | None
+    config_drive: str | None
+    auto_disk_config: bool | None
+    security_groups: str | None
     key_data: str | None
     created_at: datetime.datetime | None
     updated_at: datetime.datetime | None

@@ -222,6 +222,7 @@ def instance_get_all_for_view(
     limit: int | None = None,
     marker: str | None = None,
     detail: bool = True,
+    sort: Sequence[tuple[str, str]] = instances.DEFAULT_SORT,
 ) -> InstanceViewData:
     """Return live instances as ``instance_get_all`` does, with their view data.
 
@@ -229,23 +230,25 @@ def instance_get_all_for_view(
     deleted ones too (see ``nova.db.instances.instance_criteria``).
 
     :param detail: read the metadata and addresses too (else they are empty).
+    :param sort: ``(column, "asc"|"desc")`` pairs, the last ones making the order total.
     :raises nova.exception.MarkerNotFound: ``marker`` is not a visible instance.
     """
     filters = filters or {}
+    sort = tuple(sort)
     project_id = _plain_project_page(context, filters, marker, limit)
-    if project_id is not None:
+    if project_id is not None and sort == instances.DEFAULT_SORT:
         statement: sa.Select = _PROJECT_PAGE
         params: dict[str, Any] = {"project_id": project_id, "limit": limit}
     else:
         # instance_criteria picks live instances unless changes_since is given.
         statement = ANY_SERVERS.where(*instances.instance_criteria(context, filters))
-        statement = statement.order_by(*instances.NEWEST_FIRST).limit(limit)
+        statement = statement.order_by(*instances.sort_order(sort)).limit(limit)
         params = {}
     with session.reader(context) as conn:
         if marker is not None:
-            changes = filters.get("changes_since") is not None
+            deleted = filters.get("changes_since") is not None or bool(filters.get("deleted"))
             statement = statement.where(
-                instances.after_marker(conn, context, marker, include_deleted=changes)
+                instances.after_marker(conn, context, marker, include_deleted=deleted, sort=sort)
             )
         rows = conn.execute(statement, params).all()
         found = [records.InstanceView._make(row) for row in rows]

@@ -108,7 +108,7 @@ class APIServerTestCase(unittest.TestCase):
             f"{api}/v2.1/servers/{server_id}/os-virtual-interfaces", headers=user, timeout=10
         ).json()["virtual_interfaces"]
         self.assertEqual(len(vifs), 1)
-        self.assertEqual(vifs[0]["net_id"], net)
+        self.assertEqual(vifs[0]["OS-EXT-VIF-NET:net_id"], net)
         detail = requests.get(
             f"{quantum}/v1.1/tenants/demo/networks/{net}/ports/{port}/detail",
             headers=admin,

@@ -87,7 +87,7 @@ class NovaAllTestCase(NovaAllFixture):
         vifs = self.get(f"{self.api}/servers/{server_id}/os-virtual-interfaces").json()[
             "virtual_interfaces"
         ]
-        self.assertEqual([v["net_id"] for v in vifs], [lb_net, ovs_net])
+        self.assertEqual([v["OS-EXT-VIF-NET:net_id"] for v in vifs], [lb_net, ovs_net])
         self.assertEqual(
             self.get(f"{self.api}/servers/{server_id}").json()["server"]["status"], "DEFINED"
         )

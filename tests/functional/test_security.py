@@ -45,7 +45,7 @@ VICTIM = "alice:demo"
 ADMIN = "admin:admin"
 ATTACKER = "mallory:other"
 PREFIXES = ("/v2.1/{project_id}", "/v2.1")
-PUBLIC = {("/", "GET"), ("/v2.1", "GET"), ("/v2.1/openapi.json", "GET")}
+PUBLIC = {("/", "GET"), ("/v2", "GET"), ("/v2.1", "GET"), ("/v2.1/openapi.json", "GET")}
 
 # What another project's request gets on every authenticated route (path
 # after the prefix, method): 404 for the victim's server and what hangs off
@@ -328,7 +328,15 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
         )
 
     def check_all_tenants(self) -> None:
-        for path in ("/v2.1/servers?all_tenants=1", "/v2.1/servers/detail?all_tenants=1"):
+        # Other projects' servers, deleted servers (Nova's status=DELETED) and
+        # the order of hosts are an admin's to list.
+        for path in (
+            "/v2.1/servers?all_tenants=1",
+            "/v2.1/servers/detail?all_tenants=1",
+            "/v2.1/servers/detail?status=DELETED",
+            "/v2.1/servers?sort_key=host",
+            "/v2.1/servers/detail?sort_key=node",
+        ):
             response = self.request("GET", path, token=VICTIM)
             self.assertEqual(response.status_int, 403, response.text)
             self.assertIn("forbidden", response.json)

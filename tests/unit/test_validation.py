@@ -99,7 +99,21 @@ def _api_schemas():
         "max_count": 2,
         "availability_zone": "nova",
         "launch": False,
-    }
+        # Nova 2.1's other keys.
+        "accessIPv4": "1.2.3.4",
+        "accessIPv6": "80fe::",
+        "OS-DCF:diskConfig": "AUTO",
+        "config_drive": "true",
+        "return_reservation_id": False,
+        "key_name": "key",
+        "user_data": "aGVsbG8K",
+        "personality": [{"path": "/etc/motd", "contents": "aGVsbG8K"}],
+        "security_groups": [{"name": "default"}],
+        "block_device_mapping_v2": [
+            {"uuid": network, "boot_index": 0, "source_type": "image",
+             "destination_type": "local", "delete_on_termination": True}
+        ],
+    }  # fmt: skip
     return [
         (
             "server create",

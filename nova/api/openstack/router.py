@@ -19,6 +19,7 @@ from oslo_middleware import http_proxy_to_wsgi
 import nova.conf
 from nova import context as nova_context
 from nova import exception
+from nova.api.openstack import api_version
 from nova.api.openstack import auth
 from nova.api.openstack import extensions
 from nova.api.openstack import openapi
@@ -43,13 +44,6 @@ from servicekit import validation
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("nova.api.access")
-
-# The API version on every response (microversions are not offered).
-_VERSION_HEADERS = (
-    ("OpenStack-API-Version", "compute 2.1"),
-    ("X-OpenStack-Nova-API-Version", "2.1"),
-    ("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version"),
-)
 
 # Controller method -> (HTTP method, on the member rather than the collection)
 _RESOURCE_METHODS = {
@@ -84,11 +78,12 @@ class APIRouter:
         version_controller = versions.VersionsController()
         self._connect("/", version_controller, public=True, GET="versions")
         self._connect("/v2.1", version_controller, public=True, GET="version")
+        self._connect("/v2", version_controller, public=True, GET="version_v20")
         # The description of every route (this one too), public like the versions.
         self._connect(
             openapi.PATH, openapi.OpenAPIController(self._routes), public=True, GET="show"
         )
-        flavor_controller = flavors.FlavorsController(self.compute_api)
+        flavor_controller = flavors.FlavorsController(self.compute_api, CONF.api.max_limit)
         server_controller = servers.ServersController(
             self.compute_api, self.extensions, CONF.api.max_limit, CONF.api.max_server_count
         )
@@ -236,6 +231,9 @@ class APIRouter:
                     f"'{project_id}' doesn't match Context's project_id "
                     f"'{context.project_id}'"
                 )
+            if project_id is not None:
+                # Links in the answer keep the segment, as Nova's do.
+                request.environ[wsgi.PROJECT_IN_URL] = project_id
         if request.method in ("POST", "PUT"):
             match["body"] = wsgi.read_json_body(request, self.max_body)
         status, body = getattr(controller, action)(request, **match)
@@ -253,20 +251,24 @@ class APIRouter:
             user_id=None, project_id=None, request_id=request_id
         )
         problem = validation.url_error(environ)
+        version = None
         if problem is not None:
             # Nothing may read the path or query (WebOb would fail decoding them).
             response = wsgi.fault(400, f"Malformed request URL: {problem}.")
         else:
             try:
+                version = api_version.negotiate(request.headers)
+                api_version.set_requested(environ, version)
                 response = self._dispatch(request, request_id)
             except Exception as exc:  # noqa: BLE001 - every error becomes a fault
                 response = wsgi.fault_for(exc, request)
-        # Responses are built here and carry none of these headers yet.
+        # Responses are built here and carry none of these headers yet; one
+        # refused for its version has none of the version's (as Nova's).
         response.headerlist.extend(
             [
                 ("x-openstack-request-id", request_id),
                 ("x-compute-request-id", request_id),
-                *_VERSION_HEADERS,
+                *(api_version.response_headers(version) if version is not None else ()),
             ]
         )
         if ACCESS_LOG.isEnabledFor(logging.INFO):

@@ -10,6 +10,8 @@ with a ``Retry-After`` header.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -42,6 +44,12 @@ FAULT_NAMES = {
     501: "notImplemented",
     503: "serviceUnavailable",
 }
+#: Codes Nova answers without a fault name of their own (``computeFault``).
+_UNNAMED_CODES = frozenset({406})
+
+
+#: The environ key of the ``/{project_id}`` segment of a request's URL, when it had one.
+PROJECT_IN_URL = "nova.project_in_url"
 
 
 class Request(webob.Request):
@@ -62,6 +70,16 @@ class Request(webob.Request):
         enable_proxy_headers_parsing`` the proxy's ``X-Forwarded-*``.
         """
         return self.environ.get("nova.endpoint") or self.host_url
+
+    @property
+    def project_segment(self) -> str:
+        """Return ``/{project_id}`` when the request's URL had that segment, else ``""``.
+
+        Links in a response keep it, as Nova's do (``/v2.1/{project_id}/servers/…``
+        and the bookmark ``/{project_id}/servers/…``).
+        """
+        project_id = self.environ.get(PROJECT_IN_URL)
+        return f"/{project_id}" if project_id else ""
 
 
 Response = servicekit_wsgi.Response
@@ -104,7 +122,7 @@ def server_fault(code: int, message: str) -> tuple[str, bytes]:
 def fault_for(error: Exception, request: webob.Request) -> Response:
     """Turn an exception raised while serving ``request`` into a fault response."""
     if isinstance(error, exception.NovaException):
-        code = error.code if error.code in FAULT_NAMES else 500
+        code = error.code if error.code in FAULT_NAMES or error.code in _UNNAMED_CODES else 500
         if code < 500 or error.safe:
             return fault(code, error.format_message())
         LOG.error("%s %s failed: %s", request.method, request.path, error)
@@ -165,7 +183,15 @@ def validate_query(request: webob.Request, schema: Mapping[str, Any]) -> dict[st
     return validate(dict(request.GET), schema, "query")
 
 
-_FORMATS = jsonschema.FormatChecker(["uuid", "ipv4"])
+_FORMATS = jsonschema.FormatChecker(["uuid", "ipv4", "ipv6", "regex"])
+
+
+# Base64 as Nova reads it (whitespace and line breaks allowed, padding checked).
+@_FORMATS.checks("base64", raises=binascii.Error)
+def _is_base64(instance: Any) -> bool:
+    if isinstance(instance, str):
+        base64.decodebytes(instance.encode("utf-8"))
+    return True
 
 
 # ISO 8601 as Nova's API reads it (jsonschema's own checker wants strict RFC 3339).

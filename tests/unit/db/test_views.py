@@ -202,6 +202,52 @@ class ViewsAPITestCase(databases.SchemaTestCase):
 
     # --- virtual interfaces ----------------------------------------------------------
 
+    def test_sorted_pages_with_nulls_regex_names_and_deleted(self):
+        # Names and key names (NULL for some) in a known order; paged by marker
+        # in both directions, every server exactly once, on every database.
+        values = [("b-web", "k2"), ("a-db", None), ("c-web", "k1"), ("d-db", None), ("e-web", "k2")]
+        for name, key_name in values:
+            instance_db.instance_create(
+                self.context,
+                {"project_id": "project-a", "display_name": name, "key_name": key_name},
+            )
+        filters = {"project_id": "project-a"}
+
+        def walk(sort, limit, **more):
+            names, marker = [], None
+            while True:
+                page = views_db.instance_get_all_for_view(
+                    self.context,
+                    {**filters, **more},
+                    limit=limit,
+                    marker=marker,
+                    sort=sort,
+                    detail=False,
+                ).instances
+                names += [i.display_name for i in page]
+                if len(page) < limit:
+                    return names
+                marker = page[-1].uuid
+
+        by_name = [("display_name", "asc"), ("created_at", "asc"), ("id", "asc")]
+        self.assertEqual(walk(by_name, 2), ["a-db", "b-web", "c-web", "d-db", "e-web", "vm1"])
+        for direction in ("asc", "desc"):
+            sort = [("key_name", direction), ("display_name", direction), ("id", direction)]
+            order = walk(sort, 2)
+            with_key = [n for n in order if n in ("b-web", "c-web", "e-web")]
+            nulls = [n for n in order if n not in with_key]
+            expected_keys = ["c-web", "b-web", "e-web"]
+            if direction == "asc":  # NULLs first
+                self.assertEqual(order, sorted(nulls) + expected_keys)
+            else:  # NULLs last
+                self.assertEqual(order, expected_keys[::-1] + sorted(nulls, reverse=True))
+        self.assertEqual(walk(by_name, 10, name="-web$"), ["b-web", "c-web", "e-web"])
+        self.assertEqual(walk(by_name, 10, name="^[ad]"), ["a-db", "d-db"])
+        gone = views_db.instance_get_all_for_view(self.context, {**filters, "name": "^a-"})
+        instance_db.instance_destroy(self.admin, gone.instances[0].uuid)
+        self.assertEqual(walk(by_name, 1, deleted=True), ["a-db"])
+        self.assertNotIn("a-db", walk(by_name, 10))
+
     def test_vifs_in_one_statement_with_their_networks(self):
         legacy = vif_db.virtual_interface_create(
             self.admin, {"instance_id": self.instance.id, "network_id": self.network.id}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from oslo_utils import strutils
 
+from nova import exception
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import views
@@ -11,6 +12,29 @@ from nova.api.openstack.schemas import flavor_manage as manage_schema
 from nova.api.openstack.schemas import flavors as schema
 from nova.compute import api as compute_api_module
 from nova.compute import host_api
+
+# Nova's sort keys whose columns this database has (the others sort by flavor id).
+_SORT_COLUMNS = {
+    "created_at", "disabled", "ephemeral_gb", "flavorid", "id", "is_public",
+    "memory_mb", "name", "root_gb", "swap", "updated_at", "vcpus",
+}  # fmt: skip
+_TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
+_FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
+
+
+def _is_public(value: str | None) -> bool | None:
+    """Return the ``is_public`` filter of an admin's query as Nova reads it.
+
+    :raises nova.exception.Invalid: neither a boolean nor None (Nova's message).
+    """
+    if value is None:
+        return True  # public flavors, unless asked otherwise
+    word = value.strip().lower()
+    if word == "none":
+        return None  # public and private
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise exception.Invalid(f"Invalid is_public filter [{value}]")
 
 
 class FlavorsController:
@@ -21,13 +45,35 @@ class FlavorsController:
     #: Nova answers 200 to a create and 202 to a delete.
     success = {"create": (200, True), "delete": (202, False)}
 
-    def __init__(self, compute_api: compute_api_module.API) -> None:
+    def __init__(self, compute_api: compute_api_module.API, max_limit: int = 1000) -> None:
         self.compute_api = compute_api
+        self.max_limit = max_limit
 
     def _flavors(self, request):
-        policy.authorize(request.context, "flavors:index")
-        wsgi.validate(dict(request.GET), schema.index_query, "query")
-        return self.compute_api.get_flavors(request.context)
+        context = request.context
+        policy.authorize(context, "flavors:index")
+        query = wsgi.validate_query(request, schema.index_query)
+        filters: dict[str, bool | int | None]
+        if context.is_admin:
+            filters = {"is_public": _is_public(query.get("is_public"))}
+        else:
+            # Others see the public flavors in service, whatever they ask (as Nova).
+            filters = {"is_public": True, "disabled": False}
+        if "minRam" in query:
+            filters["min_memory_mb"] = int(query["minRam"])
+        if "minDisk" in query:
+            filters["min_root_gb"] = int(query["minDisk"])
+        sort_key = query.get("sort_key") or "flavorid"
+        if sort_key not in _SORT_COLUMNS:
+            sort_key = "flavorid"
+        limit = min(int(query.get("limit", self.max_limit)), self.max_limit)
+        return self.compute_api.get_flavors(
+            context,
+            filters,
+            sort=(sort_key, query.get("sort_dir") or "asc"),
+            limit=limit,
+            marker=query.get("marker"),
+        )
 
     def index(self, request):
         flavors = self._flavors(request)

@@ -105,7 +105,7 @@ class ExtensionListTestCase(api_fixtures.APITestCase):
             (
                 "VirtualInterfaces",
                 "http://docs.openstack.org/ext/virtual_interfaces/api/v1.1",
-                "2011-08-17T00:00:00+00:00",
+                "2011-08-17T00:00:00Z",
             ),
         )
         self.assertEqual(self.request("GET", "/v2.1/extensions/os-nope").status_int, 404)
@@ -132,9 +132,9 @@ class VirtualInterfacesTestCase(api_fixtures.APITestCase):
         networks = [self.quantum_network(name=f"n{i}") for i in range(3)]
         server_id = self.create_server(networks=[{"uuid": n} for n in networks], launch=False)
         listed = self.vifs(server_id).json["virtual_interfaces"]
-        self.assertEqual([v["net_id"] for v in listed], networks)
+        self.assertEqual([v["OS-EXT-VIF-NET:net_id"] for v in listed], networks)
         for vif in listed:
-            self.assertEqual(set(vif), {"id", "mac_address", "net_id", "links"})
+            self.assertEqual(set(vif), {"id", "mac_address", "OS-EXT-VIF-NET:net_id", "links"})
             self.assertRegex(vif["mac_address"], r"^fa:16:3e(:[0-9a-f]{2}){3}$")
             self.assertEqual(
                 vif["links"][0]["href"],
@@ -174,7 +174,7 @@ class VirtualInterfacesTestCase(api_fixtures.APITestCase):
         )
         server_id = self.create_server(launch=False)
         (vif,) = self.vifs(server_id).json["virtual_interfaces"]
-        self.assertEqual(vif["net_id"], network.uuid)
+        self.assertEqual(vif["OS-EXT-VIF-NET:net_id"], network.uuid)
         addresses = self.request("GET", f"/v2.1/servers/{server_id}").json["server"]["addresses"]
         self.assertEqual(list(addresses), ["private"])
         self.assertEqual(addresses["private"][0]["OS-EXT-IPS-MAC:mac_addr"], vif["mac_address"])
@@ -188,7 +188,7 @@ class NetworksOnCreateTestCase(api_fixtures.APITestCase):
         vifs = self.request("GET", f"/v2.1/servers/{server_id}/os-virtual-interfaces").json[
             "virtual_interfaces"
         ]
-        self.assertEqual([v["net_id"] for v in vifs], [net_a, net_b])
+        self.assertEqual([v["OS-EXT-VIF-NET:net_id"] for v in vifs], [net_a, net_b])
         self.assertEqual(self.attachment(net_b, port), {"id": vifs[1]["id"]})
 
     def test_none_auto_and_absent(self):

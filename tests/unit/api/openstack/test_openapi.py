@@ -94,12 +94,20 @@ class OpenAPITestCase(api_fixtures.APITestCase):
         self.assertEqual(launch["properties"], {"launch": {"type": "null"}})
 
     def test_declared_query_parameters_are_validated(self):
-        # A parameter the description does not list is refused where a query is
-        # declared, so the description and the validator describe the same thing.
-        for path in ("/v2.1/servers", "/v2.1/servers/detail", "/v2.1/flavors"):
+        # As Nova 2.1: a parameter the description does not list is ignored, a
+        # listed one with a bad value is refused naming it.
+        for path, known in (
+            ("/v2.1/servers", "limit"),
+            ("/v2.1/servers/detail", "changes-since"),
+            ("/v2.1/flavors", "minRam"),
+        ):
             parameters = self.document["paths"][path]["get"].get("parameters", [])
             self.assertNotIn("bogus", {p["name"] for p in parameters})
-            self.assertEqual(self.request("GET", f"{path}?bogus=1").status_int, 400, path)
+            self.assertIn(known, {p["name"] for p in parameters})
+            self.assertEqual(self.request("GET", f"{path}?bogus=1").status_int, 200, path)
+            refused = self.request("GET", f"{path}?{known}=bogus")
+            self.assertEqual(refused.status_int, 400, path)
+            self.assertIn(f"query {known}", refused.json["badRequest"]["message"])
         self.assertEqual(self.request("GET", "/v2.1/servers?limit=1&name=x").status_int, 200)
 
     def test_faults_are_described_in_novas_shape(self):
@@ -126,7 +134,7 @@ class OpenAPITestCase(api_fixtures.APITestCase):
             for operation in item.values()
             if operation.get("security") == []
         }
-        self.assertEqual(public, {"/", "/v2.1", openapi.PATH})
+        self.assertEqual(public, {"/", "/v2", "/v2.1", openapi.PATH})
         # Public means no token, and so no project segment to check.
         self.assertEqual(self.request("GET", "/v2.1/demo/openapi.json").status_int, 404)
 
