@@ -240,6 +240,14 @@ def _begin(connection: sa.Connection, begin: str, kept: sa.Connection | None) ->
         raise
 
 
+#: A wait for this process's write lock shorter than this (seconds) leaves
+#: SQLite's busy timeout at the whole bound: writers of one process hand the
+#: lock over every few milliseconds, and shortening the timeout costs two
+#: ``PRAGMA busy_timeout`` statements a write (three a launched server). The
+#: bound may then be passed by this much at most.
+LOCK_WAIT_SLACK = 0.05
+
+
 def _begin_immediate_within(
     connection: sa.Connection, kept: sa.Connection | None, left: float | None, bound: float
 ) -> None:
@@ -352,7 +360,9 @@ class writing:  # noqa: N801 - used as a function: ``with writing(engine) as con
                 if lock.acquire(timeout=bound):
                     self._lock = lock
                 # Not had: SQLite says at once whether the holder still writes.
-                left = max(0.0, bound - (time.monotonic() - started))
+                waited = time.monotonic() - started
+                if waited >= LOCK_WAIT_SLACK or self._lock is None:
+                    left = max(0.0, bound - waited)
         try:
             connection = self._connection = self._given or connect(self._engine)
             if entry is not None:
