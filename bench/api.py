@@ -248,23 +248,34 @@ def _server(host: str, row) -> dict:
         "accessIPv4": "",
         "accessIPv6": "",
         "links": _links(host, "servers", server_id),
-        "progress": 100 if active else 0,
-        "key_name": None,
-        "config_drive": "",
-        "security_groups": [{"name": "default"}],
         "OS-DCF:diskConfig": "MANUAL",
-        "OS-EXT-AZ:availability_zone": zone or "nova",
-        "OS-EXT-STS:vm_state": vm_state,
-        "OS-EXT-STS:task_state": task_state,
-        "OS-EXT-STS:power_state": 1 if active else 0,
-        "OS-SRV-USG:launched_at": launched_at,
-        "OS-SRV-USG:terminated_at": terminated_at,
-        "os-extended-volumes:volumes_attached": [],
     }
+    if view["status"] in PROGRESS_STATUSES:
+        view["progress"] = 0  # as Nova: no operation here reports progress
+    view.update(
+        {
+            "key_name": None,
+            "config_drive": "",
+            "security_groups": [{"name": "default"}],
+            "OS-EXT-AZ:availability_zone": zone or "nova",
+            "OS-EXT-STS:vm_state": vm_state,
+            "OS-EXT-STS:task_state": task_state,
+            "OS-EXT-STS:power_state": 1 if active else 0,
+            "OS-SRV-USG:launched_at": launched_at,
+            "OS-SRV-USG:terminated_at": terminated_at,
+            "os-extended-volumes:volumes_attached": [],
+        }
+    )
     if fault is not None:
         code, message, fault_created = json.loads(fault)
         view["fault"] = {"code": code, "message": message, "created": fault_created}
     return view
+
+
+#: Nova's statuses whose servers show ``progress``.
+PROGRESS_STATUSES = frozenset(
+    {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"}
+)
 
 
 def _json(status: int, body: dict) -> webob.Response:
