@@ -55,9 +55,9 @@ class OpenStackClientTestCase(base.ClientTestCase):
             "--nic",
             f"port-id={port}",
             "--wait",
-            "vm1",
+            "vm",
         )
-        self.assertEqual((server["name"], server["status"]), ("vm1", "ACTIVE"))
+        self.assertEqual((server["name"], server["status"]), ("vm", "ACTIVE"))
         server_id = server["id"]
         attachment = f"{self.quantum_project}/networks/{net}/ports/{port}/attachment"
         vif_id = self.quantum_get(attachment)["attachment"]["id"]
@@ -67,14 +67,17 @@ class OpenStackClientTestCase(base.ClientTestCase):
 
         listed = self.openstack("server", "list")
         self.assertEqual(
-            [(s["ID"], s["Name"], s["Status"]) for s in listed], [(server_id, "vm1", "ACTIVE")]
+            [(s["ID"], s["Name"], s["Status"]) for s in listed], [(server_id, "vm", "ACTIVE")]
         )
-        shown = self.openstack("server", "show", "vm1")
+        shown = self.openstack("server", "show", "vm")
         self.assertEqual((shown["id"], shown["status"]), (server_id, "ACTIVE"))
+        # The VIF list (no openstack command): the API, as the README's curl, and novaclient 9.1.3.
+        api_vifs = self.call("GET", f"/servers/{server_id}/os-virtual-interfaces").json()
+        self.assertEqual([v["id"] for v in api_vifs["virtual_interfaces"]], [vif_id])
         vifs = self.python(base.NOVACLIENT_VIFS, server_id, old_novaclient=True)["vifs"]
         self.assertEqual([v["id"] for v in vifs], [vif_id])  # the port's attachment
 
-        self.openstack_plain("server", "delete", "--wait", "vm1")
+        self.openstack_plain("server", "delete", "--wait", "vm")
         self.assertEqual(self.call("GET", f"/servers/{server_id}").status_code, 404)
         self.assertEqual(self.openstack("server", "list"), [])
         # The user's port: kept, detached.
