@@ -58,6 +58,16 @@ class PortNotFound(NotFound):
     fault = "portNotFound"
 
 
+class PortIdNotFound(PortNotFound):
+    """No port of that id on any of the tenant's networks (the Neutron v2.0 view)."""
+
+    msg_fmt = "Port %(port_id)s could not be found."
+
+
+class InvalidFilter(BadRequest):
+    msg_fmt = "%(name)s is an invalid attribute for filtering: %(reason)s."
+
+
 class MethodNotAllowed(QuantumException):
     msg_fmt = "Method %(method)s is not allowed here."
     code = 405

@@ -15,6 +15,7 @@ from quantum import exceptions
 from quantum import plugins
 from quantum.api import networks
 from quantum.api import ports
+from quantum.api import ports_v2
 from quantum.api import wsgi
 from quantum.db import api as db_api
 from servicekit import db as servicekit_db
@@ -27,6 +28,8 @@ ACCESS_LOG = logging.getLogger("quantum.access")
 IN_PROCESS = "in-process"
 
 TENANT = "/v1.1/tenants/{tenant_id}"
+#: The read-only Neutron v2.0 view (quantum/api/ports_v2.py): no tenant in its URLs.
+NEUTRON = "/v2.0"
 #: Longest user or tenant id: the length of ``networks.tenant_id``.
 ID_MAX_LENGTH = 255
 
@@ -41,7 +44,7 @@ class Context:
 
 
 class QuantumApp:
-    """The Quantum v1.1 API over one database and the configured plugins."""
+    """The Quantum v1.1 API (and a read-only Neutron v2.0 view of ports) over one database."""
 
     def __init__(self, conf: cfg.ConfigOpts, db: db_api.QuantumDatabase) -> None:
         self.conf = conf
@@ -54,6 +57,7 @@ class QuantumApp:
         self._routes: dict[int, list[tuple[re.Pattern[str], object, dict[str, str]]]] = {}
         self._connect("/", None, GET="versions")
         self._connect("/v1.1", None, GET="versions")
+        self._connect(NEUTRON, None, GET="neutron_resources")
         network = networks.NetworkController(self)
         port = ports.PortController(self)
         nets = TENANT + "/networks"
@@ -73,6 +77,9 @@ class QuantumApp:
             PUT="attach",
             DELETE="detach",
         )
+        port_v2 = ports_v2.PortV2Controller(self)
+        self._connect(NEUTRON + "/ports", port_v2, GET="index")
+        self._connect(NEUTRON + "/ports/{port_id}", port_v2, GET="show")
 
     def _connect(self, path: str, controller, **actions: str) -> None:
         # "{name}" is one path segment, passed to the action by that name.
@@ -110,8 +117,8 @@ class QuantumApp:
         configuration.update(of_port)
         return configuration
 
-    def authenticate(self, request: webob.Request, tenant_id: str) -> Context:
-        """Return the caller's context, entitled to ``tenant_id``.
+    def authenticate(self, request: webob.Request, tenant_id: str | None) -> Context:
+        """Return the caller's context, entitled to ``tenant_id`` (None: the caller's own).
 
         :raises quantum.exceptions.NotAuthenticated: no valid identity.
         :raises quantum.exceptions.Forbidden: another tenant's URL.
@@ -141,7 +148,9 @@ class QuantumApp:
                     "without control characters."
                 )
             context = Context(user_id=user, tenant_id=tenant, is_admin=user == "admin")
-        if context.tenant_id != tenant_id and not context.is_admin:
+        if tenant_id is None:
+            tenant_id = context.tenant_id
+        elif context.tenant_id != tenant_id and not context.is_admin:
             raise exceptions.Forbidden(reason=f"tenant {tenant_id} is not yours")
         if not validation.fits(tenant_id, ID_MAX_LENGTH):
             # An admin's URL may name any tenant, but only one that can be stored.
@@ -153,6 +162,8 @@ class QuantumApp:
     # --- WSGI --------------------------------------------------------------------
 
     def versions(self, request: webob.Request):
+        # v2.0 is listed for the clients' version discovery (keystoneauth takes
+        # the highest): it leads them to the read-only port view, nothing more.
         url = self.endpoint or request.host_url
         return 200, {
             "versions": [
@@ -160,6 +171,24 @@ class QuantumApp:
                     "id": "v1.1",
                     "status": "CURRENT",
                     "links": [{"rel": "self", "href": f"{url}/v1.1"}],
+                },
+                {
+                    "id": "v2.0",
+                    "status": "SUPPORTED",
+                    "links": [{"rel": "self", "href": f"{url}{NEUTRON}"}],
+                },
+            ]
+        }
+
+    def neutron_resources(self, request: webob.Request):
+        """Return Neutron's ``GET /v2.0`` document: the one collection of this view."""
+        url = self.endpoint or request.host_url
+        return 200, {
+            "resources": [
+                {
+                    "name": "port",
+                    "collection": "ports",
+                    "links": [{"rel": "self", "href": f"{url}{NEUTRON}/ports"}],
                 }
             ]
         }
@@ -174,7 +203,7 @@ class QuantumApp:
             if controller is None:
                 status, body = getattr(self, action)(request)
                 return wsgi.respond(status, body, content_type)
-            context = self.authenticate(request, kwargs["tenant_id"])
+            context = self.authenticate(request, kwargs.get("tenant_id"))
             if request.method in ("POST", "PUT"):
                 kwargs["body"] = wsgi.parse_body(request, self.conf.max_request_body_size)
             # The transaction begins at the action's first database call: a

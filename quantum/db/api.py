@@ -100,6 +100,14 @@ _ports_of_network = (
     .order_by(_ports.c.created_at, _ports.c.id)
 )
 _PORTS = _ports_of_network
+# A tenant's ports on all its networks (the Neutron v2.0 view has no network in its URLs).
+_TENANT_PORTS = (
+    sa.select(_ports)
+    .join(_networks, _networks.c.id == _ports.c.network_id)
+    .where(_networks.c.tenant_id == sa.bindparam("tenant_id"))
+    .order_by(_ports.c.created_at, _ports.c.id)
+)
+_TENANT_PORT = _TENANT_PORTS.where(_ports.c.id == sa.bindparam("port_id"))
 _PORTS_ATTACHED_TO = _ports_of_network.where(_ports.c.interface_id == sa.bindparam("attachment"))
 _HAS_PORTS = sa.select(_ports.c.id).where(_ports.c.network_id == sa.bindparam("net_id")).limit(1)
 _INSERT_PORT = sa.insert(_ports)
@@ -369,6 +377,25 @@ class QuantumDatabase:
         """
         with self._transaction(read_only=True) as transaction:
             return self._port_and_network(transaction, tenant_id, net_id, port_id)
+
+    def tenant_port_list(self, tenant_id: str) -> list[Port]:
+        """Return the ports of all the tenant's networks, oldest first."""
+        with self._transaction(read_only=True) as transaction:
+            rows = transaction.execute(_TENANT_PORTS, {"tenant_id": tenant_id}).all()
+        return [Port._make(row) for row in rows]
+
+    def tenant_port_get(self, tenant_id: str, port_id: str) -> Port:
+        """Return port ``port_id`` of any of the tenant's networks.
+
+        :raises quantum.exceptions.PortIdNotFound: no such port of the tenant.
+        """
+        with self._transaction(read_only=True) as transaction:
+            row = transaction.execute(
+                _TENANT_PORT, {"tenant_id": tenant_id, "port_id": port_id}
+            ).first()
+        if row is None:
+            raise exceptions.PortIdNotFound(port_id=port_id)
+        return Port._make(row)
 
     def port_create(
         self, tenant_id: str, net_id: str, state: str, configuration: Mapping[str, str]

@@ -39,6 +39,21 @@ CLOUD = "nova-l2"
 PROJECT = "notused"
 CLI_TIMEOUT = 120
 
+#: The VIF list of server ``argv[1]`` through python-novaclient 9.1.3 (the last with
+#: ``virtual_interfaces``; run with ``python(..., old_novaclient=True)``).
+NOVACLIENT_VIFS = """
+import json, os, sys
+import novaclient
+from keystoneauth1 import session
+from keystoneauth1.noauth import NoAuth
+from novaclient import client
+api = os.environ["NOVA_API"]
+nova = client.Client("2.1", session=session.Session(auth=NoAuth()), endpoint_override=api)
+vifs = nova.virtual_interfaces.list(sys.argv[1])
+print(json.dumps({"version": novaclient.__version__,
+                  "vifs": [{"id": v.id, "mac_address": v.mac_address} for v in vifs]}))
+"""
+
 
 def client_venv(test: unittest.TestCase) -> str:
     """Return the clients' virtualenv; skip ``test`` without one (fail if required)."""
@@ -174,6 +189,8 @@ class ClientTestCase(test_nova_all.NovaAllFixture):
             timeout=CLI_TIMEOUT,
             stdin=subprocess.DEVNULL,
         )
+        #: What the last command wrote to stderr (a failure's message).
+        self.last_stderr = done.stderr
         self.assertEqual(
             done.returncode,
             expect,

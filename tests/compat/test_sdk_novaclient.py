@@ -48,19 +48,6 @@ nova.servers.delete(server_id)
 print(json.dumps(out))
 """
 
-NOVACLIENT_VIFS = """
-import json, os, sys
-import novaclient
-from keystoneauth1 import session
-from keystoneauth1.noauth import NoAuth
-from novaclient import client
-api = os.environ["NOVA_API"]
-nova = client.Client("2.1", session=session.Session(auth=NoAuth()), endpoint_override=api)
-vifs = nova.virtual_interfaces.list(sys.argv[1])
-print(json.dumps({"version": novaclient.__version__,
-                  "vifs": [{"id": v.id, "mac_address": v.mac_address} for v in vifs]}))
-"""
-
 
 class SDKTestCase(base.ClientTestCase):
     def test_proxy_create_wait_list_find_update_delete(self):
@@ -94,7 +81,7 @@ class NovaClientTestCase(base.ClientTestCase):
         server_id = created.json()["server"]["id"]
         self.wait_status(server_id, "ACTIVE")
 
-        out = self.python(NOVACLIENT_VIFS, server_id, old_novaclient=True)
+        out = self.python(base.NOVACLIENT_VIFS, server_id, old_novaclient=True)
         self.assertEqual(out["version"], "9.1.3")
         (vif,) = out["vifs"]
         api_vifs = self.call("GET", f"/servers/{server_id}/os-virtual-interfaces").json()
