@@ -394,11 +394,16 @@ class API:
         LOG.debug("Server %s handed to the scheduler", server_id)
         return instance
 
-    def rename(
-        self, context: nova_context.RequestContext, server_id: str, name: str
+    def update(
+        self, context: nova_context.RequestContext, server_id: str, values: Mapping[str, object]
     ) -> records.Instance:
-        """Change a server's display name."""
-        return instance_db.instance_update(context, server_id, {"display_name": name})
+        """Change a server's ``display_name``, ``access_ip_v4/v6`` or ``auto_disk_config``.
+
+        :raises nova.exception.InstanceNotFound: no such server (in the project).
+        """
+        if not values:
+            return self.get(context, server_id)
+        return instance_db.instance_update(context, server_id, values)
 
     def delete(self, context: nova_context.RequestContext, server_id: str) -> None:
         """Delete a server: on its host through compute, else right here.

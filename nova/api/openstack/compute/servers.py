@@ -335,10 +335,24 @@ class ServersController:
         return value
 
     def update(self, request, server_id, body):
-        """Rename a server; the answer has the shape of Nova's before 2.75 (no extended keys)."""
+        """Rename a server, set its access IPs or disk config (Nova 2.1's update).
+
+        The answer has the shape of Nova's before 2.75 (no extended keys).
+        """
         policy.authorize(request.context, "servers:update")
-        values = wsgi.validate(body, schema.update)["server"]
-        self.compute_api.rename(request.context, server_id, values["name"])
+        server = wsgi.validate(body, schema.update)["server"]
+        values = {
+            column: server[key]
+            for key, column in (
+                ("name", "display_name"),
+                ("accessIPv4", "access_ip_v4"),
+                ("accessIPv6", "access_ip_v6"),
+            )
+            if key in server
+        }
+        if "OS-DCF:diskConfig" in server:
+            values["auto_disk_config"] = server["OS-DCF:diskConfig"] == "AUTO"
+        self.compute_api.update(request.context, server_id, values)
         return 200, self._show(request, server_id, extended=False)
 
     def delete(self, request, server_id):

@@ -136,13 +136,18 @@ def create(extra_properties: dict[str, dict], max_servers: int) -> dict:
     }
 
 
+# Nova 2.1's update: any of these (none is required).
 update = {
     "type": "object",
     "properties": {
         "server": {
             "type": "object",
-            "properties": {"name": types.name},
-            "required": ["name"],
+            "properties": {
+                "name": types.name,
+                "accessIPv4": types.ipv4,
+                "accessIPv6": types.ipv6,
+                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+            },
             "additionalProperties": False,
         }
     },

@@ -540,6 +540,27 @@ class ServerViewTestCase(api_fixtures.APITestCase):
                     "security_groups", "config_drive", "OS-EXT-AZ:availability_zone"):  # fmt: skip
             self.assertIn(key, full)
 
+    def test_update_takes_novas_2_1_keys(self):
+        server_id = self.create_server()
+        body = {"server": {"accessIPv4": "10.0.0.9", "accessIPv6": "fe80::9",
+                           "OS-DCF:diskConfig": "AUTO"}}  # fmt: skip
+        response = self.request("PUT", f"/v2.1/servers/{server_id}", body)
+        self.assertEqual(response.status_int, 200, response.text)
+        server = response.json["server"]
+        self.assertEqual(
+            (server["accessIPv4"], server["accessIPv6"], server["OS-DCF:diskConfig"]),
+            ("10.0.0.9", "fe80::9", "AUTO"),
+        )
+        self.assertEqual(server["name"], "vm")  # what was not given stays
+        nothing = self.request("PUT", f"/v2.1/servers/{server_id}", {"server": {}})
+        self.assertEqual(nothing.status_int, 200, nothing.text)
+        for bad in ({"accessIPv4": "10.0.0.300"}, {"OS-DCF:diskConfig": "auto"}, {"x": 1}):
+            with self.subTest(bad=bad):
+                refused = self.request("PUT", f"/v2.1/servers/{server_id}", {"server": bad})
+                self.assertEqual(refused.status_int, 400, refused.text)
+        shown = self.request("GET", f"/v2.1/servers/{server_id}").json["server"]
+        self.assertEqual(shown["accessIPv4"], "10.0.0.9")
+
     def test_links_keep_the_project_id_of_the_request(self):
         server_id = self.create_server()
         for prefix, segment in (("/v2.1/demo", "/demo"), ("/v2.1", "")):
