@@ -243,6 +243,19 @@ class ClientTestCase(test_nova_all.NovaAllFixture):
         ).json()["port"]["id"]
         return net, port
 
+    def server_on_port(self, port: str, name: str, wait: bool = True) -> str:
+        """Create server ``name`` on Quantum ``port`` through the API; return its id.
+
+        With ``wait``, once it is ACTIVE.
+        """
+        body = {"name": name, "imageRef": "cirros", "flavorRef": "1", "networks": [{"port": port}]}
+        created = self.call("POST", "/servers", {"server": body})
+        self.assertEqual(created.status_code, 202, created.text)
+        server_id = created.json()["server"]["id"]
+        if wait:
+            self.wait_status(server_id, "ACTIVE")
+        return server_id
+
     def wait_status(self, server_id: str, status: str, timeout: float = 60) -> dict:
         """Wait until the server shows ``status``; return its view."""
         self.wait_for(

@@ -65,21 +65,7 @@ class SDKTestCase(base.ClientTestCase):
 class NovaClientTestCase(base.ClientTestCase):
     def test_list_show_vif_list_delete(self):
         net, port = self.make_port()
-        created = self.call(
-            "POST",
-            "/servers",
-            {
-                "server": {
-                    "name": "nc1",
-                    "imageRef": "cirros",
-                    "flavorRef": "1",
-                    "networks": [{"port": port}],
-                }
-            },
-        )
-        self.assertEqual(created.status_code, 202, created.text)
-        server_id = created.json()["server"]["id"]
-        self.wait_status(server_id, "ACTIVE")
+        server_id = self.server_on_port(port, "nc1")
 
         out = self.python(base.NOVACLIENT_VIFS, server_id, old_novaclient=True)
         self.assertEqual(out["version"], "9.1.3")

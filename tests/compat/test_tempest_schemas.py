@@ -97,20 +97,7 @@ class TempestSchemaTestCase(base.ClientTestCase):
         if tuple(map(int, version["version"].split("."))) < (2, 12):
             self.skipTest(f"the API claims {version['version']}: 2.12's net_id is not claimed")
         net, port = self.make_port()
-        created = self.call(
-            "POST",
-            "/servers",
-            {
-                "server": {
-                    "name": "v",
-                    "imageRef": "cirros",
-                    "flavorRef": "1",
-                    "networks": [{"port": port}],
-                }
-            },
-        )
-        self.assertEqual(created.status_code, 202, created.text)
-        server_id = created.json()["server"]["id"]
+        server_id = self.server_on_port(port, "v", wait=False)
         vifs = self.call(
             "GET",
             f"/servers/{server_id}/os-virtual-interfaces",
@@ -121,21 +108,7 @@ class TempestSchemaTestCase(base.ClientTestCase):
 
     def test_server_ips_and_interfaces(self):
         net, port = self.make_port()
-        created = self.call(
-            "POST",
-            "/servers",
-            {
-                "server": {
-                    "name": "i",
-                    "imageRef": "cirros",
-                    "flavorRef": "1",
-                    "networks": [{"port": port}],
-                }
-            },
-        )
-        self.assertEqual(created.status_code, 202, created.text)
-        server_id = created.json()["server"]["id"]
-        self.wait_status(server_id, "ACTIVE")
+        server_id = self.server_on_port(port, "i")
         self.check("v2_1.servers:list_addresses", "GET", f"/servers/{server_id}/ips")
         self.check("v2_1.interfaces:list_interfaces", "GET", f"/servers/{server_id}/os-interface")
         self.check(
