@@ -113,6 +113,7 @@ database_opts = [
         help="Seconds a write waits, in all, for SQLite's write lock (held by another "
         "writer of this process or of another one) before the request is refused "
         "with 503 serviceUnavailable and Retry-After. Reads never wait for a writer. "
+        "A wait under 50 ms for this process's own writers is not counted. "
         "PostgreSQL and MySQL apply their own lock timeouts.",
     ),
     cfg.StrOpt(

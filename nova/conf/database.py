@@ -43,7 +43,9 @@ database_opts = [
         help="Seconds a write waits, in all, for SQLite's write lock (held by another "
         "writer of this process or of another one) before it fails: the API answers "
         "503 serviceUnavailable with Retry-After, a service retries at its next turn. "
-        "Reads never wait for a writer. Also the embedded Quantum service's bound. "
+        "Reads never wait for a writer. A wait under 50 ms for this process's own "
+        "writers is not counted (it would cost two statements a write). Also the "
+        "embedded Quantum service's bound. "
         "PostgreSQL and MySQL apply their own lock timeouts.",
     ),
     cfg.StrOpt(
