@@ -70,11 +70,6 @@ def head_version() -> int:
     return version_number(_script_directory().get_current_head())
 
 
-def known_versions() -> list[int]:
-    """Return every version the code knows, oldest first (numbers may skip, as 006 -> 008)."""
-    return sorted(version_number(r.revision) for r in _script_directory().walk_revisions())
-
-
 # --- the Alembic environment (migrations/env.py calls this) -----------------
 
 
@@ -220,7 +215,7 @@ def _remove_sqlite_leftovers(connection: sa.Connection, notes: list[str]) -> Non
 def _check_downgrade(connection: sa.Connection, current: int, target: int) -> None:
     """Run every check of the revisions a downgrade would undo, before any runs."""
     script = _script_directory()
-    for version in [v for v in reversed(known_versions()) if target < v <= current]:
+    for version in range(current, target, -1):
         module = script.get_revision(revision_id(version)).module
         check = getattr(module, "check_downgrade", None)
         if check is not None:
