@@ -18,8 +18,8 @@ _SORT_COLUMNS = {
     "created_at", "disabled", "ephemeral_gb", "flavorid", "id", "is_public",
     "memory_mb", "name", "root_gb", "swap", "updated_at", "vcpus",
 }  # fmt: skip
-_TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
-_FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
+_TRUE = frozenset(strutils.TRUE_STRINGS)
+_FALSE = frozenset(strutils.FALSE_STRINGS)
 
 
 def _is_public(value: str | None) -> bool | None:

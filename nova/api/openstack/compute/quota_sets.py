@@ -7,13 +7,15 @@ admins only.
 
 from __future__ import annotations
 
+from oslo_utils import strutils
+
 from nova import exception
 from nova import quota
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 from nova.api.openstack.schemas import quota_sets as schema
 
-_TRUE = {"true", "1", "yes", "on", "y", "t"}
+_TRUE = frozenset(strutils.TRUE_STRINGS)
 
 
 def _limit(resource: str, value) -> int:

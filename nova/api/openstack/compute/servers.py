@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import urllib.parse
 
+from oslo_utils import strutils
+
 import nova.conf
 from nova import exception
 from nova import utils
@@ -44,8 +46,9 @@ _SORT_COLUMNS = {
 }  # fmt: skip
 _ADMIN_SORT_KEYS = frozenset({"host", "node"})
 _KNOWN_SORT_KEYS = frozenset(schema.SORT_KEYS + schema.IGNORED_SORT_KEYS)
-_TRUE = frozenset({"true", "1", "on", "yes", "t", "y"})
-_FALSE = frozenset({"false", "0", "off", "no", "f", "n"})
+# The words oslo (and Nova) read as booleans.
+_TRUE = frozenset(strutils.TRUE_STRINGS)
+_FALSE = frozenset(strutils.FALSE_STRINGS)
 
 
 def _true(value) -> bool:
