@@ -898,6 +898,10 @@ start_neutron() {
     return 0
 }
 
+# Keystone: start_keystone DIR (exports NOVA_TEST_KEYSTONE_URL).
+# shellcheck source=tools/services/keystone.sh
+source "$_NTS_ROOT/tools/services/keystone.sh"
+
 # --------------------------------------------------------------------------
 # RabbitMQ
 # --------------------------------------------------------------------------
