@@ -62,6 +62,10 @@ setup(
         "cryptography>=41.0",
         # Reads OpenStack-API-Version / X-OpenStack-Nova-API-Version as Nova does.
         "microversion-parse>=1.0",
+        # auth_strategy = keystone: tokens checked by keystonemiddleware; Nova's
+        # calls to Quantum/Neutron authenticate with keystoneauth1 sessions.
+        "keystonemiddleware>=10.0",
+        "keystoneauth1>=5.0",
     ],
     extras_require={
         "test": [
@@ -77,7 +81,6 @@ setup(
         ],
         "postgresql": ["psycopg[binary]>=3.1"],
         "mysql": ["PyMySQL>=1.0"],
-        "keystone": ["keystonemiddleware>=10.0"],
         "bench": ["matplotlib>=3.7", "py-spy"],
     },
     entry_points={

@@ -29,6 +29,7 @@ class RequestContext(context.RequestContext):
         project_id: str | None = None,
         is_admin: bool = False,
         request_id: str | None = None,
+        service_catalog: list[dict] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -38,6 +39,20 @@ class RequestContext(context.RequestContext):
             request_id=request_id,
             **kwargs,
         )
+        #: Keystone's catalog entries of the services Nova calls (X-Service-Catalog).
+        self.service_catalog = service_catalog or []
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the context's attributes, the service catalog with them (for RPC)."""
+        values = super().to_dict()
+        values["service_catalog"] = self.service_catalog
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], **kwargs: Any) -> RequestContext:
+        """Make a context of ``to_dict``'s values."""
+        kwargs.setdefault("service_catalog", values.get("service_catalog"))
+        return super().from_dict(values, **kwargs)
 
     def elevated(self) -> RequestContext:
         """Return a copy of this context with admin rights (same request id)."""

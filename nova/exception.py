@@ -17,6 +17,8 @@ class NovaException(Exception):
     msg_fmt = "An unknown exception occurred."
     code = 500
     safe = False  # may the message be shown to non-admin API users?
+    #: Headers of the fault response (``WWW-Authenticate`` of a 401).
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, message: str | None = None, **kwargs: object) -> None:
         self.kwargs = kwargs
@@ -53,6 +55,18 @@ class ValidationError(Invalid):
 class NotAuthenticated(NovaException):
     msg_fmt = "Authentication required."
     code = 401
+    safe = True
+
+
+class IdentityServiceUnavailable(NovaException):
+    msg_fmt = "The identity service cannot check tokens now; try again later."
+    code = 503
+    safe = True
+
+
+class TokenCheckFailed(NovaException):
+    msg_fmt = "Tokens cannot be checked: the authentication middleware failed (logged)."
+    code = 500
     safe = True
 
 
@@ -223,6 +237,11 @@ class PortAttachedElsewhere(Conflict):
 
 class PortBindingFailed(NovaException):
     msg_fmt = "Binding port %(port_id)s to host %(host)s failed: %(reason)s"
+
+
+class ServiceAuthFailed(NovaException):
+    msg_fmt = "Cannot authenticate as the [%(group)s] service user: %(reason)s"
+    code = 503
 
 
 class NetworkServiceUnavailable(NovaException):

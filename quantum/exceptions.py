@@ -9,6 +9,8 @@ class QuantumException(Exception):
     msg_fmt = "An unknown error occurred."
     code = 500
     fault = "quantumServiceFault"
+    #: Headers of the fault response (``WWW-Authenticate`` of a 401).
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, message: str | None = None, **kwargs: object) -> None:
         self.kwargs = kwargs

@@ -31,11 +31,9 @@ def build_app(conf: cfg.ConfigOpts):
         sqlite_synchronous=conf.database.sqlite_synchronous,
     )
     migration.upgrade(engine)
+    # With auth_strategy = keystone the app runs keystonemiddleware itself
+    # (on conf's [keystone_authtoken]); the version documents need no token.
     app = router.QuantumApp(conf, db_api.QuantumDatabase(engine))
-    if conf.auth_strategy == "keystone":
-        from keystonemiddleware import auth_token
-
-        app = auth_token.AuthProtocol(app, {"oslo_config_project": "quantum"})
     if conf.oslo_middleware.enable_proxy_headers_parsing:
         # Outermost: the client's scheme and host, as the trusted proxy says them.
         return http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)

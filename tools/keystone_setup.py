@@ -104,7 +104,9 @@ def main() -> None:
     identity = keystone.ids("services").get("keystone")
     for endpoint in endpoints["endpoints"]:
         if endpoint["service_id"] == identity:
-            keystone.call("PATCH", f"/endpoints/{endpoint['id']}", {"endpoint": {"url": url + "/v3"}})
+            keystone.call(
+                "PATCH", f"/endpoints/{endpoint['id']}", {"endpoint": {"url": url + "/v3"}}
+            )
     if sys.argv[3] != "register":
         return
 
@@ -117,10 +119,16 @@ def main() -> None:
         user_id = keystone.ensure(
             "users",
             user,
-            {"domain_id": "default", "password": password, "default_project_id": projects[assignments[0][0]]},
+            {
+                "domain_id": "default",
+                "password": password,
+                "default_project_id": projects[assignments[0][0]],
+            },
         )
         for project, role in assignments:
-            keystone.call("PUT", f"/projects/{projects[project]}/users/{user_id}/roles/{roles[role]}")
+            keystone.call(
+                "PUT", f"/projects/{projects[project]}/users/{user_id}/roles/{roles[role]}"
+            )
     for service_type, name in SERVICES.items():
         if name not in keystone.ids("services"):
             keystone.call("POST", "/services", {"service": {"name": name, "type": service_type}})

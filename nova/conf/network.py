@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from nova import keystone
+
 network_group = cfg.OptGroup(
     "network", title="Networking", help="How instances get their NICs (VIFs)."
 )
@@ -98,11 +100,20 @@ neutron_opts: list[cfg.Opt] = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the network options on ``conf``."""
-    for group, opts in list_opts().items():
+    for group, opts in _own_opts().items():
         conf.register_group(group)
         conf.register_opts(opts, group=group)
+    for group in (quantum_group, neutron_group):
+        keystone.register_opts(conf, group.name)
+
+
+def _own_opts() -> dict[cfg.OptGroup, list[cfg.Opt]]:
+    return {network_group: network_opts, quantum_group: quantum_opts, neutron_group: neutron_opts}
 
 
 def list_opts() -> dict[cfg.OptGroup, list[cfg.Opt]]:
     """Return the options of this module by group, for the sample generator."""
-    return {network_group: network_opts, quantum_group: quantum_opts, neutron_group: neutron_opts}
+    opts = _own_opts()
+    for group in (quantum_group, neutron_group):
+        opts[group] = opts[group] + keystone.list_opts()
+    return opts

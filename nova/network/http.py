@@ -9,25 +9,67 @@ A service running in this very process (the embedded Quantum of
 ``nova-all``) is called through ``WSGITransport`` instead of a socket: the
 same requests (WebOb builds their environs), status codes and fault
 handling, without HTTP (or the ``requests`` machinery) in between.
+
+The token of a call comes from a ``nova.keystone.ServiceAuth``: the user's,
+when the call is made inside ``acting_for(context)`` (the network API's
+methods are, with the ``on_behalf`` decorator), else the service user's; a
+401 to the user's token (expired, revoked) is tried once more as the
+service user.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import json
 import logging
 import urllib.parse
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
+from typing import TypeVar
 
 import requests
 import webob
 from requests import adapters
 from urllib3.util import retry
 
+from nova import context as nova_context
 from nova import exception
+from nova import keystone
 
 LOG = logging.getLogger(__name__)
+
+#: The context the calls of this thread (or task) are made for, if any.
+_ACTING_FOR: contextvars.ContextVar[nova_context.RequestContext | None] = contextvars.ContextVar(
+    "nova_network_acting_for", default=None
+)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def acting_for(context: nova_context.RequestContext | None) -> Iterator[None]:
+    """Make the calls inside carry ``context``'s token (see ``ServiceAuth.headers``)."""
+    token = _ACTING_FOR.set(context)
+    try:
+        yield
+    finally:
+        _ACTING_FOR.reset(token)
+
+
+def on_behalf(method: _F) -> _F:
+    """Run ``method(self, context, ...)`` inside ``acting_for(context)``."""
+
+    @functools.wraps(method)
+    def wrapper(self, context, *args, **kwargs):
+        with acting_for(context):
+            return method(self, context, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 #: (HTTP status, the service's fault name) -> exception, given the call's ids and message.
 FaultTable = Mapping[tuple[int, str], Callable[[dict, str], exception.NovaException]]
@@ -111,13 +153,19 @@ class JSONClient:
         timeout: float = 30.0,
         connect_retries: int = 3,
         app: Callable | None = None,
+        auth: keystone.ServiceAuth | None = None,
     ) -> None:
-        """:param app: the service's WSGI application, when it runs in this process."""
+        """:param app: the service's WSGI application, when it runs in this process.
+        :param auth: the token of each call; None: ``headers`` hold the only one.
+        """
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.auth = auth
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "nova"})
         self.session.headers.update(headers)
+        if auth is not None:
+            self.session.verify = auth.verify
         #: Set when the service runs in this process: calls skip HTTP.
         self.transport = WSGITransport(app, self.url) if app is not None else None
         retries = retry.Retry(
@@ -161,13 +209,48 @@ class JSONClient:
         :raises nova.exception.NetworkServiceUnavailable: no connection, timeout or 503.
         :raises nova.exception.NetworkServiceError: an error the table does not map.
         """
+        context = _ACTING_FOR.get()
+        headers = self.auth.headers(context) if self.auth is not None else {}
+        response = self._send(method, path, body, params, headers)
+        if (
+            response.status_code == 401
+            and self.auth is not None
+            and self.auth.uses_keystone
+            and context is not None
+            and context.auth_token
+        ):
+            # The user's token expired or was revoked since the request came in.
+            LOG.info(
+                "%s refused the token of user %s for %s %s: retrying as the service user",
+                self.service,
+                context.user_id,
+                method,
+                path,
+            )
+            response = self._send(method, path, body, params, self.auth.service_headers())
+        return self._result(method, path, response, ids)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict | None,
+        params: dict | None,
+        headers: Mapping[str, str],
+    ) -> requests.Response | InProcessResponse:
+        """Send one request with ``headers`` over the session's; return the answer."""
         if self.transport is not None:
             data = None if body is None else json.dumps(body).encode()
-            answer = self.transport.send(method, path, self.session.headers, data, params)
-            return self._result(method, path, answer, ids)
+            sent = {**self.session.headers, **headers} if headers else self.session.headers
+            return self.transport.send(method, path, sent, data, params)
         try:
-            response = self.session.request(
-                method, self.url + path, json=body, params=params, timeout=self.timeout
+            return self.session.request(
+                method,
+                self.url + path,
+                json=body,
+                params=params,
+                timeout=self.timeout,
+                headers=headers or None,
             )
         except requests.ConnectionError as exc:
             raise exception.NetworkServiceUnavailable(url=self.url, reason=str(exc)) from exc
@@ -175,7 +258,6 @@ class JSONClient:
             raise exception.NetworkServiceUnavailable(
                 url=self.url, reason=f"no answer to {method} {path} in {self.timeout}s"
             ) from exc
-        return self._result(method, path, response, ids)
 
     def _result(self, method: str, path: str, response, ids: dict | None) -> Any:
         """Return a response's decoded JSON body, or raise what its fault maps to."""

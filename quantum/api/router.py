@@ -19,6 +19,7 @@ from quantum.api import ports_v2
 from quantum.api import wsgi
 from quantum.db import api as db_api
 from servicekit import db as servicekit_db
+from servicekit import keystone
 from servicekit import validation
 
 LOG = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ TENANT = "/v1.1/tenants/{tenant_id}"
 NEUTRON = "/v2.0"
 #: Longest user or tenant id: the length of ``networks.tenant_id``.
 ID_MAX_LENGTH = 255
+#: Keystone roles that may act in any tenant: admins, and services (Nova) acting for users.
+ANY_TENANT_ROLES = frozenset({"admin", "service"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +55,10 @@ class QuantumApp:
         #: Base URL of links (``public_endpoint``); empty: the request's scheme and host.
         self.endpoint = (conf.public_endpoint or "").rstrip("/")
         self._plugins: dict[str, plugins.QuantumPlugin] = {}
+        #: keystonemiddleware, asked before any request that needs an identity.
+        self.token_check = (
+            keystone.TokenCheck(conf, "quantum") if conf.auth_strategy == "keystone" else None
+        )
         # The routes by the number of "/" in their paths (a parameter is one
         # segment), in the order connected: a path is matched against a few.
         self._routes: dict[int, list[tuple[re.Pattern[str], object, dict[str, str]]]] = {}
@@ -124,14 +131,15 @@ class QuantumApp:
         :raises quantum.exceptions.Forbidden: another tenant's URL.
         """
         environ = request.environ  # headers by their CGI names: no header object per request
-        if self.conf.auth_strategy == "keystone":
+        if self.token_check is not None:
+            self._check_token(environ)
             if environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
                 raise exceptions.NotAuthenticated()
-            roles = {r.strip() for r in environ.get("HTTP_X_ROLES", "").split(",")}
+            roles = {r.strip().lower() for r in environ.get("HTTP_X_ROLES", "").split(",")}
             context = Context(
                 user_id=environ.get("HTTP_X_USER_ID", ""),
                 tenant_id=environ.get("HTTP_X_PROJECT_ID") or environ.get("HTTP_X_TENANT_ID", ""),
-                is_admin="admin" in roles,
+                is_admin=not roles.isdisjoint(ANY_TENANT_ROLES),
             )
         else:
             token = environ.get("HTTP_X_AUTH_TOKEN", "").strip()
@@ -158,6 +166,32 @@ class QuantumApp:
                 reason=f"a tenant id is 1 to {ID_MAX_LENGTH} characters without control characters"
             )
         return context
+
+    def _check_token(self, environ: dict[str, Any]) -> None:
+        """Have keystonemiddleware validate the token (it sets the identity headers).
+
+        :raises quantum.exceptions.NotAuthenticated: no valid token (``WWW-Authenticate``).
+        :raises quantum.exceptions.ServiceUnavailable: Keystone cannot be asked.
+        :raises quantum.exceptions.QuantumException: the middleware failed (logged).
+        """
+        assert self.token_check is not None
+        try:
+            rejection = self.token_check.check(environ)
+        except keystone.CheckFailed as exc:
+            raise exceptions.QuantumException(
+                "Tokens cannot be checked: the authentication middleware failed (logged)."
+            ) from exc
+        if rejection is None:
+            return
+        error: exceptions.QuantumException
+        if rejection.status == 401:
+            error = exceptions.NotAuthenticated(rejection.message)
+            error.headers = tuple(rejection.headers)
+        elif rejection.status >= 500:
+            error = exceptions.ServiceUnavailable(reason="the identity service cannot check tokens")
+        else:
+            error = exceptions.BadRequest(reason=rejection.message)
+        raise error
 
     # --- WSGI --------------------------------------------------------------------
 

@@ -216,6 +216,7 @@ def fault(error: exceptions.QuantumException, content_type: str) -> Response:
     """Return the v1.1 fault response for ``error`` (503: with ``Retry-After``)."""
     body = {error.fault: {"code": error.code, "message": error.message, "detail": error.message}}
     response = respond(error.code, body, content_type)
+    response.headers.extend(error.headers)
     if error.code == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER)
     return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from nova import context as nova_context
 from nova import exception
 from servicekit import validation
@@ -31,20 +33,38 @@ def context_from_noauth2(headers, request_id: str) -> nova_context.RequestContex
     )
 
 
+#: The catalog entries a context keeps (and carries over RPC): the services Nova calls.
+CATALOG_TYPES = frozenset({"network", "image"})
+
+
 def context_from_keystone(headers, request_id: str) -> nova_context.RequestContext:
     """Read the headers keystonemiddleware sets once it validated the token.
 
+    oslo.context's ``from_environ`` reads them (user, project, domains,
+    ``X-Auth-Token``, ``X-Roles``, the service token's); the roles are kept
+    lower-cased, ``is_admin`` is the ``admin`` role, and the entries of
+    ``X-Service-Catalog`` for the services Nova calls are kept as Nova
+    keeps them.
+
     :raises nova.exception.NotAuthenticated: the token was not confirmed.
+    :raises nova.exception.Invalid: ``X-Service-Catalog`` is not a JSON list.
     """
     if headers.get("X-Identity-Status") != "Confirmed":
         raise exception.NotAuthenticated()
-    roles = {role.strip().lower() for role in headers.get("X-Roles", "").split(",")}
-    return nova_context.RequestContext(
-        user_id=headers.get("X-User-Id"),
-        project_id=headers.get("X-Project-Id") or headers.get("X-Tenant-Id"),
-        is_admin="admin" in roles,
-        request_id=request_id,
+    environ = getattr(headers, "environ", None)
+    if environ is None:  # a plain mapping: the CGI names of its headers
+        environ = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
+    try:
+        catalog = json.loads(headers.get("X-Service-Catalog") or "[]")
+        catalog = [entry for entry in catalog if entry.get("type") in CATALOG_TYPES]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise exception.Invalid(reason="Invalid service catalog json.") from exc
+    context = nova_context.RequestContext.from_environ(
+        environ, request_id=request_id, service_catalog=catalog
     )
+    context.roles = [role.lower() for role in context.roles if role]
+    context.is_admin = "admin" in context.roles
+    return context
 
 
 STRATEGIES = {"noauth2": context_from_noauth2, "keystone": context_from_keystone}

@@ -39,6 +39,7 @@ from nova.api.openstack.compute import servers
 from nova.api.openstack.compute import services
 from nova.api.openstack.compute import versions
 from nova.compute import api as compute_api_module
+from servicekit import keystone
 from servicekit import validation
 
 CONF = nova.conf.CONF
@@ -70,6 +71,10 @@ class APIRouter:
         for extension in self.extensions:
             extension.compute_api = self.compute_api
         self.authenticate = auth.STRATEGIES[CONF.api.auth_strategy]
+        #: keystonemiddleware, asked before any path that is not public.
+        self.token_check = (
+            keystone.TokenCheck(CONF, "nova") if CONF.api.auth_strategy == "keystone" else None
+        )
         self.max_body = CONF.api.max_request_body_size
         self.endpoint = (CONF.api.public_endpoint or "").rstrip("/")
         self.mapper = routes.Mapper()
@@ -222,6 +227,8 @@ class APIRouter:
         if action is None:
             raise exception.MethodNotAllowed(method=request.method)
         if not public:
+            if self.token_check is not None:
+                self._check_token(request)
             context = self.authenticate(request.headers, request_id)
             request.environ["nova.context"] = context
             project_id = match.pop("project_id", None)
@@ -238,6 +245,29 @@ class APIRouter:
             match["body"] = wsgi.read_json_body(request, self.max_body)
         status, body = getattr(controller, action)(request, **match)
         return wsgi.json_response(status, body)
+
+    def _check_token(self, request: wsgi.Request) -> None:
+        """Have keystonemiddleware validate the token (it sets the identity headers).
+
+        :raises nova.exception.NotAuthenticated: no token, or not a valid one
+            (with ``WWW-Authenticate``).
+        :raises nova.exception.IdentityServiceUnavailable: Keystone cannot be asked.
+        :raises nova.exception.TokenCheckFailed: the middleware failed.
+        """
+        assert self.token_check is not None
+        try:
+            rejection = self.token_check.check(request.environ)
+        except keystone.CheckFailed as exc:
+            raise exception.TokenCheckFailed() from exc
+        if rejection is None:
+            return
+        if rejection.status == 401:
+            error: exception.NovaException = exception.NotAuthenticated(rejection.message)
+            error.headers = tuple(rejection.headers)
+            raise error
+        if rejection.status >= 500:
+            raise exception.IdentityServiceUnavailable()
+        raise exception.Invalid(reason=rejection.message)
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
@@ -286,7 +316,7 @@ class APIRouter:
 
 
 def build_app():
-    """Return the compute API (wrapped in keystonemiddleware with ``keystone``).
+    """Return the compute API (with ``keystone``, it runs keystonemiddleware itself).
 
     With ``[oslo_middleware] enable_proxy_headers_parsing`` (off by default)
     oslo.middleware's ``HTTPProxyToWSGI`` goes around it: the ``Forwarded``/
@@ -295,10 +325,6 @@ def build_app():
     could send them.
     """
     app = APIRouter()
-    if CONF.api.auth_strategy == "keystone":
-        from keystonemiddleware import auth_token
-
-        app = auth_token.AuthProtocol(app, {"oslo_config_project": "nova"})
     if CONF.oslo_middleware.enable_proxy_headers_parsing:
         # Outermost: the client's scheme and host, as the trusted proxy says them.
         return http_proxy_to_wsgi.HTTPProxyToWSGI(app, CONF)

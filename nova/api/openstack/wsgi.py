@@ -124,7 +124,9 @@ def fault_for(error: Exception, request: webob.Request) -> Response:
     if isinstance(error, exception.NovaException):
         code = error.code if error.code in FAULT_NAMES or error.code in _UNNAMED_CODES else 500
         if code < 500 or error.safe:
-            return fault(code, error.format_message())
+            response = fault(code, error.format_message())
+            response.headers.extend(error.headers)
+            return response
         LOG.error("%s %s failed: %s", request.method, request.path, error)
         return fault(code, "Unexpected API Error. The error has been logged.")
     if servicekit_db.unavailable(error):

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import nova.conf
 from nova import context as nova_context
 from nova import exception
+from nova import keystone
 from nova.db import records
 from nova.db import virtual_interfaces as vif_db
 from nova.network import api as network_api
@@ -101,7 +102,11 @@ def configuration_from_binding(port: dict) -> dict[str, str]:
 
 
 class NeutronAPI(network_api.NetworkAPI):
-    """Ports on a Neutron v2.0 service at ``[neutron] url``."""
+    """Ports on a Neutron v2.0 service at ``[neutron] url``.
+
+    With a ``[neutron]`` service user (``auth_type``) every call carries its
+    token (Nova's admin client): the backend checks projects itself.
+    """
 
     def __init__(self, client: neutron_client.NeutronClient | None = None) -> None:
         self.client = client or neutron_client.NeutronClient(
@@ -109,6 +114,9 @@ class NeutronAPI(network_api.NetworkAPI):
             CONF.neutron.auth_token,
             timeout=CONF.neutron.timeout,
             connect_retries=CONF.neutron.connect_retries,
+            # Nova's admin client: this backend scopes by project itself and
+            # binds ports to hosts, which Neutron lets only admins do.
+            auth=keystone.ServiceAuth(CONF, "neutron", CONF.neutron.auth_token),
         )
 
     # --- lookups scoped to the project ---------------------------------------------

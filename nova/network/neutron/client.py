@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 
 from nova import exception
+from nova import keystone
 from nova.network import http
 
 
@@ -25,10 +26,16 @@ class NeutronClient(http.JSONClient):
     }
 
     def __init__(
-        self, url: str, token: str | None, timeout: float = 30.0, connect_retries: int = 3
+        self,
+        url: str,
+        token: str | None,
+        timeout: float = 30.0,
+        connect_retries: int = 3,
+        auth: keystone.ServiceAuth | None = None,
     ):
+        """:param auth: the token of each call (Keystone); None: always ``token``."""
         headers = {"X-Auth-Token": token} if token else {}
-        super().__init__(url, headers, timeout, connect_retries)
+        super().__init__(url, headers, timeout, connect_retries, auth=auth)
 
     @staticmethod
     def fault_of(response: requests.Response | http.InProcessResponse) -> tuple[str, str]:

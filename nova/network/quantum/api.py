@@ -25,9 +25,11 @@ from collections.abc import Sequence
 import nova.conf
 from nova import context as nova_context
 from nova import exception
+from nova import keystone
 from nova.db import records
 from nova.db import virtual_interfaces as vif_db
 from nova.network import api as network_api
+from nova.network import http
 from nova.network import model
 from nova.network.quantum import client as quantum_client
 from nova.network.quantum import embedded
@@ -101,7 +103,12 @@ RETRIES = Retries()
 
 
 class QuantumAPI(network_api.NetworkAPI):
-    """Ports on the reference Quantum v1.1 service at ``[quantum] url``."""
+    """Ports on the reference Quantum v1.1 service at ``[quantum] url``.
+
+    With a ``[quantum]`` service user (``auth_type``), calls made for a user
+    carry the user's token; the background retries, and calls whose user
+    token Quantum refuses, the service user's (``nova.keystone``).
+    """
 
     def __init__(self, client: quantum_client.QuantumClient | None = None) -> None:
         self.client = client or quantum_client.QuantumClient(
@@ -110,6 +117,7 @@ class QuantumAPI(network_api.NetworkAPI):
             timeout=CONF.quantum.timeout,
             connect_retries=CONF.quantum.connect_retries,
             app=embedded.running_app() if CONF.quantum.embedded else None,
+            auth=keystone.ServiceAuth(CONF, "quantum", CONF.quantum.auth_token),
         )
 
     # --- validation ----------------------------------------------------------------
@@ -130,6 +138,7 @@ class QuantumAPI(network_api.NetworkAPI):
             return network["id"]
         raise exception.PortNotFound(port_id=port_id)
 
+    @http.on_behalf
     def validate_networks(
         self,
         context: nova_context.RequestContext,
@@ -169,6 +178,7 @@ class QuantumAPI(network_api.NetworkAPI):
             for network in self.client.list_networks(tenant_id)
         ]
 
+    @http.on_behalf
     def allocate_for_instance(
         self,
         context: nova_context.RequestContext,
@@ -259,12 +269,14 @@ class QuantumAPI(network_api.NetworkAPI):
 
     # --- network info ------------------------------------------------------------
 
+    @http.on_behalf
     def get_instance_nw_info(
         self, context: nova_context.RequestContext, instance: records.Instance
     ) -> model.NetworkInfo:
         """Return each VIF with its port's details, read from Quantum now."""
         return self._nw_info(context, instance, owned=False)
 
+    @http.on_behalf
     def bind_for_host(
         self, context: nova_context.RequestContext, instance: records.Instance, host: str
     ) -> model.NetworkInfo:
@@ -312,6 +324,7 @@ class QuantumAPI(network_api.NetworkAPI):
             )
         return info
 
+    @http.on_behalf
     def list_interfaces(
         self, context: nova_context.RequestContext, instance: records.Instance
     ) -> list[model.Interface]:
@@ -331,6 +344,7 @@ class QuantumAPI(network_api.NetworkAPI):
             )
         return interfaces
 
+    @http.on_behalf
     def deallocate_for_instance(
         self, context: nova_context.RequestContext, instance: records.Instance
     ) -> None:

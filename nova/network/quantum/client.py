@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nova import exception
+from nova import keystone
 from nova.network import http
 
 
@@ -31,9 +32,12 @@ class QuantumClient(http.JSONClient):
         timeout: float = 30.0,
         connect_retries: int = 3,
         app: Callable | None = None,
+        auth: keystone.ServiceAuth | None = None,
     ):
-        """:param app: the service's WSGI app, when it runs in this process (embedded)."""
-        super().__init__(url, {"X-Auth-Token": token}, timeout, connect_retries, app=app)
+        """:param app: the service's WSGI app, when it runs in this process (embedded).
+        :param auth: the token of each call (Keystone); None: always ``token``.
+        """
+        super().__init__(url, {"X-Auth-Token": token}, timeout, connect_retries, app=app, auth=auth)
 
     # --- networks ----------------------------------------------------------------
 
