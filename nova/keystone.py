@@ -7,12 +7,13 @@ keystoneauth1's session options (``cafile``, ``insecure`` ...; the group's own
 ``register_opts``. ``ServiceAuth`` then says which token a call carries, as
 Nova's clients do (nova/network/neutron.py ``get_client``):
 
-* with ``auth_type`` set: the token of the user the call is made for
-  (``context.auth_token``, which travels with the context over RPC, so a
-  compute host uses it too); for Nova's own work (no user token) and when
-  the service refused the user's token (expired or revoked: 401), the
-  service user's token, from a keystoneauth ``Session`` that renews it;
-* without: a static token (the group's ``auth_token``), as before Keystone.
+* the token of the user the call is made for (``context.auth_token``,
+  which travels with the context over RPC, so a compute host uses it too),
+  with ``auth_type`` set or when the API authenticates with Keystone;
+* with ``auth_type`` set, for Nova's own work (no user token) and when the
+  service refused the user's token (expired or revoked: 401), the service
+  user's token, from a keystoneauth ``Session`` that renews it;
+* otherwise a static token (the group's ``auth_token``), as before Keystone.
 """
 
 from __future__ import annotations
@@ -62,7 +63,17 @@ def list_opts() -> list[cfg.Opt]:
 class ServiceAuth:
     """The token of each call to one service, from the options of conf group ``group``."""
 
-    def __init__(self, conf: cfg.ConfigOpts, group: str, static_token: str | None = None) -> None:
+    def __init__(
+        self,
+        conf: cfg.ConfigOpts,
+        group: str,
+        static_token: str | None = None,
+        user_tokens: bool = False,
+    ) -> None:
+        """:param static_token: the token of every call without a service user.
+        :param user_tokens: forward users' tokens even without a service user
+            (the API authenticates with Keystone).
+        """
         self.group = group
         self.static_token = static_token
         self.session = None
@@ -70,6 +81,7 @@ class ServiceAuth:
         if conf[group].auth_type:
             self.auth = ks_loading.load_auth_from_conf_options(conf, group)
             self.session = ks_loading.load_session_from_conf_options(conf, group, auth=self.auth)
+        self.user_tokens = user_tokens or self.auth is not None
 
     @property
     def uses_keystone(self) -> bool:
@@ -85,15 +97,12 @@ class ServiceAuth:
 
     def headers(self, context: nova_context.RequestContext | None) -> dict[str, str]:
         """Return the auth headers of a call made for ``context`` (None: Nova's own)."""
-        if self.auth is None:
-            return {"X-Auth-Token": self.static_token} if self.static_token else {}
-        token = context.auth_token if context is not None else None
-        if token:
-            return {"X-Auth-Token": token}
+        if self.user_tokens and context is not None and context.auth_token:
+            return {"X-Auth-Token": context.auth_token}
         return self.service_headers()
 
     def service_headers(self) -> dict[str, str]:
-        """Return the service user's auth headers (a token keystoneauth renews).
+        """Return the service user's auth headers (a token keystoneauth renews), or the static one.
 
         :raises nova.exception.ServiceAuthFailed: Keystone refused or cannot be reached.
         """

@@ -18,13 +18,17 @@ from quantum.api import wsgi as api_wsgi
 from quantum.db import api as db_api
 from quantum.db import migration
 from servicekit import db as servicekit_db
+from servicekit import keystone
 from servicekit import wsgi
 
 LOG = logging.getLogger(__name__)
 
 
-def build_app(conf: cfg.ConfigOpts):
-    """Return the WSGI application for ``conf``, its schema created or upgraded."""
+def build_app(conf: cfg.ConfigOpts, token_check: keystone.TokenCheck | None = None):
+    """Return the WSGI application for ``conf``, its schema created or upgraded.
+
+    :param token_check: keystonemiddleware's check to use instead of ``conf``'s own.
+    """
     engine = servicekit_db.create_engine(
         conf.database.connection,
         max_write_wait=conf.database.max_write_wait,
@@ -33,7 +37,7 @@ def build_app(conf: cfg.ConfigOpts):
     migration.upgrade(engine)
     # With auth_strategy = keystone the app runs keystonemiddleware itself
     # (on conf's [keystone_authtoken]); the version documents need no token.
-    app = router.QuantumApp(conf, db_api.QuantumDatabase(engine))
+    app = router.QuantumApp(conf, db_api.QuantumDatabase(engine), token_check)
     if conf.oslo_middleware.enable_proxy_headers_parsing:
         # Outermost: the client's scheme and host, as the trusted proxy says them.
         return http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)

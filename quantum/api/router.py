@@ -49,16 +49,24 @@ class Context:
 class QuantumApp:
     """The Quantum v1.1 API (and a read-only Neutron v2.0 view of ports) over one database."""
 
-    def __init__(self, conf: cfg.ConfigOpts, db: db_api.QuantumDatabase) -> None:
+    def __init__(
+        self,
+        conf: cfg.ConfigOpts,
+        db: db_api.QuantumDatabase,
+        token_check: keystone.TokenCheck | None = None,
+    ) -> None:
+        """:param token_check: keystonemiddleware's check (another process's, embedded);
+        None: ``conf``'s own with ``auth_strategy = keystone``.
+        """
         self.conf = conf
         self.db = db
         #: Base URL of links (``public_endpoint``); empty: the request's scheme and host.
         self.endpoint = (conf.public_endpoint or "").rstrip("/")
         self._plugins: dict[str, plugins.QuantumPlugin] = {}
         #: keystonemiddleware, asked before any request that needs an identity.
-        self.token_check = (
-            keystone.TokenCheck(conf, "quantum") if conf.auth_strategy == "keystone" else None
-        )
+        if token_check is None and conf.auth_strategy == "keystone":
+            token_check = keystone.TokenCheck(conf, "quantum")
+        self.token_check = token_check
         # The routes by the number of "/" in their paths (a parameter is one
         # segment), in the order connected: a path is matched against a few.
         self._routes: dict[int, list[tuple[re.Pattern[str], object, dict[str, str]]]] = {}

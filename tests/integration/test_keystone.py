@@ -97,10 +97,13 @@ class KeystoneCloudTestCase(unittest.TestCase):
         cls.alt_id = ks.id_of("projects", "alt")
 
     @classmethod
-    def nova_all(cls, state: str, keystone_url: str | None = None) -> processes.NovaAll:
+    def nova_all(
+        cls, state: str, keystone_url: str | None = None, embedded: bool = False
+    ) -> processes.NovaAll:
         """Return a (not started) nova-all with Keystone auth, its Quantum ``cls.quantum_url``.
 
-        ``keystone_url`` replaces Keystone's URL in ``[keystone_authtoken]``.
+        ``keystone_url`` replaces Keystone's URL in ``[keystone_authtoken]``;
+        ``embedded``: Quantum runs inside it instead.
         """
         os.makedirs(state, exist_ok=True)
         ks = cls.keystone
@@ -109,7 +112,7 @@ class KeystoneCloudTestCase(unittest.TestCase):
             authtoken.update(www_authenticate_uri=keystone_url, auth_url=keystone_url + "/v3")
         return processes.NovaAll(
             state,
-            cls.quantum_url,
+            None if embedded else cls.quantum_url,
             options={
                 "DEFAULT": {"ram_allocation_ratio": 64, "disk_allocation_ratio": 1000},
                 "api": {"auth_strategy": "keystone"},
@@ -350,3 +353,44 @@ class KeystoneAuthTestCase(KeystoneCloudTestCase):
         self.assertEqual([i["port_id"] for i in interfaces], [port_id])
         self.assertTrue(self.nova.log_lines("retrying as the service user"), self.nova.log_tail())
         self.http("DELETE", f"{self.api}/servers/{server_id}", fresh, expect=204)
+
+    def test_nova_all_with_its_embedded_quantum_checks_tokens_too(self):
+        """The embedded Quantum of a Keystone nova-all takes Keystone tokens, no noauth ones."""
+        nova = self.nova_all(os.path.join(self.state, "nova-embedded"), embedded=True)
+        nova.start()
+        try:
+            nova.wait_ready()
+            networks = f"{nova.quantum_url}/v1.1/tenants/{self.demo_id}/networks"
+            for token in ("admin:admin", f"admin:{self.demo_id}", None):
+                with self.subTest(token=token):
+                    self.assert_fault(self.http("GET", networks, token), 401, "unauthorized")
+            member = self.keystone.token("demo-member")
+            body = {"network": {"name": "embedded"}}
+            network_id = self.http("POST", networks, member, body, 202).json()["network"]["id"]
+            port_id = self.http(
+                "POST", f"{networks}/{network_id}/ports", member, {"port": {}}, 202
+            ).json()["port"]["id"]
+            body = {
+                "server": {
+                    "name": "vm",
+                    "imageRef": "cirros",
+                    "flavorRef": "1",
+                    "networks": [{"port": port_id}],
+                }
+            }
+            created = self.http("POST", f"{nova.api}/servers", member, body, 202)
+            server_url = f"{nova.api}/servers/{created.json()['server']['id']}"
+            deadline = time.monotonic() + SERVER_TIMEOUT
+            while (
+                self.http("GET", server_url, member, expect=200).json()["server"]["status"]
+                != "ACTIVE"
+            ):
+                self.assertLess(time.monotonic(), deadline, nova.log_tail())
+                time.sleep(0.2)
+            attachment = self.http(
+                "GET", f"{networks}/{network_id}/ports/{port_id}/attachment", member, expect=200
+            ).json()["attachment"]
+            self.assertTrue(attachment.get("id"))
+            self.http("DELETE", server_url, member, expect=204)
+        finally:
+            nova.close()

@@ -117,7 +117,12 @@ class QuantumAPI(network_api.NetworkAPI):
             timeout=CONF.quantum.timeout,
             connect_retries=CONF.quantum.connect_retries,
             app=embedded.running_app() if CONF.quantum.embedded else None,
-            auth=keystone.ServiceAuth(CONF, "quantum", CONF.quantum.auth_token),
+            auth=keystone.ServiceAuth(
+                CONF,
+                "quantum",
+                CONF.quantum.auth_token,
+                user_tokens=CONF.api.auth_strategy == "keystone",
+            ),
         )
 
     # --- validation ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from oslo_config import cfg
 import nova.conf
 from quantum import conf as quantum_conf
 from quantum import server as quantum_server
+from servicekit import keystone
 
 CONF = nova.conf.CONF
 
@@ -68,8 +69,18 @@ def running_app() -> Callable | None:
 
 
 def server(conf: cfg.ConfigOpts = CONF) -> EmbeddedServer:
-    """Return the service, ready to ``start()`` in background threads."""
-    return EmbeddedServer(quantum_config(conf))
+    """Return the service, ready to ``start()`` in background threads.
+
+    With Nova's ``[api] auth_strategy = keystone`` it checks tokens as
+    Nova's API does, with Nova's ``[keystone_authtoken]``: a noauth Quantum
+    beside a Keystone-authenticated API would let anyone act as any tenant.
+    """
+    qconf = quantum_config(conf)
+    if conf.api.auth_strategy != "keystone":
+        return EmbeddedServer(qconf)
+    qconf.set_override("auth_strategy", "keystone")
+    token_check = keystone.TokenCheck(conf, "nova")
+    return EmbeddedServer(qconf, app=quantum_server.build_app(qconf, token_check))
 
 
 def start(conf: cfg.ConfigOpts = CONF) -> EmbeddedServer:
