@@ -13,8 +13,9 @@
 # installs the missing packages listed in tools/apt-packages.txt; it creates
 # .venv and (re)installs the project into it whenever setup.py & co change;
 # unless -n, it starts private PostgreSQL and MariaDB servers, a real
-# Neutron API server and RabbitMQ on 127.0.0.1 (tools/test-services.sh) for
-# the integration tests and stops them at exit.  Neutron runs from its own
+# Neutron API server, a real Keystone (tools/services/keystone.sh, its own
+# cached virtualenv too) and RabbitMQ on 127.0.0.1 (tools/test-services.sh)
+# for the integration tests and stops them at exit.  Neutron runs from its own
 # virtualenv, cached in .cache/neutron-venv (or $NOVA_TEST_CACHE): the first
 # run installs it (about a minute), later runs reuse it.  The unmodified
 # clients of the compatibility suite (tests/compat) get one too
@@ -29,7 +30,7 @@ usage: ./run_tests.sh [-p] [-c] [-n|--no-services] [--long] [--] [PYTEST_ARGS...
   -p                  lint only: ruff check ., then mypy (mypy.ini); fails on
                       either's findings
   -c                  run pytest with coverage (--cov=nova --cov=quantum)
-  -n, --no-services   do not start PostgreSQL/MariaDB/Neutron/RabbitMQ; the
+  -n, --no-services   do not start PostgreSQL/MariaDB/Neutron/Keystone/RabbitMQ; the
                       tests that need them are skipped
   --long              run the tests marked "long" (the 10,000-request fuzz
                       run) instead of the others; .ci/run runs both
@@ -138,7 +139,7 @@ for arg in "${pytest_args[@]}"; do
     [[ "$arg" == -* || ! -e "${arg%%::*}" ]] && continue
     path=$(realpath -m --relative-to="$ROOT" -- "${arg%%::*}")
     case "$path" in
-        .|tests|tests/compat|tests/compat/*|tests/integration|tests/integration/test_sdk*)
+        .|tests|tests/compat|tests/compat/*|tests/integration|tests/integration/test_sdk*|tests/integration/test_keystone*)
             wants_clients=1 ;;
     esac
 done

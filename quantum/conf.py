@@ -34,7 +34,12 @@ default_opts = [
         default="noauth",
         choices=[
             ("noauth", "X-Auth-Token is 'user:tenant'; user 'admin' is an admin"),
-            ("keystone", "keystonemiddleware validates tokens ([keystone_authtoken])"),
+            (
+                "keystone",
+                "keystonemiddleware validates tokens with the [keystone_authtoken] "
+                "options of this configuration; the admin and service roles act in "
+                "any tenant; the version list needs no token",
+            ),
         ],
         help="How requests are authenticated.",
     ),

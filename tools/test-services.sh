@@ -1378,11 +1378,12 @@ stop_test_services() {
                 "$dir/ml2_conf.ini" "$dir/neutron-gunicorn.conf.py" \
                 "$dir"/neutron.sqlite* "$dir/neutron.pid" "$dir/neutron.log" \
                 "$dir/neutron-setup.log" "$dir/neutron-agent.json" \
-                "$dir/neutron-state" "$dir/rabbitmq"
+                "$dir/neutron-state" "$dir/rabbitmq" "$dir/keystone"
         fi
     done
     _NTS_DIRS=()
     unset NOVA_TEST_POSTGRESQL_URL NOVA_TEST_MYSQL_URL NOVA_TEST_NEUTRON_URL \
-        NOVA_TEST_NEUTRON_HOST NOVA_TEST_RABBIT_URL NOVA_TEST_RABBIT_RESTART
+        NOVA_TEST_NEUTRON_HOST NOVA_TEST_RABBIT_URL NOVA_TEST_RABBIT_RESTART \
+        NOVA_TEST_KEYSTONE_URL NOVA_TEST_KEYSTONE_PASSWORD
     return 0
 }

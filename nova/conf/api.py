@@ -17,7 +17,11 @@ api_opts = [
                 "X-Auth-Token is 'user:project' (or one name for both); user "
                 "'admin' is an admin. For tests and the embedded cloud only.",
             ),
-            ("keystone", "keystonemiddleware validates tokens ([keystone_authtoken])"),
+            (
+                "keystone",
+                "keystonemiddleware validates tokens with the [keystone_authtoken] "
+                "options of this configuration; the version documents need none",
+            ),
         ],
         help="How API requests are authenticated.",
     ),

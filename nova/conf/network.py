@@ -61,9 +61,12 @@ quantum_opts: list[cfg.Opt] = [
         "auth_token",
         default="admin:admin",
         secret=True,
-        help="Token Nova sends to Quantum (X-Auth-Token). With noauth it is "
-        "'user:tenant', and the user must be 'admin' for Nova to act in every "
-        "tenant.",
+        help="Token Nova sends to Quantum (X-Auth-Token) when no service user "
+        "is configured (auth_type unset). With noauth it is 'user:tenant', and "
+        "the user must be 'admin' for Nova to act in every tenant. With a service "
+        "user (auth_type, auth_url, username ... below: keystoneauth1's options), "
+        "calls carry the user's Keystone token, or the service user's for Nova's "
+        "own work and when Quantum refuses the user's.",
     ),
     cfg.FloatOpt("timeout", default=30.0, min=0.1, help="Seconds to wait for a reply."),
     cfg.IntOpt(
@@ -86,7 +89,9 @@ neutron_opts: list[cfg.Opt] = [
         "auth_token",
         default=None,
         secret=True,
-        help="Token for Neutron (X-Auth-Token); unset for noauth Neutron.",
+        help="Token for Neutron (X-Auth-Token) when no service user is configured "
+        "(auth_type unset); unset for noauth Neutron. With a service user "
+        "(keystoneauth1's options below) every call carries its token.",
     ),
     cfg.FloatOpt("timeout", default=30.0, min=0.1, help="Seconds to wait for a reply."),
     cfg.IntOpt(

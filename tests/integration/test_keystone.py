@@ -8,8 +8,10 @@ Keystone's users, issued and revoked through its API, make the requests.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -394,3 +396,52 @@ class KeystoneAuthTestCase(KeystoneCloudTestCase):
             self.http("DELETE", server_url, member, expect=204)
         finally:
             nova.close()
+
+    def test_unmodified_openstack_cli(self):
+        """``openstack token issue`` and ``openstack server list`` from a Keystone clouds.yaml."""
+        from tests.compat import base as compat
+
+        venv = compat.client_venv(self)
+        ks = self.keystone
+        clouds = os.path.join(self.state, "clouds.yaml")
+        with open(clouds, "w", encoding="utf-8") as handle:
+            handle.write(
+                "clouds:\n"
+                "  keystone:\n"
+                "    auth:\n"
+                f"      auth_url: {ks.auth_url}\n"
+                "      username: demo-member\n"
+                f"      password: {ks.password}\n"
+                "      project_name: demo\n"
+                "      user_domain_name: Default\n"
+                "      project_domain_name: Default\n"
+                "    region_name: RegionOne\n"
+                "    identity_api_version: 3\n"
+            )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(OS_CLIENT_CONFIG_FILE=clouds, OS_CLOUD="keystone", no_proxy="127.0.0.1")
+        env.pop("PYTHONPATH", None)
+
+        def openstack(*args: str):
+            done = subprocess.run(
+                [os.path.join(venv, "bin", "openstack"), *args, "-f", "json"],
+                capture_output=True,
+                text=True,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                timeout=compat.CLI_TIMEOUT,
+                check=False,
+            )
+            self.assertEqual(done.returncode, 0, f"openstack {args}: {done.stderr[-2000:]}")
+            return json.loads(done.stdout)
+
+        token = openstack("token", "issue")
+        self.assertEqual(token["project_id"], self.demo_id)
+        member = ks.token("demo-member")
+        server_id = self.create_server(member).json()["server"]["id"]
+        try:
+            self.wait_status(server_id, member)
+            listed = openstack("server", "list")
+            self.assertIn(server_id, [s["ID"] for s in listed])
+        finally:
+            self.http("DELETE", f"{self.api}/servers/{server_id}", member)
