@@ -84,6 +84,11 @@ class ServiceAuth:
         self.user_tokens = user_tokens or self.auth is not None
 
     @property
+    def per_call(self) -> bool:
+        """Can the token differ from call to call (else it is always the static one)?"""
+        return self.user_tokens
+
+    @property
     def uses_keystone(self) -> bool:
         """Is there a service user (``auth_type`` set)?"""
         return self.auth is not None

@@ -209,12 +209,13 @@ class JSONClient:
         :raises nova.exception.NetworkServiceUnavailable: no connection, timeout or 503.
         :raises nova.exception.NetworkServiceError: an error the table does not map.
         """
+        if self.auth is None or not self.auth.per_call:
+            # The one token is among the session's headers (noauth: as before Keystone).
+            return self._result(method, path, self._send(method, path, body, params, {}), ids)
         context = _ACTING_FOR.get()
-        headers = self.auth.headers(context) if self.auth is not None else {}
-        response = self._send(method, path, body, params, headers)
+        response = self._send(method, path, body, params, self.auth.headers(context))
         if (
             response.status_code == 401
-            and self.auth is not None
             and self.auth.uses_keystone
             and context is not None
             and context.auth_token
