@@ -26,10 +26,6 @@ from tests.fixtures import processes
 SERVER_TIMEOUT = 60
 
 
-def _flat(options: processes.Options) -> str:
-    return processes.config_text(options)
-
-
 class KeystoneCloudTestCase(unittest.TestCase):
     """A Keystone-authenticated cloud: ``cls.nova`` (NovaAll) and ``cls.quantum_url``."""
 
@@ -58,7 +54,7 @@ class KeystoneCloudTestCase(unittest.TestCase):
         quantum_conf = os.path.join(cls.state, "quantum.conf")
         with open(quantum_conf, "w", encoding="utf-8") as handle:
             handle.write(
-                _flat(
+                processes.config_text(
                     {
                         "DEFAULT": {
                             "state_path": cls.state,
