@@ -104,6 +104,11 @@ if [[ $services == 1 ]]; then
             "above); use -n to run without the test servers"
         exit 1
     fi
+    if ! start_glance "$services_dir"; then
+        say "could not start the Glance test server (see the messages" \
+            "above); use -n to run without the test servers"
+        exit 1
+    fi
     if ! start_rabbitmq "$services_dir"; then
         say "could not start the RabbitMQ test server (see the messages" \
             "above); use -n to run without the test servers"
@@ -111,7 +116,7 @@ if [[ $services == 1 ]]; then
     fi
     # libvirt's RelaxNG schema (Debian's libvirt0, pulled in by libvirt-dev)
     # too: the XML validation tests must not skip in a full run.
-    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,rabbitmq,libvirt-schema
+    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,glance,rabbitmq,libvirt-schema
 fi
 
 # Default to tests/ unless some argument names a file or directory.

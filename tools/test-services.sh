@@ -1382,3 +1382,6 @@ stop_test_services() {
         NOVA_TEST_NEUTRON_HOST NOVA_TEST_RABBIT_URL NOVA_TEST_RABBIT_RESTART
     return 0
 }
+
+# shellcheck source=tools/services/glance.sh
+source "$_NTS_ROOT/tools/services/glance.sh"
