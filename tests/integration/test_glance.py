@@ -22,6 +22,9 @@ import uuid
 
 import requests
 
+from nova import context as nova_context
+from nova import exception
+from nova.image import glance
 from tests.fixtures import databases
 from tests.fixtures import processes
 
@@ -333,3 +336,50 @@ class TestNoImageService(ImageCloudTestCase):
         self.call("GET", f"/images/{uuid.uuid4()}", expect=404)
         self.call("DELETE", f"/images/{uuid.uuid4()}", expect=404)
         self.assertFalse(os.path.exists(os.path.join(self.state, "images")))
+
+
+class TestGlanceBackend(unittest.TestCase):
+    """``nova.image.glance`` and ``nova.image.api`` called directly against the Glance server."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.url = databases.glance_url(self)
+        self.client = GlanceClient(self.url)
+        self.context = nova_context.RequestContext("alice", "glance", auth_token="alice:glance")
+        dead = f"http://127.0.0.1:{processes.free_port()}"
+        # A server that cannot be reached first: the call goes on to the next.
+        self.service = glance.GlanceImageService([dead, self.url], timeout=10, num_retries=1)
+
+    def test_failover_paging_and_errors(self):
+        data = b"paged"
+        made = [self.client.create(data, name=f"page-{uuid.uuid4().hex[:6]}") for _ in range(3)]
+        for image in made:
+            self.addCleanup(self.client.delete, image["id"])
+        shown = self.service.show(self.context, made[0]["id"])
+        self.assertEqual(shown["os_hash_value"], hashlib.sha512(data).hexdigest())
+        # Glance pages by 25 by default; a page of 2 makes the client follow "next".
+        ids = {i["id"] for i in self.service.get_all(self.context, {"limit": "2"})}
+        self.assertTrue({i["id"] for i in made} <= ids, "every page was read")
+        self.assertEqual(len(self.service.get_all(self.context, limit=2)), 2)
+        self.assertEqual(b"".join(self.service.download(self.context, made[1]["id"])), data)
+        with self.assertRaises(exception.ImageNotFound):
+            self.service.show(self.context, str(uuid.uuid4()))
+        queued = self.client.create()
+        self.addCleanup(self.client.delete, queued["id"])
+        with self.assertRaises(exception.ImageUnacceptable):
+            list(self.service.download(self.context, queued["id"]))
+        unreachable = glance.GlanceImageService(
+            [f"http://127.0.0.1:{processes.free_port()}"], timeout=5, num_retries=1
+        )
+        with self.assertRaises(exception.ImageServiceUnavailable):
+            unreachable.show(self.context, made[0]["id"])
+
+    def test_catalog_endpoint(self):
+        self.context.service_catalog = [
+            {"type": "compute", "endpoints": [{"interface": "public", "url": "http://x"}]},
+            {"type": "image", "endpoints": [{"interface": "public", "url": self.url}]},
+        ]
+        service = glance.GlanceImageService([], timeout=10, num_retries=0)
+        image = self.client.create(b"catalog")
+        self.addCleanup(self.client.delete, image["id"])
+        self.assertEqual(service.show(self.context, image["id"])["id"], image["id"])
