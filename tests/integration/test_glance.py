@@ -260,10 +260,12 @@ class TestGlance(ImageCloudTestCase):
         fault = self.call("GET", f"/images/{uuid.uuid4()}", expect=404).json()
         self.assertEqual(fault["itemNotFound"]["message"], "Image not found.")
 
-        doomed = self.glance.create(b"bye", hw_disk_bus="virtio")
+        self.assertNotIn("OS-DCF:diskConfig", detail)
+        doomed = self.glance.create(b"bye", hw_disk_bus="virtio", auto_disk_config="True")
         shown = self.call("GET", "/images/detail", expect=200).json()["images"]
         mine = next(i for i in shown if i["id"] == doomed["id"])
-        self.assertEqual(mine["metadata"], {"hw_disk_bus": "virtio"})
+        self.assertEqual(mine["metadata"], {"hw_disk_bus": "virtio", "auto_disk_config": "True"})
+        self.assertEqual(mine["OS-DCF:diskConfig"], "AUTO")
         self.call("DELETE", f"/images/{doomed['id']}", expect=204)
         self.assertEqual(self.glance.status(doomed["id"]), 404)
         self.call("DELETE", f"/images/{doomed['id']}", expect=404)
