@@ -100,24 +100,17 @@ if [[ $services == 1 ]]; then
     trap 'exit 143' TERM
     start_postgresql "$services_dir"
     start_mysql "$services_dir"
-    if ! start_neutron "$services_dir"; then
-        say "could not start the Neutron test server (see the messages" \
-            "above); use -n to run without the test servers"
-        exit 1
-    fi
-    if ! start_keystone "$services_dir"; then
-        say "could not start the Keystone test server (see the messages" \
-            "above); use -n to run without the test servers"
-        exit 1
-    fi
-    if ! start_rabbitmq "$services_dir"; then
-        say "could not start the RabbitMQ test server (see the messages" \
-            "above); use -n to run without the test servers"
-        exit 1
-    fi
+    # Each server the full run requires: one that cannot start ends the run.
+    for server in neutron keystone glance rabbitmq; do
+        if ! "start_$server" "$services_dir"; then
+            say "could not start the $server test server (see the messages" \
+                "above); use -n to run without the test servers"
+            exit 1
+        fi
+    done
     # libvirt's RelaxNG schema (Debian's libvirt0, pulled in by libvirt-dev)
     # too: the XML validation tests must not skip in a full run.
-    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,keystone,rabbitmq,libvirt-schema
+    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,keystone,glance,rabbitmq,libvirt-schema
 fi
 
 # Default to tests/ unless some argument names a file or directory.

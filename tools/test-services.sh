@@ -1387,3 +1387,6 @@ stop_test_services() {
         NOVA_TEST_KEYSTONE_URL NOVA_TEST_KEYSTONE_PASSWORD
     return 0
 }
+
+# shellcheck source=tools/services/glance.sh
+source "$_NTS_ROOT/tools/services/glance.sh"
