@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import unittest
 
 import nova.conf
@@ -13,6 +15,11 @@ CONF = nova.conf.CONF
 class BuildTestCase(unittest.TestCase):
     def setUp(self) -> None:
         self.addCleanup(CONF.set_default, "executor_thread_pool_size", 64)
+        # build() makes the embedded Quantum's database in the state path:
+        # never the user's own (~/.local/state/nova).
+        state = tempfile.mkdtemp(prefix="nova-all-build-")
+        self.addCleanup(shutil.rmtree, state, ignore_errors=True)
+        self.override("state_path", state)
 
     def override(self, name, value, group=None) -> None:
         CONF.set_override(name, value, group)
