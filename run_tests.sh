@@ -105,6 +105,11 @@ if [[ $services == 1 ]]; then
             "above); use -n to run without the test servers"
         exit 1
     fi
+    if ! start_glance "$services_dir"; then
+        say "could not start the Glance test server (see the messages" \
+            "above); use -n to run without the test servers"
+        exit 1
+    fi
     if ! start_rabbitmq "$services_dir"; then
         say "could not start the RabbitMQ test server (see the messages" \
             "above); use -n to run without the test servers"
@@ -112,7 +117,7 @@ if [[ $services == 1 ]]; then
     fi
     # libvirt's RelaxNG schema (Debian's libvirt0, pulled in by libvirt-dev)
     # too: the XML validation tests must not skip in a full run.
-    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,rabbitmq,libvirt-schema
+    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,glance,rabbitmq,libvirt-schema
     # Real guests (-m guests) where the machine can run them (root and
     # /dev/net/tun): libvirtd in the network namespace NOVA_TEST_NETNS and the
     # tiny guest image (tools/guest-image/build.py, cached: NOVA_TEST_GUEST_IMAGE).

@@ -309,3 +309,65 @@ class InvalidGlobalAPIVersion(NovaException):
     )
     code = 406
     safe = True
+
+
+# --- images --------------------------------------------------------------------------
+
+
+class ImageNotFound(NotFound):
+    msg_fmt = "Image %(image_id)s could not be found."
+
+
+class ImageRefNotFound(Invalid):
+    msg_fmt = "Can not find requested image"
+
+
+class ImageNotActive(Invalid):
+    msg_fmt = "Image %(image_id)s is not active."
+
+
+class InvalidImageRef(Invalid):
+    msg_fmt = "Invalid imageRef provided."
+
+
+class FlavorMemoryTooSmall(Invalid):
+    msg_fmt = "Flavor's memory is too small for requested image."
+
+
+class FlavorDiskSmallerThanMinDisk(Invalid):
+    msg_fmt = (
+        "Flavor's disk is smaller than the minimum size specified in image metadata. "
+        "Flavor disk is %(flavor_size)i bytes, minimum size is %(image_min_disk)i bytes."
+    )
+
+
+class FlavorDiskSmallerThanImage(Invalid):
+    msg_fmt = (
+        "Flavor's disk is too small for requested image. Flavor disk is "
+        "%(flavor_size)i bytes, image is %(image_size)i bytes."
+    )
+
+
+class ImageServiceUnavailable(NovaException):
+    msg_fmt = "The image service at %(url)s is unavailable: %(reason)s"
+    code = 503
+    safe = True
+
+
+class ImageServiceError(NovaException):
+    msg_fmt = "The image service answered %(status)s to %(method)s %(path)s: %(reason)s"
+    code = 502
+
+
+class ImageChecksumMismatch(NovaException):
+    msg_fmt = "Image %(image_id)s: the %(algorithm)s of the data is %(actual)s, not %(expected)s."
+
+
+class ImageUnacceptable(Invalid):
+    msg_fmt = "Image %(image_id)s is unacceptable: %(reason)s"
+
+
+class ImageNotAuthorized(NovaException):
+    msg_fmt = "Not authorized for image %(image_id)s."
+    code = 403
+    safe = True

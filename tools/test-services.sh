@@ -1393,6 +1393,8 @@ stop_test_services() {
     return 0
 }
 
+# shellcheck source=tools/services/glance.sh
+source "$_NTS_ROOT/tools/services/glance.sh"
 # Servers in files of their own (tools/services/NAME.sh).
 # shellcheck source=tools/services/netns.sh
 source "$_NTS_ROOT/tools/services/netns.sh"

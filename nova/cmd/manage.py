@@ -1,4 +1,4 @@
-"""``nova-manage``: operator commands (``db sync``, ``db version``, ``network ...``).
+"""``nova-manage``: operator commands (``db sync``, ``db version``, ``network ...``, ``image ...``).
 
 A failure prints one line starting with ``ERROR:`` on stderr and exits
 non-zero; ``--debug`` adds the traceback.
@@ -18,6 +18,7 @@ from nova import config
 from nova import context as nova_context
 from nova import exception
 from nova.db import migration
+from nova.image import local as local_images
 from nova.network.legacy import api as legacy_api
 
 CONF = nova.conf.CONF
@@ -103,6 +104,81 @@ def network_delete() -> None:
     print(f"Deleted network {uuid}")
 
 
+def _image_store() -> local_images.LocalImageStore:
+    return local_images.LocalImageStore(CONF.image.local_store_path)
+
+
+def image_import() -> None:
+    """Copy a file into the local image store as a new active image; print its id."""
+    args = CONF.category
+    properties: dict[str, str] = {}
+    for item in args.property or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise exception.Invalid(f"Invalid property {item!r}: KEY=VALUE is required.")
+        properties[key] = value
+    try:
+        image = _image_store().create(
+            args.image_name,
+            args.file,
+            disk_format=args.disk_format,
+            container_format=args.container_format,
+            properties=properties,
+        )
+    except OSError as exc:
+        raise exception.Invalid(f"Cannot read {args.file}: {exc.strerror}") from exc
+    print(image["id"])
+
+
+def image_list() -> None:
+    """Print the images of the local image store as a table."""
+    header = ("id", "name", "disk_format", "container_format", "size", "status")
+    rows = [
+        tuple(str(image.get(key)) for key in header)
+        for image in _image_store().get_all(nova_context.get_admin_context())
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print(
+            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _add_image_parsers(subparsers) -> None:
+    image = subparsers.add_parser(
+        "image", help="the local image store ([image] local_store_path; backend local)"
+    )
+    actions = image.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    create = actions.add_parser("import", help="import a file as an image; prints its id")
+    create.add_argument("image_name", metavar="NAME", help="name of the image")
+    create.add_argument("file", help="file holding the image's data")
+    create.add_argument(
+        "--disk-format",
+        dest="disk_format",
+        default="raw",
+        choices=local_images.DISK_FORMATS,
+        help="disk format (default raw)",
+    )
+    create.add_argument(
+        "--container-format",
+        dest="container_format",
+        default="bare",
+        choices=local_images.CONTAINER_FORMATS,
+        help="container format (default bare)",
+    )
+    create.add_argument(
+        "--property",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a property of the image (kernel_id, ramdisk_id, os_command_line, "
+        "hw_*, min_ram, min_disk, ...); repeatable",
+    )
+    create.set_defaults(func=image_import)
+    listing = actions.add_parser("list", help="list the images")
+    listing.set_defaults(func=image_list)
+
+
 def _add_network_parsers(subparsers) -> None:
     network = subparsers.add_parser("network", help="legacy (nova-network) networks")
     actions = network.add_subparsers(dest="action", metavar="ACTION")
@@ -155,6 +231,7 @@ def _add_command_parsers(subparsers) -> None:
     version = actions.add_parser("version", help="print the schema version number")
     version.set_defaults(func=db_version)
     _add_network_parsers(subparsers)
+    _add_image_parsers(subparsers)
 
 
 category_opt = cfg.SubCommandOpt(

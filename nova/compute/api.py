@@ -13,6 +13,8 @@ import uuid as uuidlib
 from collections.abc import Mapping
 from collections.abc import Sequence
 
+from oslo_utils import uuidutils
+
 import nova.conf
 from nova import context as nova_context
 from nova import exception
@@ -28,6 +30,7 @@ from nova.db import quotas as quota_db
 from nova.db import records
 from nova.db import services as service_db
 from nova.db import views as views_db
+from nova.image import api as image_api
 from nova.network import api as network_api
 from nova.network import model as network_model
 from nova.scheduler import rpcapi as scheduler_rpcapi
@@ -37,6 +40,8 @@ LOG = logging.getLogger(__name__)
 
 RequestedNetwork = network_model.RequestedNetwork
 
+#: Bytes in a GiB (flavor disks are in GiB, image sizes in bytes).
+_GIB = 1024**3
 #: Times a delete reads a server again that changed under it (placed, say).
 _DELETE_ATTEMPTS = 10
 #: The states in which a server's metadata may change (with no task), as in
@@ -57,6 +62,40 @@ def _check_duplicates(requested: Sequence[RequestedNetwork]) -> None:
         raise exception.Invalid(reason="A network may be requested only once.")
 
 
+def _image_id_of(image_ref: str) -> str:
+    """Return the image id of an ``imageRef``: an id, or a URL ending with one (as Nova).
+
+    :raises nova.exception.InvalidImageRef: the last part is not a UUID.
+    """
+    image_id = image_ref.rstrip("/").rsplit("/", 1)[-1]
+    if not uuidutils.is_uuid_like(image_id):
+        raise exception.InvalidImageRef()
+    return image_id
+
+
+def _check_image_fits(image: Mapping, flavor: records.Flavor) -> None:
+    """Refuse an image that is not active or that the flavor is too small for (Nova's checks).
+
+    :raises nova.exception.ImageNotActive: its status is not ``active``.
+    :raises nova.exception.FlavorMemoryTooSmall: the flavor's RAM is below ``min_ram``.
+    :raises nova.exception.FlavorDiskSmallerThanImage: the image is bigger than the root disk.
+    :raises nova.exception.FlavorDiskSmallerThanMinDisk: the root disk is below ``min_disk``.
+    """
+    if image.get("status") != "active":
+        raise exception.ImageNotActive(image_id=image.get("id"))
+    if flavor.memory_mb < int(image.get("min_ram") or 0):
+        raise exception.FlavorMemoryTooSmall()
+    # A flavor without a root disk (0 GB) takes the image's size, as Nova's.
+    if flavor.root_gb:
+        root = flavor.root_gb * _GIB
+        size = int(image.get("size") or 0)
+        if size > root:
+            raise exception.FlavorDiskSmallerThanImage(flavor_size=root, image_size=size)
+        min_disk = int(image.get("min_disk") or 0) * _GIB
+        if min_disk > root:
+            raise exception.FlavorDiskSmallerThanMinDisk(flavor_size=root, image_min_disk=min_disk)
+
+
 class API:
     """Server operations, scoped to the caller's project."""
 
@@ -74,6 +113,7 @@ class API:
 
     network = utils.LazyDependency(network_api.get_api)
     scheduler = utils.LazyDependency(scheduler_rpcapi.SchedulerAPI)
+    image = utils.LazyDependency(image_api.API)
 
     # --- reading ---------------------------------------------------------------
 
@@ -305,7 +345,13 @@ class API:
             ``access_ip_v6``, ``config_drive``, ``auto_disk_config``,
             ``security_groups`` (see ``nova.db.models.Instance``).
 
-        :raises nova.exception.Invalid: unknown flavor or key pair, bad counts or networks.
+        :param image_ref: with an image service (``[image] backend``), an
+            image id or a URL ending with one, checked here (the id is
+            stored); without, any string, stored as given.
+
+        :raises nova.exception.Invalid: unknown flavor or key pair, bad counts
+            or networks; an unknown image ("Can not find requested image"),
+            one not active, or one the flavor is too small for.
         :raises nova.exception.PortInUse: a requested port is attached already.
         :raises nova.exception.QuotaError: not even ``min_count`` fit the quota (403).
         """
@@ -316,6 +362,8 @@ class API:
             flavor = flavor_db.flavor_get_by_flavor_id(context, flavor_id)
         except exception.FlavorNotFound as exc:
             raise exception.Invalid(reason=f"Flavor {flavor_id} could not be found.") from exc
+        if self.image.is_configured():
+            image_ref = self._check_requested_image(context, image_ref, flavor)
         try:
             self.network.validate_networks(context, requested_networks, max_count)
         except (exception.NetworkNotFound, exception.PortNotFound) as exc:
@@ -377,6 +425,48 @@ class API:
         if launch:
             return [self.launch(context, instance.uuid) for instance in created]
         return created
+
+    def _check_requested_image(
+        self, context: nova_context.RequestContext, image_ref: str, flavor: records.Flavor
+    ) -> str:
+        """Return the id of the image ``image_ref`` names once it may boot ``flavor``.
+
+        :raises nova.exception.Invalid: see ``create``.
+        """
+        image_id = _image_id_of(image_ref)
+        try:
+            image = self.image.show(context, image_id)
+        except exception.ImageNotFound as exc:
+            raise exception.ImageRefNotFound() from exc
+        _check_image_fits(image, flavor)
+        return image_id
+
+    def get_image(self, context: nova_context.RequestContext, image_id: str) -> dict:
+        """Return an image of the image service as Glance v2 shows it.
+
+        :raises nova.exception.ImageNotFound: none (or no image service).
+        """
+        return self.image.show(context, image_id)
+
+    def get_images(
+        self,
+        context: nova_context.RequestContext,
+        filters: Mapping[str, str] | None = None,
+        limit: int | None = None,
+        marker: str | None = None,
+    ) -> list[dict]:
+        """Return the images of the image service (none without one).
+
+        :raises nova.exception.ImageNotFound: ``marker`` is not an image.
+        """
+        return self.image.get_all(context, filters, limit=limit, marker=marker)
+
+    def delete_image(self, context: nova_context.RequestContext, image_id: str) -> None:
+        """Delete an image in the image service.
+
+        :raises nova.exception.ImageNotFound: none (or no image service).
+        """
+        self.image.delete(context, image_id)
 
     def launch(self, context: nova_context.RequestContext, server_id: str) -> records.Instance:
         """Hand a DEFINED server to the scheduler; return it as it was handed over.

@@ -2,9 +2,10 @@
 
 ``run_instance`` walks task states ``networking`` -> ``spawning`` and ends in
 ``ACTIVE``: the ports are bound to this host and read back with their
-configuration, then the driver plugs the VIFs and defines and starts the
-domain. On any failure the partial work is undone, the claim released, and
-the instance either rescheduled to another host (up to
+configuration, the image (with an image service) is fetched into this
+host's cache (``nova.image.api.API.fetch``), then the driver plugs the
+VIFs and defines and starts the domain. On any failure the partial work is
+undone, the claim released, and the instance either rescheduled to another host (up to
 ``[scheduler] max_attempts``) or put in ERROR with a fault.
 
 A claim is given back by the very write that ends it (rescheduled, ERROR,
@@ -33,6 +34,7 @@ from nova.compute import vm_states
 from nova.db import instances as instance_db
 from nova.db import models
 from nova.db import services as service_db
+from nova.image import api as image_api
 from nova.network import api as network_api
 from nova.scheduler import rpcapi as scheduler_rpcapi
 from nova.virt import driver as virt_driver
@@ -46,6 +48,7 @@ _NOT_RESCHEDULABLE = (
     exception.Invalid,
     exception.PortBindingFailed,
     exception.PortAttachedElsewhere,
+    exception.ImageNotFound,
 )
 # Task states of a build under way on this host; a delete moves it out of them.
 _BUILDING_TASKS = [vm_states.NETWORKING, vm_states.SPAWNING]
@@ -73,6 +76,7 @@ class ComputeManager:
 
     network = utils.LazyDependency(network_api.get_api)
     scheduler = utils.LazyDependency(scheduler_rpcapi.SchedulerAPI)
+    image = utils.LazyDependency(image_api.API)
 
     # --- host start-up and resources -------------------------------------------------
 
@@ -233,6 +237,9 @@ class ComputeManager:
             instance = self._set_task(
                 admin, instance_uuid, vm_states.SPAWNING, vm_states.NETWORKING
             )
+            if self.image.is_configured():
+                # The image's bits in this host's cache (once per image, verified).
+                self.image.fetch(context, instance.image_ref)
             self.driver.spawn(instance, network_info)
             instance_db.instance_update(
                 admin,

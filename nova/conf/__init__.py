@@ -9,6 +9,7 @@ from oslo_config import cfg
 from nova.conf import api
 from nova.conf import base
 from nova.conf import database
+from nova.conf import image
 from nova.conf import libvirt
 from nova.conf import network
 from nova.conf import quota
@@ -20,6 +21,7 @@ CONF = cfg.CONF
 api.register_opts(CONF)
 base.register_opts(CONF)
 database.register_opts(CONF)
+image.register_opts(CONF)
 libvirt.register_opts(CONF)
 network.register_opts(CONF)
 quota.register_opts(CONF)

@@ -57,6 +57,12 @@ RULES = {
     "os-keypairs:create": "project",
     "os-keypairs:show": "project",
     "os-keypairs:delete": "project",
+    "images:index": "project",
+    "images:show": "project",
+    # The image service decides (Glance: the image's owner or an admin) ...
+    "images:delete": "project",
+    # ... but the local store has no owners: its images are deleted by admins.
+    "images:delete:local": "admin",
 }
 
 

@@ -29,6 +29,7 @@ from nova.api.openstack.compute import extension_info
 from nova.api.openstack.compute import flavors
 from nova.api.openstack.compute import flavors_extraspecs
 from nova.api.openstack.compute import hypervisors
+from nova.api.openstack.compute import images
 from nova.api.openstack.compute import interfaces
 from nova.api.openstack.compute import ips
 from nova.api.openstack.compute import keypairs
@@ -95,6 +96,7 @@ class APIRouter:
         quota_controller = quota_sets.QuotaSetsController()
         limits_controller = limits.LimitsController()
         keypair_controller = keypairs.KeypairController()
+        image_controller = images.ImagesController(self.compute_api, CONF.api.max_limit)
         for prefix in ("/v2.1", "/v2.1/{project_id}"):
             self._connect(f"{prefix}/flavors", flavor_controller, GET="index", POST="create")
             self._connect(f"{prefix}/flavors/detail", flavor_controller, GET="detail")
@@ -161,6 +163,11 @@ class APIRouter:
                 keypair_controller,
                 GET="show",
                 DELETE="delete",
+            )
+            self._connect(f"{prefix}/images", image_controller, GET="index")
+            self._connect(f"{prefix}/images/detail", image_controller, GET="detail")
+            self._connect(
+                f"{prefix}/images/{{image_id}}", image_controller, GET="show", DELETE="delete"
             )
             for extension in self.extensions:
                 for resource in extension.get_resources():

@@ -1,0 +1,304 @@
+# shellcheck shell=bash
+#
+# A real Glance v2 test server, sourced by tools/test-services.sh (which
+# provides the _nts_* helpers and stop_test_services).
+#
+#     start_glance DIR [noauth|keystone]
+#
+# runs Glance 33.0.0 (from PyPI, tools/glance-requirements.txt) on
+# 127.0.0.1 with a SQLite database and a file store in DIR/glance, and
+# exports NOVA_TEST_GLANCE_URL=http://127.0.0.1:PORT.
+#
+# noauth (the default): paste flavor "" (Glance's unauthenticated context:
+# every request is an admin's, with no project), Glance's old default
+# policy (new RBAC defaults refuse a request without a project).
+# keystone: paste flavor "keystone" with a [keystone_authtoken] section at
+# NOVA_TEST_KEYSTONE_URL (Keystone's v3 root), the service user
+# NOVA_TEST_KEYSTONE_GLANCE_USER (default "admin") with password
+# NOVA_TEST_KEYSTONE_GLANCE_PASSWORD (default $NOVA_TEST_KEYSTONE_ADMIN_PASSWORD)
+# in project "admin", default domain; Glance's own default policy.
+#
+# Glance lives in its own virtualenv, $NOVA_TEST_CACHE/glance-venv (default
+# .cache/glance-venv), installed with pip on first use (about a minute) and
+# reused while its stamp (requirements, Python) matches; the install keeps
+# an empty, migrated database there (glance-template.sqlite, made by
+# "glance-manage db_sync", which works on SQLite), copied at every start.
+# gunicorn serves glance.wsgi.api:application (one process, four threads).
+# Files in DIR/glance: glance-api.conf, gunicorn.conf.py, glance.sqlite,
+# images/ (the file store), staging/, tasks/, lock/, glance.pid, glance.log.
+
+_nts_glance_requirements() {
+    printf '%s' "$_NTS_ROOT/tools/glance-requirements.txt"
+}
+
+_nts_glance_stamp() {
+    # _nts_glance_stamp PYTHON: what decides the virtualenv's contents
+    {
+        cat -- "$(_nts_glance_requirements)"
+        "$1" -c 'import sys; print(sys.executable); print(sys.version)'
+        echo "template-db-1"
+    } | sha256sum | cut -d' ' -f1
+}
+
+_nts_glance_venv_ok() {
+    # _nts_glance_venv_ok VENV STAMP: installed, complete and current?
+    [[ -f "$1/.nova-test-stamp" ]] &&
+        [[ "$(cat -- "$1/.nova-test-stamp")" == "$2" ]] &&
+        [[ -x "$1/bin/gunicorn" && -s "$1/glance-template.sqlite" ]] &&
+        [[ -s "$1/etc/glance/glance-api-paste.ini" ]] &&
+        "$1/bin/python" -c '' >/dev/null 2>&1
+}
+
+_nts_glance_write_config() {
+    # _nts_glance_write_config DIR VENV DATABASE PORT MODE
+    local dir=$1 venv=$2 database=$3 port=$4 mode=$5 flavor=""
+    [[ $mode == keystone ]] && flavor=keystone
+    cat >"$dir/glance-api.conf" <<EOC || return 1
+# Written by tools/services/glance.sh (start_glance) for the tests.
+[DEFAULT]
+enabled_backends = fs:file
+worker_self_reference_url = http://127.0.0.1:$port
+enabled_import_methods = []
+show_multiple_locations = false
+debug = false
+
+[database]
+connection = sqlite:///$database
+
+[glance_store]
+default_backend = fs
+
+[fs]
+filesystem_store_datadir = $dir/images
+
+[os_glance_staging_store]
+filesystem_store_datadir = $dir/staging
+
+[os_glance_tasks_store]
+filesystem_store_datadir = $dir/tasks
+
+[paste_deploy]
+flavor = $flavor
+config_file = $venv/etc/glance/glance-api-paste.ini
+
+[oslo_concurrency]
+lock_path = $dir/lock
+EOC
+    if [[ $mode == keystone ]]; then
+        cat >>"$dir/glance-api.conf" <<EOC || return 1
+
+[keystone_authtoken]
+www_authenticate_uri = $NOVA_TEST_KEYSTONE_URL
+auth_url = $NOVA_TEST_KEYSTONE_URL
+auth_type = password
+username = ${NOVA_TEST_KEYSTONE_GLANCE_USER:-admin}
+password = ${NOVA_TEST_KEYSTONE_GLANCE_PASSWORD:-${NOVA_TEST_KEYSTONE_ADMIN_PASSWORD:-}}
+project_name = admin
+user_domain_id = default
+project_domain_id = default
+EOC
+    else
+        cat >>"$dir/glance-api.conf" <<'EOC' || return 1
+
+[oslo_policy]
+# Without Keystone every request is an admin's without a project, which
+# Glance's secure-RBAC defaults refuse (403); its old defaults allow it.
+enforce_new_defaults = false
+enforce_scope = false
+EOC
+    fi
+    cat >"$dir/gunicorn.conf.py" <<EOC
+# Written by tools/services/glance.sh (start_glance) for the tests.
+wsgi_app = "glance.wsgi.api:application"
+bind = "127.0.0.1:$port"
+workers = 1
+threads = 4
+worker_class = "gthread"
+timeout = 120
+graceful_timeout = 10
+pidfile = $(_nts_py_str "$dir/glance.pid")
+accesslog = "-"
+errorlog = "-"
+proc_name = "glance-api"
+# gunicorn 27 opens a control socket in ~/.gunicorn by default.
+control_socket_disable = True
+EOC
+}
+
+# Make sure Glance's virtualenv is there; sets _NTS_GLANCE_VENV.
+_nts_glance_ensure_venv() {
+    local cache venv python stamp lockfd="" t0 log rc=0 tmp
+    _NTS_GLANCE_VENV=
+    cache=${NOVA_TEST_CACHE:-$_NTS_ROOT/.cache}
+    mkdir -p -- "$cache" || return 1
+    cache=$(cd -- "$cache" && pwd -P) || return 1
+    venv="$cache/glance-venv"
+    log="$cache/glance-venv-install.log"
+
+    if ! python=$(_nts_neutron_python); then
+        _nts_log "start_glance: no Python 3.11 or newer with the venv module"
+        return 1
+    fi
+    stamp=$(_nts_glance_stamp "$python") || return 1
+
+    # Concurrent runs sharing the cache install it once.
+    if command -v flock >/dev/null 2>&1; then
+        exec {lockfd}>>"$cache/glance-venv.lock" || return 1
+        if ! flock -w 1800 "$lockfd"; then
+            _nts_log "start_glance: timed out waiting for the lock on $cache"
+            exec {lockfd}>&-
+            return 1
+        fi
+    fi
+
+    if ! _nts_glance_venv_ok "$venv" "$stamp"; then
+        t0=$(_nts_now)
+        _nts_log "start_glance: installing $(_nts_glance_requirements)" \
+            "into $venv (takes about a minute; log $log)"
+        : >"$log"
+        rm -rf -- "$venv"
+        tmp=$(mktemp -d "${TMPDIR:-/tmp}/glance-template.XXXXXX") || return 1
+        if ! "$python" -m venv "$venv" >>"$log" 2>&1; then
+            _nts_log "start_glance: could not create $venv"
+            rc=1
+        elif ! env -u PYTHONPATH -u PYTHONHOME PIP_DISABLE_PIP_VERSION_CHECK=1 \
+                "$venv/bin/python" -m pip install -q \
+                -r "$(_nts_glance_requirements)" >>"$log" 2>&1; then
+            _nts_log "start_glance: pip install failed"
+            rc=1
+        elif ! _nts_glance_write_config "$tmp" "$venv" \
+                "$venv/glance-template.sqlite" 9292 noauth ||
+             ! env -u PYTHONPATH -u PYTHONHOME "$venv/bin/glance-manage" \
+                --config-file "$tmp/glance-api.conf" db_sync >>"$log" 2>&1; then
+            _nts_log "start_glance: glance-manage db_sync failed"
+            rc=1
+        else
+            "$venv/bin/python" -m pip freeze >"$venv/pip-freeze.txt" 2>/dev/null
+            printf '%s\n' "$stamp" >"$venv/.nova-test-stamp"
+            _nts_log "start_glance: $venv installed in $(_nts_elapsed "$t0")s"
+        fi
+        rm -rf -- "$tmp"
+        if [[ $rc != 0 ]]; then
+            _nts_log_tail "glance install" "$log"
+            rm -f -- "$venv/.nova-test-stamp"
+        fi
+    fi
+
+    [[ -n "$lockfd" ]] && exec {lockfd}>&-
+    [[ $rc == 0 ]] || return 1
+    _NTS_GLANCE_VENV=$venv
+}
+
+start_glance() {
+    local dir venv logfile url port attempt pid rc t0 mode=${2:-noauth}
+    local timeout=${NOVA_TEST_START_TIMEOUT:-60} logsize
+    t0=$(_nts_now)
+    case $mode in
+        noauth) ;;
+        keystone)
+            if [[ -z "${NOVA_TEST_KEYSTONE_URL:-}" ]]; then
+                _nts_log "start_glance: keystone mode needs NOVA_TEST_KEYSTONE_URL"
+                return 1
+            fi ;;
+        *) _nts_log "start_glance: unknown mode $mode (noauth or keystone)"
+           return 1 ;;
+    esac
+    _nts_prepare_dir "${1:-}" || return 1
+    dir=$_NTS_DIR/glance
+    logfile="$dir/glance.log"
+    if pid=$(_nts_registered_pid "$dir/glance.pid"); then
+        _nts_log "glance already running in $dir (pid $pid)"
+        return 0
+    fi
+    _nts_glance_ensure_venv || return 1
+    venv=$_NTS_GLANCE_VENV
+    mkdir -p -- "$dir/images" "$dir/staging" "$dir/tasks" "$dir/lock" || return 1
+    cp -- "$venv/glance-template.sqlite" "$dir/glance.sqlite" || return 1
+    : >"$logfile" || return 1
+
+    for attempt in 1 2 3; do
+        port=$(_nts_free_port) || return 1
+        url="http://127.0.0.1:$port"
+        _nts_glance_write_config "$dir" "$venv" "$dir/glance.sqlite" "$port" \
+            "$mode" || return 1
+        rm -f -- "$dir/glance.pid"
+        logsize=$(stat -c %s -- "$logfile") || return 1
+        # Glance reads its configuration from OS_GLANCE_CONFIG_DIR (not from
+        # its command line); gunicorn's settings come from the config file.
+        (cd -- "$dir" && exec env -u PYTHONPATH -u PYTHONHOME \
+            OS_GLANCE_CONFIG_DIR="$dir" \
+            GUNICORN_CMD_ARGS="--config=$(printf '%q' "$dir/gunicorn.conf.py")" \
+            "$venv/bin/gunicorn") </dev/null >>"$logfile" 2>&1 &
+        pid=$!
+        _nts_register glance "$dir/glance.pid" "$pid"
+
+        rc=0
+        # The version document answers without a token in both modes.
+        _nts_glance_wait "$url" "$pid" "$timeout" || rc=$?
+        [[ $rc == 0 ]] && break
+        if [[ $rc == 1 ]]; then
+            _nts_log "start_glance: $url did not answer in ${timeout}s"
+            _nts_log_tail glance "$logfile"
+            return 1
+        fi
+        wait "$pid" 2>/dev/null || true
+        if [[ $attempt -lt 3 ]] && tail -c +"$((logsize + 1))" -- "$logfile" |
+                grep -q 'Connection in use'; then
+            _nts_log "start_glance: port $port was taken, retrying"
+            continue
+        fi
+        _nts_log "start_glance: the Glance server exited during start-up"
+        _nts_log_tail glance "$logfile"
+        return 1
+    done
+
+    export NOVA_TEST_GLANCE_URL=$url
+    _nts_log "glance $(_nts_glance_version "$venv") ($mode) on 127.0.0.1:$port" \
+        "(pid $pid, ready in $(_nts_elapsed "$t0")s, log $logfile)"
+    return 0
+}
+
+_nts_glance_version() {
+    "$1/bin/python" -c 'from importlib import metadata; print(metadata.version("glance"))' \
+        2>/dev/null || printf '?'
+}
+
+_nts_glance_wait() {
+    # _nts_glance_wait URL PID TIMEOUT: 0 once Glance's version document
+    # answers (the app is loaded; no token needed in either mode), 1 on
+    # timeout, 2 when PID has died.
+    python3 - "$@" <<'PY'
+import sys
+import time
+import urllib.error
+import urllib.request
+
+url, pid, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def alive():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+deadline = time.monotonic() + timeout
+while True:
+    try:
+        with opener.open(url + "/", timeout=10):
+            sys.exit(0)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 300:  # Glance's version list: "multiple choices"
+            sys.exit(0)
+    except OSError:
+        pass
+    if not alive():
+        sys.exit(2)
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.1)
+PY
+}
