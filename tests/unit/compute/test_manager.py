@@ -234,8 +234,8 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         instance = self.placed_instance()
         real_spawn = self.driver.spawn
 
-        def spawn_while_deleted(guest, network_info):
-            real_spawn(guest, network_info)
+        def spawn_while_deleted(guest, network_info, **kwargs):
+            real_spawn(guest, network_info, **kwargs)
             # The API marks it and compute's terminate runs while spawn ends.
             instance_db.instance_update(ADMIN, guest.uuid, {"task_state": vm_states.DELETING})
             self.manager.terminate_instance(ADMIN, guest.uuid)
