@@ -1,0 +1,175 @@
+"""A real guest through nova-all: libvirt's qemu driver, the image store, the console.
+
+The tiny guest image (``tools/guest-image``) is imported with ``nova-manage
+image import`` as Nova's three images (kernel ``aki``, ramdisk ``ari``,
+machine ``ami`` naming them in ``kernel_id``/``ramdisk_id`` with
+``os_command_line``) and booted by ``nova-all`` on the test libvirtd
+(``NOVA_TEST_LIBVIRT_URI``, TCG). Everything is read from the guest's own
+console through ``os-getConsoleOutput``: it booted, found its config drive,
+read its uuid, hostname and the ``ping`` key of its server metadata, saw the
+NIC Nova gave it. Delete leaves no domain, no QEMU process, no tap and no
+instance directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import libvirt
+import pytest
+
+from tests.fixtures import guests
+from tests.fixtures import processes
+from tests.fixtures.processes import ADMIN
+from tests.fixtures.processes import USER
+
+BOOT_TIMEOUT = 90
+_ALL = object()  # no length in the request
+
+
+@pytest.mark.guests
+@pytest.mark.timeout(240)
+class RealGuestTestCase(processes.CloudTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.uri = guests.libvirt_uri(self)
+        image_dir = guests.guest_image()
+        config = self.nova_config(
+            extra=processes.config_text(
+                {
+                    "libvirt": {"connection_uri": self.uri, "virt_type": "qemu"},
+                    "image": {"backend": "local"},
+                }
+            )
+        )
+        kernel = self.import_image("guest-kernel", image_dir / "vmlinuz", "aki")
+        ramdisk = self.import_image("guest-ramdisk", image_dir / "initrd.img", "ari")
+        machine = self.state + "/machine.img"
+        with open(machine, "wb") as handle:
+            handle.truncate(1024 * 1024)  # the root disk (the guest runs from its initramfs)
+        self.image = self.import_image(
+            "guest",
+            machine,
+            "ami",
+            f"kernel_id={kernel}",
+            f"ramdisk_id={ramdisk}",
+            f"os_command_line={guests.COMMAND_LINE}",
+        )
+        self.start_nova_all(config)
+        self.connection = libvirt.open(self.uri)
+        self.addCleanup(self.connection.close)
+
+    def import_image(self, name: str, path, disk_format: str, *properties: str) -> str:
+        """``nova-manage image import``; return the new image's id."""
+        args = [
+            processes.command("nova-manage"),
+            "--config-file",
+            self.nova_all.config,
+            "image",
+            "import",
+            name,
+            str(path),
+            "--disk-format",
+            disk_format,
+            "--container-format",
+            disk_format,
+        ]
+        for item in properties:
+            args += ["--property", item]
+        result = subprocess.run(args, capture_output=True, text=True, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout.strip()
+
+    def console(self, server_id: str, length=_ALL, token: str = USER, expect: int = 200):
+        body = {"os-getConsoleOutput": {} if length is _ALL else {"length": length}}
+        return self.http(
+            "POST", f"{self.api}/servers/{server_id}/action", body, token=token, expect=expect
+        )
+
+    def wait_console(self, server_id: str, needle: str) -> str:
+        seen = {"output": ""}
+
+        def has_it():
+            seen["output"] = self.console(server_id).json()["output"]
+            return needle in seen["output"]
+
+        self.wait_for(
+            f"{needle!r} on the console of {server_id}",
+            has_it,
+            BOOT_TIMEOUT,
+            interval=1,
+            state=lambda: seen["output"][-2000:],
+        )
+        return seen["output"]
+
+    def test_guest_boots_reads_its_config_drive_and_goes_without_a_trace(self):
+        network = self.quantum_network(plugin="tap")
+        server_id = self.create_server(
+            name="Guest One",
+            imageRef=self.image,
+            networks=[{"uuid": network}],
+            metadata={"ping": "10.9.9.9,10.9.9.8"},
+            config_drive=True,
+        )
+        self.wait_status(server_id, "ACTIVE", timeout=120)
+        (vif,) = self.http("GET", f"{self.api}/servers/{server_id}/os-virtual-interfaces").json()[
+            "virtual_interfaces"
+        ]
+        domain = self.connection.lookupByUUIDString(server_id)
+        self.assertTrue(domain.isActive())
+        (pid,) = guests.qemu_pids(server_id)
+        tap = ("tap" + vif["id"])[:14]
+        namespace = guests.netns()
+        if namespace:
+            self.assertIn(tap, guests.links(namespace))
+
+        output = self.wait_console(server_id, "PING 10.9.9.8")
+        facts = guests.console_facts(output)
+        self.assertIn("BOOT", facts)
+        self.assertEqual(facts["CONFIG-DRIVE"], ["/dev/vdb"])
+        self.assertEqual(facts["UUID"], [server_id])
+        self.assertEqual(facts["NAME"], ["Guest One"])
+        self.assertEqual(facts["HOSTNAME"], ["guest-one"])
+        self.assertEqual(facts["PEERS"], ["10.9.9.9,10.9.9.8"])
+        # The NIC Nova gave it (no DHCP server or address on a tap network).
+        self.assertEqual(facts["IP"], [f"eth0 {vif['mac_address']} none"])
+        self.assertEqual(facts["LISTEN"], ["tcp 80"])
+        verdicts = guests.ping_verdicts(output)
+        self.assertLessEqual({("10.9.9.9", "fail"), ("10.9.9.8", "fail")}, set(verdicts))
+        self.assertNotIn("\r", output)
+
+        # length: the last N lines; 0 none; -1, null, or none given: all.
+        last = self.console(server_id, 2).json()["output"]
+        self.assertEqual(len(last.split("\n")), 2, last)
+        self.assertRegex(last.split("\n")[-1], r"^(PING \S+ (ok|fail)|)$")
+        self.assertEqual(self.console(server_id, "0").json()["output"], "")
+        self.assertIn("GUEST BOOT", self.console(server_id).json()["output"])
+        self.assertIn("GUEST BOOT", self.console(server_id, -1).json()["output"])
+        self.assertIn("GUEST BOOT", self.console(server_id, None).json()["output"])
+        for bad in (-2, "abc", 1.5, "-2", True):
+            response = self.console(server_id, bad, expect=400)
+            self.assertIn("badRequest", response.json())
+        self.console(server_id, 5, token="mallory:other", expect=404)
+
+        # The instance directory: the XML, the console log, the disk overlay, the config drive.
+        directory = os.path.join(self.state, "instances", server_id)
+        self.assertLessEqual(
+            {"libvirt.xml", "console.log", "disk", "disk.config"}, set(os.listdir(directory))
+        )
+
+        self.http("DELETE", f"{self.api}/servers/{server_id}", expect=204)
+        self.wait_for(
+            "the server to go",
+            lambda: self.session.get(
+                f"{self.api}/servers/{server_id}", headers={"X-Auth-Token": ADMIN}, timeout=30
+            ).status_code
+            == 404,
+            60,
+        )
+        with self.assertRaises(libvirt.libvirtError):
+            self.connection.lookupByUUIDString(server_id)
+        self.assertFalse(os.path.exists(f"/proc/{pid}/cmdline") and guests.qemu_pids(server_id))
+        self.assertFalse(os.path.exists(directory))
+        if namespace:
+            self.assertNotIn(tap, guests.links(namespace))
