@@ -161,10 +161,12 @@ class RealGuestTestCase(processes.CloudTestCase):
         self.http("DELETE", f"{self.api}/servers/{server_id}", expect=204)
         self.wait_for(
             "the server to go",
-            lambda: self.session.get(
-                f"{self.api}/servers/{server_id}", headers={"X-Auth-Token": ADMIN}, timeout=30
-            ).status_code
-            == 404,
+            lambda: (
+                self.session.get(
+                    f"{self.api}/servers/{server_id}", headers={"X-Auth-Token": ADMIN}, timeout=30
+                ).status_code
+                == 404
+            ),
             60,
         )
         with self.assertRaises(libvirt.libvirtError):
@@ -173,3 +175,66 @@ class RealGuestTestCase(processes.CloudTestCase):
         self.assertFalse(os.path.exists(directory))
         if namespace:
             self.assertNotIn(tap, guests.links(namespace))
+
+    def make_bridge(self, network: str, port: str) -> None:
+        """Make the Linux bridge a port's configuration names, in the test namespace.
+
+        The bridge plugin's agent will make it; until then the test does (libvirt
+        enslaves each guest's tap to it).
+        """
+        namespace = guests.netns()
+        if not namespace:
+            self.skipTest("NOVA_TEST_NETNS is not set: no namespace for the bridges")
+        detail = self.quantum("GET", f"/networks/{network}/ports/{port}/detail")
+        bridge = detail["port"]["configuration"]["bridge"]
+        subprocess.run(["ip", "-n", namespace, "link", "add", bridge, "type", "bridge"], check=True)
+        self.addCleanup(subprocess.run, ["ip", "-n", namespace, "link", "del", bridge], check=False)
+        subprocess.run(["ip", "-n", namespace, "link", "set", bridge, "up"], check=True)
+
+    def test_guests_reach_each_other_on_their_bridge_only(self):
+        # Two networks, the same addresses: only L2 separates them. The
+        # addresses reach the guests through the config drive (the port
+        # configuration's ip_address/netmask, set here by the admin).
+        net_a = self.quantum_network(plugin="linuxbridge")
+        net_b = self.quantum_network(plugin="linuxbridge")
+        addresses = {"a1": "10.77.0.11", "a2": "10.77.0.12", "b1": "10.77.0.13"}
+        ports = {
+            name: self.quantum_port(
+                net_a if name.startswith("a") else net_b,
+                configuration={"ip_address": address, "netmask": "255.255.255.0"},
+            )
+            for name, address in addresses.items()
+        }
+        self.make_bridge(net_a, ports["a1"])
+        self.make_bridge(net_b, ports["b1"])
+        servers = {
+            name: self.create_server(
+                name=name,
+                imageRef=self.image,
+                networks=[{"port": ports[name]}],
+                metadata={"ping": ",".join(a for n, a in addresses.items() if n != name)},
+                config_drive=True,
+            )
+            for name in addresses
+        }
+        for server_id in servers.values():
+            self.wait_status(server_id, "ACTIVE", timeout=120)
+
+        self.wait_console(servers["a1"], "PING 10.77.0.12 ok")
+        outputs = {
+            "a1": self.wait_console(servers["a1"], "PING 10.77.0.13 fail"),
+            "a2": self.wait_console(servers["a2"], "PING 10.77.0.11 ok"),
+        }
+        outputs["b1"] = self.wait_console(servers["b1"], "PING 10.77.0.12 fail")
+        for name, address in addresses.items():
+            if name not in outputs:
+                continue
+            (ip_line,) = guests.console_facts(outputs[name])["IP"]
+            self.assertRegex(ip_line, rf"^eth0 \S+ {address}/24 static$")
+        # Across networks, nothing answers: A's guests never reach B1, nor B1 them.
+        self.assertNotIn(("10.77.0.13", "ok"), guests.ping_verdicts(outputs["a1"]))
+        self.assertEqual(
+            {verdict for _address, verdict in guests.ping_verdicts(outputs["b1"])}, {"fail"}
+        )
+        for server_id in servers.values():
+            self.http("DELETE", f"{self.api}/servers/{server_id}", expect=204)
