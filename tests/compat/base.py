@@ -22,6 +22,7 @@ import os
 import subprocess
 import textwrap
 import unittest
+import uuid
 
 import jsonschema
 import requests
@@ -135,14 +136,32 @@ def validate(test: unittest.TestCase, name: str, response, release: str = TEMPES
 
 
 class ClientTestCase(test_nova_all.NovaAllFixture):
-    """A real nova-all, the clients' virtualenv and a clouds.yaml for the ``openstack`` CLI."""
+    """A real nova-all, the clients' virtualenv and a clouds.yaml for the ``openstack`` CLI.
+
+    With ``uses_glance``, nova-all checks images against the Glance test
+    server (``[glance] api_servers``), the clouds.yaml has Glance as the image
+    endpoint, and ``self.image`` is a small active image made for the test
+    (``self.image_ref`` its id; without Glance, the free-form ``"cirros"``).
+    """
+
+    #: Whether nova-all and the clients use the Glance test server (``start_glance``).
+    uses_glance = False
 
     def setUp(self) -> None:
         self.venv = client_venv(self)
+        self.image_ref = "cirros"
+        if self.uses_glance:
+            self.glance = databases.glance_url(self)
+            self.extra_config = (
+                f"{self.extra_config}\n[glance]\napi_servers = {self.glance}\nnum_retries = 0\n"
+            )
         super().setUp()
         self.http = requests.Session()
         self.http.trust_env = False
         self.addCleanup(self.http.close)
+        if self.uses_glance:
+            self.image = self.glance_image()
+            self.image_ref = self.image["id"]
         self.clouds_yaml = os.path.join(self.state, "clouds.yaml")
         with open(self.clouds_yaml, "w", encoding="utf-8") as handle:
             handle.write(self.clouds_text())
@@ -153,8 +172,10 @@ class ClientTestCase(test_nova_all.NovaAllFixture):
         # identity_api_version: `openstack server list` wants an identity v3 proxy
         # even when it never calls it (without the line: "Service requires API
         # version '3'"); nothing asks Keystone.
-        return textwrap.dedent(
-            f"""\
+        image = f"    image_endpoint_override: {self.glance}/\n" if self.uses_glance else ""
+        return (
+            textwrap.dedent(
+                f"""\
             clouds:
               {CLOUD}:
                 auth_type: none
@@ -164,6 +185,8 @@ class ClientTestCase(test_nova_all.NovaAllFixture):
                 compute_api_version: "2.1"
                 identity_api_version: "3"
             """
+            )
+            + image
         )
 
     def env(self) -> dict[str, str]:
@@ -229,6 +252,23 @@ class ClientTestCase(test_nova_all.NovaAllFixture):
             method, url, json=body, headers={"X-Auth-Token": token}, timeout=60, **kwargs
         )
 
+    def glance_image(self, name: str | None = None, data: bytes = b"tiny image") -> dict:
+        """Upload a new active image to Glance (deleted after the test); return Glance's record."""
+        name = name or f"cirros-{uuid.uuid4().hex[:8]}"
+        body = {"name": name, "disk_format": "raw", "container_format": "bare"}
+        made = self.http.post(f"{self.glance}/v2/images", json=body, timeout=60)
+        self.assertEqual(made.status_code, 201, made.text)
+        image_id = made.json()["id"]
+        self.addCleanup(self.http.delete, f"{self.glance}/v2/images/{image_id}", timeout=60)
+        uploaded = self.http.put(
+            f"{self.glance}/v2/images/{image_id}/file",
+            data=data,
+            headers={"Content-Type": "application/octet-stream"},
+            timeout=60,
+        )
+        self.assertEqual(uploaded.status_code, 204, uploaded.text)
+        return self.http.get(f"{self.glance}/v2/images/{image_id}", timeout=60).json()
+
     def make_port(self) -> tuple[str, str]:
         """Return ``(network id, port id)`` of a new Quantum port of project ``notused``."""
         q = self.quantum_project
@@ -248,7 +288,12 @@ class ClientTestCase(test_nova_all.NovaAllFixture):
 
         With ``wait``, once it is ACTIVE.
         """
-        body = {"name": name, "imageRef": "cirros", "flavorRef": "1", "networks": [{"port": port}]}
+        body = {
+            "name": name,
+            "imageRef": self.image_ref,
+            "flavorRef": "1",
+            "networks": [{"port": port}],
+        }
         created = self.call("POST", "/servers", {"server": body})
         self.assertEqual(created.status_code, 202, created.text)
         server_id = created.json()["server"]["id"]

@@ -17,18 +17,17 @@ import sqlite3
 import requests
 
 from tests.compat import base
-from tests.compat import images
 from tests.fixtures import databases
 
 
 class NeutronClientTestCase(base.ClientTestCase):
+    uses_glance = True
+
     def setUp(self) -> None:
         self.neutron = databases.neutron_url(self)
         self.host = os.environ.get("NOVA_TEST_NEUTRON_HOST", "")
         if not self.host:
             self.fail("NOVA_TEST_NEUTRON_URL is set but NOVA_TEST_NEUTRON_HOST is not")
-        self.images = images.ImageCatalog()
-        self.addCleanup(self.images.close)
         self.extra_config = (
             f"host = {self.host}\n[network]\nbackend = neutron\n[neutron]\nurl = {self.neutron}\n"
         )
@@ -53,12 +52,8 @@ class NeutronClientTestCase(base.ClientTestCase):
         )["subnet"]
 
     def clouds_text(self) -> str:
-        # Neutron for ports; the image service this cloud lacks: tests/compat/images.py.
-        return (
-            super().clouds_text()
-            + f"    network_endpoint_override: {self.neutron}/\n"
-            + f"    image_endpoint_override: {self.images.url}/v2/\n"
-        )
+        # Neutron for ports (and the Glance test server for images).
+        return super().clouds_text() + f"    network_endpoint_override: {self.neutron}/\n"
 
     def neutron_call(self, method: str, path: str, body=None):
         response = requests.request(
@@ -96,7 +91,7 @@ class NeutronClientTestCase(base.ClientTestCase):
             "server",
             "create",
             "--image",
-            "cirros",
+            self.image["name"],
             "--flavor",
             "m1.tiny",
             "--nic",
@@ -134,7 +129,7 @@ class NeutronClientTestCase(base.ClientTestCase):
 import json, openstack
 conn = openstack.connect(cloud="nova-l2")
 server = conn.create_server(
-    "sdk-wait", image="cirros", flavor="m1.tiny", nics=[{"port-id": PORT}],
+    "sdk-wait", image=IMAGE, flavor="m1.tiny", nics=[{"port-id": PORT}],
     wait=True, timeout=120,
 )
 found = conn.get_server("sdk-wait")
@@ -143,7 +138,7 @@ out = {"id": server.id, "status": server.status, "addresses": server.addresses,
 assert conn.delete_server(server.id, wait=True, timeout=120)
 out["after"] = conn.get_server(server.id)
 print(json.dumps(out))
-""".replace("PORT", repr(port["id"]))
+""".replace("PORT", repr(port["id"])).replace("IMAGE", repr(self.image["name"]))
         )
         self.assertEqual((result["status"], result["found"]), ("ACTIVE", result["id"]))
         (fixed_ip,) = port["fixed_ips"]

@@ -3,7 +3,8 @@
 ``server create --nic port-id=…`` looks the port up in the Neutron API
 (openstacksdk's ``find_port``): the clouds.yaml points the network endpoint
 at the embedded Quantum, whose read-only Neutron v2.0 view of the tenant's
-ports answers it, and the image endpoint at tests/compat/images.py.
+ports answers it, and the image endpoint at the Glance test server
+(``start_glance``), which nova-all checks images against too.
 
 Every command is the real ``openstack`` CLI of the clients' virtualenv with
 ``-f json``; the outcome is checked in its output, the compute API and the
@@ -15,25 +16,71 @@ from __future__ import annotations
 import os
 
 from tests.compat import base
-from tests.compat import images
+
+#: Image ``argv[1]`` found by name through Nova's (deprecated) image proxy, by openstacksdk.
+SDK_PROXY_IMAGE = """
+import json, sys, warnings
+import openstack
+warnings.simplefilter("ignore")
+conn = openstack.connect(cloud="nova-l2")
+image = conn.compute.find_image(sys.argv[1], ignore_missing=False)
+image = conn.compute.get_image(image.id)
+print(json.dumps({"id": image.id, "min_ram": image.min_ram, "status": image.status,
+                  "metadata": image.metadata}))
+"""
 
 
 class OpenStackClientTestCase(base.ClientTestCase):
+    uses_glance = True
+
     def setUp(self) -> None:
-        # The image service this cloud lacks (tests/compat/images.py); ports: the
-        # embedded Quantum's read-only Neutron view (quantum/api/ports_v2.py).
-        self.images = images.ImageCatalog()
-        self.addCleanup(self.images.close)
+        # Ports: the embedded Quantum's read-only Neutron view (quantum/api/ports_v2.py).
         super().setUp()
         self.neutron_view = f"{self.nova_all.quantum_url}/v2.0"
 
     def clouds_text(self) -> str:
-        """The README's clouds.yaml: with the network and image endpoints."""
-        return (
-            super().clouds_text()
-            + f"    network_endpoint_override: {self.nova_all.quantum_url}/\n"
-            + f"    image_endpoint_override: {self.images.url}/v2/\n"
+        """The README's clouds.yaml: with the network (and image) endpoints."""
+        return super().clouds_text() + (
+            f"    network_endpoint_override: {self.nova_all.quantum_url}/\n"
         )
+
+    def test_image_create_and_boot_by_name(self):
+        data = os.urandom(4096)
+        path = os.path.join(self.state, "tiny.img")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        name = f"tiny-{os.getpid()}-{self.id().rsplit('.', 1)[-1]}"
+        image = self.openstack(
+            "image", "create", "--file", path, "--disk-format", "raw",
+            "--container-format", "bare", "--property", "hw_disk_bus=virtio", name,
+        )  # fmt: skip
+        self.addCleanup(self.http.delete, f"{self.glance}/v2/images/{image['id']}", timeout=60)
+        self.assertEqual((image["name"], image["status"]), (name, "active"))
+        listed = [i["Name"] for i in self.openstack("image", "list")]
+        self.assertIn(name, listed)
+
+        server = self.openstack(
+            "server", "create", "--image", name, "--flavor", "m1.tiny", "--wait", "vm"
+        )
+        self.assertEqual(server["status"], "ACTIVE")
+        shown = self.call("GET", f"/servers/{server['id']}").json()["server"]
+        self.assertEqual(shown["image"]["id"], image["id"])
+        # Compute cached the bits it fetched from Glance, verified.
+        with open(os.path.join(self.state, "images", "_base", image["id"]), "rb") as handle:
+            self.assertEqual(handle.read(), data)
+        # Nova's image proxy: openstacksdk's compute proxy finds the image by name.
+        found = self.python(SDK_PROXY_IMAGE, name)
+        # (openstacksdk adds owner_specified.openstack.* properties of its own.)
+        self.assertEqual(found["metadata"]["hw_disk_bus"], "virtio")
+        del found["metadata"]
+        self.assertEqual(found, {"id": image["id"], "min_ram": 0, "status": "ACTIVE"})
+        self.openstack_plain("server", "delete", "--wait", "vm")
+
+        # An unknown image: the CLI stops before Nova.
+        self.openstack_plain(
+            "server", "create", "--image", "no-such-image", "--flavor", "m1.tiny", "vm2", expect=1
+        )
+        self.assertIn("No Image found for no-such-image", self.last_stderr)
 
     def test_flavor_list_and_show(self):
         flavors = {f["ID"]: f for f in self.openstack("flavor", "list")}
@@ -49,7 +96,7 @@ class OpenStackClientTestCase(base.ClientTestCase):
             "server",
             "create",
             "--image",
-            "cirros",
+            self.image["name"],
             "--flavor",
             "m1.tiny",
             "--nic",
@@ -102,7 +149,7 @@ class OpenStackClientTestCase(base.ClientTestCase):
             "server",
             "create",
             "--image",
-            "cirros",
+            self.image["name"],
             "--flavor",
             "m1.tiny",
             "--nic",

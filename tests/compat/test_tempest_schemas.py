@@ -33,6 +33,8 @@ def vif_schema(microversion_2_12: bool) -> dict:
 
 
 class TempestSchemaTestCase(base.ClientTestCase):
+    uses_glance = True
+
     def check(self, name: str, method: str, path: str, body=None, token=base.PROJECT, **kw):
         response = self.call(method, path, body, token=token, **kw)
         base.validate(self, name, response)
@@ -52,6 +54,21 @@ class TempestSchemaTestCase(base.ClientTestCase):
             "/flavors/1/os-extra_specs",
         )
 
+    def test_image_proxy(self):
+        # Nova's image proxy of the Glance test server (self.image made for this test).
+        image_id = self.image_ref
+        listed = self.check("v2_1.images:list_images", "GET", "/images")
+        self.assertIn(image_id, [i["id"] for i in listed.json()["images"]])
+        paged = self.check("v2_1.images:list_images", "GET", "/images?limit=1")
+        self.assertEqual(len(paged.json()["images"]), 1)
+        detail = self.check("v2_1.images:list_images_details", "GET", "/images/detail")
+        self.assertIn(image_id, [i["id"] for i in detail.json()["images"]])
+        shown = self.check("v2_1.images:get_image", "GET", f"/images/{image_id}").json()["image"]
+        self.assertEqual((shown["status"], shown["name"]), ("ACTIVE", self.image["name"]))
+        doomed = self.glance_image()
+        self.check("v2_1.images:delete", "DELETE", f"/images/{doomed['id']}")
+        self.assertEqual(self.call("GET", f"/images/{doomed['id']}").status_code, 404)
+
     def launch(self, port: str) -> str:
         """Create a server on ``port`` (adminPass answer checked); return its id once ACTIVE."""
         created = self.check(
@@ -61,7 +78,7 @@ class TempestSchemaTestCase(base.ClientTestCase):
             {
                 "server": {
                     "name": "ts1",
-                    "imageRef": "cirros",
+                    "imageRef": self.image_ref,
                     "flavorRef": "1",
                     "networks": [{"port": port}],
                 }
@@ -124,7 +141,7 @@ class TempestSchemaTestCase(base.ClientTestCase):
             {
                 "server": {
                     "name": "md",
-                    "imageRef": "cirros",
+                    "imageRef": self.image_ref,
                     "flavorRef": "1",
                     "networks": "none",
                     "metadata": {"a": "1"},

@@ -24,23 +24,28 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 import time
 
 import sqlalchemy as sa
 from lxml import etree
 
+import nova.conf
 from nova import context as nova_context
 from nova.api.openstack import policy
 from nova.compute import host_api
 from nova.db import instances as instance_db
 from nova.db import services as service_db
 from nova.db import session as db_session
+from nova.image import local as local_images
 from tests.fixtures import api as api_fixtures
 from tests.fixtures import libvirt_schema
 from tests.fixtures import processes as process_fixtures
 from tests.fixtures.processes import USER
 
+CONF = nova.conf.CONF
 VICTIM = "alice:demo"
 ADMIN = "admin:admin"
 ATTACKER = "mallory:other"
@@ -109,6 +114,11 @@ CROSS_PROJECT = {
     ("/os-keypairs", "POST"): 403,
     ("/os-keypairs/{keypair_name}", "GET"): 404,
     ("/os-keypairs/{keypair_name}", "DELETE"): 404,
+    # The image proxy: without an image service (here) nothing to list or find.
+    ("/images", "GET"): "own",
+    ("/images/detail", "GET"): "own",
+    ("/images/{image_id}", "GET"): 404,
+    ("/images/{image_id}", "DELETE"): 404,
 }
 PUBLIC_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPQ9+NS55K0dC1UEnj4SEyy0BYPoi4RaQioiuHzX02k9 victim"
@@ -158,6 +168,7 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             "hypervisor_id": str(node.id),
             "tenant_id": "demo",
             "keypair_name": "victim key",
+            "image_id": "0b3f9a54-8c1e-4f4b-a1c3-7d0e2f6a9b11",
         }
         keypair = {"keypair": {"name": "victim key", "public_key": PUBLIC_KEY}}
         self.assertEqual(self.request("POST", "/v2.1/os-keypairs", keypair).status_int, 200)
@@ -311,6 +322,7 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             "limits:other_project": lambda: self.check_admin_only(
                 "GET", "/v2.1/limits?tenant_id=other", None, 200
             ),
+            "images:delete:local": self.check_local_image_delete,
         }
         admin_rules = {rule for rule, who in policy.RULES.items() if who in ("admin", "owner")}
         self.assertEqual(set(checks), admin_rules)
@@ -371,6 +383,21 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
     def check_own_or_admin(self, template: str) -> None:
         self.assertEqual(self.request("GET", template.format("demo"), token=VICTIM).status_int, 200)
         self.check_admin_only("GET", template.format("other"), None, 200)
+
+    def check_local_image_delete(self) -> None:
+        # The local image store's images are the cloud's: only admins delete them.
+        store = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, store)
+        for name, value in (("backend", "local"), ("local_store_path", store)):
+            CONF.set_override(name, value, group="image")
+            self.addCleanup(CONF.clear_override, name, group="image")
+        self.app.compute_api.image._backend = None  # made again from the options above
+        source = os.path.join(store, "source")
+        with open(source, "wb") as handle:
+            handle.write(b"bits")
+        image_id = local_images.LocalImageStore(store).create("tiny", source)["id"]
+        self.check_admin_only("DELETE", f"/v2.1/images/{image_id}", None, 204)
+        self.assertEqual(self.request("GET", f"/v2.1/images/{image_id}").status_int, 404)
 
     def check_hidden(self, path: str, shows) -> None:
         self.assertFalse(shows(self.request("GET", path, token=VICTIM).json["server"]))

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 import urllib.parse
 
+from oslo_utils import strutils
+
 from nova import exception
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
@@ -89,6 +91,10 @@ class ImagesController:
             "links": self._links(request, image["id"]),
             "OS-EXT-IMG-SIZE:size": image.get("size"),
         }
+        if "auto_disk_config" in image:
+            # Nova's disk config extension reads the image's auto_disk_config property.
+            auto = strutils.bool_from_string(str(image["auto_disk_config"]))
+            view["OS-DCF:diskConfig"] = "AUTO" if auto else "MANUAL"
         server = image.get("instance_uuid")
         if isinstance(server, str) and server:
             view["server"] = {"id": server, "links": views.links(request, "servers", server)}
