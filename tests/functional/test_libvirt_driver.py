@@ -396,3 +396,33 @@ class ConsoleOutputTestCase(unittest.TestCase):
         with mock.patch.object(self.driver, "_lookup", return_value=domain):
             with self.assertRaises(exception.ConsoleNotAvailable):
                 self.driver.get_console_output(instance)
+
+
+class LibvirtMakesTheTapsTestCase(unittest.TestCase):
+    """A real hypervisor's libvirt makes each guest's tap: plugging leaves it to libvirt."""
+
+    def plugged(self, virt_type: str, configuration: dict) -> list[str]:
+        """Return the host calls of plugging one VIF under ``virt_type``."""
+        CONF.set_override("virt_type", virt_type, group="libvirt")
+        self.addCleanup(CONF.clear_override, "virt_type", group="libvirt")
+        host = mock.Mock()
+        host.bridge_ports.return_value = []
+        host.has_ovs.return_value = True
+        selector = driver.LibvirtDriver(uri="test:///default", host=host).vifs
+        network_vif = test_vif.make_vif(configuration)
+        selector.driver_for(network_vif).plug(make_instance(), network_vif)
+        return [name for name, _args, _kwargs in host.method_calls if name != "has_ovs"]
+
+    def test_taps_are_libvirts_under_qemu_and_nova_makes_them_for_the_test_driver(self):
+        for configuration, test_calls, qemu_calls in (
+            ({"vif_type": "ethernet"}, ["ensure_tap"], []),
+            ({"vif_type": "bridge", "bridge": "br1"}, ["ensure_bridge", "ensure_tap"],
+             ["ensure_bridge"]),
+            ({"vif_type": "ovs", "bridge": "br-int"}, ["ensure_tap", "ovs_add_port"], []),
+            ({"vif_type": "ovs", "bridge": "br-int", "ovs_hybrid_plug": "true"},
+             ["ensure_bridge", "ensure_veth", "ovs_add_port", "ensure_tap"],
+             ["ensure_bridge", "ensure_veth", "ovs_add_port"]),
+        ):  # fmt: skip
+            with self.subTest(configuration=configuration):
+                self.assertEqual(self.plugged("test", configuration), test_calls)
+                self.assertEqual(self.plugged("qemu", configuration), qemu_calls)

@@ -126,7 +126,10 @@ class LibvirtDriver(driver.ComputeDriver):
         if host is None and CONF.libvirt.plug_vifs:
             host = host_net.HostNetwork()
         self.vifs = vif_drivers.VIFDriverSelector(
-            CONF.libvirt.vif_driver, host=host, template=CONF.libvirt.vif_template
+            CONF.libvirt.vif_driver,
+            host=host,
+            template=CONF.libvirt.vif_template,
+            libvirt_taps=_virt_type(self.uri) != "test",
         )
         self._connection: libvirt.virConnect | None = None
         self._lock = threading.Lock()
