@@ -62,16 +62,24 @@ def inputs_digest() -> str:
     return digest.hexdigest()
 
 
-def kernel_package() -> str:
-    """Return the versioned kernel package the meta-package depends on."""
-    out = subprocess.run(
-        ["apt-cache", "depends", KERNEL_META], check=True, capture_output=True, text=True
-    ).stdout
-    for line in out.splitlines():
+def kernel_package() -> str | None:
+    """Return the versioned kernel package the meta-package depends on (None: unknown)."""
+    result = subprocess.run(
+        ["apt-cache", "depends", KERNEL_META], check=False, capture_output=True, text=True
+    )
+    for line in result.stdout.splitlines():
         line = line.strip()
         if line.startswith("Depends:") and "linux-image-" in line:
             return line.split(":", 1)[1].strip()
-    raise SystemExit(f"build.py: {KERNEL_META} names no kernel (run apt-get update)")
+    return None
+
+
+def apt_update() -> None:
+    """Refresh apt's package lists (as root), once: they may be missing or stale."""
+    if os.geteuid() != 0:
+        raise SystemExit("build.py: apt's package lists are missing or stale: run apt-get update")
+    print("build.py: running apt-get update", file=sys.stderr)
+    subprocess.run(["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
 
 
 def download(packages: list[str], directory: pathlib.Path) -> list[pathlib.Path]:
@@ -161,7 +169,16 @@ def build(output: pathlib.Path, force: bool = False) -> pathlib.Path:
         # apt drops root to _apt for downloads: let it write here.
         os.chmod(work_dir, 0o777)
         kernel_name = kernel_package()
-        debs = download([kernel_name, BUSYBOX], work_dir)
+        try:
+            if kernel_name is None:
+                raise subprocess.CalledProcessError(1, "apt-cache depends")
+            debs = download([kernel_name, BUSYBOX], work_dir)
+        except subprocess.CalledProcessError:
+            apt_update()
+            kernel_name = kernel_package()
+            if kernel_name is None:
+                raise SystemExit(f"build.py: {KERNEL_META} names no kernel") from None
+            debs = download([kernel_name, BUSYBOX], work_dir)
         tree = work_dir / "tree"
         for deb in debs:
             subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
