@@ -343,8 +343,16 @@ class RealGuestLayoutTestCase(unittest.TestCase):
             ],
             check=True,
         )
-        instance = make_instance(image_ref="plain", config_drive=None)
+        instance = make_instance(image_ref="plain", config_drive=None, root_gb=0)
         boot = self.driver._boot_files(None, instance, [], {})
+        info = subprocess.run(
+            ["qemu-img", "info", "--output=json", boot.disk],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        # root_gb 0: the overlay has the image's size (2 GiB), as Nova sizes it.
+        self.assertEqual(json.loads(info)["virtual-size"], 2 * 1024**3)
         self.assertEqual((boot.kernel, boot.initrd, boot.config_drive), (None, None, None))
         xml = self.driver.build_domain(instance, [], boot)
         libvirt_schema.assert_valid(self, xml)
@@ -360,6 +368,7 @@ class RealGuestLayoutTestCase(unittest.TestCase):
             self.driver.spawn(make_instance(image_ref="missing"), [])
         with self.assertRaisesRegex(exception.Invalid, "vhd"):
             self.driver.spawn(make_instance(image_ref="odd"), [])
+        self.assertEqual(self.images.fetched, [])  # refused before anything was fetched
         self.assertEqual(os.listdir(os.path.join(self.state_path, "instances")), [])
 
 

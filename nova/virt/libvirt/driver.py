@@ -217,22 +217,21 @@ class LibvirtDriver(driver.ComputeDriver):
         directory = self.instance_dir(instance)
         os.makedirs(directory, exist_ok=True)
         disk = os.path.join(directory, "disk")
-        size = (instance.root_gb or 1) * 1024**3
         boot = BootFiles(disk=disk)
         real = _virt_type(self.uri) != "test"
         if real and instance.image_ref and self.images.is_configured():
             image = self.images.show(context, instance.image_ref)
-            base = self.images.fetch(context, instance.image_ref)
-            backing_format = "qcow2" if image.get("disk_format") == "qcow2" else "raw"
             if image.get("disk_format") not in _RAW_FORMATS | {"qcow2"}:
                 raise exception.Invalid(
                     reason=f"image {instance.image_ref} has disk_format "
                     f"{image.get('disk_format')!r}, not a disk libvirt boots"
                 )
-            # The image stays in the host's cache; the guest writes to its overlay.
-            _qemu_img(
-                "create", "-q", "-f", "qcow2", "-F", backing_format, "-b", base, disk, str(size)
-            )
+            base = self.images.fetch(context, instance.image_ref)
+            backing_format = "qcow2" if image.get("disk_format") == "qcow2" else "raw"
+            # The image stays in the host's cache; the guest writes to its overlay,
+            # of the flavor's root size (root_gb 0: the image's own size, as Nova).
+            sized = [str(instance.root_gb * 1024**3)] if instance.root_gb else []
+            _qemu_img("create", "-q", "-f", "qcow2", "-F", backing_format, "-b", base, disk, *sized)
             boot.disk_format = "qcow2"
             if image.get("kernel_id"):
                 boot.kernel = self.images.fetch(context, image["kernel_id"])
@@ -241,7 +240,7 @@ class LibvirtDriver(driver.ComputeDriver):
                 boot.cmdline = image.get("os_command_line") or None
         else:
             with open(disk, "ab") as handle:
-                handle.truncate(size)  # sparse
+                handle.truncate((instance.root_gb or 1) * 1024**3)  # sparse
         if wants_config_drive(instance):
             boot.config_drive = os.path.join(directory, CONFIG_DRIVE)
             configdrive.ConfigDrive.for_instance(instance, network_info, metadata).write(
