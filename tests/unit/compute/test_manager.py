@@ -178,6 +178,31 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.scheduler.reschedule.assert_not_called()
         self.assertNotIn(instance.uuid, self.manager.driver.list_instance_uuids())
 
+    def test_image_is_fetched_before_spawn(self):
+        self.manager._image = images = mock.Mock()
+        images.is_configured.return_value = True
+        images.fetch.side_effect = lambda context, image_id: self.assertEqual(
+            self.driver.guests, {}
+        )
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid)
+        images.fetch.assert_called_once_with(mock.ANY, instance.image_ref)
+        self.assertEqual(self.reload(instance).vm_state, "active")
+
+    def test_unknown_image_is_an_error_not_rescheduled(self):
+        self.manager._image = images = mock.Mock()
+        images.is_configured.return_value = True
+        images.fetch.side_effect = exception.ImageNotFound(image_id="gone")
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid)
+        row = self.reload(instance)
+        self.assertEqual(row.vm_state, "error")
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertEqual((fault.code, fault.message), (404, "Image gone could not be found."))
+        self.scheduler.reschedule.assert_not_called()
+        self.assertEqual(self.driver.guests, {})
+        self.assertEqual(self.used_memory(), 0)
+
     def test_binding_failure_is_not_rescheduled(self):
         self.network.fail = exception.PortBindingFailed(port_id="p", host=HOST, reason="no agent")
         instance = self.placed_instance()

@@ -23,7 +23,10 @@ class ImageAPITest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.state)
         self.conf = cfg.ConfigOpts()
         nova.conf.base.register_opts(self.conf)
-        nova.conf.image.register_opts(self.conf)
+        # By name: an OptGroup object keeps its options' overrides, and
+        # nova.conf.image's are the global CONF's.
+        for group, opts in nova.conf.image.list_opts().items():
+            self.conf.register_opts(opts, group=group.name)
         self.conf([], default_config_files=[])
         self.conf.set_override("state_path", self.state)
         self.context = nova_context.RequestContext("alice", "demo")
