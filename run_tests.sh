@@ -13,9 +13,11 @@
 # installs the missing packages listed in tools/apt-packages.txt; it creates
 # .venv and (re)installs the project into it whenever setup.py & co change;
 # unless -n, it starts private PostgreSQL and MariaDB servers, a real
-# Neutron API server, a real Keystone (tools/services/keystone.sh, its own
-# cached virtualenv too) and RabbitMQ on 127.0.0.1 (tools/test-services.sh)
-# for the integration tests and stops them at exit.  Neutron runs from its own
+# Neutron API server, a real Keystone and Glance (tools/services/, each in
+# its own cached virtualenv too) and RabbitMQ on 127.0.0.1
+# (tools/test-services.sh) for the integration tests, and, as root with
+# /dev/net/tun, libvirtd for the real-guest tests (tools/services/libvirt.sh),
+# and stops them at exit.  Neutron runs from its own
 # virtualenv, cached in .cache/neutron-venv (or $NOVA_TEST_CACHE): the first
 # run installs it (about a minute), later runs reuse it.  The unmodified
 # clients of the compatibility suite (tests/compat) get one too
@@ -111,6 +113,20 @@ if [[ $services == 1 ]]; then
     # libvirt's RelaxNG schema (Debian's libvirt0, pulled in by libvirt-dev)
     # too: the XML validation tests must not skip in a full run.
     export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,keystone,glance,rabbitmq,libvirt-schema
+    # Real guests (-m guests) where the machine can run them (root and
+    # /dev/net/tun): libvirtd in the network namespace NOVA_TEST_NETNS and the
+    # tiny guest image (tools/guest-image/build.py, cached: NOVA_TEST_GUEST_IMAGE).
+    if libvirt_can_run; then
+        if ! start_libvirtd "$services_dir" ||
+                ! NOVA_TEST_GUEST_IMAGE=$("$VENV/bin/python" tools/guest-image/build.py); then
+            say "could not start libvirtd or build the guest image (see above)"
+            exit 1
+        fi
+        export NOVA_TEST_GUEST_IMAGE
+        NOVA_TEST_REQUIRE_SERVICES+=,libvirt
+    else
+        say "not root or no /dev/net/tun: the real-guest tests will skip"
+    fi
 fi
 
 # Default to tests/ unless some argument names a file or directory.

@@ -46,6 +46,8 @@ setup(
         "Jinja2>=3.0",
         "pyroute2>=0.7",
         "libvirt-python>=9.0",
+        # The config drive's ISO9660 volume, written in-process (no genisoimage).
+        "pycdlib>=1.14",
         "oslo.messaging>=14.0",
         "oslo.context>=5.0",
         "oslo.log>=5.0",

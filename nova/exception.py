@@ -144,6 +144,14 @@ class InstanceNotFound(NotFound):
     msg_fmt = "Instance %(instance_id)s could not be found."
 
 
+class InstanceNotReady(Conflict):
+    msg_fmt = "Instance %(instance_id)s is not ready."
+
+
+class ConsoleNotAvailable(NotFound):
+    msg_fmt = "Guest does not have a console available."
+
+
 class InstanceInvalidState(Conflict):
     msg_fmt = (
         "Cannot do that while instance %(instance_id)s is in vm_state %(state)s "

@@ -92,7 +92,10 @@ def get_transport() -> messaging.Transport:
     global _transport
     with _lock:
         if _transport is None:
-            _transport = messaging.get_rpc_transport(CONF, url=CONF.transport_url)
+            # A call's exceptions from these modules are raised again in the caller.
+            _transport = messaging.get_rpc_transport(
+                CONF, url=CONF.transport_url, allowed_remote_exmods=[exception.__name__]
+            )
         return _transport
 
 

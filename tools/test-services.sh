@@ -51,6 +51,10 @@ _NTS_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 # Directories used by start_* calls: "DIR|OWNED" (OWNED=1 when the directory
 # was empty or missing at first use, so stop_test_services may remove it).
 _NTS_DIRS=()
+# Functions stop_test_services calls before it stops the servers, and after
+# (before it removes the directories): tools/services/*.sh add theirs.
+_NTS_STOP_HOOKS=()
+_NTS_AFTER_STOP_HOOKS=()
 
 _nts_log() {
     printf '%s\n' "$*" >&2
@@ -1312,8 +1316,11 @@ restart_rabbitmq() {
 stop_test_services() {
     local entry kind pidfile pid sig i phase
     local -a pids=() kinds=() children=()
-    local grace=${NOVA_TEST_STOP_TIMEOUT:-20}
+    local grace=${NOVA_TEST_STOP_TIMEOUT:-20} hook
 
+    for hook in "${_NTS_STOP_HOOKS[@]}"; do
+        "$hook" || true
+    done
     # RabbitMQ's epmd goes last, once its node has stopped.
     for phase in servers epmd; do
         pids=()
@@ -1362,6 +1369,9 @@ stop_test_services() {
         done
     done
     _NTS_SERVERS=()
+    for hook in "${_NTS_AFTER_STOP_HOOKS[@]}"; do
+        "$hook" || true
+    done
 
     local dir owned
     for entry in "${_NTS_DIRS[@]}"; do
@@ -1378,7 +1388,7 @@ stop_test_services() {
                 "$dir/ml2_conf.ini" "$dir/neutron-gunicorn.conf.py" \
                 "$dir"/neutron.sqlite* "$dir/neutron.pid" "$dir/neutron.log" \
                 "$dir/neutron-setup.log" "$dir/neutron-agent.json" \
-                "$dir/neutron-state" "$dir/rabbitmq" "$dir/keystone"
+                "$dir/neutron-state" "$dir/rabbitmq" "$dir/keystone" "$dir/libvirt"
         fi
     done
     _NTS_DIRS=()
@@ -1390,3 +1400,8 @@ stop_test_services() {
 
 # shellcheck source=tools/services/glance.sh
 source "$_NTS_ROOT/tools/services/glance.sh"
+# Servers in files of their own (tools/services/NAME.sh).
+# shellcheck source=tools/services/netns.sh
+source "$_NTS_ROOT/tools/services/netns.sh"
+# shellcheck source=tools/services/libvirt.sh
+source "$_NTS_ROOT/tools/services/libvirt.sh"

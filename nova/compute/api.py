@@ -484,6 +484,25 @@ class API:
         LOG.debug("Server %s handed to the scheduler", server_id)
         return instance
 
+    def get_console_output(
+        self, context: nova_context.RequestContext, server_id: str, tail_length: int | None = None
+    ) -> str:
+        """Return the end of a server's console log, from its compute host.
+
+        :param tail_length: the number of last lines (None: all that is kept).
+        :raises nova.exception.InstanceNotFound: no such server (in the project),
+            or its host has no guest of it.
+        :raises nova.exception.InstanceNotReady: it has no host (not built, or failed to).
+        :raises nova.exception.ConsoleNotAvailable: its guest has no console log.
+        :raises NotImplementedError: its host's driver keeps no console.
+        """
+        instance = self.get(context, server_id)
+        if not instance.host:
+            raise exception.InstanceNotReady(instance_id=instance.uuid)
+        return self.compute_rpcapi.get_console_output(
+            context, instance.host, instance.uuid, tail_length
+        )
+
     def update(
         self, context: nova_context.RequestContext, server_id: str, values: Mapping[str, object]
     ) -> records.Instance:

@@ -32,6 +32,7 @@ from nova import utils
 from nova.compute import utils as compute_utils
 from nova.compute import vm_states
 from nova.db import instances as instance_db
+from nova.db import metadata as metadata_db
 from nova.db import models
 from nova.db import services as service_db
 from nova.image import api as image_api
@@ -240,7 +241,12 @@ class ComputeManager:
             if self.image.is_configured():
                 # The image's bits in this host's cache (once per image, verified).
                 self.image.fetch(context, instance.image_ref)
-            self.driver.spawn(instance, network_info)
+            self.driver.spawn(
+                instance,
+                network_info,
+                context=context,
+                metadata=metadata_db.metadata_get(admin, instance_uuid),
+            )
             instance_db.instance_update(
                 admin,
                 instance_uuid,
@@ -299,6 +305,24 @@ class ComputeManager:
             )
         except (exception.InstanceNotFound, exception.InstanceInvalidState):
             LOG.info("Instance %s was deleted while building", instance.uuid)
+
+    # --- the console -------------------------------------------------------------------
+
+    @messaging.expected_exceptions(
+        exception.InstanceNotFound, exception.ConsoleNotAvailable, NotImplementedError
+    )
+    def get_console_output(self, context, instance_uuid, tail_length=None):
+        """Return the end of the guest's console log: its last ``tail_length`` lines (None: all)."""
+        admin = context.elevated()
+        instance = instance_db.instance_get_by_uuid(admin, instance_uuid)
+        if instance.host != self.host:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        output = self.driver.get_console_output(instance)
+        if tail_length is None:
+            return output
+        if tail_length == 0:
+            return ""
+        return "\n".join(output.split("\n")[-tail_length:])
 
     # --- deleting -----------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ TOPIC = "compute"
 
 
 class ComputeAPI:
-    """Casts to the compute service of one host."""
+    """Casts (and calls) to the compute service of one host."""
 
     def _client(self, host: str):
         return rpc.get_client(TOPIC, server=host).prepare(server=host)
@@ -36,3 +36,20 @@ class ComputeAPI:
     ) -> None:
         """Ask ``host`` to destroy an instance and release what it holds."""
         self._client(host).cast(context, "terminate_instance", instance_uuid=instance_uuid)
+
+    def get_console_output(
+        self,
+        context: nova_context.RequestContext,
+        host: str,
+        instance_uuid: str,
+        tail_length: int | None = None,
+    ) -> str:
+        """Ask ``host`` for the end of a guest's console log (a call: waits for the answer).
+
+        :raises nova.exception.InstanceNotFound: the host has no such guest.
+        :raises nova.exception.ConsoleNotAvailable: the guest has no console log.
+        :raises NotImplementedError: the host's driver keeps no console.
+        """
+        return self._client(host).call(
+            context, "get_console_output", instance_uuid=instance_uuid, tail_length=tail_length
+        )

@@ -8,6 +8,7 @@ from oslo_config import cfg
 
 from nova.conf import api
 from nova.conf import base
+from nova.conf import configdrive
 from nova.conf import database
 from nova.conf import image
 from nova.conf import libvirt
@@ -20,7 +21,9 @@ CONF = cfg.CONF
 
 api.register_opts(CONF)
 base.register_opts(CONF)
+configdrive.register_opts(CONF)
 database.register_opts(CONF)
+configdrive.register_opts(CONF)
 image.register_opts(CONF)
 libvirt.register_opts(CONF)
 network.register_opts(CONF)

@@ -13,12 +13,22 @@ libvirt_opts = [
         "connection_uri",
         default="test:///default",
         help="libvirt URI; test:///default needs no daemon (the embedded cloud), "
-        "qemu:///system runs real guests.",
+        "qemu:///system runs real guests (qemu:///system?socket=PATH: a libvirtd "
+        "listening on another socket, as the test suite's).",
     ),
     cfg.StrOpt(
         "virt_type",
         default=None,
-        help="Domain type (test, qemu, kvm); by default 'test' on a test:// URI, else 'kvm'.",
+        choices=[
+            ("kvm", "hardware virtualisation (/dev/kvm)"),
+            ("qemu", "QEMU's software emulation (TCG): slower, runs anywhere"),
+            ("test", "libvirt's test driver (test:// URIs): nothing boots"),
+        ],
+        help="Domain type. By default 'test' on a test:// URI, else 'kvm'. A "
+        "qemu or kvm guest boots for real: its image (through the image "
+        "service) is its disk, as a qcow2 overlay in the instance directory, or "
+        "its kernel_id/ramdisk_id/os_command_line properties boot it directly; "
+        "its serial console is logged to console.log in the instance directory.",
     ),
     cfg.StrOpt(
         "vif_driver",

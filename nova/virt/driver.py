@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Mapping
 from typing import Protocol
 
+from nova import context as nova_context
 from nova import utils
 from nova.network import model
 
@@ -61,8 +63,17 @@ class ComputeDriver(abc.ABC):
     """A hypervisor as compute uses it."""
 
     @abc.abstractmethod
-    def spawn(self, instance: Instance, network_info: model.NetworkInfo) -> None:
+    def spawn(
+        self,
+        instance: Instance,
+        network_info: model.NetworkInfo,
+        context: nova_context.RequestContext | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         """Plug the VIFs, build the guest and start it.
+
+        :param context: the request's, for the image service.
+        :param metadata: the server metadata (the config drive's ``meta``).
 
         On failure everything done is undone before the error propagates.
         """
@@ -73,6 +84,15 @@ class ComputeDriver(abc.ABC):
 
         Tolerates a guest or devices already gone.
         """
+
+    def get_console_output(self, instance: Instance) -> str:
+        """Return the end of the guest's console log, lines ending with ``\\n``.
+
+        :raises nova.exception.InstanceNotFound: the host has no such guest.
+        :raises nova.exception.ConsoleNotAvailable: the guest has no console log.
+        :raises NotImplementedError: the driver keeps no console.
+        """
+        raise NotImplementedError
 
     @abc.abstractmethod
     def list_instance_uuids(self) -> list[str]:

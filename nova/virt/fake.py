@@ -18,13 +18,20 @@ class FakeDriver(driver.ComputeDriver):
         self.fail_spawn: Exception | None = None
         self._lock = threading.Lock()
 
-    def spawn(self, instance, network_info):
+    def spawn(self, instance, network_info, context=None, metadata=None):
         if self.fail_spawn is not None:
             raise self.fail_spawn
         with self._lock:
             if instance.uuid in self.guests:
                 raise exception.Conflict(reason=f"guest {instance.uuid} exists")
             self.guests[instance.uuid] = list(network_info)
+
+    def get_console_output(self, instance):
+        """Three lines for a guest it has, as Nova's fake driver."""
+        with self._lock:
+            if instance.uuid not in self.guests:
+                raise exception.InstanceNotFound(instance_id=instance.uuid)
+        return "FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE"
 
     def destroy(self, instance, network_info):
         with self._lock:

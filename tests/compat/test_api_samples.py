@@ -67,6 +67,17 @@ class APISamplesTestCase(base.ClientTestCase):
             ("new-server-test", "4.3.2.1", "80fe::"),
         )
 
+    def test_console_output_sample(self):
+        sid = self.settled_server()
+        body = sample("os-console-output/console-output-post-req.json")
+        answer = self.send("POST", f"/servers/{sid}/action", body, 200)
+        # Nova's answer has one key, the output (its sample's is its fake driver's);
+        # the test driver's guest writes no console.
+        self.assertEqual(
+            set(answer), set(sample("os-console-output/console-output-post-resp.json"))
+        )
+        self.assertEqual(answer["output"], "")
+
     def test_server_metadata_samples(self):
         sid = self.settled_server()
         self.send(

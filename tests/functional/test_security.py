@@ -182,7 +182,10 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
                 for nets in ([{"port": self.free_port}], [{"uuid": self.network}])
             ],
             ("/servers/{server_id}", "PUT"): [{"server": {"name": "stolen"}}],
-            ("/servers/{server_id}/action", "POST"): [{"launch": None}],
+            ("/servers/{server_id}/action", "POST"): [
+                {"launch": None},
+                {"os-getConsoleOutput": {"length": 5}},
+            ],
             ("/servers/{server_id}/metadata", "POST"): [{"metadata": {"stolen": "1"}}],
             ("/servers/{server_id}/metadata", "PUT"): [{"metadata": {}}],
             # The URL's key and the body's: the same, and not (404 before 400).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import unittest
 
+import oslo_messaging as messaging
 from oslo_context import context as oslo_context
 
 from nova import context as nova_context
@@ -61,3 +62,35 @@ class CheckTransportTestCase(unittest.TestCase):
         with self.assertRaisesRegex(exception.BrokerUnreachable, f"127.0.0.1:{port}") as caught:
             rpc.check_transport()
         self.assertNotIn("secret", caught.exception.format_message())
+
+
+class CallTestCase(unittest.TestCase):
+    """A call's answer, and Nova's exceptions raised again in the caller (fake:// transport)."""
+
+    def test_call_returns_and_raises_novas_exceptions(self):
+        class Endpoint:
+            target = messaging.Target(version="1.0")
+
+            @messaging.expected_exceptions(exception.ConsoleNotAvailable)
+            def console(self, context, instance_uuid):
+                if instance_uuid == "none":
+                    raise exception.ConsoleNotAvailable(instance_id=instance_uuid)
+                return f"output of {instance_uuid}"
+
+        rpc.CONF.set_override("transport_url", "fake://")
+        self.addCleanup(rpc.CONF.clear_override, "transport_url")
+        rpc.cleanup()
+        self.addCleanup(rpc.cleanup)
+        server = rpc.get_server("test-calls", "h1", [Endpoint()])
+        server.start()
+        self.addCleanup(server.wait)
+        self.addCleanup(server.stop)
+        client = rpc.get_client("test-calls", server="h1").prepare(timeout=10)
+        context = nova_context.RequestContext("u", "p")
+        self.assertEqual(client.call(context, "console", instance_uuid="x"), "output of x")
+        with self.assertRaises(exception.ConsoleNotAvailable) as caught:
+            client.call(context, "console", instance_uuid="none")
+        self.assertEqual(caught.exception.code, 404)
+        self.assertEqual(
+            caught.exception.format_message(), "Guest does not have a console available."
+        )

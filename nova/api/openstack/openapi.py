@@ -133,6 +133,11 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
     if has_body:
         success["content"] = {wsgi.JSON: {"schema": {"type": "object"}}}
     docstring = (getattr(controller, action).__doc__ or "").strip()
+    responses: dict[int, Any] = {status: success}
+    for code, body in getattr(controller, "more_success", {}).get(action, {}).items():
+        responses[code] = {"description": _SUCCESS_DESCRIPTIONS[code]}
+        if body:
+            responses[code]["content"] = {wsgi.JSON: {"schema": {"type": "object"}}}
     operation: dict[str, Any] = {
         "operationId": f"{name}.{action}" + (".project" if "{project_id}" in path else ""),
         "tags": [name],
@@ -141,7 +146,7 @@ def _operation(path: str, method: str, controller: Any, action: str, public: boo
             str(code): response
             for code, response in sorted(
                 {
-                    status: success,
+                    **responses,
                     **_fault_responses(public, parameters, method, action, extra_faults),
                 }.items()
             )

@@ -27,6 +27,7 @@ RULES = {
     "server_metadata:delete": "project",
     "ips:index": "project",
     "ips:show": "project",
+    "os_compute_api:os-console-output": "project",
     "os-interface:list": "project",
     "os-interface:show": "project",
     "os-interface:create": "project",

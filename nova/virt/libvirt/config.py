@@ -143,7 +143,7 @@ class GuestInterface(ConfigObject):
 
 @dataclasses.dataclass
 class GuestDisk(ConfigObject):
-    """``<disk>``: a file-backed disk."""
+    """``<disk>``: a file-backed disk (the root disk, or a read-only config drive)."""
 
     root_name: ClassVar[str] = "disk"
 
@@ -151,12 +151,48 @@ class GuestDisk(ConfigObject):
     target_dev: str = "vda"
     target_bus: str = "virtio"
     driver_type: str = "raw"
+    device: str = "disk"
+    readonly: bool = False
+    serial: str | None = None
 
     def format_dom(self) -> etree._Element:
-        element = etree.Element("disk", type="file", device="disk")
+        element = etree.Element("disk", type="file", device=self.device)
         _sub(element, "driver", name="qemu", type=self.driver_type)
         _sub(element, "source", file=self.source_path)
         _sub(element, "target", dev=self.target_dev, bus=self.target_bus)
+        if self.readonly:
+            _sub(element, "readonly")
+        if self.serial:
+            _sub(element, "serial", self.serial)
+        return element
+
+
+@dataclasses.dataclass
+class GuestSerial(ConfigObject):
+    """``<serial type='file'>``: the guest's serial port logged to a file."""
+
+    root_name: ClassVar[str] = "serial"
+
+    source_path: str = ""
+    port: int = 0
+
+    def format_dom(self) -> etree._Element:
+        element = etree.Element(self.root_name, type="file")
+        _sub(element, "source", path=self.source_path)
+        _sub(element, "target", port=self.port)
+        return element
+
+
+@dataclasses.dataclass
+class GuestConsole(GuestSerial):
+    """``<console type='file'>`` on serial port ``port`` (libvirt merges it with that serial)."""
+
+    root_name: ClassVar[str] = "console"
+
+    def format_dom(self) -> etree._Element:
+        element = etree.Element(self.root_name, type="file")
+        _sub(element, "source", path=self.source_path)
+        _sub(element, "target", type="serial", port=self.port)
         return element
 
 
@@ -173,6 +209,12 @@ class Guest(ConfigObject):
     vcpus: int = 1
     os_type: str = "hvm"
     arch: str | None = "x86_64"
+    #: Direct kernel boot: the kernel, initrd and command line given to it.
+    kernel: str | None = None
+    initrd: str | None = None
+    cmdline: str | None = None
+    #: ``<features>`` (empty ones: ``acpi``, ``apic``); a real guest needs ACPI.
+    features: list[str] = dataclasses.field(default_factory=list)
     metadata: dict[str, str] = dataclasses.field(default_factory=dict)
     devices: list[ConfigObject] = dataclasses.field(default_factory=list)
 
@@ -193,7 +235,18 @@ class Guest(ConfigObject):
         _sub(element, "vcpu", self.vcpus)
         os_element = _sub(element, "os")
         _sub(os_element, "type", self.os_type, arch=self.arch)
-        _sub(os_element, "boot", dev="hd")
+        if self.kernel:
+            _sub(os_element, "kernel", self.kernel)
+            if self.initrd:
+                _sub(os_element, "initrd", self.initrd)
+            if self.cmdline:
+                _sub(os_element, "cmdline", self.cmdline)
+        else:
+            _sub(os_element, "boot", dev="hd")
+        if self.features:
+            features = _sub(element, "features")
+            for feature in self.features:
+                _sub(features, feature)
         devices = _sub(element, "devices")
         for device in self.devices:
             devices.append(device.format_dom())

@@ -6,15 +6,27 @@ RelaxNG schema, defined (libvirt validates again if ``[libvirt]
 define_validate`` says so, or if the schema is not installed here) and
 started on ``[libvirt] connection_uri``, and the XML it defined is kept in
 ``$state_path/instances/<uuid>/libvirt.xml``.
+
+A real guest (``virt_type`` qemu or kvm) with an image service configured
+boots from its image (``nova.image.api``): directly from the kernel and
+ramdisk its ``kernel_id``/``ramdisk_id`` properties name (with
+``os_command_line``), and with the image as its disk, a qcow2 overlay
+(``disk``) on the host's cached copy. Its serial console is logged to
+``console.log`` in the instance directory (``get_console_output``), and a
+config drive (``disk.config``, ``nova.virt.configdrive``) is attached as a
+read-only virtio disk when the server asked for one or ``[DEFAULT]
+force_config_drive`` is set. The test driver's guests keep a sparse raw disk.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
 import os
 import shutil
+import subprocess
 import threading
 
 import jinja2
@@ -23,7 +35,9 @@ from lxml import etree
 
 import nova.conf
 from nova import exception
+from nova.image import api as image_api
 from nova.network import model
+from nova.virt import configdrive
 from nova.virt import driver
 from nova.virt.libvirt import config
 from nova.virt.libvirt import host_net
@@ -33,6 +47,12 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 SCHEMA = "/usr/share/libvirt/schemas/domain.rng"
+#: The most of a console log ``get_console_output`` reads (its end), as Nova.
+MAX_CONSOLE_BYTES = 100 * 1024
+CONSOLE_LOG = "console.log"
+CONFIG_DRIVE = "disk.config"
+#: Image disk formats that are a raw disk (an AMI is one).
+_RAW_FORMATS = {"raw", "ami", "iso", None}
 
 
 class InstanceSpawnError(exception.NovaException):
@@ -74,15 +94,42 @@ def _virt_type(uri: str) -> str:
     return "test" if uri.startswith("test://") else "kvm"
 
 
+def wants_config_drive(instance) -> bool:
+    """Return whether ``instance`` gets a config drive (its request, or ``force_config_drive``)."""
+    requested = str(getattr(instance, "config_drive", None) or "").lower()
+    return CONF.force_config_drive or requested in ("true", "1", "yes", "on")
+
+
+@dataclasses.dataclass
+class BootFiles:
+    """What a guest boots from: its disk and, for a direct kernel boot, kernel and initrd."""
+
+    disk: str
+    disk_format: str = "raw"
+    kernel: str | None = None
+    initrd: str | None = None
+    cmdline: str | None = None
+    config_drive: str | None = None
+
+
 class LibvirtDriver(driver.ComputeDriver):
     """Guests on one libvirt connection."""
 
-    def __init__(self, uri: str | None = None, host: host_net.HostNetwork | None = None):
+    def __init__(
+        self,
+        uri: str | None = None,
+        host: host_net.HostNetwork | None = None,
+        images: image_api.API | None = None,
+    ):
         self.uri = uri or CONF.libvirt.connection_uri
+        self.images = images or image_api.API()
         if host is None and CONF.libvirt.plug_vifs:
             host = host_net.HostNetwork()
         self.vifs = vif_drivers.VIFDriverSelector(
-            CONF.libvirt.vif_driver, host=host, template=CONF.libvirt.vif_template
+            CONF.libvirt.vif_driver,
+            host=host,
+            template=CONF.libvirt.vif_template,
+            libvirt_taps=_virt_type(self.uri) != "test",
         )
         self._connection: libvirt.virConnect | None = None
         self._lock = threading.Lock()
@@ -118,10 +165,31 @@ class LibvirtDriver(driver.ComputeDriver):
         """Return the ``<interface>`` config of every VIF, in VIF order."""
         return [self.vifs.driver_for(vif).get_config(instance, vif) for vif in network_info]
 
-    def build_domain(self, instance, network_info: model.NetworkInfo) -> str:
-        """Return the domain XML of ``instance`` with its disk and interfaces."""
-        disk = config.GuestDisk(source_path=os.path.join(self.instance_dir(instance), "disk"))
-        devices = [disk, *self.build_interfaces(instance, network_info)]
+    def build_domain(
+        self, instance, network_info: model.NetworkInfo, boot: BootFiles | None = None
+    ) -> str:
+        """Return the domain XML of ``instance`` with its disks, interfaces and console."""
+        directory = self.instance_dir(instance)
+        if boot is None:
+            boot = BootFiles(disk=os.path.join(directory, "disk"))
+        devices: list[config.ConfigObject] = [
+            config.GuestDisk(source_path=boot.disk, driver_type=boot.disk_format)
+        ]
+        if boot.config_drive:
+            devices.append(
+                config.GuestDisk(
+                    source_path=boot.config_drive,
+                    target_dev="vdb",
+                    readonly=True,
+                    serial=configdrive.VOLUME_LABEL,
+                )
+            )
+        devices += self.build_interfaces(instance, network_info)
+        console = os.path.join(directory, CONSOLE_LOG)
+        devices += [
+            config.GuestSerial(source_path=console),
+            config.GuestConsole(source_path=console),
+        ]
         if CONF.libvirt.xml_template:
             return self._from_template(instance, devices)
         guest = config.Guest(
@@ -130,6 +198,10 @@ class LibvirtDriver(driver.ComputeDriver):
             uuid=instance.uuid,
             memory_kib=(instance.memory_mb or 512) * 1024,
             vcpus=instance.vcpus or 1,
+            kernel=boot.kernel,
+            initrd=boot.initrd,
+            cmdline=boot.cmdline,
+            features=["acpi", "apic"],
             metadata={
                 "name": instance.display_name or "",
                 "image": instance.image_ref or "",
@@ -137,6 +209,44 @@ class LibvirtDriver(driver.ComputeDriver):
             devices=devices,
         )
         return guest.to_xml()
+
+    # --- the guest's files -----------------------------------------------------------------
+
+    def _boot_files(self, context, instance, network_info, metadata) -> BootFiles:
+        """Make the instance directory's disk (and config drive); fetch what the image needs."""
+        directory = self.instance_dir(instance)
+        os.makedirs(directory, exist_ok=True)
+        disk = os.path.join(directory, "disk")
+        boot = BootFiles(disk=disk)
+        real = _virt_type(self.uri) != "test"
+        if real and instance.image_ref and self.images.is_configured():
+            image = self.images.show(context, instance.image_ref)
+            if image.get("disk_format") not in _RAW_FORMATS | {"qcow2"}:
+                raise exception.Invalid(
+                    reason=f"image {instance.image_ref} has disk_format "
+                    f"{image.get('disk_format')!r}, not a disk libvirt boots"
+                )
+            base = self.images.fetch(context, instance.image_ref)
+            backing_format = "qcow2" if image.get("disk_format") == "qcow2" else "raw"
+            # The image stays in the host's cache; the guest writes to its overlay,
+            # of the flavor's root size (root_gb 0: the image's own size, as Nova).
+            sized = [str(instance.root_gb * 1024**3)] if instance.root_gb else []
+            _qemu_img("create", "-q", "-f", "qcow2", "-F", backing_format, "-b", base, disk, *sized)
+            boot.disk_format = "qcow2"
+            if image.get("kernel_id"):
+                boot.kernel = self.images.fetch(context, image["kernel_id"])
+                if image.get("ramdisk_id"):
+                    boot.initrd = self.images.fetch(context, image["ramdisk_id"])
+                boot.cmdline = image.get("os_command_line") or None
+        else:
+            with open(disk, "ab") as handle:
+                handle.truncate((instance.root_gb or 1) * 1024**3)  # sparse
+        if wants_config_drive(instance):
+            boot.config_drive = os.path.join(directory, CONFIG_DRIVE)
+            configdrive.ConfigDrive.for_instance(instance, network_info, metadata).write(
+                boot.config_drive
+            )
+        return boot
 
     def _from_template(self, instance, devices) -> str:
         """Render ``[libvirt] xml_template`` and put the devices in its ``<devices>``."""
@@ -162,17 +272,15 @@ class LibvirtDriver(driver.ComputeDriver):
 
     # --- the driver interface -------------------------------------------------------------
 
-    def spawn(self, instance, network_info):
-        """Plug, build, validate, define and start; undo all of it on failure."""
+    def spawn(self, instance, network_info, context=None, metadata=None):
+        """Fetch, plug, build, validate, define and start; undo all of it on failure."""
         directory = self.instance_dir(instance)
         plugged: list[model.VIF] = []
         domain = None
         try:
-            os.makedirs(directory, exist_ok=True)
-            with open(os.path.join(directory, "disk"), "ab") as disk:
-                disk.truncate((instance.root_gb or 1) * 1024**3)  # sparse
+            boot = self._boot_files(context, instance, network_info, metadata or {})
             # Build and check the XML first: a bad configuration plugs nothing.
-            xml = self.build_domain(instance, network_info)
+            xml = self.build_domain(instance, network_info, boot)
             validated = validate_domain(xml)
             for vif in network_info:
                 self.vifs.driver_for(vif).plug(instance, vif)
@@ -195,6 +303,32 @@ class LibvirtDriver(driver.ComputeDriver):
                 ) from exc
             raise
         LOG.debug("Instance %s started as %s", instance.uuid, vif_drivers.instance_name(instance))
+
+    def get_console_output(self, instance) -> str:
+        """Return the end of the guest's console log (lines end with ``\\n``).
+
+        :raises nova.exception.InstanceNotFound: this host has no such guest.
+        :raises nova.exception.ConsoleNotAvailable: the guest has no console logged to a file.
+        """
+        domain = self._lookup(instance.uuid)
+        if domain is None:
+            raise exception.InstanceNotFound(instance_id=instance.uuid)
+        root = etree.fromstring(domain.XMLDesc(0).encode())
+        source = root.find("./devices/console[@type='file']/source")
+        if source is None:
+            source = root.find("./devices/serial[@type='file']/source")
+        path = source.get("path") if source is not None else None
+        if not path:
+            raise exception.ConsoleNotAvailable(instance_id=instance.uuid)
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - MAX_CONSOLE_BYTES))
+                data = handle.read()
+        except FileNotFoundError:
+            return ""  # the guest has written nothing yet
+        # A serial port ends its lines with \r\n.
+        return data.decode("utf-8", "replace").replace("\r\n", "\n")
 
     def _cleanup(self, instance, domain, plugged, directory) -> None:
         if domain is not None:
@@ -248,3 +382,20 @@ class LibvirtDriver(driver.ComputeDriver):
                 }
             ),
         )
+
+
+def _qemu_img(*args: str) -> None:
+    """Run ``qemu-img`` with ``args``.
+
+    :raises InstanceSpawnError: it failed (its message says why).
+    """
+    try:
+        subprocess.run(["qemu-img", *args], check=True, capture_output=True, text=True)
+    except FileNotFoundError as exc:
+        raise exception.NovaException(
+            message="qemu-img is not installed (Debian: qemu-utils)"
+        ) from exc
+    except subprocess.CalledProcessError as exc:
+        raise exception.NovaException(
+            message=f"qemu-img {args[0]} failed: {exc.stderr.strip()}"
+        ) from exc

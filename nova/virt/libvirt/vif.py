@@ -63,13 +63,20 @@ class VIFDriver(abc.ABC):
 
     :param host: where host devices are made (None: leave them to libvirt,
         ``[libvirt] plug_vifs = false``).
+    :param libvirt_taps: libvirt makes the guest's tap itself (a real
+        hypervisor: it refuses a tap that exists for ``type='bridge'`` and
+        ``'ethernet'``, and removes it with the guest); the host side is then
+        only what the tap joins (bridge, VLAN, hybrid-plug bridge and veth).
     """
 
     #: The configuration ``vif_type`` this driver serves.
     vif_type: ClassVar[str] = ""
 
-    def __init__(self, host: host_net.HostNetwork | None = None) -> None:
+    def __init__(
+        self, host: host_net.HostNetwork | None = None, libvirt_taps: bool = False
+    ) -> None:
         self.host = host
+        self.libvirt_taps = libvirt_taps
 
     # --- reading the configuration ------------------------------------------------
 
@@ -189,7 +196,8 @@ class BridgeVIFDriver(VIFDriver):
         vlan = self._vlan(vif)
         if vlan:
             self.host.ensure_vlan(vlan[0], vlan[1], bridge)
-        self.host.ensure_tap(tap_name(vif), vif.address, master=bridge)
+        if not self.libvirt_taps:
+            self.host.ensure_tap(tap_name(vif), vif.address, master=bridge)
 
     def unplug(self, instance, vif):
         if self.host is None:
@@ -216,7 +224,7 @@ class EthernetVIFDriver(VIFDriver):
         return interface
 
     def plug(self, instance, vif):
-        if self.host is not None:
+        if self.host is not None and not self.libvirt_taps:
             self.host.ensure_tap(tap_name(vif), vif.address)
 
     def unplug(self, instance, vif):
@@ -273,11 +281,12 @@ class OpenVSwitchVIFDriver(VIFDriver):
             self.host.ensure_bridge(qbr)
             self.host.ensure_veth(qvb, qvo, master=qbr)
             self.host.ovs_add_port(bridge, qvo, self._external_ids(instance, vif))
-            self.host.ensure_tap(tap_name(vif), vif.address, master=qbr)
-        elif self.host.has_ovs():
+            if not self.libvirt_taps:
+                self.host.ensure_tap(tap_name(vif), vif.address, master=qbr)
+        elif self.host.has_ovs() and not self.libvirt_taps:
             self.host.ensure_tap(tap_name(vif), vif.address)
             self.host.ovs_add_port(bridge, tap_name(vif), self._external_ids(instance, vif))
-        # Without ovs-vsctl libvirt's <virtualport> adds the port itself.
+        # Otherwise libvirt's <virtualport> adds the port (and its external_ids) itself.
 
     def unplug(self, instance, vif):
         if self.host is None:
@@ -438,10 +447,12 @@ class VIFDriverSelector:
         choice: str = "auto",
         host: host_net.HostNetwork | None = None,
         template: str | None = None,
+        libvirt_taps: bool = False,
     ) -> None:
         self.choice = choice
         self.host = host
         self.template = template
+        self.libvirt_taps = libvirt_taps
         self._drivers: dict[type[VIFDriver], VIFDriver] = {}
         self._forced = None if choice == "auto" else self._resolve(choice)
 
@@ -458,7 +469,7 @@ class VIFDriverSelector:
             if issubclass(driver_class, TemplateVIFDriver):
                 self._drivers[driver_class] = driver_class(self.host, self.template)
             else:
-                self._drivers[driver_class] = driver_class(self.host)
+                self._drivers[driver_class] = driver_class(self.host, self.libvirt_taps)
         return self._drivers[driver_class]
 
     def driver_for(self, vif: model.VIF) -> VIFDriver:

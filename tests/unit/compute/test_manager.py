@@ -8,12 +8,15 @@ import time
 import uuid
 from unittest import mock
 
+import oslo_messaging as messaging
+
 import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova.compute import manager
 from nova.compute import vm_states
 from nova.db import instances as instance_db
+from nova.db import metadata as metadata_db
 from nova.db import services as service_db
 from nova.db import session as db_session
 from nova.network import api as network_api
@@ -103,6 +106,42 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         self.assertIsNotNone(row.launched_at)
         self.assertIn(instance.uuid, self.driver.guests)
         self.assertEqual(self.used_memory(), 512)
+
+    def test_spawn_gets_the_request_context_and_the_server_metadata(self):
+        instance = self.placed_instance()
+        # Metadata is written to a server in no task: step out of scheduling for it.
+        instance_db.instance_update(ADMIN, instance.uuid, {"task_state": None})
+        metadata_db.metadata_update(
+            ADMIN, instance.uuid, {"ping": "10.0.0.3"}, False, None, [vm_states.BUILDING]
+        )
+        instance_db.instance_update(ADMIN, instance.uuid, {"task_state": vm_states.SCHEDULING})
+        with mock.patch.object(self.driver, "spawn") as spawn:
+            self.manager.run_instance(ADMIN, instance.uuid)
+        kwargs = spawn.call_args.kwargs
+        self.assertEqual(kwargs["metadata"], {"ping": "10.0.0.3"})
+        self.assertEqual(kwargs["context"].request_id, ADMIN.request_id)
+
+    def test_console_output_is_the_tail_of_the_drivers(self):
+        instance = self.placed_instance()
+        self.manager.run_instance(ADMIN, instance.uuid)
+        whole = "FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE"
+        self.assertEqual(self.manager.get_console_output(ADMIN, instance.uuid), whole)
+        self.assertEqual(
+            self.manager.get_console_output(ADMIN, instance.uuid, 2), "ANOTHER\nLAST LINE"
+        )
+        self.assertEqual(self.manager.get_console_output(ADMIN, instance.uuid, 99), whole)
+        self.assertEqual(self.manager.get_console_output(ADMIN, instance.uuid, 0), "")
+        # Another host's instance, or a guest this host does not have: not found.
+        # (raised to the RPC caller as they are: oslo.messaging's expected exceptions)
+        instance_db.instance_update(ADMIN, instance.uuid, {"host": "elsewhere"})
+        with self.assertRaises(messaging.ExpectedException) as caught:
+            self.manager.get_console_output(ADMIN, instance.uuid)
+        self.assertIs(caught.exception.exc_info[0], exception.InstanceNotFound)
+        instance_db.instance_update(ADMIN, instance.uuid, {"host": HOST})
+        self.driver.guests.clear()
+        with self.assertRaises(messaging.ExpectedException) as caught:
+            self.manager.get_console_output(ADMIN, instance.uuid)
+        self.assertIs(caught.exception.exc_info[0], exception.InstanceNotFound)
 
     def test_network_error_is_rescheduled_away_from_this_host(self):
         self.network.fail = exception.NetworkServiceUnavailable(url="q", reason="down")
@@ -259,8 +298,8 @@ class ComputeManagerTestCase(databases.SchemaTestCase):
         instance = self.placed_instance()
         real_spawn = self.driver.spawn
 
-        def spawn_while_deleted(guest, network_info):
-            real_spawn(guest, network_info)
+        def spawn_while_deleted(guest, network_info, **kwargs):
+            real_spawn(guest, network_info, **kwargs)
             # The API marks it and compute's terminate runs while spawn ends.
             instance_db.instance_update(ADMIN, guest.uuid, {"task_state": vm_states.DELETING})
             self.manager.terminate_instance(ADMIN, guest.uuid)

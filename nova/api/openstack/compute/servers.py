@@ -11,6 +11,7 @@ from nova import exception
 from nova import utils
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
+from nova.api.openstack.compute import console_output
 from nova.api.openstack.compute import views
 from nova.api.openstack.schemas import servers as schema
 from nova.compute import vm_states
@@ -192,6 +193,10 @@ def _image_ref(server) -> str:
 class ServersController:
     #: The query schema of each action (also read by the OpenAPI description).
     query_schemas = {"index": schema.index_query, "detail": schema.index_query}
+    #: Answers of an action besides 202 (os-getConsoleOutput: 200 with the output).
+    more_success = {"action": {200: True}}
+    #: Faults beyond the usual ones (os-getConsoleOutput: the host's driver keeps no console).
+    faults = {"action": (501,)}
 
     def __init__(
         self, compute_api, extension_manager, max_limit: int, max_server_count: int
@@ -203,12 +208,18 @@ class ServersController:
         self.create_schema = schema.create(
             extension_manager.server_create_schema(), max_server_count
         )
-        self.actions = extension_manager.server_actions()
+        # Nova's own actions, then the extensions'.
+        self.actions = {
+            **console_output.actions(compute_api),
+            **extension_manager.server_actions(),
+        }
         #: The body schema of each action (also read by the OpenAPI description).
         self.body_schemas = {
             "create": self.create_schema,
             "update": schema.update,
-            "action": schema.actions(extension_manager.server_action_schemas()),
+            "action": schema.actions(
+                {**console_output.SCHEMAS, **extension_manager.server_action_schemas()}
+            ),
         }
 
     # --- reading -------------------------------------------------------------------

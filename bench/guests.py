@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""Benchmark real guests through ``nova-all``; prints one JSON document.
+
+As root (Debian: qemu-system-x86, qemu-utils, libvirt-daemon,
+libvirt-daemon-driver-qemu). Uses the libvirtd of ``NOVA_TEST_LIBVIRT_URI``
+(and its network namespace ``NOVA_TEST_NETNS``), or starts one itself with
+``tools/services/libvirt.sh`` and stops it at the end. The test guest
+(``tools/guest-image/build.py``, cached) is imported into the local image
+store with ``nova-manage image import`` and booted by ``nova-all`` under
+``[libvirt] virt_type`` (default qemu: TCG).
+
+For each round (``--concurrency``, default 1 and 4) that many guests are
+created at once on one Linux bridge of the reference Quantum (made in the
+namespace, as the bridge plugin's agent would), each with a fixed address
+through its port configuration and config drive, each told to ping the next
+one. Per guest, from its create request: ``active`` (``launched_at``),
+``ready`` (its console, read through ``os-getConsoleOutput`` every
+``--poll`` s, says ``GUEST READY``), ``net_up`` (its console says ``GUEST
+IP``; with no DHCP server on the network that is after the guest's 4 s of
+DHCP tries, then the static address) and ``peer_ok`` (the first ``PING
+<next guest> ok``); the QEMU process's resident memory once all are up; and
+the teardown (DELETE to no QEMU process left). p50 and p95 of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import common  # bench/common.py, beside this script (puts the repository on sys.path)
+import requests
+
+from tests.fixtures import guests
+from tests.fixtures import processes
+
+USER = processes.USER
+ADMIN = "admin:admin"
+
+
+def start_libvirtd(directory: str) -> tuple[subprocess.Popen, str, str]:
+    """Start libvirtd with the test library; return (its shell, URI, namespace)."""
+    script = (
+        'source tools/test-services.sh; trap stop_test_services EXIT; start_libvirtd "$1" >&2 '
+        '|| exit 1; echo "$NOVA_TEST_LIBVIRT_URI $NOVA_TEST_NETNS"; read -r _'
+    )
+    shell = subprocess.Popen(
+        ["bash", "-c", script, "bash", directory],
+        cwd=common.REPOSITORY,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = shell.stdout.readline().split()
+    if len(line) != 2:
+        raise SystemExit("guests.py: could not start libvirtd")
+    return shell, line[0], line[1]
+
+
+class Bench:
+    def __init__(self, args, uri: str, namespace: str, state: str) -> None:
+        self.args = args
+        self.uri = uri
+        self.namespace = namespace
+        self.state = state
+        self.session = requests.Session()
+        self.session.trust_env = False
+        extra = processes.config_text(
+            {
+                "libvirt": {"connection_uri": uri, "virt_type": args.virt_type},
+                "image": {"backend": "local"},
+            }
+        )
+        self.nova = processes.NovaAll(
+            state,
+            options={"DEFAULT": {"ram_allocation_ratio": 64, "report_interval": 1}},
+            extra=extra,
+        )
+        self.api = self.nova.api
+
+    def call(self, method, url, body=None, token=USER, expect=None):
+        response = self.session.request(
+            method, url, json=body, headers={"X-Auth-Token": token}, timeout=60
+        )
+        if expect is not None and response.status_code != expect:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:500]}")
+        return response
+
+    def nova_manage(self, *args: str) -> str:
+        command = [processes.command("nova-manage"), "--config-file", self.nova.config, *args]
+        return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
+
+    def import_image(self) -> str:
+        directory = guests.guest_image()
+        kernel = self.nova_manage(
+            "image", "import", "kernel", str(directory / "vmlinuz"),
+            "--disk-format", "aki", "--container-format", "aki",
+        )  # fmt: skip
+        ramdisk = self.nova_manage(
+            "image", "import", "ramdisk", str(directory / "initrd.img"),
+            "--disk-format", "ari", "--container-format", "ari",
+        )  # fmt: skip
+        machine = os.path.join(self.state, "machine.img")
+        with open(machine, "wb") as handle:
+            handle.truncate(1024 * 1024)
+        return self.nova_manage(
+            "image", "import", "guest", machine, "--disk-format", "ami",
+            "--container-format", "ami", "--property", f"kernel_id={kernel}",
+            "--property", f"ramdisk_id={ramdisk}",
+            "--property", f"os_command_line={guests.COMMAND_LINE}",
+        )  # fmt: skip
+
+    def quantum(self, method, path, body=None):
+        url = f"{self.nova.quantum_url}/v1.1/tenants/demo{path}"
+        return self.call(method, url, body, token="admin:admin").json()
+
+    def round(self, image: str, flavor: str, count: int, index: int) -> dict:
+        network = self.quantum(
+            "POST", "/networks", {"network": {"name": f"bench{index}", "plugin": "linuxbridge"}}
+        )["network"]["id"]
+        addresses = [f"10.88.{index}.{10 + n}" for n in range(count)]
+        ports = [
+            self.quantum(
+                "POST",
+                f"/networks/{network}/ports",
+                {"port": {"configuration": {"ip_address": a, "netmask": "255.255.255.0"}}},
+            )["port"]["id"]
+            for a in addresses
+        ]
+        detail = self.quantum("GET", f"/networks/{network}/ports/{ports[0]}/detail")
+        bridge = detail["port"]["configuration"]["bridge"]
+        subprocess.run(["ip", "-n", self.namespace, "link", "add", bridge, "type", "bridge"],
+                       check=True)  # fmt: skip
+        subprocess.run(["ip", "-n", self.namespace, "link", "set", bridge, "up"], check=True)
+
+        def create(n: int) -> tuple[str, float]:
+            peer = addresses[(n + 1) % count] if count > 1 else "127.0.0.1"
+            body = {
+                "server": {
+                    "name": f"g{index}-{n}",
+                    "imageRef": image,
+                    "flavorRef": flavor,
+                    "networks": [{"port": ports[n]}],
+                    "metadata": {"ping": peer},
+                    "config_drive": True,
+                }
+            }
+            started = time.time()
+            server = self.call("POST", f"{self.api}/servers", body, expect=202)
+            return server.json()["server"]["id"], started, peer
+
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            created = list(pool.map(create, range(count)))
+        marks: dict[str, dict[str, float]] = {sid: {} for sid, _s, _p in created}
+        deadline = time.time() + self.args.timeout
+        while time.time() < deadline and any(len(m) < 3 for m in marks.values()):
+            for sid, started, peer in created:
+                if len(marks[sid]) == 3:
+                    continue
+                response = self.call(
+                    "POST", f"{self.api}/servers/{sid}/action", {"os-getConsoleOutput": {}}
+                )
+                if response.status_code != 200:
+                    continue
+                output = response.json()["output"]
+                now = time.time() - started
+                for key, needle in (
+                    ("ready", "GUEST READY"),
+                    ("net_up", "GUEST IP"),
+                    ("peer_ok", f"PING {peer} ok"),
+                ):
+                    if key not in marks[sid] and needle in output:
+                        marks[sid][key] = now
+            time.sleep(self.args.poll)
+        rss = []
+        for sid, _s, _p in created:
+            for pid in guests.qemu_pids(sid):
+                with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+                    match = re.search(r"VmRSS:\s+(\d+) kB", handle.read())
+                    rss.append(int(match[1]) / 1024 if match else None)
+        for sid, started, _peer in created:
+            server = self.call("GET", f"{self.api}/servers/{sid}", token=ADMIN).json()["server"]
+            launched = server.get("OS-SRV-USG:launched_at")
+            if launched:
+                at = datetime.datetime.fromisoformat(launched).replace(tzinfo=datetime.UTC)
+                marks[sid]["active"] = at.timestamp() - started
+        teardown = []
+        for sid, _s, _p in created:
+            pids = guests.qemu_pids(sid)
+            begun = time.time()
+            self.call("DELETE", f"{self.api}/servers/{sid}", expect=204)
+            while pids and any(os.path.exists(f"/proc/{pid}") for pid in pids):
+                if time.time() - begun > 60:
+                    break
+                time.sleep(0.05)
+            teardown.append(time.time() - begun)
+        subprocess.run(["ip", "-n", self.namespace, "link", "del", bridge], check=False)
+
+        def summary(values):
+            values = [v for v in values if v is not None]
+            return {
+                "p50": common.percentile(values, 0.5),
+                "p95": common.percentile(values, 0.95),
+                "n": len(values),
+            }
+
+        return {
+            "guests": count,
+            **{
+                f"{key}_s": summary([m.get(key) for m in marks.values()])
+                for key in ("active", "ready", "net_up", "peer_ok")
+            },
+            "qemu_rss_mib": summary(rss),
+            "teardown_s": summary(teardown),
+            "missing": {sid: sorted({"active", "ready", "net_up", "peer_ok"} - set(m))
+                        for sid, m in marks.items() if len(m) < 4},
+        }  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--virt-type", default="qemu", choices=["qemu", "kvm"])
+    parser.add_argument("--memory", type=int, default=128, help="MiB per guest (a flavor)")
+    parser.add_argument("--poll", type=float, default=0.25)
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("guests.py: run as root (libvirtd, network namespaces)")
+    state = tempfile.mkdtemp(prefix="nova-bench-guests-")
+    shell = None
+    uri, namespace = os.environ.get("NOVA_TEST_LIBVIRT_URI"), os.environ.get("NOVA_TEST_NETNS")
+    if not uri or not namespace:
+        shell, uri, namespace = start_libvirtd(os.path.join(state, "services"))
+    bench = Bench(args, uri, namespace, state)
+    try:
+        image = bench.import_image()
+        bench.nova.start()
+        bench.nova.wait_ready()
+        flavor = bench.call(
+            "POST", f"{bench.api}/flavors",
+            {"flavor": {"name": "bench", "ram": args.memory, "vcpus": 1, "disk": 1}},
+            token=ADMIN, expect=200,
+        ).json()["flavor"]["id"]  # fmt: skip
+        rounds = [
+            bench.round(image, flavor, count, index) for index, count in enumerate(args.concurrency)
+        ]
+    finally:
+        bench.nova.close()
+        if shell is not None:
+            shell.stdin.close()
+            shell.wait(timeout=120)
+        shutil.rmtree(state, ignore_errors=True)
+    print(
+        json.dumps(
+            {
+                "machine": common.machine(virt_type=args.virt_type, memory_mib=args.memory),
+                "rounds": rounds,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
