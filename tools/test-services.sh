@@ -1378,7 +1378,14 @@ stop_test_services() {
         fi
     done
     _NTS_DIRS=()
+    # The private network namespace (tools/services/openvswitch.sh and others).
+    if [[ -n "${NOVA_TEST_NETNS:-}" ]]; then
+        ip netns del "$NOVA_TEST_NETNS" 2>/dev/null || true
+    fi
     unset NOVA_TEST_POSTGRESQL_URL NOVA_TEST_MYSQL_URL NOVA_TEST_NEUTRON_URL \
-        NOVA_TEST_NEUTRON_HOST NOVA_TEST_RABBIT_URL NOVA_TEST_RABBIT_RESTART
+        NOVA_TEST_NEUTRON_HOST NOVA_TEST_RABBIT_URL NOVA_TEST_RABBIT_RESTART NOVA_TEST_OVSDB
     return 0
 }
+
+# shellcheck source=tools/services/openvswitch.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/services/openvswitch.sh"
