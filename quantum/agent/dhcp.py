@@ -74,6 +74,7 @@ class DhcpManager:
         ovs_bridge: str,
         dnsmasq: str = "dnsmasq",
         lease_seconds: int = 86400,
+        ethtool: str = "ethtool",
     ) -> None:
         self.state_dir = state_dir
         self.links = links
@@ -81,6 +82,7 @@ class DhcpManager:
         self.ovs_bridge = ovs_bridge
         self.dnsmasq = dnsmasq
         self.lease_seconds = lease_seconds
+        self.ethtool = ethtool
         self._wired: dict[str, Wanted] = {}
 
     def _dir(self, network_id: str) -> str:
@@ -162,6 +164,14 @@ class DhcpManager:
             index = ip.link_lookup(ifname=inside)[0]
             ip.flush_addr(index=index)
             ip.addr("add", index=index, address=want.subnet.dhcp_server, prefixlen=prefix)
+        # A veth leaves UDP checksums to "hardware": a userspace switch (Open vSwitch's
+        # netdev datapath) forwards them unfinished and clients drop the offers.
+        subprocess.run(
+            ["ip", "netns", "exec", namespace, self.ethtool, "-K", inside, "tx", "off"],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     def _wire(self, network_id: str, want: Wanted) -> None:
         """Put the outer end on the network: its bridge, or its VLAN on the integration bridge."""

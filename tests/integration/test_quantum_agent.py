@@ -220,10 +220,9 @@ class LinuxBridgeAgentTest(AgentTestCase):
 
         # DHCP: A1's MAC gets its fixed IP; A2's (no fixed IP in Quantum) gets nothing.
         self.wait_for("dnsmasq of network A", lambda: len(self.dnsmasq_pids()) == 1, 10)
-        lease = self.wait_for("A1's lease", lambda: a1.dhcp().returncode == 0, 15)
-        self.assertTrue(lease)
-        a1.address("10.0.0.11") if "10.0.0.11" not in a1.addresses() else None
-        self.assertIn("10.0.0.11/24", a1.addresses())
+        self.wait_for("A1's lease", lambda: a1.dhcp().returncode == 0, 15)
+        self.assertIn("lease of 10.0.0.11 obtained", a1.dhcp().stderr + a1.dhcp().stdout)
+        a1.address("10.0.0.11")
         self.assertNotEqual(a2.dhcp(timeout=2).returncode, 0, "an unknown MAC got a lease")
         self.assertNotIn("DHCPACK", self.dnsmasq_log(net_a).split(a2.mac)[-1])
 
@@ -316,8 +315,12 @@ class OpenVSwitchAgentTest(AgentTestCase):
         return int(value) if value.isdigit() else None
 
     def _delete_guests(self) -> None:
-        for guest in self.guests:
-            run("ovs-vsctl", f"--db={self.ovsdb}", "--if-exists", "del-port", guest.tap, check=False)
+        names = [guest.tap for guest in self.guests]
+        dhcp_dir = os.path.join(self.agent_state, "dhcp")
+        if os.path.isdir(dhcp_dir):
+            names += [("qdh" + network_id)[:14] for network_id in os.listdir(dhcp_dir)]
+        for name in names:
+            run("ovs-vsctl", f"--db={self.ovsdb}", "--if-exists", "del-port", name, check=False)
         super()._delete_guests()
 
     def test_vlans_isolation_detach_dhcp_restart_teardown(self):
@@ -337,6 +340,8 @@ class OpenVSwitchAgentTest(AgentTestCase):
 
         self.wait_for("dnsmasq of network A", lambda: len(self.dnsmasq_pids()) == 1, 10)
         self.wait_for("A1's lease", lambda: a1.dhcp().returncode == 0, 15)
+        self.assertIn("lease of 10.0.0.11 obtained", a1.dhcp().stderr + a1.dhcp().stdout)
+        a1.address("10.0.0.11")
         self.assertNotEqual(a2.dhcp(timeout=2).returncode, 0, "an unknown MAC got a lease")
 
         self.assertTrue(a1.reaches("10.0.0.12"))
