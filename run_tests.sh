@@ -109,9 +109,15 @@ if [[ $services == 1 ]]; then
             "above); use -n to run without the test servers"
         exit 1
     fi
+    # Open vSwitch in userspace, in the private network namespace (the agent tests).
+    if ! start_openvswitch "$services_dir"; then
+        say "could not start Open vSwitch (see the messages above); use -n" \
+            "to run without the test servers"
+        exit 1
+    fi
     # libvirt's RelaxNG schema (Debian's libvirt0, pulled in by libvirt-dev)
     # too: the XML validation tests must not skip in a full run.
-    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,rabbitmq,libvirt-schema
+    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,rabbitmq,libvirt-schema,openvswitch
 fi
 
 # Default to tests/ unless some argument names a file or directory.

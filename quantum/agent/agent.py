@@ -131,21 +131,28 @@ class Agent:
         return cached[1]
 
     def _sync_bridges(self, attachments, ovs_names: set[str], wired: dict[str, Wired]) -> None:
-        links = self.links.list()
+        links = self.links.all()
         by_tap = {plugins.tap_name(id_): attachment for id_, attachment in attachments.items()}
-        by_index = {link.index: name for name, link in links.items()}
+        by_index = {link.ifindex: name for name, link in links.items()}
         for name, link in links.items():
             if not name.startswith("tap") or name in ovs_names:
                 continue
             attachment = by_tap.get(name)
             configuration = self._configuration(attachment) if attachment else None
             bridge = (configuration or {}).get("bridge")
-            if configuration and configuration.get("vif_type") == "bridge" and bridge:
+            if (
+                attachment
+                and configuration
+                and configuration.get("vif_type") == "bridge"
+                and bridge
+            ):
                 current = by_index.get(link.master) if link.master else None
                 if current != bridge:
                     self.links.ensure_bridge(bridge, alias=BRIDGE_ALIAS)
                     if self.links.set_master(name, bridge):
-                        LOG.info("Wired %s to bridge %s (port %s)", name, bridge, attachment.port_id)
+                        LOG.info(
+                            "Wired %s to bridge %s (port %s)", name, bridge, attachment.port_id
+                        )
                 wired[attachment.id] = Wired(
                     attachment, configuration, guest_mac(link.address), bridge, None
                 )
@@ -158,7 +165,7 @@ class Agent:
         # A bridge an agent made goes with its last member (compute's are compute's).
         members = {link.master for link in links.values() if link.master}
         for name, link in links.items():
-            if link.kind == "bridge" and link.alias == BRIDGE_ALIAS and link.index not in members:
+            if link.kind == "bridge" and link.alias == BRIDGE_ALIAS and link.ifindex not in members:
                 self.links.delete(name)
 
     def _vlan(self, network_id: str) -> int:
@@ -175,7 +182,7 @@ class Agent:
         for name, interface in interfaces.items():
             attachment = attachments.get(interface.iface_id or "")
             configuration = self._configuration(attachment) if attachment else None
-            if configuration and configuration.get("vif_type") == "ovs":
+            if attachment and configuration and configuration.get("vif_type") == "ovs":
                 wanted[name] = (attachment, configuration)
                 # After a restart: keep the VLAN a network's ports already carry.
                 tag = interface.tag

@@ -35,9 +35,7 @@ class QuantumClient:
 
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:
         try:
-            response = self.session.request(
-                method, self.url + path, timeout=self.timeout, **kwargs
-            )
+            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise ClientError(f"{method} {path}: {exc}") from exc
         if response.status_code >= 400 and response.status_code != 404:

@@ -1,4 +1,4 @@
-"""The host devices the agent reads and wires: Linux links over netlink, Open vSwitch over ovs-vsctl.
+"""The host devices the agent reads and wires: Linux links (netlink), Open vSwitch (ovs-vsctl).
 
 Everything may be confined to a network namespace (``[agent] netns``): the
 tests keep their bridges, taps and switch out of the host's own network.
@@ -34,7 +34,7 @@ class Link(NamedTuple):
     """A network device of the host."""
 
     name: str
-    index: int
+    ifindex: int
     master: int | None
     kind: str | None
     address: str | None
@@ -63,7 +63,7 @@ class Links:
         finally:
             ip.close()
 
-    def list(self) -> dict[str, Link]:
+    def all(self) -> dict[str, Link]:
         """Return every link by name."""
         with self.ip() as ip:
             found = {}
@@ -72,7 +72,7 @@ class Links:
                 name = msg.get_attr("IFLA_IFNAME")
                 found[name] = Link(
                     name=name,
-                    index=msg["index"],
+                    ifindex=msg["index"],
                     master=msg.get_attr("IFLA_MASTER"),
                     kind=info.get_attr("IFLA_INFO_KIND") if info else None,
                     address=msg.get_attr("IFLA_ADDRESS"),
@@ -123,10 +123,10 @@ class Links:
 
     def bridge_members(self, bridge: str) -> list[str]:
         """Return the devices enslaved to ``bridge``."""
-        links = self.list()
+        links = self.all()
         if bridge not in links:
             return []
-        index = links[bridge].index
+        index = links[bridge].ifindex
         return [link.name for link in links.values() if link.master == index]
 
 
@@ -182,7 +182,9 @@ class Switch:
             if name not in names:
                 continue
             ids = dict(external_ids[1]) if external_ids[0] == "map" else {}
-            found[name] = Interface(name, ids.get("iface-id"), ids.get("attached-mac"), tags.get(name))
+            found[name] = Interface(
+                name, ids.get("iface-id"), ids.get("attached-mac"), tags.get(name)
+            )
         return found
 
     def set_tag(self, port: str, tag: int) -> None:

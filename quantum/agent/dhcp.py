@@ -150,7 +150,7 @@ class DhcpManager:
         namespace, outside, inside = names(network_id)
         if namespace not in pyroute2_netns.listnetns():
             pyroute2_netns.create(namespace)
-        links = self.links.list()
+        links = self.links.all()
         if outside not in links:
             with self.links.ip() as ip:
                 ip.link("add", ifname=outside, kind="veth", peer={"ifname": inside})
@@ -177,9 +177,9 @@ class DhcpManager:
         """Put the outer end on the network: its bridge, or its VLAN on the integration bridge."""
         outside = names(network_id)[1]
         if want.bridge:
-            links = self.links.list()
+            links = self.links.all()
             bridge = links.get(want.bridge)
-            if bridge is None or links[outside].master != bridge.index:
+            if bridge is None or links[outside].master != bridge.ifindex:
                 self.links.ensure_bridge(want.bridge)
                 self.links.set_master(outside, want.bridge)
         elif want.vlan is not None and self.switch is not None:

@@ -55,7 +55,11 @@ port_create = _wrapped("port", {"state": _state, "configuration": _configuration
 # op-status is what the plugin's agent found on the host (admin only): UP when wired.
 port_update = _wrapped(
     "port",
-    {"state": _state, "configuration": _configuration_update, "op-status": {"enum": ["UP", "DOWN"]}},
+    {
+        "state": _state,
+        "configuration": _configuration_update,
+        "op-status": {"enum": ["UP", "DOWN"]},
+    },
     [],
     min_properties=1,
 )

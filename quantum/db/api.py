@@ -516,7 +516,7 @@ class QuantumDatabase:
             transaction.execute(_RELEASE_PORT, {"port_id": port_id})
 
     def attachment_list(self, interface_id: str | None = None) -> list[tuple[Port, str]]:
-        """Return every attached port of every tenant with its tenant id (or the one of ``interface_id``)."""
+        """Return every attached port (or the one of ``interface_id``) with its tenant id."""
         with self._transaction(read_only=True) as transaction:
             if interface_id is None:
                 rows = transaction.execute(_ATTACHMENTS).all()

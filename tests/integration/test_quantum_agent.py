@@ -69,7 +69,17 @@ class Guest:
 
     def reaches(self, address: str) -> bool:
         result = run(
-            "ip", "netns", "exec", self.name, "busybox", "ping", "-c", "1", "-W", "1", address,
+            "ip",
+            "netns",
+            "exec",
+            self.name,
+            "busybox",
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "1",
+            address,
             check=False,
         )
         return result.returncode == 0
@@ -108,19 +118,23 @@ class AgentTestCase(processes.CloudTestCase):
             run("ip", "-n", self.netns, "link", "set", "lo", "up")
         self.guests: list[Guest] = []
         self.addCleanup(self._delete_guests)
-        self.quantum_url = self.start_quantum_server(f"core_plugin = {self.plugin}\n")
         self.agent_state = os.path.join(self.state, "agent")
+        self.start_services()
+
+    def start_services(self) -> None:
+        """Start a quantum-server and a quantum-agent, each its own process."""
+        self.quantum_url = self.start_quantum_server(f"core_plugin = {self.plugin}\n")
         self.agent_config = self.write_config(
             "agent.conf",
             f"[DEFAULT]\nstate_path = {self.agent_state}\n"
             f"[agent]\nquantum_url = {self.quantum_url}\nadmin_token = admin:admin\n"
-            f"netns = {self.netns}\nplugins = {self.plugin}\npolling_interval = 0.3\n"
             f"{self.agent_options()}",
         )
         self.start_agent()
 
     def agent_options(self) -> str:
-        return ""
+        """Return the [agent] options of the test (after quantum_url and admin_token)."""
+        return f"netns = {self.netns}\nplugins = {self.plugin}\npolling_interval = 0.3\n"
 
     def start_agent(self) -> None:
         self.start("quantum-agent", "quantum-agent", "--config-file", self.agent_config)
@@ -278,7 +292,8 @@ class LinuxBridgeAgentTest(AgentTestCase):
 
     def dnsmasq_log(self, network_id: str) -> str:
         try:
-            with open(os.path.join(self.agent_state, "dhcp", network_id, "log"), encoding="utf-8") as f:
+            path = os.path.join(self.agent_state, "dhcp", network_id, "log")
+            with open(path, encoding="utf-8") as f:
                 return f.read()
         except OSError:
             return ""
@@ -296,7 +311,10 @@ class OpenVSwitchAgentTest(AgentTestCase):
         super().setUp()
 
     def agent_options(self) -> str:
-        return f"ovsdb_connection = {self.ovsdb}\novs_datapath_type = netdev\n"
+        return (
+            super().agent_options()
+            + f"ovsdb_connection = {self.ovsdb}\novs_datapath_type = netdev\n"
+        )
 
     def vsctl(self, *args: str) -> str:
         return run("ovs-vsctl", f"--db={self.ovsdb}", "--timeout=10", *args).stdout.strip()
@@ -374,7 +392,39 @@ class OpenVSwitchAgentTest(AgentTestCase):
         self.wait_for("dnsmasq stopped", lambda: not self.dnsmasq_pids(), 10)
         self.wait_for(
             "the DHCP port removed",
-            lambda: not [p for p in self.vsctl("list-ports", "br-int").split() if p.startswith("qdh")],
+            lambda: (
+                not [p for p in self.vsctl("list-ports", "br-int").split() if p.startswith("qdh")]
+            ),
             10,
         )
         self.assertNotIn(f"qdhcp-{net_a}", run("ip", "netns", "list").stdout)
+
+
+class EmbeddedAgentTest(AgentTestCase):
+    """nova-all with the embedded Quantum runs the agent in a thread.
+
+    (``[quantum] agent_config_file``).
+    """
+
+    plugin = "linuxbridge"
+
+    def start_services(self) -> None:
+        # The agent's own file: its [agent] options; URL and token come from [quantum].
+        agent_config = self.write_config(
+            "agent.conf",
+            f"[DEFAULT]\ncore_plugin = {self.plugin}\n[agent]\n{self.agent_options()}",
+        )
+        config = self.nova_config(extra=f"[quantum]\nagent_config_file = {agent_config}\n")
+        self.start_nova_all(config)
+        self.agent_state = self.state  # the embedded service's state_path is Nova's
+
+    def test_wires_and_unwires_without_nova(self):
+        network = self.network(subnet=False)
+        port = self.port(network)
+        guest = self.guest(network, port)
+        bridge = ("brq" + network)[:15]
+        self.wait_for("the tap on its bridge", lambda: self.wired(guest) == bridge, 10)
+        self.wait_op_status(network, port, "UP")
+        self.detach(network, port)
+        self.wait_for("the tap off its bridge", lambda: self.wired(guest) is None, DETACH_BOUND)
+        self.wait_op_status(network, port, "DOWN")
