@@ -29,6 +29,13 @@ default_opts = [
         "(linuxbridge, openvswitch, 8021qbh, 8021qbg, tap) or an import path "
         "of a QuantumPlugin class.",
     ),
+    cfg.BoolOpt(
+        "op_status_from_agents",
+        default=False,
+        help="Whether quantum-agent runs on the hosts and reports the ports' op-status: "
+        "an attached port is then DOWN until its agent has wired the edge binding "
+        "(UP), and back to DOWN when it unwires it. False: attaching makes a port UP.",
+    ),
     cfg.StrOpt(
         "auth_strategy",
         default="noauth",

@@ -72,7 +72,9 @@ class PortController:
 
     def attach(self, request, context, tenant_id, network_id, port_id, body):
         values = wsgi.validate(body, schemas.attachment)["attachment"]
-        self.db.attach(tenant_id, network_id, port_id, values["id"])
+        # With agents, a port is UP once its agent wired it (they report it).
+        op_status = "DOWN" if self.app.conf.op_status_from_agents else "UP"
+        self.db.attach(tenant_id, network_id, port_id, values["id"], op_status=op_status)
         return 204, None
 
     def detach(self, request, context, tenant_id, network_id, port_id):

@@ -137,7 +137,7 @@ _CLAIM_PORT = (
         _ports.c.network_id.in_(_TENANT_NETWORK.scalar_subquery()),
         _ports.c.interface_id.is_(None),
     )
-    .values(interface_id=sa.bindparam("interface_id"), op_status="UP")
+    .values(interface_id=sa.bindparam("interface_id"), op_status=sa.bindparam("op_status"))
 )
 _RELEASE_PORT = (
     sa.update(_ports)
@@ -479,8 +479,10 @@ class QuantumDatabase:
 
     # --- attachments ---------------------------------------------------------
 
-    def attach(self, tenant_id: str, net_id: str, port_id: str, interface_id: str) -> None:
-        """Attach interface ``interface_id`` (a VIF uuid) to a free port.
+    def attach(
+        self, tenant_id: str, net_id: str, port_id: str, interface_id: str, op_status: str = "UP"
+    ) -> None:
+        """Attach interface ``interface_id`` (a VIF uuid) to a free port, op-status ``op_status``.
 
         :raises quantum.exceptions.AlreadyAttached: the port has an
             attachment, or the interface is attached to another port.
@@ -490,6 +492,7 @@ class QuantumDatabase:
             "net_id": net_id,
             "tenant_id": tenant_id,
             "interface_id": interface_id,
+            "op_status": op_status,
         }
         try:
             with self._transaction() as transaction:

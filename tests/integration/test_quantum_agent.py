@@ -123,7 +123,9 @@ class AgentTestCase(processes.CloudTestCase):
 
     def start_services(self) -> None:
         """Start a quantum-server and a quantum-agent, each its own process."""
-        self.quantum_url = self.start_quantum_server(f"core_plugin = {self.plugin}\n")
+        self.quantum_url = self.start_quantum_server(
+            f"core_plugin = {self.plugin}\nop_status_from_agents = true\n"
+        )
         self.agent_config = self.write_config(
             "agent.conf",
             f"[DEFAULT]\nstate_path = {self.agent_state}\n"
@@ -231,6 +233,10 @@ class LinuxBridgeAgentTest(AgentTestCase):
             )
         for net, port in ((net_a, port_a1), (net_a, port_a2), (net_b, port_b1)):
             self.wait_op_status(net, port, "UP")
+        # Attached to an interface-id with no edge binding on this host: DOWN.
+        port_x = self.port(net_b)
+        body = {"attachment": {"id": str(uuid.uuid4())}}
+        self.quantum("PUT", f"/networks/{net_b}/ports/{port_x}/attachment", body)
 
         # DHCP: A1's MAC gets its fixed IP; A2's (no fixed IP in Quantum) gets nothing.
         self.wait_for("dnsmasq of network A", lambda: len(self.dnsmasq_pids()) == 1, 10)
@@ -271,10 +277,18 @@ class LinuxBridgeAgentTest(AgentTestCase):
         self.assertEqual(self.dnsmasq_pids(), pids)
         self.assertEqual(a1.dhcp().returncode, 0)
 
+        self.assertEqual(self.op_status(net_b, port_x), "DOWN")
+        # The edge binding goes (compute unplugged it), the attachment stays: DOWN.
+        b1.delete()
+        self.wait_op_status(net_b, port_b1, "DOWN")
+
         # Teardown through the API: no dnsmasq, no DHCP namespace, no agent bridge.
-        for net, port in ((net_a, port_a1), (net_b, port_b1)):
+        for net, port in ((net_a, port_a1), (net_b, port_b1), (net_b, port_x)):
             self.detach(net, port)
-        for net, port in ((net_a, port_a1), (net_a, port_a2), (net_b, port_b1), (net_b, port_b2)):
+        ports = (
+            (net_a, port_a1), (net_a, port_a2), (net_b, port_b1), (net_b, port_b2), (net_b, port_x)
+        )  # fmt: skip
+        for net, port in ports:
             self.quantum("DELETE", f"/networks/{net}/ports/{port}")
         for net in (net_a, net_b):
             self.quantum("DELETE", f"/networks/{net}")
@@ -412,7 +426,8 @@ class EmbeddedAgentTest(AgentTestCase):
         # The agent's own file: its [agent] options; URL and token come from [quantum].
         agent_config = self.write_config(
             "agent.conf",
-            f"[DEFAULT]\ncore_plugin = {self.plugin}\n[agent]\n{self.agent_options()}",
+            f"[DEFAULT]\ncore_plugin = {self.plugin}\nop_status_from_agents = true\n"
+            f"[agent]\n{self.agent_options()}",
         )
         config = self.nova_config(extra=f"[quantum]\nagent_config_file = {agent_config}\n")
         self.start_nova_all(config)
