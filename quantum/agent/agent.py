@@ -6,6 +6,11 @@ attachment. So a pass after a crash or restart simply resyncs, and a detach
 takes effect within one interval. The port configurations (the bridge, the
 fixed IP and DHCP server) are read when an attachment first appears or moves,
 and again every ``resync_interval``.
+
+Why polling: an attach or detach happens in Quantum, which (v1.1) notifies
+nobody, so Quantum must be asked in any case; netlink or OVSDB events would
+only spare the cheap half (measured with 20 attached taps, 1 s interval: about
+15 ms of CPU per pass, 1.5 % of a core; the server ~0.3 %).
 """
 
 from __future__ import annotations
@@ -256,6 +261,12 @@ class Agent:
             self.conf.agent.quantum_url,
         )
         failing = False
+        try:
+            self._loop(stop, interval, failing)
+        finally:
+            self.links.close()
+
+    def _loop(self, stop: threading.Event, interval: float, failing: bool) -> None:
         while not stop.is_set():
             started = time.monotonic()
             try:

@@ -46,22 +46,48 @@ class Links:
 
     def __init__(self, netns: str | None = None) -> None:
         self.netns = netns
+        # The socket of the agent's namespace stays open: opening one in
+        # another namespace forks a helper, every pass would pay for it.
+        self._socket: IPRoute | None = None
+
+    @staticmethod
+    def _open(netns: str | None) -> IPRoute:
+        try:
+            # flags=0: a missing namespace is an error, not silently created.
+            return NetNS(netns, flags=0) if netns else IPRoute()
+        except OSError as exc:
+            raise DeviceError(f"network namespace {netns}: {exc}") from exc
 
     @contextlib.contextmanager
     def ip(self, netns: str | None = None) -> Iterator[IPRoute]:
         """Yield a netlink socket in ``netns`` (default: the agent's namespace)."""
-        netns = netns or self.netns
+        if netns and netns != self.netns:
+            ip = self._open(netns)
+            try:
+                yield ip
+            except NetlinkError as exc:
+                raise DeviceError(f"netlink: {exc}") from exc
+            finally:
+                ip.close()
+            return
+        if self._socket is None:
+            self._socket = self._open(self.netns)
         try:
-            # flags=0: a missing namespace is an error, not silently created.
-            ip = NetNS(netns, flags=0) if netns else IPRoute()
-        except OSError as exc:
-            raise DeviceError(f"network namespace {netns}: {exc}") from exc
-        try:
-            yield ip
+            yield self._socket
         except NetlinkError as exc:
+            self.close()
             raise DeviceError(f"netlink: {exc}") from exc
-        finally:
-            ip.close()
+        except Exception:
+            # Anything else may have left the socket unusable: the next call opens another.
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the socket of the agent's namespace (the next call opens another)."""
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                self._socket.close()
+            self._socket = None
 
     def all(self) -> dict[str, Link]:
         """Return every link by name."""
