@@ -218,17 +218,23 @@ class Agent:
 
     def _report(self, attachments, wired: dict[str, Wired]) -> None:
         """Set op-status UP on the wired ports, DOWN on those no longer wired here."""
+        wired_ports = {entry.attachment.port_id for entry in wired.values()}
+        for id_, attachment in self.reported.items():
+            current = attachments.get(id_)
+            # Still attached to that port, but its edge binding is gone from this host.
+            # (A detach already made the port DOWN, and its next attachment is another
+            # host's to report: that port is not touched.)
+            if (
+                current is not None
+                and current.port_id == attachment.port_id
+                and attachment.port_id not in wired_ports
+            ):
+                self.client.set_op_status(attachment, DOWN)
+        self.reported = {}
         for id_, entry in wired.items():
             if entry.attachment.op_status != UP:
                 self.client.set_op_status(entry.attachment, UP)
             self.reported[id_] = entry.attachment
-        wired_ports = {entry.attachment.port_id for entry in wired.values()}
-        for id_, attachment in list(self.reported.items()):
-            if id_ in wired and wired[id_].attachment.port_id == attachment.port_id:
-                continue
-            if attachment.port_id not in wired_ports:
-                self.client.set_op_status(attachment, DOWN)
-            del self.reported[id_]
 
     def _dhcp_wanted(self, wired: dict[str, Wired]) -> dict[str, dhcp.Wanted]:
         subnets: dict[str, dhcp.Subnet] = {}
