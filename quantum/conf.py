@@ -212,10 +212,11 @@ agent_opts = [
     ),
     cfg.FloatOpt(
         "resync_interval",
-        default=30.0,
+        default=10.0,
         min=0,
         help="Seconds after which the ports' configurations (bridge, fixed IP, DHCP "
-        "server) are read again even if their attachments did not move.",
+        "server) are read again even if their attachments did not move: a changed "
+        "subnet or fixed IP reaches the DHCP server within about this time.",
     ),
     cfg.StrOpt(
         "netns",

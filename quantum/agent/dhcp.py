@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from typing import NamedTuple
@@ -123,8 +124,13 @@ class DhcpManager:
         namespace, outside, inside = names(network_id)
         directory = self._dir(network_id)
         os.makedirs(directory, mode=0o755, exist_ok=True)
-        if self._wired.get(network_id, None) is None or self._wired[network_id][:1] != want[:1]:
+        known = self._wired.get(network_id)
+        if known is None or known.subnet != want.subnet:
             self._plumb(network_id, want)
+            pid = self.pid(network_id)
+            if known is not None and pid is not None:
+                # Another range or server address: a new dnsmasq (started below).
+                self._kill(network_id, pid)
         self._wire(network_id, want)
         hosts = "".join(f"{mac},{ip}\n" for mac, ip in sorted(want.hosts))
         path = os.path.join(directory, "hosts")
@@ -162,8 +168,13 @@ class DhcpManager:
                 index = ip.link_lookup(ifname=name)[0]
                 ip.link("set", index=index, state="up")
             index = ip.link_lookup(ifname=inside)[0]
-            ip.flush_addr(index=index)
-            ip.addr("add", index=index, address=want.subnet.dhcp_server, prefixlen=prefix)
+            current = [
+                (msg.get_attr("IFA_ADDRESS"), msg["prefixlen"])
+                for msg in ip.get_addr(index=index, family=socket.AF_INET)
+            ]
+            if current != [(want.subnet.dhcp_server, prefix)]:
+                ip.flush_addr(index=index)
+                ip.addr("add", index=index, address=want.subnet.dhcp_server, prefixlen=prefix)
         # A veth leaves UDP checksums to "hardware": a userspace switch (Open vSwitch's
         # netdev datapath) forwards them unfinished and clients drop the offers.
         subprocess.run(
@@ -232,17 +243,20 @@ class DhcpManager:
             len(want.hosts),
         )
 
+    def _kill(self, network_id: str, pid: int) -> None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while self.pid(network_id) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.pid(network_id) is not None:
+            os.kill(pid, signal.SIGKILL)
+
     def stop(self, network_id: str) -> None:
         """Stop the network's dnsmasq and remove its namespace, devices and state."""
         namespace, outside, _inside = names(network_id)
         pid = self.pid(network_id)
         if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 5
-            while self.pid(network_id) is not None and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if self.pid(network_id) is not None:
-                os.kill(pid, signal.SIGKILL)
+            self._kill(network_id, pid)
         try:
             if self.switch is not None:
                 self.switch.del_port(self.ovs_bridge, outside)
