@@ -88,6 +88,7 @@ class Agent:
                 self.ovs_bridge,
                 dnsmasq=options.dnsmasq_command,
                 lease_seconds=options.dhcp_lease_seconds,
+                bridge_prefix=conf.linuxbridge.bridge_prefix,
             )
             if options.enable_dhcp
             else None
@@ -139,6 +140,7 @@ class Agent:
         links = self.links.all()
         by_tap = {plugins.tap_name(id_): attachment for id_, attachment in attachments.items()}
         by_index = {link.ifindex: name for name, link in links.items()}
+        emptied: set[str] = set()
         for name, link in links.items():
             if not name.startswith("tap") or name in ovs_names:
                 continue
@@ -167,11 +169,17 @@ class Agent:
             if master and master.startswith(self.bridge_prefix):
                 self.links.set_master(name, None)
                 LOG.info("Unwired %s from bridge %s", name, master)
-        # A bridge an agent made goes with its last member (compute's are compute's).
+                emptied.add(master)
+        # A bridge an agent made goes with its last member, and so does one the
+        # agent just emptied (compute removes a bridge with its last VIF; after a
+        # detach that VIF is no longer on it).
         members = {link.master for link in links.values() if link.master}
         for name, link in links.items():
             if link.kind == "bridge" and link.alias == BRIDGE_ALIAS and link.ifindex not in members:
                 self.links.delete(name)
+        for bridge in emptied:
+            if not self.links.bridge_members(bridge):
+                self.links.delete(bridge)
 
     def _vlan(self, network_id: str) -> int:
         if network_id not in self.vlans:

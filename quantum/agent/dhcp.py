@@ -76,6 +76,7 @@ class DhcpManager:
         dnsmasq: str = "dnsmasq",
         lease_seconds: int = 86400,
         ethtool: str = "ethtool",
+        bridge_prefix: str = "brq",
     ) -> None:
         self.state_dir = state_dir
         self.links = links
@@ -84,6 +85,7 @@ class DhcpManager:
         self.dnsmasq = dnsmasq
         self.lease_seconds = lease_seconds
         self.ethtool = ethtool
+        self.bridge_prefix = bridge_prefix
         self._wired: dict[str, Wanted] = {}
 
     def _dir(self, network_id: str) -> str:
@@ -262,7 +264,18 @@ class DhcpManager:
                 self.switch.del_port(self.ovs_bridge, outside)
         except devices.DeviceError as exc:
             LOG.warning("DHCP port %s: %s", outside, exc)
+        links = self.links.all()
+        by_index = {link.ifindex: name for name, link in links.items()}
+        bridge = by_index.get(links[outside].master or 0) if outside in links else None
         self.links.delete(outside)
+        # The last member of the network's bridge: the bridge goes too (compute
+        # removes a bridge with its last VIF, but this port kept it then).
+        if (
+            bridge
+            and bridge.startswith(self.bridge_prefix)
+            and not self.links.bridge_members(bridge)
+        ):
+            self.links.delete(bridge)
         if namespace in pyroute2_netns.listnetns():
             pyroute2_netns.remove(namespace)
         shutil.rmtree(self._dir(network_id), ignore_errors=True)

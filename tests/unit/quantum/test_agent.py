@@ -78,6 +78,9 @@ class FakeLinks:
     def delete(self, name, netns=None):
         self.bridges.discard(name)
 
+    def bridge_members(self, bridge):
+        return [name for name, master in self.master.items() if master == bridge]
+
     def close(self):
         pass
 
@@ -132,11 +135,14 @@ class LinuxBridgeTestCase(unittest.TestCase):
         self.assertEqual(links.master[tap_a], "brqnet-2")
         self.assertEqual(client.op_status, {"p1": "DOWN", "p2": "UP"})
 
-        # Detached: off the plugin's bridge; a legacy network's tap is not the agent's.
+        # Detached: off the plugin's bridge, which it emptied and so removes;
+        # a legacy network's tap and bridge are not the agent's.
         client.detach_all()
         agent.sync()
         self.assertIsNone(links.master[tap_a])
+        self.assertNotIn("brqnet-2", links.bridges)
         self.assertEqual(links.master["tap-legacy"], "br100")
+        self.assertIn("br100", links.bridges)
         self.assertEqual(client.op_status["p2"], "DOWN")
 
     def test_a_port_of_another_plugin_is_not_wired_to_a_bridge(self):
