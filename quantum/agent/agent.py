@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -309,8 +310,6 @@ def start_thread(conf: cfg.ConfigOpts) -> tuple[threading.Thread, threading.Even
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``quantum-agent --config-file F`` until SIGTERM or SIGINT."""
-    import signal
-
     try:
         conf = quantum_conf.parse_args(sys.argv[1:] if argv is None else argv)
     except cfg.Error as exc:
