@@ -4,6 +4,11 @@
 # socket directory.  Sourced by tools/test-services.sh; needs root.
 #
 #   start_openvswitch DIR   -> exports NOVA_TEST_OVSDB=unix:DIR/openvswitch/db.sock
+#                              and NOVA_TEST_OVS_RUNDIR=DIR/openvswitch
+#
+# ovs-vsctl finds the database through OVS_RUNDIR: a process that runs it
+# without --db (libvirtd for <virtualport type='openvswitch'>) must be
+# started with OVS_RUNDIR=$NOVA_TEST_OVS_RUNDIR.
 #
 # Both daemons are registered with _nts_register, so stop_test_services
 # stops them; the namespace is created here when absent (ensure_test_netns).
@@ -38,7 +43,7 @@ start_openvswitch() {
         return 1
     }
     if pid=$(_nts_registered_pid "$dir/ovs-vswitchd.pid"); then
-        export NOVA_TEST_OVSDB="unix:$dir/db.sock"
+        export NOVA_TEST_OVSDB="unix:$dir/db.sock" NOVA_TEST_OVS_RUNDIR=$dir
         return 0
     fi
     mkdir -p "$dir"
@@ -62,5 +67,5 @@ start_openvswitch() {
         return 1
     }
     _nts_register ovs-vswitchd "$dir/ovs-vswitchd.pid" ""
-    export NOVA_TEST_OVSDB="unix:$dir/db.sock"
+    export NOVA_TEST_OVSDB="unix:$dir/db.sock" NOVA_TEST_OVS_RUNDIR=$dir
 }
