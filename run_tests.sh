@@ -16,8 +16,9 @@
 # Neutron API server, a real Keystone and Glance (tools/services/, each in
 # its own cached virtualenv too) and RabbitMQ on 127.0.0.1
 # (tools/test-services.sh) for the integration tests, and, as root with
-# /dev/net/tun, libvirtd for the real-guest tests (tools/services/libvirt.sh),
-# and stops them at exit.  Neutron runs from its own
+# /dev/net/tun, Open vSwitch in userspace and libvirtd in a private network
+# namespace (tools/services/) for the agent and real-guest tests, and stops
+# them at exit.  Neutron runs from its own
 # virtualenv, cached in .cache/neutron-venv (or $NOVA_TEST_CACHE): the first
 # run installs it (about a minute), later runs reuse it.  The unmodified
 # clients of the compatibility suite (tests/compat) get one too
@@ -32,7 +33,8 @@ usage: ./run_tests.sh [-p] [-c] [-n|--no-services] [--long] [--] [PYTEST_ARGS...
   -p                  lint only: ruff check ., then mypy (mypy.ini); fails on
                       either's findings
   -c                  run pytest with coverage (--cov=nova --cov=quantum)
-  -n, --no-services   do not start PostgreSQL/MariaDB/Neutron/Keystone/RabbitMQ; the
+  -n, --no-services   do not start PostgreSQL/MariaDB/Neutron/Keystone/Glance/
+                      RabbitMQ/Open vSwitch/libvirtd; the
                       tests that need them are skipped
   --long              run the tests marked "long" (the 10,000-request fuzz
                       run) instead of the others; .ci/run runs both
@@ -113,19 +115,26 @@ if [[ $services == 1 ]]; then
     # libvirt's RelaxNG schema (Debian's libvirt0, pulled in by libvirt-dev)
     # too: the XML validation tests must not skip in a full run.
     export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,keystone,glance,rabbitmq,libvirt-schema
-    # Real guests (-m guests) where the machine can run them (root and
-    # /dev/net/tun): libvirtd in the network namespace NOVA_TEST_NETNS and the
-    # tiny guest image (tools/guest-image/build.py, cached: NOVA_TEST_GUEST_IMAGE).
+    # Host networking where the machine allows it (root and /dev/net/tun), in
+    # the private network namespace NOVA_TEST_NETNS: Open vSwitch in userspace
+    # (the agent tests), then libvirtd (it finds the switch through
+    # NOVA_TEST_OVS_RUNDIR) and the tiny guest image for the real guests
+    # (-m guests; tools/guest-image/build.py, cached: NOVA_TEST_GUEST_IMAGE).
     if libvirt_can_run; then
+        if ! start_openvswitch "$services_dir"; then
+            say "could not start Open vSwitch (see the messages above); use -n" \
+                "to run without the test servers"
+            exit 1
+        fi
         if ! start_libvirtd "$services_dir" ||
                 ! NOVA_TEST_GUEST_IMAGE=$("$VENV/bin/python" tools/guest-image/build.py); then
             say "could not start libvirtd or build the guest image (see above)"
             exit 1
         fi
         export NOVA_TEST_GUEST_IMAGE
-        NOVA_TEST_REQUIRE_SERVICES+=,libvirt
+        NOVA_TEST_REQUIRE_SERVICES+=,openvswitch,libvirt
     else
-        say "not root or no /dev/net/tun: the real-guest tests will skip"
+        say "not root or no /dev/net/tun: the agent and real-guest tests will skip"
     fi
 fi
 

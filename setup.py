@@ -89,6 +89,7 @@ setup(
         "console_scripts": [
             "nova-manage = nova.cmd.manage:main",
             "quantum-server = quantum.server:main",
+            "quantum-agent = quantum.agent.agent:main",
             "nova-api = nova.cmd.api:main",
             "nova-scheduler = nova.cmd.scheduler:main",
             "nova-compute = nova.cmd.compute:main",

@@ -29,6 +29,13 @@ default_opts = [
         "(linuxbridge, openvswitch, 8021qbh, 8021qbg, tap) or an import path "
         "of a QuantumPlugin class.",
     ),
+    cfg.BoolOpt(
+        "op_status_from_agents",
+        default=False,
+        help="Whether quantum-agent runs on the hosts and reports the ports' op-status: "
+        "an attached port is then DOWN until its agent has wired the edge binding "
+        "(UP), and back to DOWN when it unwires it. False: attaching makes a port UP.",
+    ),
     cfg.StrOpt(
         "auth_strategy",
         default="noauth",
@@ -170,6 +177,88 @@ qbg_opts = [
     cfg.IntOpt("typeidversion", default=2, min=0, max=255, help="VSI type version."),
 ]
 
+agent_opts = [
+    cfg.URIOpt(
+        "quantum_url",
+        default="http://127.0.0.1:9696",
+        schemes=["http", "https"],
+        help="Base URL of the Quantum API the agent asks which port each interface-id "
+        "on this host is attached to.",
+    ),
+    cfg.StrOpt(
+        "admin_token",
+        default="admin:admin",
+        secret=True,
+        help="X-Auth-Token of the agent's calls: an admin identity (it lists every "
+        "tenant's attachments and sets ports' op-status). With auth_strategy = noauth, "
+        "'admin:TENANT'.",
+    ),
+    cfg.FloatOpt(
+        "request_timeout",
+        default=10.0,
+        min=0.1,
+        help="Seconds one call to the Quantum API may take.",
+    ),
+    cfg.ListOpt(
+        "plugins",
+        default=["linuxbridge"],
+        item_type=cfg.types.String(choices=["linuxbridge", "openvswitch"]),
+        help="Edge bindings the agent wires: linuxbridge (taps named tap + the "
+        "interface-id's first 11 characters, enslaved to their network's bridge), "
+        "openvswitch (Interfaces of the integration bridge with external_ids:iface-id, "
+        "tagged with their network's local VLAN).",
+    ),
+    cfg.FloatOpt(
+        "polling_interval",
+        default=1.0,
+        min=0.1,
+        help="Seconds between two passes over the host's edge bindings and the "
+        "attachments; a detach is unwired within about this time.",
+    ),
+    cfg.FloatOpt(
+        "resync_interval",
+        default=10.0,
+        min=0,
+        help="Seconds after which the ports' configurations (bridge, fixed IP, DHCP "
+        "server) are read again even if their attachments did not move: a changed "
+        "subnet or fixed IP reaches the DHCP server within about this time.",
+    ),
+    cfg.StrOpt(
+        "netns",
+        default=None,
+        help="Network namespace holding the taps, bridges and DHCP devices (unset: "
+        "the agent's own). The tests confine everything to a private namespace.",
+    ),
+    cfg.StrOpt(
+        "ovsdb_connection",
+        default="unix:/var/run/openvswitch/db.sock",
+        help="OVSDB server of the host's Open vSwitch (ovs-vsctl --db).",
+    ),
+    cfg.StrOpt(
+        "ovs_datapath_type",
+        default="system",
+        choices=[
+            ("system", "the kernel datapath (the openvswitch module)"),
+            ("netdev", "the userspace datapath, for hosts without the kernel module"),
+        ],
+        help="datapath_type of the integration bridge when the agent creates it.",
+    ),
+    cfg.BoolOpt(
+        "enable_dhcp",
+        default=True,
+        help="Run one dnsmasq per network whose ports name a dhcp_server in their "
+        "configuration, in a namespace qdhcp-<network id>, answering only the "
+        "MACs of the ports wired on this host with their fixed IPs.",
+    ),
+    cfg.StrOpt("dnsmasq_command", default="dnsmasq", help="The dnsmasq program."),
+    cfg.IntOpt(
+        "dhcp_lease_seconds",
+        default=86400,
+        min=120,
+        help="Lease time dnsmasq gives (a fixed IP does not change while attached).",
+    ),
+]
+
 GROUPS: dict[str, Sequence[cfg.Opt]] = {
     "DEFAULT": default_opts,
     "database": database_opts,
@@ -177,6 +266,7 @@ GROUPS: dict[str, Sequence[cfg.Opt]] = {
     "openvswitch": openvswitch_opts,
     "8021qbh": qbh_opts,
     "8021qbg": qbg_opts,
+    "agent": agent_opts,
 }
 
 

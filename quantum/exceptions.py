@@ -60,6 +60,10 @@ class PortNotFound(NotFound):
     fault = "portNotFound"
 
 
+class AttachmentNotFound(NotFound):
+    msg_fmt = "Attachment %(att_id)s is not attached to any port."
+
+
 class PortIdNotFound(PortNotFound):
     """No port of that id on any of the tenant's networks (the Neutron v2.0 view)."""
 

@@ -1394,14 +1394,17 @@ stop_test_services() {
     _NTS_DIRS=()
     unset NOVA_TEST_POSTGRESQL_URL NOVA_TEST_MYSQL_URL NOVA_TEST_NEUTRON_URL \
         NOVA_TEST_NEUTRON_HOST NOVA_TEST_RABBIT_URL NOVA_TEST_RABBIT_RESTART \
-        NOVA_TEST_KEYSTONE_URL NOVA_TEST_KEYSTONE_PASSWORD
+        NOVA_TEST_KEYSTONE_URL NOVA_TEST_KEYSTONE_PASSWORD NOVA_TEST_OVSDB \
+        NOVA_TEST_OVS_RUNDIR
     return 0
 }
 
+# Servers in files of their own (tools/services/NAME.sh).
 # shellcheck source=tools/services/glance.sh
 source "$_NTS_ROOT/tools/services/glance.sh"
-# Servers in files of their own (tools/services/NAME.sh).
 # shellcheck source=tools/services/netns.sh
 source "$_NTS_ROOT/tools/services/netns.sh"
 # shellcheck source=tools/services/libvirt.sh
 source "$_NTS_ROOT/tools/services/libvirt.sh"
+# shellcheck source=tools/services/openvswitch.sh
+source "$_NTS_ROOT/tools/services/openvswitch.sh"

@@ -58,6 +58,18 @@ quantum_opts: list[cfg.Opt] = [
         help="Database of the embedded Quantum service.",
     ),
     cfg.StrOpt(
+        "agent_config_file",
+        default=None,
+        help="With [quantum] embedded: a Quantum configuration file read by the "
+        "embedded service (Nova's own settings of where it listens, its state_path "
+        "and database win), and also run quantum-agent in this process with its "
+        "[agent], [linuxbridge] and [openvswitch] options ([agent] quantum_url and "
+        "admin_token default to [quantum] url and auth_token). The agent wires this "
+        "host's taps and Open vSwitch ports to their networks and runs their DHCP "
+        "servers: it needs root and a real libvirt. Unset (the default): no agent, "
+        "and no host networking is touched.",
+    ),
+    cfg.StrOpt(
         "auth_token",
         default="admin:admin",
         secret=True,

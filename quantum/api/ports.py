@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from quantum import exceptions
 from quantum.api import schemas
 from quantum.api import wsgi
 
@@ -50,13 +51,14 @@ class PortController:
 
     def update(self, request, context, tenant_id, network_id, port_id, body):
         values = wsgi.validate(body, schemas.port_update)["port"]
-        wsgi.require_admin_for(context, values, ("configuration",))
+        wsgi.require_admin_for(context, values, ("configuration", "op-status"))
         self.db.port_update(
             tenant_id,
             network_id,
             port_id,
             state=values.get("state"),
             configuration=values.get("configuration"),
+            op_status=values.get("op-status"),
         )
         return 204, None
 
@@ -70,9 +72,50 @@ class PortController:
 
     def attach(self, request, context, tenant_id, network_id, port_id, body):
         values = wsgi.validate(body, schemas.attachment)["attachment"]
-        self.db.attach(tenant_id, network_id, port_id, values["id"])
+        # With agents, a port is UP once its agent wired it (they report it).
+        op_status = "DOWN" if self.app.conf.op_status_from_agents else "UP"
+        self.db.attach(tenant_id, network_id, port_id, values["id"], op_status=op_status)
         return 204, None
 
     def detach(self, request, context, tenant_id, network_id, port_id):
         self.db.detach(tenant_id, network_id, port_id)
         return 204, None
+
+
+class AttachmentController:
+    """Admin only: which port (of any tenant) an interface-id is attached to.
+
+    The plugins' agents ask it for the edge bindings they find on their host.
+    """
+
+    def __init__(self, app) -> None:
+        self.db = app.db
+
+    @staticmethod
+    def view(port, tenant_id: str) -> dict:
+        """Return one attachment: the interface-id, its port, network and tenant."""
+        return {
+            "id": port.interface_id,
+            "port_id": port.id,
+            "network_id": port.network_id,
+            "tenant_id": tenant_id,
+            "state": port.state,
+            "op-status": port.op_status,
+        }
+
+    @staticmethod
+    def _require_admin(context) -> None:
+        if not context.is_admin:
+            raise exceptions.Forbidden(reason="only an admin may list attachments")
+
+    def index(self, request, context):
+        self._require_admin(context)
+        found = self.db.attachment_list(request.GET.get("id"))
+        return 200, {"attachments": [self.view(port, tenant) for port, tenant in found]}
+
+    def show(self, request, context, attachment_id):
+        self._require_admin(context)
+        found = self.db.attachment_list(attachment_id)
+        if not found:
+            raise exceptions.AttachmentNotFound(att_id=attachment_id)
+        return 200, {"attachment": self.view(*found[0])}

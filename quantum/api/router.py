@@ -92,6 +92,10 @@ class QuantumApp:
             PUT="attach",
             DELETE="detach",
         )
+        # Admin only (the agents): the port an interface-id is attached to.
+        attachments = ports.AttachmentController(self)
+        self._connect("/v1.1/attachments", attachments, GET="index")
+        self._connect("/v1.1/attachments/{attachment_id}", attachments, GET="show")
         port_v2 = ports_v2.PortV2Controller(self)
         self._connect(NEUTRON + "/ports", port_v2, GET="index")
         self._connect(NEUTRON + "/ports/{port_id}", port_v2, GET="show")

@@ -52,7 +52,15 @@ network_update = _wrapped(
 )
 # An empty POST body creates a port too (see ports.PortController.create).
 port_create = _wrapped("port", {"state": _state, "configuration": _configuration}, [])
+# op-status is what the plugin's agent found on the host (admin only): UP when wired.
 port_update = _wrapped(
-    "port", {"state": _state, "configuration": _configuration_update}, [], min_properties=1
+    "port",
+    {
+        "state": _state,
+        "configuration": _configuration_update,
+        "op-status": {"enum": ["UP", "DOWN"]},
+    },
+    [],
+    min_properties=1,
 )
 attachment = _wrapped("attachment", {"id": _name}, ["id"])

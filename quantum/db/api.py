@@ -116,6 +116,19 @@ _SET_PORT_STATE = (
     .where(_ports.c.id == sa.bindparam("port_id"))
     .values(state=sa.bindparam("state"))
 )
+_SET_PORT_OP_STATUS = (
+    sa.update(_ports)
+    .where(_ports.c.id == sa.bindparam("port_id"))
+    .values(op_status=sa.bindparam("op_status"))
+)
+# Every attached port with its network's tenant (the agents' view, all tenants).
+_ATTACHMENTS = (
+    sa.select(_ports, _networks.c.tenant_id)
+    .join(_networks, _networks.c.id == _ports.c.network_id)
+    .where(_ports.c.interface_id.is_not(None))
+    .order_by(_ports.c.interface_id)
+)
+_ATTACHMENT = _ATTACHMENTS.where(_ports.c.interface_id == sa.bindparam("interface_id"))
 _DELETE_PORT = sa.delete(_ports).where(_ports.c.id == sa.bindparam("port_id"))
 _CLAIM_PORT = (
     sa.update(_ports)
@@ -124,7 +137,7 @@ _CLAIM_PORT = (
         _ports.c.network_id.in_(_TENANT_NETWORK.scalar_subquery()),
         _ports.c.interface_id.is_(None),
     )
-    .values(interface_id=sa.bindparam("interface_id"), op_status="UP")
+    .values(interface_id=sa.bindparam("interface_id"), op_status=sa.bindparam("op_status"))
 )
 _RELEASE_PORT = (
     sa.update(_ports)
@@ -422,12 +435,16 @@ class QuantumDatabase:
         port_id: str,
         state: str | None = None,
         configuration: Mapping[str, str | None] | None = None,
+        op_status: str | None = None,
     ) -> None:
-        """Change a port's state; set (or, with None, drop) configuration keys."""
+        """Change a port's state or op-status; set (or, with None, drop) configuration keys."""
         with self._transaction() as transaction:
             self._port(transaction, tenant_id, net_id, port_id)
             if state is not None:
                 transaction.execute(_SET_PORT_STATE, {"port_id": port_id, "state": state})
+            if op_status is not None:
+                params = {"port_id": port_id, "op_status": op_status}
+                transaction.execute(_SET_PORT_OP_STATUS, params)
             if configuration:
                 self._set_configuration(transaction, _PORT_CONFIGURATION, port_id, configuration)
 
@@ -462,8 +479,10 @@ class QuantumDatabase:
 
     # --- attachments ---------------------------------------------------------
 
-    def attach(self, tenant_id: str, net_id: str, port_id: str, interface_id: str) -> None:
-        """Attach interface ``interface_id`` (a VIF uuid) to a free port.
+    def attach(
+        self, tenant_id: str, net_id: str, port_id: str, interface_id: str, op_status: str = "UP"
+    ) -> None:
+        """Attach interface ``interface_id`` (a VIF uuid) to a free port, op-status ``op_status``.
 
         :raises quantum.exceptions.AlreadyAttached: the port has an
             attachment, or the interface is attached to another port.
@@ -473,6 +492,7 @@ class QuantumDatabase:
             "net_id": net_id,
             "tenant_id": tenant_id,
             "interface_id": interface_id,
+            "op_status": op_status,
         }
         try:
             with self._transaction() as transaction:
@@ -497,6 +517,15 @@ class QuantumDatabase:
         with self._transaction() as transaction:
             self._port(transaction, tenant_id, net_id, port_id)
             transaction.execute(_RELEASE_PORT, {"port_id": port_id})
+
+    def attachment_list(self, interface_id: str | None = None) -> list[tuple[Port, str]]:
+        """Return every attached port (or the one of ``interface_id``) with its tenant id."""
+        with self._transaction(read_only=True) as transaction:
+            if interface_id is None:
+                rows = transaction.execute(_ATTACHMENTS).all()
+            else:
+                rows = transaction.execute(_ATTACHMENT, {"interface_id": interface_id}).all()
+        return [(Port._make(row[: len(Port._fields)]), row[-1]) for row in rows]
 
     # --- configuration rows ----------------------------------------------------
 

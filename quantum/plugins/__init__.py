@@ -18,6 +18,15 @@ from servicekit import plugins
 NAMESPACE = "quantum.plugins"
 
 
+def tap_name(interface_id: str) -> str:
+    """Return the host tap of an edge binding: ``tap`` + the interface-id's first 11 characters.
+
+    Part of the contract with compute (Nova's libvirt VIF drivers name the tap
+    of a VIF so); the Linux bridge agent finds the edge bindings by it.
+    """
+    return ("tap" + interface_id)[:14]
+
+
 class QuantumPlugin:
     """Base of every plugin.
 

@@ -1,4 +1,10 @@
-"""Linux bridge: one bridge per network, the VIF's tap is enslaved to it."""
+"""Linux bridge: one bridge per network, the VIF's tap is enslaved to it.
+
+Compute's edge binding is the tap named from the VIF uuid, started on the
+``bridge`` this configuration names (libvirt's ``<source bridge>``); from
+then on ``quantum-agent`` owns the membership: it re-asserts it, takes the
+tap off when the attachment goes, and moves it when it is attached elsewhere.
+"""
 
 from __future__ import annotations
 

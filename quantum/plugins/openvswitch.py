@@ -1,4 +1,8 @@
-"""Open vSwitch: every VIF on the integration bridge, tagged with its interface-id."""
+"""Open vSwitch: every VIF on the integration bridge, tagged with its interface-id.
+
+Compute's edge binding is the port on ``bridge`` with ``external_ids:iface-id``;
+``quantum-agent`` owns its VLAN tag (the network's local VLAN, or 4095).
+"""
 
 from __future__ import annotations
 

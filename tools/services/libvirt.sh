@@ -103,8 +103,8 @@ start_libvirtd() {
                 mount --bind "$1/log" /var/log/libvirt
                 mount --bind "$2" /var/cache/libvirt
                 virtlogd -d -p "$1/virtlogd.pid" -f "$1/etc/virtlogd.conf"
-                libvirtd -d -p "$1/libvirtd.pid" -f "$1/etc/libvirtd.conf"
-            ' sh "$dir" "$cache" >"$dir/start.log" 2>&1; then
+                OVS_RUNDIR=$3 libvirtd -d -p "$1/libvirtd.pid" -f "$1/etc/libvirtd.conf"
+            ' sh "$dir" "$cache" "${NOVA_TEST_OVS_RUNDIR:-/var/run/openvswitch}" >"$dir/start.log" 2>&1; then
         _nts_log_tail start "$dir/start.log"
         _nts_log_tail libvirtd "$dir/libvirtd.log"
         return 1

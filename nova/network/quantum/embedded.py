@@ -19,6 +19,7 @@ from oslo_config import cfg
 import nova.conf
 from quantum import conf as quantum_conf
 from quantum import server as quantum_server
+from quantum.agent import agent as quantum_agent
 from servicekit import keystone
 
 CONF = nova.conf.CONF
@@ -28,7 +29,10 @@ def quantum_config(conf: cfg.ConfigOpts = CONF) -> cfg.ConfigOpts:
     """Return the embedded service's configuration, derived from Nova's."""
     url = urllib.parse.urlsplit(conf.quantum.url)
     qconf = quantum_conf.new_conf()
-    qconf([], project="quantum", default_config_files=[])
+    agent_file = conf.quantum.agent_config_file
+    qconf([], project="quantum", default_config_files=[agent_file] if agent_file else [])
+    qconf.set_default("quantum_url", conf.quantum.url, group="agent")
+    qconf.set_default("admin_token", conf.quantum.auth_token, group="agent")
     qconf.set_override("state_path", conf.state_path)
     qconf.set_override("bind_host", url.hostname or "127.0.0.1")
     qconf.set_override("bind_port", url.port or 9696)
@@ -48,14 +52,25 @@ class EmbeddedServer(quantum_server.Server):
     # Nova's configuration says where it listens.
     host_option = port_option = "[quantum] url"
 
+    #: The configuration of the agent to run beside it (``[quantum] agent_config_file``).
+    agent_conf: cfg.ConfigOpts | None = None
+    _agent: tuple[threading.Thread, threading.Event] | None = None
+
     def start(self) -> None:
         """Serve in background threads and offer the app to in-process callers."""
         super().start()
         with _lock:
             _running.append(self.app)
+        if self.agent_conf is not None:
+            self._agent = quantum_agent.start_thread(self.agent_conf)
 
     def stop(self) -> None:
-        """Stop offering the app, then stop serving."""
+        """Stop the agent, stop offering the app, then stop serving."""
+        if self._agent is not None:
+            thread, stop = self._agent
+            stop.set()
+            thread.join(timeout=30)
+            self._agent = None
         with _lock:
             if self.app in _running:
                 _running.remove(self.app)
@@ -69,7 +84,7 @@ def running_app() -> Callable | None:
 
 
 def server(conf: cfg.ConfigOpts = CONF) -> EmbeddedServer:
-    """Return the service, ready to ``start()`` in background threads.
+    """Return the service (and its agent, if configured), ready to ``start()``.
 
     With Nova's ``[api] auth_strategy = keystone`` it checks tokens as
     Nova's API does, with Nova's ``[keystone_authtoken]``: a noauth Quantum
@@ -77,10 +92,14 @@ def server(conf: cfg.ConfigOpts = CONF) -> EmbeddedServer:
     """
     qconf = quantum_config(conf)
     if conf.api.auth_strategy != "keystone":
-        return EmbeddedServer(qconf)
-    qconf.set_override("auth_strategy", "keystone")
-    token_check = keystone.TokenCheck(conf, "nova")
-    return EmbeddedServer(qconf, app=quantum_server.build_app(qconf, token_check))
+        running = EmbeddedServer(qconf)
+    else:
+        qconf.set_override("auth_strategy", "keystone")
+        token_check = keystone.TokenCheck(conf, "nova")
+        running = EmbeddedServer(qconf, app=quantum_server.build_app(qconf, token_check))
+    if conf.quantum.agent_config_file:
+        running.agent_conf = qconf
+    return running
 
 
 def start(conf: cfg.ConfigOpts = CONF) -> EmbeddedServer:

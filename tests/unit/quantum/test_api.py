@@ -530,3 +530,89 @@ class XmlTestCase(quantum_fixtures.QuantumTestCase):
             "POST", f"{T1}/networks.xml", b"<network", content_type="application/xml"
         )
         self.assertEqual(response.status_int, 400)
+
+
+class AttachmentLookupTestCase(quantum_fixtures.QuantumTestCase):
+    """``/v1.1/attachments``: the agents' admin-only lookup, and op-status they set."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.conf.set_override("op_status_from_agents", True)
+        self.net_id = self.create_network()
+        self.port_id = self.create_port(self.net_id)
+        self.port = f"{T1}/networks/{self.net_id}/ports/{self.port_id}"
+        self.request("PUT", f"{self.port}/attachment", {"attachment": {"id": "vif-1"}})
+        # Another tenant's attachment, and a free port: the list spans tenants, skips free ports.
+        other_net = self.create_network(tenant="t2", token="bob:t2")
+        other_port = self.create_port(other_net, tenant="t2", token="bob:t2")
+        self.create_port(self.net_id)
+        self.request(
+            "PUT",
+            f"/v1.1/tenants/t2/networks/{other_net}/ports/{other_port}/attachment",
+            {"attachment": {"id": "vif-2"}},
+            token="bob:t2",
+        )
+        self.other = (other_net, other_port)
+
+    def test_admin_lists_every_tenants_attachments(self):
+        response = self.request("GET", "/v1.1/attachments", token="admin:admin")
+        self.assertEqual(response.status_int, 200)
+        self.assertEqual(
+            response.json["attachments"],
+            [
+                {
+                    "id": "vif-1",
+                    "port_id": self.port_id,
+                    "network_id": self.net_id,
+                    "tenant_id": "t1",
+                    "state": "DOWN",
+                    "op-status": "DOWN",
+                },
+                {
+                    "id": "vif-2",
+                    "port_id": self.other[1],
+                    "network_id": self.other[0],
+                    "tenant_id": "t2",
+                    "state": "DOWN",
+                    "op-status": "DOWN",
+                },
+            ],
+        )
+        found = self.request("GET", "/v1.1/attachments?id=vif-2", token="admin:admin").json
+        self.assertEqual([a["port_id"] for a in found["attachments"]], [self.other[1]])
+        shown = self.request("GET", "/v1.1/attachments/vif-1", token="admin:admin")
+        self.assertEqual(shown.json["attachment"]["port_id"], self.port_id)
+        xml = self.request("GET", "/v1.1/attachments/vif-1.xml", token="admin:admin")
+        self.assertEqual(etree.fromstring(xml.body).get("port_id"), self.port_id)
+
+    def test_unknown_attachment_is_404(self):
+        response = self.request("GET", "/v1.1/attachments/vif-9", token="admin:admin")
+        self.assertEqual(response.status_int, 404)
+        self.assertEqual(response.json["itemNotFound"]["code"], 404)
+
+    def test_lookup_is_admin_only(self):
+        for path in ("/v1.1/attachments", "/v1.1/attachments/vif-1"):
+            with self.subTest(path=path):
+                response = self.request("GET", path)
+                self.assertEqual(response.status_int, 403)
+                self.assertIn("forbidden", response.json)
+                self.assertEqual(self.request("GET", path, token=None).status_int, 401)
+
+    def test_op_status_is_set_by_an_admin_and_reset_by_detach(self):
+        refused = self.request("PUT", self.port, {"port": {"op-status": "UP"}})
+        self.assertEqual(refused.status_int, 403)
+        bad = self.request("PUT", self.port, {"port": {"op-status": "up"}}, token="admin:admin")
+        self.assertEqual(bad.status_int, 400)
+        self.assertEqual(self.request("GET", self.port).json["port"]["op-status"], "DOWN")
+        done = self.request("PUT", self.port, {"port": {"op-status": "UP"}}, token="admin:admin")
+        self.assertEqual(done.status_int, 204)
+        self.assertEqual(self.request("GET", self.port).json["port"]["op-status"], "UP")
+        self.request("DELETE", f"{self.port}/attachment")
+        self.assertEqual(self.request("GET", self.port).json["port"]["op-status"], "DOWN")
+
+    def test_without_agents_attaching_makes_a_port_up(self):
+        self.conf.set_override("op_status_from_agents", False)
+        port_id = self.create_port(self.net_id)
+        port = f"{T1}/networks/{self.net_id}/ports/{port_id}"
+        self.request("PUT", f"{port}/attachment", {"attachment": {"id": "vif-3"}})
+        self.assertEqual(self.request("GET", port).json["port"]["op-status"], "UP")
