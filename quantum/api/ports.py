@@ -7,6 +7,9 @@ from quantum.api import wsgi
 
 
 class PortController:
+    #: Its actions' rules: ``quantum.policy.ACTIONS["port"]``.
+    resource = "port"
+
     def __init__(self, app) -> None:
         self.app = app
         self.db = app.db

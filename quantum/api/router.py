@@ -13,6 +13,7 @@ from oslo_config import cfg
 
 from quantum import exceptions
 from quantum import plugins
+from quantum import policy
 from quantum.api import networks
 from quantum.api import ports
 from quantum.api import ports_v2
@@ -32,6 +33,9 @@ TENANT = "/v1.1/tenants/{tenant_id}"
 NEUTRON = "/v2.0"
 #: Longest user or tenant id: the length of ``networks.tenant_id``.
 ID_MAX_LENGTH = 255
+#: The roles of a noauth identity (an ``admin`` user's, anyone else's).
+NOAUTH_ADMIN_ROLES = ("admin", "member", "reader")
+NOAUTH_ROLES = ("member", "reader")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +45,12 @@ class Context:
     user_id: str
     tenant_id: str
     is_admin: bool = False
+    #: Lower-cased role names; what the policy rules read.
+    roles: tuple[str, ...] = ()
+
+    def credentials(self) -> dict[str, Any]:
+        """What a policy rule reads of the caller."""
+        return {"user_id": self.user_id, "project_id": self.tenant_id, "roles": list(self.roles)}
 
 
 class QuantumApp:
@@ -51,6 +61,7 @@ class QuantumApp:
         self.db = db
         #: Base URL of links (``public_endpoint``); empty: the request's scheme and host.
         self.endpoint = (conf.public_endpoint or "").rstrip("/")
+        self.policy = policy.Enforcer(conf)
         self._plugins: dict[str, plugins.QuantumPlugin] = {}
         # The routes by the number of "/" in their paths (a parameter is one
         # segment), in the order connected: a path is matched against a few.
@@ -127,11 +138,11 @@ class QuantumApp:
         if self.conf.auth_strategy == "keystone":
             if environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
                 raise exceptions.NotAuthenticated()
-            roles = {r.strip() for r in environ.get("HTTP_X_ROLES", "").split(",")}
+            roles = {r.strip().lower() for r in environ.get("HTTP_X_ROLES", "").split(",")}
             context = Context(
                 user_id=environ.get("HTTP_X_USER_ID", ""),
                 tenant_id=environ.get("HTTP_X_PROJECT_ID") or environ.get("HTTP_X_TENANT_ID", ""),
-                is_admin="admin" in roles,
+                roles=tuple(sorted(roles - {""})),
             )
         else:
             token = environ.get("HTTP_X_AUTH_TOKEN", "").strip()
@@ -147,7 +158,15 @@ class QuantumApp:
                     f"A token is 'user:tenant', each 1 to {ID_MAX_LENGTH} characters "
                     "without control characters."
                 )
-            context = Context(user_id=user, tenant_id=tenant, is_admin=user == "admin")
+            # As Nova's noauth2: the admin user is admin, member and reader; others member, reader.
+            roles = NOAUTH_ADMIN_ROLES if user == "admin" else NOAUTH_ROLES
+            context = Context(user_id=user, tenant_id=tenant, roles=roles)
+        context = dataclasses.replace(
+            context,
+            is_admin=self.policy.allows(
+                "context_is_admin", context.tenant_id, context.credentials()
+            ),
+        )
         if tenant_id is None:
             tenant_id = context.tenant_id
         elif context.tenant_id != tenant_id and not context.is_admin:
@@ -204,6 +223,10 @@ class QuantumApp:
                 status, body = getattr(self, action)(request)
                 return wsgi.respond(status, body, content_type)
             context = self.authenticate(request, kwargs.get("tenant_id"))
+            rule = policy.ACTIONS[controller.resource][action]  # type: ignore[attr-defined]
+            tenant_id = kwargs.get("tenant_id") or context.tenant_id
+            if not self.policy.allows(rule, tenant_id, context.credentials()):
+                raise exceptions.Forbidden(reason=f"Policy doesn't allow {rule} to be performed.")
             if request.method in ("POST", "PUT"):
                 kwargs["body"] = wsgi.parse_body(request, self.conf.max_request_body_size)
             # The transaction begins at the action's first database call: a

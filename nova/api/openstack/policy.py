@@ -44,11 +44,8 @@ class IsAdminCheck(oslo_policy.Check):
         return creds.get("is_admin") == self.expected
 
 
-def get_enforcer() -> oslo_policy.Enforcer:
-    """Return the enforcer, made on first use from ``[oslo_policy]`` of ``CONF``.
-
-    Also the ``oslo.policy.enforcer`` entry point of ``oslopolicy-policy-generator``.
-    """
+def enforcer() -> oslo_policy.Enforcer:
+    """Return the enforcer, made on first use from ``[oslo_policy]`` of ``CONF``."""
     global _ENFORCER
     if _ENFORCER is None:
         with _LOCK:
@@ -75,6 +72,16 @@ class _Enforcer(oslo_policy.Enforcer):
             return super()._get_policy_path(path)
         except cfg.NotInitializedError:
             raise cfg.ConfigFilesNotFoundError([path]) from None
+
+
+def get_enforcer() -> oslo_policy.Enforcer:
+    """The ``oslo.policy.enforcer`` entry point (``oslopolicy-policy-generator``,
+    ``oslopolicy-checker``): Nova's configuration files in their usual places."""
+    try:
+        CONF.find_file(CONF.oslo_policy.policy_file)
+    except cfg.NotInitializedError:
+        CONF([], project="nova")
+    return enforcer()
 
 
 def reset() -> None:
@@ -104,7 +111,7 @@ def check(
     if target is None:
         target = default_target(context)
     try:
-        return bool(get_enforcer().authorize(action, target, context))
+        return bool(enforcer().authorize(action, target, context))
     except oslo_policy.InvalidScope:
         return False
 

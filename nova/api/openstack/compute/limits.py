@@ -49,7 +49,9 @@ class LimitsController:
         query = wsgi.validate_query(request, schema.index_query)
         project_id = query.get("tenant_id") or context.project_id
         if project_id != context.project_id:
-            policy.authorize(context, "os_compute_api:limits:other_project", {"project_id": project_id})
+            policy.authorize(
+                context, "os_compute_api:limits:other_project", {"project_id": project_id}
+            )
         limits = quota.get_limits(context, project_id)
         usage = quota.get_usage(context, project_id)
         absolute = {name: limits[resource] for name, resource in _MAXIMA.items()}

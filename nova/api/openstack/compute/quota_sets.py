@@ -38,7 +38,9 @@ class QuotaSetsController:
 
     def show(self, request, tenant_id):
         """Show a project's limits."""
-        policy.authorize(request.context, "os_compute_api:os-quota-sets:show", {"project_id": tenant_id})
+        policy.authorize(
+            request.context, "os_compute_api:os-quota-sets:show", {"project_id": tenant_id}
+        )
         limits = quota.get_limits(request.context, tenant_id)
         return 200, {"quota_set": {"id": tenant_id, **dict(sorted(limits.items()))}}
 
@@ -55,7 +57,9 @@ class QuotaSetsController:
 
     def defaults(self, request, tenant_id):
         """Show the default limits."""
-        policy.authorize(request.context, "os_compute_api:os-quota-sets:defaults", {"project_id": tenant_id})
+        policy.authorize(
+            request.context, "os_compute_api:os-quota-sets:defaults", {"project_id": tenant_id}
+        )
         return 200, {"quota_set": {"id": tenant_id, **dict(sorted(quota.defaults().items()))}}
 
     def update(self, request, tenant_id, body):
@@ -74,6 +78,8 @@ class QuotaSetsController:
 
     def delete(self, request, tenant_id):
         """Give a project the default limits again (admins)."""
-        policy.authorize(request.context, "os_compute_api:os-quota-sets:delete", {"project_id": tenant_id})
+        policy.authorize(
+            request.context, "os_compute_api:os-quota-sets:delete", {"project_id": tenant_id}
+        )
         quota.reset_limits(request.context, tenant_id)
         return 202, None
