@@ -52,12 +52,14 @@ def context_from_keystone(headers, request_id: str) -> nova_context.RequestConte
     if headers.get("X-Identity-Status") != "Confirmed":
         raise exception.NotAuthenticated()
     roles = {role.strip().lower() for role in headers.get("X-Roles", "").split(",")}
-    return nova_context.RequestContext(
+    context = nova_context.RequestContext(
         user_id=headers.get("X-User-Id"),
         project_id=headers.get("X-Project-Id") or headers.get("X-Tenant-Id"),
-        is_admin="admin" in roles,
+        roles=sorted(roles - {""}),
         request_id=request_id,
     )
+    context.is_admin = policy.check_is_admin(context)
+    return context
 
 
 STRATEGIES = {"noauth2": context_from_noauth2, "keystone": context_from_keystone}
