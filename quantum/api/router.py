@@ -138,11 +138,11 @@ class QuantumApp:
         if self.conf.auth_strategy == "keystone":
             if environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
                 raise exceptions.NotAuthenticated()
-            roles = {r.strip().lower() for r in environ.get("HTTP_X_ROLES", "").split(",")}
+            named = {r.strip().lower() for r in environ.get("HTTP_X_ROLES", "").split(",")}
             context = Context(
                 user_id=environ.get("HTTP_X_USER_ID", ""),
                 tenant_id=environ.get("HTTP_X_PROJECT_ID") or environ.get("HTTP_X_TENANT_ID", ""),
-                roles=tuple(sorted(roles - {""})),
+                roles=tuple(sorted(named - {""})),
             )
         else:
             token = environ.get("HTTP_X_AUTH_TOKEN", "").strip()
