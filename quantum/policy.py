@@ -9,11 +9,12 @@ configuration overrides any rule; ``etc/quantum-policy.yaml.sample`` lists them.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from oslo_config import cfg
 from oslo_policy import policy
+
+from servicekit import policy as servicekit_policy
 
 ADMIN = "rule:context_is_admin"
 PROJECT_READER_OR_ADMIN = "rule:project_reader or rule:context_is_admin"
@@ -128,28 +129,15 @@ def list_rules() -> list[policy.RuleDefault]:
     return [*_BASE, *_API]
 
 
-class Enforcer(policy.Enforcer):
-    """oslo.policy's enforcer with Quantum's defaults, on Quantum's ``ConfigOpts``."""
+class Enforcer(servicekit_policy.Enforcer):
+    """Quantum's defaults on Quantum's ``ConfigOpts`` (``[oslo_policy]``)."""
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
-        super().__init__(conf)
-        self.register_defaults(list_rules())
+        super().__init__(conf, list_rules())
 
-    def _get_policy_path(self, path: str) -> str:
-        # An absolute path also where no configuration file was parsed (embedded).
-        if os.path.isabs(path) and os.path.exists(path):
-            return path
-        try:
-            return super()._get_policy_path(path)
-        except cfg.NotInitializedError:
-            raise cfg.ConfigFilesNotFoundError([path]) from None
-
-    def allows(self, rule: str, tenant_id: str, credentials: dict[str, Any]) -> bool:
+    def allows_on(self, rule: str, tenant_id: str, credentials: dict[str, Any]) -> bool:
         """Tell whether ``rule`` allows ``credentials`` (user, project, roles) on ``tenant_id``."""
-        try:
-            return bool(self.authorize(rule, {"project_id": tenant_id}, credentials))
-        except policy.InvalidScope:
-            return False
+        return self.allows(rule, {"project_id": tenant_id}, credentials)
 
 
 def get_enforcer() -> Enforcer:

@@ -163,7 +163,7 @@ class QuantumApp:
             context = Context(user_id=user, tenant_id=tenant, roles=roles)
         context = dataclasses.replace(
             context,
-            is_admin=self.policy.allows(
+            is_admin=self.policy.allows_on(
                 "context_is_admin", context.tenant_id, context.credentials()
             ),
         )
@@ -225,7 +225,7 @@ class QuantumApp:
             context = self.authenticate(request, kwargs.get("tenant_id"))
             rule = policy.ACTIONS[controller.resource][action]  # type: ignore[attr-defined]
             tenant_id = kwargs.get("tenant_id") or context.tenant_id
-            if not self.policy.allows(rule, tenant_id, context.credentials()):
+            if not self.policy.allows_on(rule, tenant_id, context.credentials()):
                 raise exceptions.Forbidden(reason=f"Policy doesn't allow {rule} to be performed.")
             if request.method in ("POST", "PUT"):
                 kwargs["body"] = wsgi.parse_body(request, self.conf.max_request_body_size)

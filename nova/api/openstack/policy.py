@@ -14,7 +14,6 @@ line: another project's resources stay 404).
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -25,10 +24,11 @@ import nova.conf
 from nova import context as nova_context
 from nova import exception
 from nova import policies
+from servicekit import policy as servicekit_policy
 
 CONF = nova.conf.CONF
 
-_ENFORCER: oslo_policy.Enforcer | None = None
+_ENFORCER: servicekit_policy.Enforcer | None = None
 _LOCK = threading.Lock()
 
 
@@ -44,34 +44,17 @@ class IsAdminCheck(oslo_policy.Check):
         return creds.get("is_admin") == self.expected
 
 
-def enforcer() -> oslo_policy.Enforcer:
+def enforcer() -> servicekit_policy.Enforcer:
     """Return the enforcer, made on first use from ``[oslo_policy]`` of ``CONF``."""
     global _ENFORCER
     if _ENFORCER is None:
         with _LOCK:
             if _ENFORCER is None:
-                enforcer = _Enforcer(CONF)
+                enforcer = servicekit_policy.Enforcer(CONF, policies.list_rules())
                 # Nova's defaults are the new ones: no warning per changed default.
                 enforcer.suppress_default_change_warnings = True
-                enforcer.register_defaults(policies.list_rules())
                 _ENFORCER = enforcer
     return _ENFORCER
-
-
-class _Enforcer(oslo_policy.Enforcer):
-    """oslo.policy's enforcer, also where no configuration file was parsed.
-
-    An embedded or test set-up never parses one: there oslo.config cannot
-    search next to configuration files, and only an absolute path is read.
-    """
-
-    def _get_policy_path(self, path: str) -> str:
-        if os.path.isabs(path) and os.path.exists(path):
-            return path
-        try:
-            return super()._get_policy_path(path)
-        except cfg.NotInitializedError:
-            raise cfg.ConfigFilesNotFoundError([path]) from None
 
 
 def get_enforcer() -> oslo_policy.Enforcer:
@@ -104,16 +87,14 @@ def check(
     """Tell whether the rule ``action`` allows ``context`` on ``target``.
 
     A rule of another scope than the token's (a system-scoped token on a
-    project rule) does not allow.
+    project rule) does not allow. Decisions are remembered, and the policy
+    file looked at again, for a second (``servicekit.policy``).
 
     :raises oslo_policy.policy.PolicyNotRegistered: ``action`` is no rule (a bug).
     """
     if target is None:
         target = default_target(context)
-    try:
-        return bool(enforcer().authorize(action, target, context))
-    except oslo_policy.InvalidScope:
-        return False
+    return enforcer().allows(action, target, context)
 
 
 def authorize(
