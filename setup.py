@@ -51,6 +51,8 @@ setup(
         "oslo.messaging>=14.0",
         "oslo.context>=5.0",
         "oslo.log>=5.0",
+        # Nova's default policy rules (reader/member/admin), an operator's policy file.
+        "oslo.policy>=4.4",
         "oslo.utils>=4.0",
         # HTTPProxyToWSGI: X-Forwarded-* from a trusted proxy only.
         "oslo.middleware>=5.0",
@@ -127,6 +129,14 @@ setup(
             "8021qbh = quantum.plugins.ieee8021q:Qbh8021Plugin",
             "8021qbg = quantum.plugins.ieee8021q:Qbg8021Plugin",
             "tap = quantum.plugins.tap:TapPlugin",
+        ],
+        "oslo.policy.policies": [
+            "nova = nova.policies:list_rules",
+            "quantum = quantum.policy:list_rules",
+        ],
+        "oslo.policy.enforcer": [
+            "nova = nova.api.openstack.policy:get_enforcer",
+            "quantum = quantum.policy:get_enforcer",
         ],
         "oslo.config.opts": [
             "nova = nova.conf.opts:list_opts",

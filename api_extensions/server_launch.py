@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nova.api.openstack import extensions
+from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 
 _NO_ARGUMENT = {"type": "null"}
@@ -35,6 +36,7 @@ class ServerLaunch(extensions.ExtensionDescriptor):
 
     def launch(self, request, server_id, argument):
         """Launch a DEFINED server: 202, or 409 naming its state."""
+        policy.authorize(request.context, "os_compute_api:os-server-launch:launch")
         wsgi.validate(argument, _NO_ARGUMENT, "launch")
         self.compute_api.launch(request.context, server_id)
         return 202, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nova.api.openstack import extensions
+from nova.api.openstack import policy
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute import views
 
@@ -46,6 +47,7 @@ class VirtualInterfacesController:
         ]
 
     def index(self, request, server_id):
+        policy.authorize(request.context, "os_compute_api:os-virtual-interfaces")
         query = wsgi.validate_query(request, _QUERY)
         vifs = self.compute_api.get_vifs(
             request.context,
@@ -56,6 +58,7 @@ class VirtualInterfacesController:
         return 200, {"virtual_interfaces": self._views(request, server_id, vifs)}
 
     def show(self, request, server_id, id):
+        policy.authorize(request.context, "os_compute_api:os-virtual-interfaces")
         vif = self.compute_api.get_vif(request.context, server_id, id)
         return 200, {"virtual_interface": self._views(request, server_id, [vif])[0]}
 

@@ -55,10 +55,23 @@ class RequestContext(context.RequestContext):
         return super().from_dict(values, **kwargs)
 
     def elevated(self) -> RequestContext:
-        """Return a copy of this context with admin rights (same request id)."""
+        """Return a copy of this context with admin rights (same request id).
+
+        The copy has the ``admin`` role too; this context's roles are left as they are.
+        """
         elevated = copy.copy(self)
         elevated.is_admin = True
+        elevated.roles = list(self.roles)
+        if "admin" not in elevated.roles:
+            elevated.roles.append("admin")
         return elevated
+
+    def to_policy_values(self) -> Any:
+        """The credentials a policy rule reads: oslo.context's and ``is_admin``."""
+        # A plain dictionary: oslo.context's warns on every read of a key it did not set.
+        values = dict(super().to_policy_values().items())
+        values["is_admin"] = self.is_admin
+        return values
 
 
 def get_admin_context() -> RequestContext:

@@ -5,6 +5,7 @@ Options are declared only in this package and registered on the global
 """
 
 from oslo_config import cfg
+from oslo_policy import opts as policy_opts
 
 from nova.conf import api
 from nova.conf import base
@@ -30,3 +31,5 @@ network.register_opts(CONF)
 quota.register_opts(CONF)
 service.register_opts(CONF)
 wsgi.register_opts(CONF)
+# [oslo_policy]: oslo.policy's own options (policy_file, enforce_new_defaults, ...).
+policy_opts.set_defaults(CONF)

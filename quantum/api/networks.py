@@ -11,6 +11,9 @@ ADMIN_ONLY = ("plugin", "configuration")
 
 
 class NetworkController:
+    #: Its actions' rules: ``quantum.policy.ACTIONS["network"]``.
+    resource = "network"
+
     def __init__(self, app) -> None:
         self.app = app
         self.db = app.db

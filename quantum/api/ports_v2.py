@@ -74,6 +74,9 @@ def _only(port: dict[str, Any], fields: list[str]) -> dict[str, Any]:
 
 
 class PortV2Controller:
+    #: Its actions' rules: ``quantum.policy.ACTIONS["port"]`` (reads only).
+    resource = "port"
+
     def __init__(self, app) -> None:
         self.db = app.db
 

@@ -13,6 +13,7 @@ from oslo_config import cfg
 
 from quantum import exceptions
 from quantum import plugins
+from quantum import policy
 from quantum.api import networks
 from quantum.api import ports
 from quantum.api import ports_v2
@@ -33,8 +34,9 @@ TENANT = "/v1.1/tenants/{tenant_id}"
 NEUTRON = "/v2.0"
 #: Longest user or tenant id: the length of ``networks.tenant_id``.
 ID_MAX_LENGTH = 255
-#: Keystone roles that may act in any tenant: admins, and services (Nova) acting for users.
-ANY_TENANT_ROLES = frozenset({"admin", "service"})
+#: The roles of a noauth identity (an ``admin`` user's, anyone else's).
+NOAUTH_ADMIN_ROLES = ("admin", "member", "reader")
+NOAUTH_ROLES = ("member", "reader")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +46,12 @@ class Context:
     user_id: str
     tenant_id: str
     is_admin: bool = False
+    #: Lower-cased role names; what the policy rules read.
+    roles: tuple[str, ...] = ()
+
+    def credentials(self) -> dict[str, Any]:
+        """What a policy rule reads of the caller."""
+        return {"user_id": self.user_id, "project_id": self.tenant_id, "roles": list(self.roles)}
 
 
 class QuantumApp:
@@ -62,6 +70,7 @@ class QuantumApp:
         self.db = db
         #: Base URL of links (``public_endpoint``); empty: the request's scheme and host.
         self.endpoint = (conf.public_endpoint or "").rstrip("/")
+        self.policy = policy.Enforcer(conf)
         self._plugins: dict[str, plugins.QuantumPlugin] = {}
         #: keystonemiddleware, asked before any request that needs an identity.
         if token_check is None and conf.auth_strategy == "keystone":
@@ -147,11 +156,11 @@ class QuantumApp:
             self._check_token(environ)
             if environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
                 raise exceptions.NotAuthenticated()
-            roles = {r.strip().lower() for r in environ.get("HTTP_X_ROLES", "").split(",")}
+            named = {r.strip().lower() for r in environ.get("HTTP_X_ROLES", "").split(",")}
             context = Context(
                 user_id=environ.get("HTTP_X_USER_ID", ""),
                 tenant_id=environ.get("HTTP_X_PROJECT_ID") or environ.get("HTTP_X_TENANT_ID", ""),
-                is_admin=not roles.isdisjoint(ANY_TENANT_ROLES),
+                roles=tuple(sorted(named - {""})),
             )
         else:
             token = environ.get("HTTP_X_AUTH_TOKEN", "").strip()
@@ -167,7 +176,15 @@ class QuantumApp:
                     f"A token is 'user:tenant', each 1 to {ID_MAX_LENGTH} characters "
                     "without control characters."
                 )
-            context = Context(user_id=user, tenant_id=tenant, is_admin=user == "admin")
+            # As Nova's noauth2: the admin user is admin, member and reader; others member, reader.
+            roles = NOAUTH_ADMIN_ROLES if user == "admin" else NOAUTH_ROLES
+            context = Context(user_id=user, tenant_id=tenant, roles=roles)
+        context = dataclasses.replace(
+            context,
+            is_admin=self.policy.allows_on(
+                "context_is_admin", context.tenant_id, context.credentials()
+            ),
+        )
         if tenant_id is None:
             tenant_id = context.tenant_id
         elif context.tenant_id != tenant_id and not context.is_admin:
@@ -250,6 +267,10 @@ class QuantumApp:
                 status, body = getattr(self, action)(request)
                 return wsgi.respond(status, body, content_type)
             context = self.authenticate(request, kwargs.get("tenant_id"))
+            rule = policy.ACTIONS[controller.resource][action]  # type: ignore[attr-defined]
+            tenant_id = kwargs.get("tenant_id") or context.tenant_id
+            if not self.policy.allows_on(rule, tenant_id, context.credentials()):
+                raise exceptions.Forbidden(reason=f"Policy doesn't allow {rule} to be performed.")
             if request.method in ("POST", "PUT"):
                 kwargs["body"] = wsgi.parse_body(request, self.conf.max_request_body_size)
             # The transaction begins at the action's first database call: a

@@ -6,14 +6,24 @@ import json
 
 from nova import context as nova_context
 from nova import exception
+from nova.api.openstack import policy
 from servicekit import validation
 
 #: Longest user or project id: the ``user_id``/``project_id`` columns they are stored in.
 ID_MAX_LENGTH = 255
 
+#: The roles of a noauth2 identity, as Nova's noauth2 test identities have them
+#: (Keystone's bootstrap makes ``admin`` imply ``member`` imply ``reader``).
+NOAUTH2_ROLES = ["reader", "member"]
+NOAUTH2_ADMIN_ROLES = ["reader", "member", "admin"]
+
 
 def context_from_noauth2(headers, request_id: str) -> nova_context.RequestContext:
     """Read ``X-Auth-Token: user:project`` (a token without ':' is both).
+
+    The user ``admin`` has the roles admin, member and reader; any other
+    member and reader of the project. ``is_admin`` is what the policy's
+    ``context_is_admin`` rule says of those roles.
 
     :raises nova.exception.NotAuthenticated: no token, no user, or an id that
         does not fit the database (too long, a control character).
@@ -28,9 +38,12 @@ def context_from_noauth2(headers, request_id: str) -> nova_context.RequestContex
             f"A noauth2 token is 'user:project', each 1 to {ID_MAX_LENGTH} characters "
             "without control characters."
         )
-    return nova_context.RequestContext(
-        user_id=user, project_id=project, is_admin=user == "admin", request_id=request_id
+    roles = NOAUTH2_ADMIN_ROLES if user == "admin" else NOAUTH2_ROLES
+    context = nova_context.RequestContext(
+        user_id=user, project_id=project, roles=list(roles), request_id=request_id
     )
+    context.is_admin = policy.check_is_admin(context)
+    return context
 
 
 #: The catalog entries a context keeps (and carries over RPC): the services Nova calls.
@@ -63,7 +76,7 @@ def context_from_keystone(headers, request_id: str) -> nova_context.RequestConte
         environ, request_id=request_id, service_catalog=catalog
     )
     context.roles = [role.lower() for role in context.roles if role]
-    context.is_admin = "admin" in context.roles
+    context.is_admin = policy.check_is_admin(context)
     return context
 
 

@@ -174,11 +174,16 @@ class AuthTestCase(quantum_fixtures.QuantumTestCase):
             "X-Roles": "member, admin",
         }
         request = webob.Request.blank("/", headers=confirmed)
-        self.assertEqual(self.app.authenticate(request, "t2"), router.Context("u1", "t1", True))
+        self.assertEqual(
+            self.app.authenticate(request, "t2"),
+            router.Context("u1", "t1", True, ("admin", "member")),
+        )
         legacy = {**confirmed, "X-Roles": "member", "X-Tenant-Id": "t3"}
         del legacy["X-Project-Id"]
         request = webob.Request.blank("/", headers=legacy)
-        self.assertEqual(self.app.authenticate(request, "t3"), router.Context("u1", "t3", False))
+        self.assertEqual(
+            self.app.authenticate(request, "t3"), router.Context("u1", "t3", False, ("member",))
+        )
         with self.assertRaises(exceptions.Forbidden):
             self.app.authenticate(request, "t1")
         request = webob.Request.blank("/", headers={**confirmed, "X-Identity-Status": "Invalid"})

@@ -151,7 +151,12 @@ class PortsV2TestCase(quantum_fixtures.QuantumTestCase):
         self.conf.set_override("auth_strategy", "keystone")
         # keystonemiddleware let the request through: its headers are trusted.
         self.app.token_check = mock.Mock(**{"check.return_value": None})
-        unscoped = {"X-Identity-Status": "Confirmed", "X-User-Id": "u1", "X-Roles": "member"}
+        # Keystone's token lists the implied roles too (member implies reader).
+        unscoped = {
+            "X-Identity-Status": "Confirmed",
+            "X-User-Id": "u1",
+            "X-Roles": "member,reader",
+        }
         response = self.request("GET", PORTS, token=None, headers=unscoped)
         self.assertEqual(response.status_int, 400, response.text)
         scoped = {**unscoped, "X-Project-Id": "t1"}

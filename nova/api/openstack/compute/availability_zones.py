@@ -32,7 +32,7 @@ class AvailabilityZoneController:
     def index(self, request):
         """List the availability zones."""
         context = request.context
-        policy.authorize(context, "os-availability-zone:list")
+        policy.authorize(context, "os_compute_api:os-availability-zone:list")
         available, unavailable = _zones(self.compute_api.get_availability_zones(context))
         internal = CONF.internal_service_availability_zone
         info = [
@@ -46,7 +46,7 @@ class AvailabilityZoneController:
     def detail(self, request):
         """List the availability zones with their hosts and services (admins only)."""
         context = request.context
-        policy.authorize(context, "os-availability-zone:detail")
+        policy.authorize(context, "os_compute_api:os-availability-zone:detail")
         placed = self.compute_api.get_availability_zones(context)
         available, unavailable = _zones(placed)
         hosts: dict[str, dict[str, dict]] = {}

@@ -35,7 +35,7 @@ def actions(compute_api) -> dict:
         """Return the last lines of a server's console."""
         argument = wsgi.validate(argument, schema.get_console_output, ACTION)
         instance = compute_api.get(request.context, server_id)  # 404 before 403
-        policy.authorize(request.context, RULE, instance.project_id)
+        policy.authorize(request.context, RULE, {"project_id": instance.project_id})
         length = argument.get("length")
         tail = None if length is None or int(length) == -1 else int(length)
         try:

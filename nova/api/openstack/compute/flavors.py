@@ -51,7 +51,6 @@ class FlavorsController:
 
     def _flavors(self, request):
         context = request.context
-        policy.authorize(context, "flavors:index")
         query = wsgi.validate_query(request, schema.index_query)
         filters: dict[str, bool | int | None]
         if context.is_admin:
@@ -83,7 +82,6 @@ class FlavorsController:
         return 200, {"flavors": [views.flavor(request, f) for f in self._flavors(request)]}
 
     def show(self, request, flavor_id):
-        policy.authorize(request.context, "flavors:index")
         flavor = self.compute_api.get_flavor(request.context, flavor_id)
         return 200, {"flavor": views.flavor(request, flavor)}
 
@@ -91,7 +89,7 @@ class FlavorsController:
 
     def create(self, request, body):
         """Create a flavor (admins); without an ``id`` it gets a UUID."""
-        policy.authorize(request.context, "flavors:manage:create")
+        policy.authorize(request.context, "os_compute_api:os-flavor-manage:create")
         values = wsgi.validate(body, manage_schema.create)["flavor"]
         flavor_id = values.get("id")
         flavor = host_api.create_flavor(
@@ -113,6 +111,6 @@ class FlavorsController:
 
     def delete(self, request, flavor_id):
         """Delete a flavor (admins); its servers keep showing it."""
-        policy.authorize(request.context, "flavors:manage:delete")
+        policy.authorize(request.context, "os_compute_api:os-flavor-manage:delete")
         host_api.delete_flavor(request.context, flavor_id)
         return 202, None

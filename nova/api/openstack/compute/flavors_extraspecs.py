@@ -29,20 +29,20 @@ class FlavorExtraSpecsController:
 
     def index(self, request, flavor_id):
         """The extra specs of a flavor."""
-        policy.authorize(request.context, "flavors:extra_specs:index")
+        policy.authorize(request.context, "os_compute_api:os-flavor-extra-specs:index")
         wsgi.validate_query(request, schema.index_query)
         return 200, {"extra_specs": host_api.get_extra_specs(request.context, flavor_id)}
 
     def create(self, request, flavor_id, body):
         """Create or update extra specs of a flavor (the others stay)."""
-        policy.authorize(request.context, "flavors:extra_specs:create")
+        policy.authorize(request.context, "os_compute_api:os-flavor-extra-specs:create")
         specs = wsgi.validate(body, schema.create)["extra_specs"]
         host_api.update_extra_specs(request.context, flavor_id, _stored(specs))
         return 200, body
 
     def show(self, request, flavor_id, key):
         """One extra spec of a flavor."""
-        policy.authorize(request.context, "flavors:extra_specs:index")
+        policy.authorize(request.context, "os_compute_api:os-flavor-extra-specs:show")
         wsgi.validate_query(request, schema.show_query)
         specs = host_api.get_extra_specs(request.context, flavor_id)
         if key not in specs:
@@ -51,7 +51,7 @@ class FlavorExtraSpecsController:
 
     def update(self, request, flavor_id, key, body):
         """Set one extra spec of a flavor; the body's one key must be the URL's."""
-        policy.authorize(request.context, "flavors:extra_specs:update")
+        policy.authorize(request.context, "os_compute_api:os-flavor-extra-specs:update")
         wsgi.validate(body, schema.update)
         if key not in body:
             raise exception.Invalid(reason="Request body and URI mismatch")
@@ -60,6 +60,6 @@ class FlavorExtraSpecsController:
 
     def delete(self, request, flavor_id, key):
         """Remove one extra spec of a flavor."""
-        policy.authorize(request.context, "flavors:extra_specs:delete")
+        policy.authorize(request.context, "os_compute_api:os-flavor-extra-specs:delete")
         host_api.delete_extra_spec(request.context, flavor_id, key)
         return 200, None

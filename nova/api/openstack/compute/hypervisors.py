@@ -55,7 +55,8 @@ class HypervisorsController:
     }
 
     def _list(self, request, detail: bool):
-        policy.authorize(request.context, "hypervisors:list")
+        rule = "list-detail" if detail else "list"
+        policy.authorize(request.context, f"os_compute_api:os-hypervisors:{rule}")
         wsgi.validate_query(request, schema.index_query)
         hypervisors = host_api.get_hypervisors(request.context)
         return 200, {"hypervisors": [hypervisor_view(h, detail) for h in hypervisors]}
@@ -70,7 +71,7 @@ class HypervisorsController:
 
     def show(self, request, hypervisor_id):
         """One hypervisor with its capacity and usage."""
-        policy.authorize(request.context, "hypervisors:list")
+        policy.authorize(request.context, "os_compute_api:os-hypervisors:show")
         wsgi.validate_query(request, schema.index_query)
         try:
             hypervisor = host_api.get_hypervisor(request.context, hypervisor_id)
@@ -82,6 +83,6 @@ class HypervisorsController:
 
     def statistics(self, request):
         """The sums of every hypervisor's capacity and usage."""
-        policy.authorize(request.context, "hypervisors:statistics")
+        policy.authorize(request.context, "os_compute_api:os-hypervisors:statistics")
         wsgi.validate_query(request, schema.index_query)
         return 200, {"hypervisor_statistics": host_api.hypervisor_statistics(request.context)}

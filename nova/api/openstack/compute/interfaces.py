@@ -43,13 +43,13 @@ class InterfaceAttachmentController:
 
     def index(self, request, server_id):
         """List a server's ports."""
-        policy.authorize(request.context, "os-interface:list")
+        policy.authorize(request.context, "os_compute_api:os-attach-interfaces:list")
         interfaces = self.compute_api.get_interfaces(request.context, server_id)
         return 200, {"interfaceAttachments": [_view(i) for i in interfaces]}
 
     def show(self, request, server_id, id):
         """Show one port of a server."""
-        policy.authorize(request.context, "os-interface:show")
+        policy.authorize(request.context, "os_compute_api:os-attach-interfaces:show")
         for interface in self.compute_api.get_interfaces(request.context, server_id):
             if interface.port_id == id:
                 return 200, {"interfaceAttachment": _view(interface)}
@@ -57,12 +57,12 @@ class InterfaceAttachmentController:
 
     def create(self, request, server_id, body=None):
         """Attach a port (not supported yet: 501)."""
-        policy.authorize(request.context, "os-interface:create")
+        policy.authorize(request.context, "os_compute_api:os-attach-interfaces:create")
         self.compute_api.get(request.context, server_id)
         raise exception.FeatureNotSupported(reason=_NOT_SUPPORTED)
 
     def delete(self, request, server_id, id):
         """Detach a port (not supported yet: 501)."""
-        policy.authorize(request.context, "os-interface:delete")
+        policy.authorize(request.context, "os_compute_api:os-attach-interfaces:delete")
         self.compute_api.get(request.context, server_id)
         raise exception.FeatureNotSupported(reason=_NOT_SUPPORTED)

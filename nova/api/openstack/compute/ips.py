@@ -30,12 +30,12 @@ class IPsController:
 
     def index(self, request, server_id):
         """List a server's addresses by network label."""
-        policy.authorize(request.context, "ips:index")
+        policy.authorize(request.context, "os_compute_api:ips:index")
         return 200, {"addresses": self._addresses(request, server_id)}
 
     def show(self, request, server_id, id):
         """List a server's addresses on one network (by its label)."""
-        policy.authorize(request.context, "ips:show")
+        policy.authorize(request.context, "os_compute_api:ips:show")
         addresses = self._addresses(request, server_id)
         if id not in addresses:
             raise exception.NetworkLabelNotFound()

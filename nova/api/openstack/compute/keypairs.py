@@ -33,7 +33,7 @@ class KeypairController:
 
     def index(self, request):
         """List the caller's key pairs."""
-        policy.authorize(request.context, "os-keypairs:index")
+        policy.authorize(request.context, "os_compute_api:os-keypairs:index")
         wsgi.validate_query(request, schema.index_query)
         return 200, {
             "keypairs": [{"keypair": _summary(k)} for k in self.api.get_all(request.context)]
@@ -42,7 +42,7 @@ class KeypairController:
     def create(self, request, body):
         """Import a public key, or generate a key pair."""
         context = request.context
-        policy.authorize(context, "os-keypairs:create")
+        policy.authorize(context, "os_compute_api:os-keypairs:create")
         values = wsgi.validate(body, schema.create)["keypair"]
         created = self.api.create(context, values["name"], values.get("public_key"))
         keypair = {**_summary(created.key_pair), "user_id": created.key_pair.user_id}
@@ -52,7 +52,7 @@ class KeypairController:
 
     def show(self, request, keypair_name):
         """Show one of the caller's key pairs."""
-        policy.authorize(request.context, "os-keypairs:show")
+        policy.authorize(request.context, "os_compute_api:os-keypairs:show")
         key_pair = self.api.get(request.context, keypair_name)
         return 200, {
             "keypair": {
@@ -69,6 +69,6 @@ class KeypairController:
 
     def delete(self, request, keypair_name):
         """Delete one of the caller's key pairs."""
-        policy.authorize(request.context, "os-keypairs:delete")
+        policy.authorize(request.context, "os_compute_api:os-keypairs:delete")
         self.api.delete(request.context, keypair_name)
         return 202, None

@@ -45,11 +45,13 @@ class LimitsController:
     def index(self, request):
         """Show the absolute limits of the caller's project and what it uses."""
         context = request.context
-        policy.authorize(context, "limits:index")
+        policy.authorize(context, "os_compute_api:limits")
         query = wsgi.validate_query(request, schema.index_query)
         project_id = query.get("tenant_id") or context.project_id
         if project_id != context.project_id:
-            policy.authorize(context, "limits:other_project")
+            policy.authorize(
+                context, "os_compute_api:limits:other_project", {"project_id": project_id}
+            )
         limits = quota.get_limits(context, project_id)
         usage = quota.get_usage(context, project_id)
         absolute = {name: limits[resource] for name, resource in _MAXIMA.items()}

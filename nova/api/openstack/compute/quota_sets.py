@@ -38,14 +38,16 @@ class QuotaSetsController:
 
     def show(self, request, tenant_id):
         """Show a project's limits."""
-        policy.authorize(request.context, "os-quota-sets:show", tenant_id)
+        policy.authorize(
+            request.context, "os_compute_api:os-quota-sets:show", {"project_id": tenant_id}
+        )
         limits = quota.get_limits(request.context, tenant_id)
         return 200, {"quota_set": {"id": tenant_id, **dict(sorted(limits.items()))}}
 
     def detail(self, request, tenant_id):
         """Show a project's limits with what it uses."""
         context = request.context
-        policy.authorize(context, "os-quota-sets:detail", tenant_id)
+        policy.authorize(context, "os_compute_api:os-quota-sets:detail", {"project_id": tenant_id})
         limits = quota.get_limits(context, tenant_id)
         usage = quota.get_usage(context, tenant_id)
         body: dict = {"id": tenant_id}
@@ -55,13 +57,15 @@ class QuotaSetsController:
 
     def defaults(self, request, tenant_id):
         """Show the default limits."""
-        policy.authorize(request.context, "os-quota-sets:defaults")
+        policy.authorize(
+            request.context, "os_compute_api:os-quota-sets:defaults", {"project_id": tenant_id}
+        )
         return 200, {"quota_set": {"id": tenant_id, **dict(sorted(quota.defaults().items()))}}
 
     def update(self, request, tenant_id, body):
         """Set a project's limits (admins)."""
         context = request.context
-        policy.authorize(context, "os-quota-sets:update")
+        policy.authorize(context, "os_compute_api:os-quota-sets:update", {"project_id": tenant_id})
         values = dict(wsgi.validate(body, schema.update)["quota_set"])
         force = str(values.pop("force", False)).lower() in _TRUE
         limits = {
@@ -74,6 +78,8 @@ class QuotaSetsController:
 
     def delete(self, request, tenant_id):
         """Give a project the default limits again (admins)."""
-        policy.authorize(request.context, "os-quota-sets:delete")
+        policy.authorize(
+            request.context, "os_compute_api:os-quota-sets:delete", {"project_id": tenant_id}
+        )
         quota.reset_limits(request.context, tenant_id)
         return 202, None

@@ -38,19 +38,19 @@ class ServerMetadataController:
 
     def index(self, request, server_id):
         """List a server's metadata items."""
-        policy.authorize(request.context, "server_metadata:index")
+        policy.authorize(request.context, "os_compute_api:server-metadata:index")
         return 200, {"metadata": self.compute_api.get_metadata(request.context, server_id)}
 
     def create(self, request, server_id, body):
         """Add or change metadata items (the others stay)."""
-        policy.authorize(request.context, "server_metadata:create")
+        policy.authorize(request.context, "os_compute_api:server-metadata:create")
         metadata = wsgi.validate(body, schema.create)["metadata"]
         result = self.compute_api.update_metadata(request.context, server_id, metadata)
         return 200, {"metadata": result}
 
     def update_all(self, request, server_id, body):
         """Replace all of a server's metadata items."""
-        policy.authorize(request.context, "server_metadata:update_all")
+        policy.authorize(request.context, "os_compute_api:server-metadata:update_all")
         metadata = wsgi.validate(body, schema.update_all)["metadata"]
         result = self.compute_api.update_metadata(
             request.context, server_id, metadata, replace=True
@@ -59,7 +59,7 @@ class ServerMetadataController:
 
     def show(self, request, server_id, id):
         """Show one metadata item."""
-        policy.authorize(request.context, "server_metadata:show")
+        policy.authorize(request.context, "os_compute_api:server-metadata:show")
         metadata = self.compute_api.get_metadata(request.context, server_id)
         if id not in metadata:
             raise exception.MetadataItemNotFound()
@@ -67,7 +67,7 @@ class ServerMetadataController:
 
     def update(self, request, server_id, id, body):
         """Set one metadata item; the body's key must be the URL's."""
-        policy.authorize(request.context, "server_metadata:update")
+        policy.authorize(request.context, "os_compute_api:server-metadata:update")
         item = wsgi.validate(body, schema.update)["meta"]
         if id not in item:
             # The server is looked up first: another project's is 404, not 400.
@@ -78,6 +78,6 @@ class ServerMetadataController:
 
     def delete(self, request, server_id, id):
         """Delete one metadata item."""
-        policy.authorize(request.context, "server_metadata:delete")
+        policy.authorize(request.context, "os_compute_api:server-metadata:delete")
         self.compute_api.delete_metadata_item(request.context, server_id, id)
         return 204, None

@@ -226,9 +226,10 @@ class ServersController:
 
     def _list(self, request, detail: bool):
         context = request.context
-        policy.authorize(context, "servers:index")
+        listing = "detail" if detail else "index"
+        policy.authorize(context, f"os_compute_api:servers:{listing}")
         query = wsgi.validate_query(request, schema.index_query)
-        if not context.is_admin:
+        if not policy.check(context, "os_compute_api:servers:allow_all_filters"):
             # Nova 2.1 drops the filters a user may not use, and ignores unknown ones.
             query = {k: v for k, v in query.items() if k in _USER_OPTIONS}
         for name in query:
@@ -239,7 +240,7 @@ class ServersController:
             return 200, {"servers": []}
         all_tenants = _is_all_tenants(query)
         if all_tenants:
-            policy.authorize(context, "servers:index:all_tenants")
+            policy.authorize(context, f"os_compute_api:servers:{listing}:get_all_tenants")
             project = query.get("project_id") or query.get("tenant_id")
             if project is not None:
                 filters["project_id"] = project
@@ -271,20 +272,23 @@ class ServersController:
     def detail(self, request):
         return self._list(request, detail=True)
 
-    def _show(self, request, server_id, extended: bool = True):
+    def _show(self, request, server_id, extended: bool = True, rule: str | None = None):
         data = self.compute_api.get_for_view(request.context, server_id)
+        if rule is not None:  # as Nova: the server is found (or 404) before the rule
+            instance = data.instances[0]
+            target = {"project_id": instance.project_id, "user_id": instance.user_id}
+            policy.authorize(request.context, rule, target)
         view = views.server_details(request, data, self.extensions, extended=extended)[0]
         return {"server": view}
 
     def show(self, request, server_id):
-        policy.authorize(request.context, "servers:show")
-        return 200, self._show(request, server_id)
+        return 200, self._show(request, server_id, rule="os_compute_api:servers:show")
 
     # --- writing ------------------------------------------------------------------
 
     def create(self, request, body):
         context = request.context
-        policy.authorize(context, "servers:create")
+        policy.authorize(context, "os_compute_api:servers:create")
         server = wsgi.validate(body, self.create_schema)["server"]
         image_ref = _image_ref(server)
         kwargs = {}
@@ -353,7 +357,7 @@ class ServersController:
 
         The answer has the shape of Nova's before 2.75 (no extended keys).
         """
-        policy.authorize(request.context, "servers:update")
+        policy.authorize(request.context, "os_compute_api:servers:update")
         server = wsgi.validate(body, schema.update)["server"]
         values = {
             column: server[key]
@@ -370,7 +374,7 @@ class ServersController:
         return 200, self._show(request, server_id, extended=False)
 
     def delete(self, request, server_id):
-        policy.authorize(request.context, "servers:delete")
+        policy.authorize(request.context, "os_compute_api:servers:delete")
         self.compute_api.delete(request.context, server_id)
         return 204, None
 

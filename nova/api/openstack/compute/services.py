@@ -37,14 +37,14 @@ class ServicesController:
 
     def index(self, request):
         """The services, filtered by ``host`` and ``binary``."""
-        policy.authorize(request.context, "services:list")
+        policy.authorize(request.context, "os_compute_api:os-services:list")
         query = wsgi.validate_query(request, schema.index_query)
         services = host_api.get_services(request.context, query.get("host"), query.get("binary"))
         return 200, {"services": [service_view(state) for state in services]}
 
     def update(self, request, service_id, body):
         """Enable or disable a compute service (``enable``, ``disable``, ``disable-log-reason``)."""
-        policy.authorize(request.context, "services:update")
+        policy.authorize(request.context, "os_compute_api:os-services:update")
         body = wsgi.validate(body, schema.update)
         if service_id not in _ACTIONS:
             raise exception.NotFound("Unknown action")
@@ -66,7 +66,7 @@ class ServicesController:
 
     def delete(self, request, service_id):
         """Delete a service (a compute service without instances, with its compute node)."""
-        policy.authorize(request.context, "services:delete")
+        policy.authorize(request.context, "os_compute_api:os-services:delete")
         if not service_id.isascii() or not service_id.isdigit() or len(service_id) > 9:
             raise exception.Invalid(reason="id must be an integer")
         try:

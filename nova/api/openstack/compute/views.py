@@ -135,8 +135,9 @@ def server_details(request, data, extensions, extended: bool = True) -> list[dic
     context = request.context
     endpoint = request.endpoint
     bookmark_base = endpoint + request.project_segment
-    show_host = extended and policy.check(context, "servers:show:host_status")
-    show_fault_details = policy.check(context, "servers:show:fault_details")
+    show_host = extended and policy.check(context, "os_compute_api:servers:show:host_status")
+    # As Nova: a 500 fault's details (the error's text) only for admins.
+    show_fault_details = context.is_admin
     views = []
     for instance in data.instances:
         flavor_id = instance.flavorid if instance.flavorid is not None else str(instance.flavor_id)
