@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from unittest import mock
-
 import os
 import pathlib
 import tempfile
+from unittest import mock
 
 from oslo_config import cfg
 from oslo_policy import generator
