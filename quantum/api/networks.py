@@ -5,6 +5,7 @@ from __future__ import annotations
 from quantum.api import ports
 from quantum.api import schemas
 from quantum.api import wsgi
+from quantum.db import api as db_api
 
 #: Body keys only an admin may set: they decide what compute does on the host.
 ADMIN_ONLY = ("plugin", "configuration")
@@ -30,6 +31,7 @@ class NetworkController:
             "op-status": network.op_status,
             "plugin": network.plugin,
             "configuration": configuration,
+            "subnet": network.subnet.view() if network.subnet else None,
         }
 
     def index(self, request, context, tenant_id):
@@ -64,7 +66,11 @@ class NetworkController:
         plugin = values.get("plugin", self.app.conf.core_plugin)
         self.app.plugin(plugin)  # unknown plugin: 400 before anything is written
         network = self.db.network_create(
-            tenant_id, values["name"], plugin, values.get("configuration", {})
+            tenant_id,
+            values["name"],
+            plugin,
+            values.get("configuration", {}),
+            subnet=values.get("subnet"),
         )
         return 202, {"network": {"id": network.id}}
 
@@ -79,6 +85,7 @@ class NetworkController:
             name=values.get("name"),
             plugin=values.get("plugin"),
             configuration=values.get("configuration"),
+            subnet=values.get("subnet", db_api.KEEP),
         )
         return 204, None
 

@@ -16,6 +16,7 @@ class PortController:
         if not detail:
             return {"id": port.id}
         view = {"id": port.id, "state": port.state, "op-status": port.op_status}
+        view["fixed_ip"] = port.fixed_ip
         view["attachment"] = {"id": port.interface_id} if port.interface_id else {}
         view["configuration"] = self.app.port_configuration(network, port)
         return view
@@ -44,7 +45,11 @@ class PortController:
         values = wsgi.validate(body or {"port": {}}, schemas.port_create)["port"]
         wsgi.require_admin_for(context, values, ("configuration",))
         port = self.db.port_create(
-            tenant_id, network_id, values.get("state", "DOWN"), values.get("configuration", {})
+            tenant_id,
+            network_id,
+            values.get("state", "DOWN"),
+            values.get("configuration", {}),
+            fixed_ip=values.get("fixed_ip"),
         )
         return 202, {"port": {"id": port.id}}
 

@@ -12,6 +12,7 @@ import webob
 from oslo_config import cfg
 
 from quantum import exceptions
+from quantum import ipam
 from quantum import plugins
 from quantum.api import networks
 from quantum.api import ports
@@ -110,11 +111,16 @@ class QuantumApp:
         return self._plugins[name]
 
     def port_configuration(self, network, port) -> dict[str, str]:
-        """Return a port's configuration: plugin keys, then network's, then port's."""
+        """Return a port's configuration: plugin keys, then network's, then port's, then L3.
+
+        The L3 keys (``quantum.ipam.l3_configuration``: the port's fixed IP
+        and its subnet) are facts of the allocation: no admin key overrides them.
+        """
         configuration = self.plugin(network.plugin).port_configuration(network.id, port.id)
         of_network, of_port = self.db.port_and_network_configuration(network.id, port.id)
         configuration.update(of_network)
         configuration.update(of_port)
+        configuration.update(ipam.l3_configuration(network.subnet, port.fixed_ip))
         return configuration
 
     def authenticate(self, request: webob.Request, tenant_id: str | None) -> Context:
