@@ -54,10 +54,7 @@ class NetworkController:
         network = self.db.network_get(tenant_id, network_id)
         view = self.view(network, detail=True)
         port_controller = ports.PortController(self.app)
-        view["ports"] = [
-            port_controller.view(network, port, detail=True)
-            for port in self.db.port_list(tenant_id, network_id)
-        ]
+        view["ports"] = port_controller.detailed(network, self.db.port_list(tenant_id, network_id))
         return 200, {"network": view}
 
     def create(self, request, context, tenant_id, body):

@@ -123,6 +123,19 @@ class QuantumApp:
         configuration.update(ipam.l3_configuration(network.subnet, port.fixed_ip))
         return configuration
 
+    def port_configurations(self, network, ports) -> dict[str, dict[str, str]]:
+        """Return ``port_configuration`` of each of a network's ``ports`` by id (one query)."""
+        plugin = self.plugin(network.plugin)
+        of_network, of_ports = self.db.network_and_port_configurations(network.id)
+        found = {}
+        for port in ports:
+            configuration = plugin.port_configuration(network.id, port.id)
+            configuration.update(of_network)
+            configuration.update(of_ports.get(port.id, {}))
+            configuration.update(ipam.l3_configuration(network.subnet, port.fixed_ip))
+            found[port.id] = configuration
+        return found
+
     def authenticate(self, request: webob.Request, tenant_id: str | None) -> Context:
         """Return the caller's context, entitled to ``tenant_id`` (None: the caller's own).
 

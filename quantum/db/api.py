@@ -174,6 +174,15 @@ _BOTH_CONFIGURATIONS = sa.union_all(
         _port_conf.c.port_id == sa.bindparam("port_id")
     ),
 )
+# A network's configuration (port_id NULL) and that of each of its ports.
+_NETWORK_AND_PORTS_CONFIGURATIONS = sa.union_all(
+    sa.select(sa.null().label("port_id"), _network_conf.c.key, _network_conf.c.value).where(
+        _network_conf.c.network_id == sa.bindparam("net_id")
+    ),
+    sa.select(_port_conf.c.port_id, _port_conf.c.key, _port_conf.c.value)
+    .join(_ports, _ports.c.id == _port_conf.c.port_id)
+    .where(_ports.c.network_id == sa.bindparam("net_id")),
+)
 _TENANT_NETWORK_CONFIGURATIONS = (
     sa.select(_network_conf.c.network_id, _network_conf.c.key, _network_conf.c.value)
     .join(_networks, _networks.c.id == _network_conf.c.network_id)
@@ -614,6 +623,25 @@ class QuantumDatabase:
         for of_port, key, value in rows:
             found[bool(of_port)][key] = value
         return found
+
+    def network_and_port_configurations(
+        self, net_id: str
+    ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+        """Return what an admin set on network ``net_id`` and on each of its ports (one query).
+
+        :returns: the network's key/values, and ``{port id: key/values}`` of
+            the ports that have some.
+        """
+        with self._transaction(read_only=True) as transaction:
+            rows = transaction.execute(_NETWORK_AND_PORTS_CONFIGURATIONS, {"net_id": net_id}).all()
+        of_network: dict[str, str] = {}
+        of_ports: dict[str, dict[str, str]] = {}
+        for port_id, key, value in rows:
+            if port_id is None:
+                of_network[key] = value
+            else:
+                of_ports.setdefault(port_id, {})[key] = value
+        return of_network, of_ports
 
     # --- attachments ---------------------------------------------------------
 

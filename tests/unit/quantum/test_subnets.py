@@ -178,6 +178,14 @@ class SubnetTestCase(quantum_fixtures.QuantumTestCase):
         # The port list detail and the network detail show the same.
         listed = self.request("GET", f"{T1}/networks/{net_id}/ports/detail").json["ports"]
         self.assertEqual([p["fixed_ip"] for p in listed], ["10.1.0.2"])
+        # ... its configuration read for all ports at once, the same as one port's.
+        self.create_port(net_id)
+        listed = self.request("GET", f"{T1}/networks/{net_id}/ports/detail").json["ports"]
+        self.assertEqual(listed[0], self.port_detail(net_id, port_id))
+        self.assertEqual([p["configuration"].get("mtu") for p in listed], ["1400", None])
+        self.assertEqual(
+            [p["configuration"]["ip_address"] for p in listed], ["10.1.0.2", "10.1.0.3"]
+        )
         shown = self.request("GET", f"{T1}/networks/{net_id}/detail").json["network"]
         self.assertEqual(shown["ports"][0]["configuration"]["ip_address"], "10.1.0.2")
 
