@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from quantum import exceptions
 from quantum.api import schemas
 from quantum.api import wsgi
 
@@ -48,6 +51,33 @@ class PortController:
     def show(self, request, context, tenant_id, network_id, port_id):
         port = self.db.port_get(tenant_id, network_id, port_id)
         return 200, {"port": {"id": port.id, "state": port.state, "op-status": port.op_status}}
+
+    def show_configuration(self, request, context, tenant_id, network_id, port_id):
+        """Return only a port's configuration (what a compute host or agent reads)."""
+        port, network = self.db.port_get_with_network(tenant_id, network_id, port_id)
+        return 200, {"configuration": self.app.port_configuration(network, port)}
+
+    def detail_all(self, request, context):
+        """List every tenant's ports in detail, with ``network_id`` and ``tenant_id`` (admins).
+
+        ``?attachment=ID`` keeps the port that interface-id is attached to:
+        how an agent finds the port (and network) of an edge binding it sees.
+
+        :raises quantum.exceptions.Forbidden: not an admin.
+        """
+        if not context.is_admin:
+            raise exceptions.Forbidden(reason="only an admin may list every tenant's ports")
+        found = self.db.port_list_all(attachment=request.GET.get("attachment"))
+        by_network: dict[str, tuple[Any, list]] = {}
+        for port, network in found:
+            by_network.setdefault(network.id, (network, []))[1].append(port)
+        views = {}
+        for network, ports in by_network.values():
+            for view in self.detailed(network, ports):
+                view["network_id"] = network.id
+                view["tenant_id"] = network.tenant_id
+                views[view["id"]] = view
+        return 200, {"ports": [views[port.id] for port, _network in found]}
 
     def show_detail(self, request, context, tenant_id, network_id, port_id):
         port, network = self.db.port_get_with_network(tenant_id, network_id, port_id)

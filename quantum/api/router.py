@@ -71,6 +71,9 @@ class QuantumApp:
         self._connect(net_ports + "/detail", port, GET="detail")
         self._connect(net_ports + "/{port_id}", port, GET="show", PUT="update", DELETE="delete")
         self._connect(net_ports + "/{port_id}/detail", port, GET="show_detail")
+        self._connect(net_ports + "/{port_id}/configuration", port, GET="show_configuration")
+        # An admin's lookup across tenants and networks (``?attachment=``), for agents.
+        self._connect("/v1.1/ports/detail", port, GET="detail_all")
         self._connect(
             net_ports + "/{port_id}/attachment",
             port,

@@ -142,6 +142,13 @@ _TENANT_PORTS = (
     .order_by(_ports.c.created_at, _ports.c.id)
 )
 _TENANT_PORT = _TENANT_PORTS.where(_ports.c.id == sa.bindparam("port_id"))
+# Every tenant's ports with their networks (an admin's lookup across networks).
+_ALL_PORTS = (
+    sa.select(*_ports.c, *(column.label(f"network_{column.name}") for column in _networks.c))
+    .join(_networks, _networks.c.id == _ports.c.network_id)
+    .order_by(_ports.c.created_at, _ports.c.id)
+)
+_ALL_PORTS_ATTACHED_TO = _ALL_PORTS.where(_ports.c.interface_id == sa.bindparam("attachment"))
 _PORTS_ATTACHED_TO = _ports_of_network.where(_ports.c.interface_id == sa.bindparam("attachment"))
 _HAS_PORTS = sa.select(_ports.c.id).where(_ports.c.network_id == sa.bindparam("net_id")).limit(1)
 _INSERT_PORT = sa.insert(_ports)
@@ -473,6 +480,19 @@ class QuantumDatabase:
                 params = {"net_id": net_id, "attachment": attachment}
                 rows = transaction.execute(_PORTS_ATTACHED_TO, params).all()
         return [Port._make(row) for row in rows]
+
+    def port_list_all(self, attachment: str | None = None) -> list[tuple[Port, Network]]:
+        """Return every tenant's ports with their networks, oldest first (an admin's view).
+
+        :param attachment: only the port attached to this interface-id (a VIF uuid).
+        """
+        with self._transaction(read_only=True) as transaction:
+            if attachment is None:
+                rows = transaction.execute(_ALL_PORTS).all()
+            else:
+                rows = transaction.execute(_ALL_PORTS_ATTACHED_TO, {"attachment": attachment}).all()
+        width = len(Port._fields)
+        return [(Port._make(row[:width]), Network._make(row[width:])) for row in rows]
 
     def port_get(self, tenant_id: str, net_id: str, port_id: str) -> Port:
         """Return port ``port_id`` of the tenant's network ``net_id``.

@@ -269,3 +269,63 @@ class SubnetTestCase(quantum_fixtures.QuantumTestCase):
         self.assertEqual(
             (subnet.get("cidr"), subnet.get("dhcp_server")), ("10.0.0.0/24", "10.0.0.2")
         )
+
+
+class AgentLookupTestCase(quantum_fixtures.QuantumTestCase):
+    """What an agent reads: a port's configuration alone, and the port of an interface-id."""
+
+    def test_configuration_of_one_port(self):
+        net_id = self.create_network(subnet={"cidr": "10.0.0.0/24"})
+        port_id = self.create_port(net_id)
+        path = f"{T1}/networks/{net_id}/ports/{port_id}"
+        response = self.request("GET", f"{path}/configuration")
+        self.assertEqual(response.status_int, 200, response.text)
+        detail = self.request("GET", f"{path}/detail").json["port"]
+        self.assertEqual(response.json, {"configuration": detail["configuration"]})
+        xml = etree.fromstring(self.request("GET", f"{path}/configuration.xml").body)
+        confs = {c.get("key"): c.text for c in xml}
+        self.assertEqual(confs, detail["configuration"])
+        self.assertEqual(
+            self.request("GET", f"{T1}/networks/{net_id}/ports/x/configuration").status_int, 404
+        )
+        other = self.request("GET", f"{path}/configuration", token="bob:t2")
+        self.assertEqual(other.status_int, 403)
+
+    def test_admin_finds_the_port_of_an_interface_across_tenants(self):
+        mine = self.create_network(subnet={"cidr": "10.0.0.0/24"})
+        theirs = self.create_network(tenant="t2", token=ADMIN, plugin="openvswitch")
+        port_a = self.create_port(mine)
+        port_b = self.create_port(theirs, tenant="t2", token="bob:t2")
+        for tenant, net, port, vif in (
+            ("t1", mine, port_a, "vif-a"),
+            ("t2", theirs, port_b, "vif-b"),
+        ):
+            attached = self.request(
+                "PUT",
+                f"/v1.1/tenants/{tenant}/networks/{net}/ports/{port}/attachment",
+                {"attachment": {"id": vif}},
+                token=ADMIN,
+            )
+            self.assertEqual(attached.status_int, 204, attached.text)
+        found = self.request("GET", "/v1.1/ports/detail?attachment=vif-b", token=ADMIN)
+        self.assertEqual(found.status_int, 200, found.text)
+        (port,) = found.json["ports"]
+        self.assertEqual(
+            (port["id"], port["network_id"], port["tenant_id"], port["attachment"]),
+            (port_b, theirs, "t2", {"id": "vif-b"}),
+        )
+        self.assertEqual(port["configuration"]["vif_type"], "ovs")
+        (port,) = self.request("GET", "/v1.1/ports/detail?attachment=vif-a", token=ADMIN).json[
+            "ports"
+        ]
+        self.assertEqual((port["fixed_ip"], port["configuration"]["ip_address"]), ("10.0.0.3",) * 2)
+        everything = self.request("GET", "/v1.1/ports/detail", token=ADMIN).json["ports"]
+        self.assertEqual([p["id"] for p in everything], [port_a, port_b])
+        self.assertEqual(
+            self.request("GET", "/v1.1/ports/detail?attachment=nope", token=ADMIN).json,
+            {"ports": []},
+        )
+        refused = self.request("GET", "/v1.1/ports/detail?attachment=vif-a")
+        self.assertEqual(refused.status_int, 403)
+        self.assertIn("forbidden", refused.json)
+        self.assertEqual(self.request("GET", "/v1.1/ports/detail", token=None).status_int, 401)
