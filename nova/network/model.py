@@ -37,9 +37,11 @@ class Network:
     ``id`` is the network's uuid (a Nova network's ``uuid`` column, or the
     external service's network id). The L3 fields are set by the legacy
     backend, where compute builds the bridge and the ``nwfilter`` parameters
-    (DHCP server = gateway, PROJNET/PROJMASK from the CIDR), and by the
-    quantum backend from the port's subnet (``dhcp_server``: the address the
-    network's DHCP server answers from, None when DHCP is off or unknown).
+    (DHCP server = gateway, PROJNET/PROJMASK from the CIDR). The quantum
+    backend leaves them None (they would ask for the legacy ``nwfilter``):
+    a Quantum port's subnet is in its ``configuration`` keys (``ip_address``,
+    ``netmask``, ``prefixlen``, ``cidr``, ``gateway``, ``dhcp_server``) and
+    its address in ``VIF.fixed_ips``.
     """
 
     id: str
@@ -49,7 +51,6 @@ class Network:
     vlan: int | None = None
     cidr: str | None = None
     gateway: str | None = None
-    dhcp_server: str | None = None
 
     @property
     def netmask(self) -> str | None:

@@ -14,8 +14,9 @@ the detach are two calls.
 
 A port on a network with a subnet holds one fixed IP (Quantum allocates it
 when the port is made, or takes the one a server create asks for); the
-network info carries it (``VIF.fixed_ips``, the subnet's CIDR, gateway and
-DHCP server from the port's configuration) and the servers' views show it
+network info carries it (``VIF.fixed_ips``; the subnet's ``cidr``,
+``netmask``, ``prefixlen``, ``gateway`` and ``dhcp_server`` are keys of the
+port's configuration) and the servers' views show it
 (``get_addresses``: one Quantum call per network of the servers listed).
 """
 
@@ -344,13 +345,10 @@ class QuantumAPI(network_api.NetworkAPI):
                 model.VIF(
                     id=vif.uuid,
                     address=vif.address,
-                    network=model.Network(
-                        id=network_id,
-                        label=labels[network_id],
-                        cidr=configuration.get("cidr") if fixed_ip else None,
-                        gateway=configuration.get("gateway") if fixed_ip else None,
-                        dhcp_server=configuration.get("dhcp_server") if fixed_ip else None,
-                    ),
+                    # No cidr/gateway on the Network: those ask the VIF
+                    # drivers for the legacy nwfilter; the subnet is in the
+                    # configuration keys.
+                    network=model.Network(id=network_id, label=labels[network_id]),
                     fixed_ips=(fixed_ip,) if fixed_ip else (),
                     port_id=port_id,
                     configuration=configuration,
