@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from oslo_utils import strutils
+
 from quantum.api import ports
 from quantum.api import schemas
 from quantum.api import wsgi
@@ -9,6 +11,22 @@ from quantum.db import api as db_api
 
 #: Body keys only an admin may set: they decide what compute does on the host.
 ADMIN_ONLY = ("plugin", "configuration")
+
+
+def _xml_booleans(request, body):
+    """Return ``body`` with an XML subnet's ``enable_dhcp`` text ("true"/"false"…) as a boolean.
+
+    XML attributes are text; JSON's must be a boolean already. Other text is
+    left for the schema to refuse.
+    """
+    if request.content_type not in (wsgi.XML, "text/xml") or not isinstance(body, dict):
+        return body
+    subnet = (body.get("network") or {}).get("subnet")
+    if isinstance(subnet, dict) and isinstance(subnet.get("enable_dhcp"), str):
+        word = subnet["enable_dhcp"].strip().lower()
+        if word in strutils.TRUE_STRINGS or word in strutils.FALSE_STRINGS:
+            subnet["enable_dhcp"] = word in strutils.TRUE_STRINGS
+    return body
 
 
 class NetworkController:
@@ -58,7 +76,7 @@ class NetworkController:
         return 200, {"network": view}
 
     def create(self, request, context, tenant_id, body):
-        values = wsgi.validate(body, schemas.network_create)["network"]
+        values = wsgi.validate(_xml_booleans(request, body), schemas.network_create)["network"]
         wsgi.require_admin_for(context, values, ADMIN_ONLY)
         plugin = values.get("plugin", self.app.conf.core_plugin)
         self.app.plugin(plugin)  # unknown plugin: 400 before anything is written
@@ -72,7 +90,7 @@ class NetworkController:
         return 202, {"network": {"id": network.id}}
 
     def update(self, request, context, tenant_id, network_id, body):
-        values = wsgi.validate(body, schemas.network_update)["network"]
+        values = wsgi.validate(_xml_booleans(request, body), schemas.network_update)["network"]
         wsgi.require_admin_for(context, values, ADMIN_ONLY)
         if "plugin" in values:
             self.app.plugin(values["plugin"])

@@ -256,6 +256,35 @@ class SubnetTestCase(quantum_fixtures.QuantumTestCase):
         listed = {p["id"]: p["fixed_ips"] for p in self.request("GET", "/v2.0/ports").json["ports"]}
         self.assertEqual(listed, {port_id: found, bare_port: []})
 
+    def test_xml_body_sets_a_subnet(self):
+        body = (
+            b'<network xmlns="http://openstack.org/quantum/api/v1.1" name="x">'
+            b'<subnet cidr="10.5.0.0/24" enable_dhcp="false"/></network>'
+        )
+        response = self.request(
+            "POST",
+            f"{T1}/networks",
+            body,
+            content_type="application/xml",
+            headers={"Accept": "application/json"},
+        )
+        self.assertEqual(response.status_int, 202, response.text)
+        net_id = response.json["network"]["id"]
+        subnet = self.network(net_id)["subnet"]
+        self.assertEqual(
+            (subnet["cidr"], subnet["enable_dhcp"], subnet["dhcp_server"]),
+            ("10.5.0.0/24", False, None),
+        )
+        bad = body.replace(b'"false"', b'"maybe"')
+        response = self.request(
+            "POST",
+            f"{T1}/networks",
+            bad,
+            content_type="application/xml",
+            headers={"Accept": "application/json"},
+        )
+        self.assertEqual(response.status_int, 400, response.text)
+
     def test_xml_shows_subnet_and_fixed_ip(self):
         net_id = self.create_network(subnet={"cidr": "10.0.0.0/24"})
         port_id = self.create_port(net_id)
