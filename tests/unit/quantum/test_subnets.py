@@ -223,6 +223,12 @@ class SubnetTestCase(quantum_fixtures.QuantumTestCase):
                 "dhcp_server": "10.9.0.2",
             },
         )
+        # A refused update writes nothing, not even its other changes.
+        refused = self.request(
+            "PUT", url, {"network": {"name": "renamed", "subnet": {"cidr": "10.9.0.0/33"}}}
+        )
+        self.assertEqual(refused.status_int, 400, refused.text)
+        self.assertEqual(self.network(net_id)["name"], "net")
         self.request("DELETE", f"{url}/ports/{port_id}")
         self.assertEqual(self.request("PUT", url, {"network": {"subnet": None}}).status_int, 204)
         self.assertIsNone(self.network(net_id)["subnet"])
