@@ -154,10 +154,12 @@ class JSONClient:
         body: dict | None = None,
         params: dict | None = None,
         ids: dict | None = None,
+        timeout: float | None = None,
     ) -> Any:
         """Send one request; return the decoded JSON body (None when empty).
 
         :param ids: the call's object ids, for the exception messages.
+        :param timeout: seconds to wait for the reply (default: the client's).
         :raises nova.exception.NetworkServiceUnavailable: no connection, timeout or 503.
         :raises nova.exception.NetworkServiceError: an error the table does not map.
         """
@@ -165,15 +167,16 @@ class JSONClient:
             data = None if body is None else json.dumps(body).encode()
             answer = self.transport.send(method, path, self.session.headers, data, params)
             return self._result(method, path, answer, ids)
+        timeout = timeout or self.timeout
         try:
             response = self.session.request(
-                method, self.url + path, json=body, params=params, timeout=self.timeout
+                method, self.url + path, json=body, params=params, timeout=timeout
             )
         except requests.ConnectionError as exc:
             raise exception.NetworkServiceUnavailable(url=self.url, reason=str(exc)) from exc
         except requests.Timeout as exc:
             raise exception.NetworkServiceUnavailable(
-                url=self.url, reason=f"no answer to {method} {path} in {self.timeout}s"
+                url=self.url, reason=f"no answer to {method} {path} in {timeout}s"
             ) from exc
         return self._result(method, path, response, ids)
 

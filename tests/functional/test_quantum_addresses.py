@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
+import time
 from unittest import mock
 
 from lxml import etree
@@ -196,6 +198,29 @@ class QuantumAddressesTestCase(databases.SchemaTestCase):
         again = self.api.get_addresses(self.context, views[:1])  # type: ignore[arg-type]
         self.assertEqual([label for label, _, _ in again[instances[0].id]], ["second"])
         self.assertEqual(self.api.get_addresses(self.context, []), {})
+
+    def test_a_stalled_service_costs_a_view_addresses_timeout_at_most(self):
+        net = self.network(subnet={"cidr": "10.0.0.0/24"})
+        instance = self.instance()
+        self.api.allocate_for_instance(
+            self.context, instance, [model.RequestedNetwork(network_id=net)]
+        )
+        view = instance_db.instance_get_by_uuid(self.context, instance.uuid)
+        # A service that takes the connection and never answers (a frozen process).
+        stalled = socket.socket()
+        self.addCleanup(stalled.close)
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen(8)
+        client = quantum_client.QuantumClient(
+            f"http://127.0.0.1:{stalled.getsockname()[1]}", "alice:demo", timeout=30
+        )
+        self.addCleanup(client.close)
+        CONF.set_override("addresses_timeout", 0.5, group="quantum")
+        self.addCleanup(CONF.clear_override, "addresses_timeout", group="quantum")
+        started = time.monotonic()
+        with self.assertRaisesRegex(exception.NetworkServiceUnavailable, "timeout=0.5"):
+            quantum_api.QuantumAPI(client).get_addresses(self.context, [view])  # type: ignore[list-item]
+        self.assertLess(time.monotonic() - started, 5)
 
 
 class ServerAddressesAPITestCase(api_fixtures.APITestCase):

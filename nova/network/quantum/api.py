@@ -384,8 +384,11 @@ class QuantumAPI(network_api.NetworkAPI):
 
         Each network of the instances' VIFs is read once with its ports
         (``GET .../networks/{id}/detail``: its name and every port's
-        ``fixed_ip`` and attachment), whatever the number of servers. A
-        port's address counts while the port is attached to the VIF.
+        ``fixed_ip`` and attachment), whatever the number of servers, each
+        call waiting ``[quantum] addresses_timeout`` at most. A port's address
+        counts while the port is attached to the VIF.
+
+        :raises nova.exception.NetworkServiceUnavailable: no answer in time.
         """
         projects = {instance.id: instance.project_id for instance in instances}
         # (VIF, (tenant, network id)) of every VIF on a Quantum port, in VIF order.
@@ -398,7 +401,9 @@ class QuantumAPI(network_api.NetworkAPI):
         for _vif, key in placed:
             if key not in networks:
                 try:
-                    networks[key] = self.client.show_network_detail(*key)
+                    networks[key] = self.client.show_network_detail(
+                        *key, timeout=CONF.quantum.addresses_timeout
+                    )
                 except exception.NetworkNotFound:
                     networks[key] = {}
         ports = {

@@ -62,13 +62,16 @@ class QuantumClient(http.JSONClient):
         path = f"/v1.1/tenants/{tenant_id}/networks/{network_id}"
         return self.call("GET", path, ids={"network": network_id})["network"]
 
-    def show_network_detail(self, tenant_id: str, network_id: str) -> dict:
+    def show_network_detail(
+        self, tenant_id: str, network_id: str, timeout: float | None = None
+    ) -> dict:
         """Return one network's details with its ports' (``fixed_ip``, attachment): one call.
 
+        :param timeout: seconds to wait for the reply (default: the client's).
         :raises nova.exception.NetworkNotFound: unknown or another tenant's.
         """
         path = f"/v1.1/tenants/{tenant_id}/networks/{network_id}/detail"
-        return self.call("GET", path, ids={"network": network_id})["network"]
+        return self.call("GET", path, ids={"network": network_id}, timeout=timeout)["network"]
 
     # --- ports -------------------------------------------------------------------
 
