@@ -123,9 +123,6 @@ class KeystoneWalkthroughTestCase(unittest.TestCase):
         self.nova.start()
         self.addCleanup(self.nova.close)
         self.nova.wait_ready()
-        self.ks.register_endpoint("compute", self.nova.api)
-        self.ks.register_endpoint("network", self.nova.quantum_url)
-        self.ks.register_endpoint("image", self.glance)
         self.clouds_yaml = os.path.join(self.state, "clouds.yaml")
         keystone = self.ks.url.split("://", 1)[1]
         text = CLOUDS_YAML.replace("KEYSTONE", keystone).replace("PASSWORD", self.ks.password)
@@ -135,6 +132,31 @@ class KeystoneWalkthroughTestCase(unittest.TestCase):
             "PASSWORD", "secret"
         )
         self.assertIn(readme_yaml, self.readme, "the README's clouds.yaml")
+        # The README's catalog: endpoints made with the CLI as Keystone's admin
+        # (first without the endpoints other tests registered).
+        readme_urls = {
+            "compute": ("http://127.0.0.1:8774/v2.1", self.nova.api),
+            "network": ("http://127.0.0.1:9696", self.nova.quantum_url),
+            "image": ("http://127.0.0.1:9292", self.glance),
+        }
+        for service, (readme_url, url) in readme_urls.items():
+            self.delete_endpoints(service)
+            command = f"endpoint create --region RegionOne {service} public {readme_url}"
+            self.in_readme(f"OS_CLOUD=admin openstack {command}")
+            made = self.run_client(
+                "admin",
+                ["openstack", *command.replace(readme_url, url).split(), "-f", "json"],
+            )
+            self.assertEqual(json.loads(made)["url"], url)
+            self.addCleanup(self.delete_endpoints, service)
+
+    def delete_endpoints(self, service_type: str) -> None:
+        """Delete every endpoint of ``service_type`` from Keystone's catalog."""
+        services = self.ks.call("GET", f"/services?type={service_type}").json()["services"]
+        for service in services:
+            endpoints = self.ks.call("GET", f"/endpoints?service_id={service['id']}")
+            for endpoint in endpoints.json()["endpoints"]:
+                self.ks.call("DELETE", f"/endpoints/{endpoint['id']}")
 
     def in_readme(self, line: str) -> None:
         if line not in self.readme:
