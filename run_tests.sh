@@ -105,7 +105,7 @@ if [[ $services == 1 ]]; then
     start_postgresql "$services_dir"
     start_mysql "$services_dir"
     # Each server the full run requires: one that cannot start ends the run.
-    for server in neutron keystone glance rabbitmq; do
+    for server in neutron keystone glance glance_keystone rabbitmq; do
         if ! "start_$server" "$services_dir"; then
             say "could not start the $server test server (see the messages" \
                 "above); use -n to run without the test servers"
@@ -114,7 +114,7 @@ if [[ $services == 1 ]]; then
     done
     # libvirt's RelaxNG schema (Debian's libvirt0, pulled in by libvirt-dev)
     # too: the XML validation tests must not skip in a full run.
-    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,keystone,glance,rabbitmq,libvirt-schema
+    export NOVA_TEST_REQUIRE_SERVICES=postgresql,mysql,neutron,keystone,glance,glance-keystone,rabbitmq,libvirt-schema
     # Host networking where the machine allows it (root and /dev/net/tun), in
     # the private network namespace NOVA_TEST_NETNS: Open vSwitch in userspace
     # (the agent tests), then libvirtd (it finds the switch through

@@ -13,10 +13,18 @@
 # every request is an admin's, with no project), Glance's old default
 # policy (new RBAC defaults refuse a request without a project).
 # keystone: paste flavor "keystone" with a [keystone_authtoken] section at
-# NOVA_TEST_KEYSTONE_URL (Keystone's v3 root), the service user
-# NOVA_TEST_KEYSTONE_GLANCE_USER (default "admin") with password
-# NOVA_TEST_KEYSTONE_GLANCE_PASSWORD (default $NOVA_TEST_KEYSTONE_ADMIN_PASSWORD)
-# in project "admin", default domain; Glance's own default policy.
+# the Keystone test server (tools/services/keystone.sh: NOVA_TEST_KEYSTONE_URL,
+# NOVA_TEST_KEYSTONE_PASSWORD), as its service user "glance" of project
+# "service" (default domain); Glance's own default policy (secure RBAC:
+# a project's member creates and uploads its images, only an admin makes
+# one public).
+#
+#     start_glance_keystone DIR
+#
+# runs a second, Keystone-mode Glance in DIR/glance-keystone beside the
+# noauth one and exports its URL as NOVA_TEST_GLANCE_KEYSTONE_URL
+# (NOVA_TEST_GLANCE_URL stays the noauth one's); the README's clouds.yaml
+# walkthrough (tests/compat/test_keystone_walkthrough.py) uses it.
 #
 # Glance lives in its own virtualenv, $NOVA_TEST_CACHE/glance-venv (default
 # .cache/glance-venv), installed with pip on first use (about a minute) and
@@ -89,11 +97,11 @@ EOC
 
 [keystone_authtoken]
 www_authenticate_uri = $NOVA_TEST_KEYSTONE_URL
-auth_url = $NOVA_TEST_KEYSTONE_URL
+auth_url = $NOVA_TEST_KEYSTONE_URL/v3
 auth_type = password
-username = ${NOVA_TEST_KEYSTONE_GLANCE_USER:-admin}
-password = ${NOVA_TEST_KEYSTONE_GLANCE_PASSWORD:-${NOVA_TEST_KEYSTONE_ADMIN_PASSWORD:-}}
-project_name = admin
+username = glance
+password = ${NOVA_TEST_KEYSTONE_PASSWORD:-}
+project_name = service
 user_domain_id = default
 project_domain_id = default
 EOC
@@ -196,8 +204,9 @@ start_glance() {
     case $mode in
         noauth) ;;
         keystone)
-            if [[ -z "${NOVA_TEST_KEYSTONE_URL:-}" ]]; then
-                _nts_log "start_glance: keystone mode needs NOVA_TEST_KEYSTONE_URL"
+            if [[ -z "${NOVA_TEST_KEYSTONE_URL:-}" || -z "${NOVA_TEST_KEYSTONE_PASSWORD:-}" ]]; then
+                _nts_log "start_glance: keystone mode needs NOVA_TEST_KEYSTONE_URL" \
+                    "and NOVA_TEST_KEYSTONE_PASSWORD (start_keystone)"
                 return 1
             fi ;;
         *) _nts_log "start_glance: unknown mode $mode (noauth or keystone)"
@@ -256,6 +265,23 @@ start_glance() {
     _nts_log "glance $(_nts_glance_version "$venv") ($mode) on 127.0.0.1:$port" \
         "(pid $pid, ready in $(_nts_elapsed "$t0")s, log $logfile)"
     return 0
+}
+
+start_glance_keystone() {
+    # start_glance_keystone DIR: a Keystone-mode Glance in DIR/glance-keystone;
+    # exports NOVA_TEST_GLANCE_KEYSTONE_URL, leaves NOVA_TEST_GLANCE_URL alone.
+    local noauth_url=${NOVA_TEST_GLANCE_URL-} had_url=${NOVA_TEST_GLANCE_URL+set}
+    if [[ -z "${1:-}" ]]; then
+        _nts_log "start_glance_keystone: a directory argument is required"
+        return 1
+    fi
+    start_glance "$1/glance-keystone" keystone || return 1
+    export NOVA_TEST_GLANCE_KEYSTONE_URL=$NOVA_TEST_GLANCE_URL
+    if [[ $had_url == set ]]; then
+        export NOVA_TEST_GLANCE_URL=$noauth_url
+    else
+        unset NOVA_TEST_GLANCE_URL
+    fi
 }
 
 _nts_glance_version() {
