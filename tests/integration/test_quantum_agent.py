@@ -410,7 +410,12 @@ class OpenVSwitchAgentTest(AgentTestCase):
             ),
             10,
         )
-        self.assertNotIn(f"qdhcp-{net_a}", run("ip", "netns", "list").stdout)
+        # The namespace goes last, after the DHCP port.
+        self.wait_for(
+            "the DHCP namespace removed",
+            lambda: f"qdhcp-{net_a}" not in run("ip", "netns", "list").stdout,
+            10,
+        )
 
 
 class EmbeddedAgentTest(AgentTestCase):
