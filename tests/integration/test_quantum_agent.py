@@ -308,8 +308,11 @@ class LinuxBridgeAgentTest(AgentTestCase):
             10,
             state=self.masters,
         )
-        namespaces = run("ip", "netns", "list").stdout
-        self.assertNotIn(f"qdhcp-{net_a}", namespaces)
+        self.wait_for(
+            "the DHCP namespace removed",
+            lambda: f"qdhcp-{net_a}" not in run("ip", "netns", "list").stdout,
+            10,
+        )
 
 
 class OpenVSwitchAgentTest(AgentTestCase):
