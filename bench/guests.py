@@ -21,8 +21,9 @@ ping the next one. Per guest, from its create request: ``active``
 ``os-getConsoleOutput`` every ``--poll`` s, says ``GUEST READY``),
 ``guest_boot``/``guest_net_up`` (the guest's uptime when its init
 starts and when its NICs are configured, from its console), ``net_up``
-(the first ``GUEST IP ... dhcp`` line: a real lease from the agent's dnsmasq; a guest that fell back to its config drive's static address
-is counted in ``static``) and ``peer_ok`` (the first ``PING <next guest>
+(the first ``GUEST IP ... dhcp`` line: a real lease from the agent's
+dnsmasq; a guest that fell back to its config drive's static address is
+counted in ``static``) and ``peer_ok`` (the first ``PING <next guest>
 ok``); the QEMU process's resident memory once all are up; and the teardown
 (DELETE to no QEMU process left). p50 and p95 of each.
 """
