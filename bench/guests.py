@@ -125,8 +125,14 @@ class Bench:
 
     def import_image(self) -> str:
         directory = guests.guest_image()
+        if self.args.kernel == "vmlinux":
+            subprocess.run(
+                [sys.executable, "tools/guest-image/build.py", "--uncompressed",
+                 "--output", str(directory)],
+                check=True, cwd=common.REPOSITORY, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
         kernel = self.nova_manage(
-            "image", "import", "kernel", str(directory / "vmlinuz"),
+            "image", "import", "kernel", str(directory / self.args.kernel),
             "--disk-format", "aki", "--container-format", "aki",
         )  # fmt: skip
         ramdisk = self.nova_manage(
@@ -281,6 +287,12 @@ def main() -> int:
     parser.add_argument("--memory", type=int, default=128, help="MiB per guest (a flavor)")
     parser.add_argument("--poll", type=float, default=0.25)
     parser.add_argument(
+        "--kernel",
+        default="vmlinux",
+        choices=["vmlinux", "vmlinuz"],
+        help="boot the kernel uncompressed (PVH, build.py --uncompressed) or the bzImage",
+    )
+    parser.add_argument(
         "--agent-interval", type=float, default=1.0, help="the agent's polling_interval (s)"
     )
     parser.add_argument("--timeout", type=float, default=120)
@@ -315,7 +327,9 @@ def main() -> int:
     print(
         json.dumps(
             {
-                "machine": common.machine(virt_type=args.virt_type, memory_mib=args.memory),
+                "machine": common.machine(
+                    virt_type=args.virt_type, memory_mib=args.memory, kernel=args.kernel
+                ),
                 "rounds": rounds,
             },
             indent=2,

@@ -78,7 +78,7 @@ _guests_nova_manage() {
 
 guests_mode_setup() {
     # guests_mode_setup STATE (a directory of its own: emptied first)
-    local state=$1 image kernel ramdisk
+    local state=$1 image kernel ramdisk vmlinux
     if [[ "$(id -u)" != 0 ]]; then
         say "--guests needs root (libvirtd, network namespaces, bridges)"
         return 1
@@ -90,7 +90,11 @@ guests_mode_setup() {
     ensure_test_netns || return 1
     echo "$NOVA_TEST_NETNS" >"$GUESTS_STATE/netns"
     start_libvirtd "$GUESTS_STATE/services" || return 1
-    image=$("$ROOT/.venv/bin/python" "$ROOT/tools/guest-image/build.py") || return 1
+    image=$("$ROOT/.venv/bin/python" "$ROOT/tools/guest-image/build.py" --uncompressed) ||
+        return 1
+    # The kernel uncompressed boots some 2 s faster under TCG (PVH entry).
+    vmlinux=$image/vmlinux
+    [[ -f "$vmlinux" ]] || vmlinux=$image/vmlinuz
     cat >"$GUESTS_STATE/quantum-agent.conf" <<CONF
 # Written by run_nova.sh --guests: the agent nova-all runs beside the embedded Quantum.
 [agent]
@@ -130,7 +134,7 @@ connection_uri = $NOVA_TEST_LIBVIRT_URI
 plug_vifs = true
 plug_netns = $NOVA_TEST_NETNS
 CONF
-    kernel=$(_guests_nova_manage image import guest-kernel "$image/vmlinuz" \
+    kernel=$(_guests_nova_manage image import guest-kernel "$vmlinux" \
         --disk-format aki --container-format aki) || return 1
     ramdisk=$(_guests_nova_manage image import guest-ramdisk "$image/initrd.img" \
         --disk-format ari --container-format ari) || return 1
