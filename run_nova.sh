@@ -3,6 +3,10 @@
 # Set up and run the embedded cloud (nova-all): one command, idempotent.
 #
 #   ./run_nova.sh            state in ./.state (or $NOVA_STATE_PATH)
+#   ./run_nova.sh --guests   (root) real guests: libvirtd (qemu, TCG) in a private
+#                            network namespace, the tiny guest image, the Linux
+#                            bridge agent with DHCP; state in ./.state-guests (or
+#                            $NOVA_STATE_PATH), emptied at each start
 #
 # Installs what is missing (Debian packages when root, .venv with the
 # project), writes $STATE/nova.conf on first use, then runs nova-all in the
@@ -16,6 +20,50 @@ cd -- "$ROOT"
 
 # shellcheck source=tools/bootstrap.sh
 source "$ROOT/tools/bootstrap.sh"
+
+if [[ "${1:-}" == --guests ]]; then
+    ensure_apt_packages "$ROOT/tools/apt-packages.txt" "$ROOT/tools/apt-packages-guests.txt"
+    ensure_venv
+    # shellcheck source=tools/guests-mode.sh
+    source "$ROOT/tools/guests-mode.sh"
+    set +e  # the service library checks its own steps (as in run_tests.sh)
+    trap 'guests_mode_stop' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    guests_mode_setup "${NOVA_STATE_PATH:-$ROOT/.state-guests}" || exit 1
+    guests_mode_start_nova || exit 1
+    cat <<HELP
+nova-all runs with real guests (state: $GUESTS_STATE, network namespace
+$NOVA_TEST_NETNS). In another shell, boot two guests on one network, each
+told to ping the other, and read their consoles:
+
+# --- walkthrough ---
+A=http://127.0.0.1:${NOVA_API_PORT:-8774}/v2.1  Q=http://127.0.0.1:${NOVA_QUANTUM_PORT:-9696}/v1.1/tenants/demo
+IMAGE=$GUESTS_IMAGE
+H=(-H 'X-Auth-Token: demo' -H 'Content-Type: application/json')
+NET=\$(curl -s \$Q/networks -H 'X-Auth-Token: admin:demo' -H 'Content-Type: application/json' \\
+  -d '{"network": {"name": "guests", "plugin": "linuxbridge", "subnet": {"cidr": "10.0.0.0/24"}}}' | jq -r .network.id)
+P1=\$(curl -s \$Q/networks/\$NET/ports "\${H[@]}" -d '{"port": {"fixed_ip": "10.0.0.11"}}' | jq -r .port.id)
+P2=\$(curl -s \$Q/networks/\$NET/ports "\${H[@]}" -d '{"port": {"fixed_ip": "10.0.0.12"}}' | jq -r .port.id)
+boot() {  # boot NAME PORT PEER
+  curl -s \$A/servers "\${H[@]}" -d '{"server": {"name": "'\$1'", "imageRef": "'\$IMAGE'", "flavorRef": "1",
+    "networks": [{"port": "'\$2'"}], "metadata": {"ping": "'\$3'"}, "config_drive": true}}' | jq -r .server.id
+}
+S1=\$(boot one \$P1 10.0.0.12)  S2=\$(boot two \$P2 10.0.0.11)
+console() { curl -s \$A/servers/\$1/action "\${H[@]}" -d '{"os-getConsoleOutput": {"length": 50}}' | jq -r .output; }
+until console \$S1 | grep -q 'PING 10.0.0.12 ok' && console \$S2 | grep -q 'PING 10.0.0.11 ok'; do sleep 2; done
+console \$S1 | grep -E 'GUEST IP|PING' | sort -u
+console \$S2 | grep -E 'GUEST IP|PING' | sort -u
+curl -s -X DELETE \$A/servers/\$S1 "\${H[@]}"; curl -s -X DELETE \$A/servers/\$S2 "\${H[@]}"
+# --- end ---
+
+Ctrl-C stops nova-all, the guests, libvirtd and the namespace.
+HELP
+    # In the background, so that the traps run as soon as a signal comes.
+    wait "$GUESTS_NOVA_PID" || true
+    exit 0
+fi
+
 ensure_apt_packages "$ROOT/tools/apt-packages.txt"
 ensure_venv
 

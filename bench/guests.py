@@ -10,16 +10,22 @@ store with ``nova-manage image import`` and booted by ``nova-all`` under
 ``[libvirt] virt_type`` (default qemu: TCG).
 
 For each round (``--concurrency``, default 1 and 4) that many guests are
-created at once on one Linux bridge of the reference Quantum (made in the
-namespace, as the bridge plugin's agent would), each with a fixed address
-through its port configuration and config drive, each told to ping the next
-one. Per guest, from its create request: ``active`` (``launched_at``),
-``ready`` (its console, read through ``os-getConsoleOutput`` every
-``--poll`` s, says ``GUEST READY``), ``net_up`` (its console says ``GUEST
-IP``; with no DHCP server on the network that is after the guest's 4 s of
-DHCP tries, then the static address) and ``peer_ok`` (the first ``PING
-<next guest> ok``); the QEMU process's resident memory once all are up; and
-the teardown (DELETE to no QEMU process left). p50 and p95 of each.
+created at once on one network of the reference Quantum with a subnet
+(Linux bridge plugin): ``nova-all`` runs the embedded Quantum's agent
+(``[quantum] agent_config_file``, polling every ``--agent-interval`` s) in
+the namespace, which wires the taps and serves the ports' fixed IPs with
+dnsmasq, and compute makes the network's bridge there (``[libvirt]
+plug_netns``), as ``./run_nova.sh --guests`` does. Each guest is told to
+ping the next one. Per guest, from its create request: ``active``
+(``launched_at``), ``ready`` (its console, read through
+``os-getConsoleOutput`` every ``--poll`` s, says ``GUEST READY``),
+``guest_boot``/``guest_net_up`` (the guest's uptime when its init
+starts and when its NICs are configured, from its console), ``net_up``
+(the first ``GUEST IP ... dhcp`` line: a real lease from the agent's
+dnsmasq; a guest that fell back to its config drive's static address is
+counted in ``static``) and ``peer_ok`` (the first ``PING <next guest>
+ok``); the QEMU process's resident memory once all are up; and the teardown
+(DELETE to no QEMU process left). p50 and p95 of each.
 """
 
 from __future__ import annotations
@@ -73,10 +79,29 @@ class Bench:
         self.state = state
         self.session = requests.Session()
         self.session.trust_env = False
+        agent_config = os.path.join(state, "quantum-agent.conf")
+        with open(agent_config, "w", encoding="utf-8") as handle:
+            handle.write(
+                processes.config_text(
+                    {
+                        "agent": {
+                            "netns": namespace,
+                            "plugins": "linuxbridge",
+                            "polling_interval": args.agent_interval,
+                        }
+                    }
+                )
+            )
         extra = processes.config_text(
             {
-                "libvirt": {"connection_uri": uri, "virt_type": args.virt_type},
+                "libvirt": {
+                    "connection_uri": uri,
+                    "virt_type": args.virt_type,
+                    "plug_vifs": "true",
+                    "plug_netns": namespace,
+                },
                 "image": {"backend": "local"},
+                "quantum": {"agent_config_file": agent_config},
             }
         )
         self.nova = processes.NovaAll(
@@ -100,8 +125,14 @@ class Bench:
 
     def import_image(self) -> str:
         directory = guests.guest_image()
+        if self.args.kernel == "vmlinux":
+            subprocess.run(
+                [sys.executable, "tools/guest-image/build.py", "--uncompressed",
+                 "--output", str(directory)],
+                check=True, cwd=common.REPOSITORY, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
         kernel = self.nova_manage(
-            "image", "import", "kernel", str(directory / "vmlinuz"),
+            "image", "import", "kernel", str(directory / self.args.kernel),
             "--disk-format", "aki", "--container-format", "aki",
         )  # fmt: skip
         ramdisk = self.nova_manage(
@@ -118,28 +149,38 @@ class Bench:
             "--property", f"os_command_line={guests.COMMAND_LINE}",
         )  # fmt: skip
 
-    def quantum(self, method, path, body=None):
+    def quantum(self, method, path, body=None, expect=200):
         url = f"{self.nova.quantum_url}/v1.1/tenants/demo{path}"
-        return self.call(method, url, body, token="admin:admin").json()
+        response = self.call(method, url, body, token="admin:admin")
+        if expect is None:
+            return None
+        return response.json()
+
+    def stop_dhcp(self) -> None:
+        """Stop the dnsmasq the agent left (it keeps them across its restarts)."""
+        directory = os.path.join(self.state, "dhcp")
+        for network_id in os.listdir(directory) if os.path.isdir(directory) else ():
+            try:
+                with open(os.path.join(directory, network_id, "pid"), encoding="ascii") as f:
+                    os.kill(int(f.read().strip()), 15)
+            except (OSError, ValueError):
+                pass
+            subprocess.run(["ip", "netns", "del", f"qdhcp-{network_id}"], check=False)
 
     def round(self, image: str, flavor: str, count: int, index: int) -> dict:
+        subnet = {"cidr": f"10.88.{index}.0/24"}
         network = self.quantum(
-            "POST", "/networks", {"network": {"name": f"bench{index}", "plugin": "linuxbridge"}}
+            "POST",
+            "/networks",
+            {"network": {"name": f"bench{index}", "plugin": "linuxbridge", "subnet": subnet}},
         )["network"]["id"]
         addresses = [f"10.88.{index}.{10 + n}" for n in range(count)]
         ports = [
-            self.quantum(
-                "POST",
-                f"/networks/{network}/ports",
-                {"port": {"configuration": {"ip_address": a, "netmask": "255.255.255.0"}}},
-            )["port"]["id"]
+            self.quantum("POST", f"/networks/{network}/ports", {"port": {"fixed_ip": a}})["port"][
+                "id"
+            ]
             for a in addresses
         ]
-        detail = self.quantum("GET", f"/networks/{network}/ports/{ports[0]}/detail")
-        bridge = detail["port"]["configuration"]["bridge"]
-        subprocess.run(["ip", "-n", self.namespace, "link", "add", bridge, "type", "bridge"],
-                       check=True)  # fmt: skip
-        subprocess.run(["ip", "-n", self.namespace, "link", "set", bridge, "up"], check=True)
 
         def create(n: int) -> tuple[str, float]:
             peer = addresses[(n + 1) % count] if count > 1 else "127.0.0.1"
@@ -160,6 +201,8 @@ class Bench:
         with concurrent.futures.ThreadPoolExecutor(count) as pool:
             created = list(pool.map(create, range(count)))
         marks: dict[str, dict[str, float]] = {sid: {} for sid, _s, _p in created}
+        static: set[str] = set()
+        uptimes: dict[str, dict[str, float]] = {sid: {} for sid, _s, _p in created}
         deadline = time.time() + self.args.timeout
         while time.time() < deadline and any(len(m) < 3 for m in marks.values()):
             for sid, started, peer in created:
@@ -173,12 +216,19 @@ class Bench:
                 output = response.json()["output"]
                 now = time.time() - started
                 for key, needle in (
-                    ("ready", "GUEST READY"),
-                    ("net_up", "GUEST IP"),
-                    ("peer_ok", f"PING {peer} ok"),
+                    ("ready", r"GUEST READY"),
+                    ("net_up", r"GUEST IP eth0 \S+ \S+ dhcp"),
+                    ("peer_ok", rf"PING {re.escape(peer)} ok"),
                 ):
-                    if key not in marks[sid] and needle in output:
+                    if key not in marks[sid] and re.search(needle, output):
                         marks[sid][key] = now
+                if re.search(r"GUEST IP eth0 \S+ \S+ static", output):
+                    static.add(sid)
+                # The guest's own clock (seconds since its kernel started).
+                for key, word in (("guest_boot", "BOOT"), ("guest_net_up", "NET-UP")):
+                    found = re.search(rf"GUEST {word} ([0-9.]+)", output)
+                    if found and key not in uptimes[sid]:
+                        uptimes[sid][key] = float(found[1])
             time.sleep(self.args.poll)
         rss = []
         for sid, _s, _p in created:
@@ -202,7 +252,7 @@ class Bench:
                     break
                 time.sleep(0.05)
             teardown.append(time.time() - begun)
-        subprocess.run(["ip", "-n", self.namespace, "link", "del", bridge], check=False)
+        self.quantum("DELETE", f"/networks/{network}", expect=None)
 
         def summary(values):
             values = [v for v in values if v is not None]
@@ -218,8 +268,13 @@ class Bench:
                 f"{key}_s": summary([m.get(key) for m in marks.values()])
                 for key in ("active", "ready", "net_up", "peer_ok")
             },
+            **{
+                f"{key}_s": summary([u.get(key) for u in uptimes.values()])
+                for key in ("guest_boot", "guest_net_up")
+            },
             "qemu_rss_mib": summary(rss),
             "teardown_s": summary(teardown),
+            "static": len(static),
             "missing": {sid: sorted({"active", "ready", "net_up", "peer_ok"} - set(m))
                         for sid, m in marks.items() if len(m) < 4},
         }  # fmt: skip
@@ -231,6 +286,15 @@ def main() -> int:
     parser.add_argument("--virt-type", default="qemu", choices=["qemu", "kvm"])
     parser.add_argument("--memory", type=int, default=128, help="MiB per guest (a flavor)")
     parser.add_argument("--poll", type=float, default=0.25)
+    parser.add_argument(
+        "--kernel",
+        default="vmlinux",
+        choices=["vmlinux", "vmlinuz"],
+        help="boot the kernel uncompressed (PVH, build.py --uncompressed) or the bzImage",
+    )
+    parser.add_argument(
+        "--agent-interval", type=float, default=1.0, help="the agent's polling_interval (s)"
+    )
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -255,6 +319,7 @@ def main() -> int:
         ]
     finally:
         bench.nova.close()
+        bench.stop_dhcp()
         if shell is not None:
             shell.stdin.close()
             shell.wait(timeout=120)
@@ -262,7 +327,9 @@ def main() -> int:
     print(
         json.dumps(
             {
-                "machine": common.machine(virt_type=args.virt_type, memory_mib=args.memory),
+                "machine": common.machine(
+                    virt_type=args.virt_type, memory_mib=args.memory, kernel=args.kernel
+                ),
                 "rounds": rounds,
             },
             indent=2,

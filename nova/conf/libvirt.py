@@ -53,6 +53,13 @@ libvirt_opts = [
         help="Plug the host side of VIFs (tap devices, bridges, VLAN interfaces, "
         "Open vSwitch ports). Needs root; off in the embedded cloud.",
     ),
+    cfg.StrOpt(
+        "plug_netns",
+        default=None,
+        help="With plug_vifs: the network namespace (a name of `ip netns`) in which the "
+        "host side of VIFs is made: that of libvirtd and its guests' taps when they "
+        "run in one (./run_nova.sh --guests). Unset: nova-compute's own.",
+    ),
     cfg.BoolOpt(
         "define_validate",
         default=False,

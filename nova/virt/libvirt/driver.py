@@ -124,7 +124,7 @@ class LibvirtDriver(driver.ComputeDriver):
         self.uri = uri or CONF.libvirt.connection_uri
         self.images = images or image_api.API()
         if host is None and CONF.libvirt.plug_vifs:
-            host = host_net.HostNetwork()
+            host = host_net.HostNetwork(CONF.libvirt.plug_netns)
         self.vifs = vif_drivers.VIFDriverSelector(
             CONF.libvirt.vif_driver,
             host=host,
