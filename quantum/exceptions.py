@@ -120,3 +120,37 @@ class PluginNotFound(QuantumException):
     msg_fmt = "Unknown plugin %(plugin)s."
     code = 400
     fault = "malformedRequestBody"
+
+
+class InvalidIpForNetwork(BadRequest):
+    msg_fmt = (
+        "IP address %(ip_address)s is not a valid IP for any of the subnets on the "
+        "specified network."
+    )
+    fault = "invalidIpForNetwork"
+
+
+class InvalidIpForSubnet(BadRequest):
+    msg_fmt = "IP address %(ip_address)s is not a valid IP for the specified subnet."
+    fault = "invalidIpForSubnet"
+
+
+class IpAddressInUse(QuantumException):
+    msg_fmt = (
+        "Unable to complete operation for network %(net_id)s. "
+        "The IP address %(ip_address)s is in use."
+    )
+    code = 409
+    fault = "ipAddressInUse"
+
+
+class IpAddressGenerationFailure(QuantumException):
+    msg_fmt = "No more IP addresses available on network %(net_id)s."
+    code = 409
+    fault = "ipAddressGenerationFailure"
+
+
+class SubnetInUse(QuantumException):
+    msg_fmt = "Unable to complete operation on subnet of network %(net_id)s: %(reason)s."
+    code = 409
+    fault = "subnetInUse"

@@ -162,10 +162,10 @@ class API:
     def _with_network_addresses(
         self, context: nova_context.RequestContext, data: views_db.InstanceViewData
     ) -> views_db.InstanceViewData:
-        """Add the addresses the network service holds (neutron) to those of Nova's database.
+        """Add the addresses the network service holds (neutron, quantum) to Nova's own.
 
-        Legacy addresses come with the instances' rows and quantum has none:
-        those backends answer without a call. A network service that cannot
+        Legacy addresses come with the instances' rows: that backend answers
+        without a call. A network service that cannot
         be reached leaves its addresses out (logged) rather than failing the
         view.
         """

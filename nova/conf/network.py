@@ -88,6 +88,16 @@ quantum_opts: list[cfg.Opt] = [
         help="Retries of a request whose connection failed (nothing was sent). "
         "Requests that reached the service are never retried.",
     ),
+    cfg.FloatOpt(
+        "addresses_timeout",
+        default=5.0,
+        min=0.1,
+        help="Seconds a server view (and /servers/{id}/ips) waits for Quantum's reply "
+        "with a network's fixed IPs (one call per network shown); past it the "
+        "servers are shown without the addresses of that service, with a warning "
+        "in the log, so a stalled network service slows views by this much at most. "
+        "Not used when Quantum runs in the process (embedded).",
+    ),
 ]
 
 neutron_opts: list[cfg.Opt] = [

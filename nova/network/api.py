@@ -102,9 +102,9 @@ class NetworkAPI(abc.ABC):
         """Return the fixed addresses the network service holds for these instances.
 
         ``{instance id: [(network label, address, MAC), ...]}``, for the
-        servers' ``addresses``. Backends whose addresses are in Nova's own
-        database (legacy), or that have none (quantum), return ``{}``: the
-        view reads those with the instances, at no extra cost.
+        servers' ``addresses``. A backend whose addresses are in Nova's own
+        database (legacy) returns ``{}``: the view reads those with the
+        instances, at no extra cost.
 
         :raises nova.exception.NetworkServiceUnavailable: the service cannot be reached.
         """

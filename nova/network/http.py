@@ -202,18 +202,22 @@ class JSONClient:
         body: dict | None = None,
         params: dict | None = None,
         ids: dict | None = None,
+        timeout: float | None = None,
     ) -> Any:
         """Send one request; return the decoded JSON body (None when empty).
 
         :param ids: the call's object ids, for the exception messages.
+        :param timeout: seconds to wait for the reply (default: the client's).
         :raises nova.exception.NetworkServiceUnavailable: no connection, timeout or 503.
         :raises nova.exception.NetworkServiceError: an error the table does not map.
         """
         if self.auth is None or not self.auth.per_call:
             # The one token is among the session's headers (noauth: as before Keystone).
-            return self._result(method, path, self._send(method, path, body, params, {}), ids)
+            return self._result(
+                method, path, self._send(method, path, body, params, {}, timeout), ids
+            )
         context = _ACTING_FOR.get()
-        response = self._send(method, path, body, params, self.auth.headers(context))
+        response = self._send(method, path, body, params, self.auth.headers(context), timeout)
         if (
             response.status_code == 401
             and self.auth.uses_keystone
@@ -228,7 +232,9 @@ class JSONClient:
                 method,
                 path,
             )
-            response = self._send(method, path, body, params, self.auth.service_headers())
+            response = self._send(
+                method, path, body, params, self.auth.service_headers(), timeout
+            )
         return self._result(method, path, response, ids)
 
     def _send(
@@ -238,26 +244,28 @@ class JSONClient:
         body: dict | None,
         params: dict | None,
         headers: Mapping[str, str],
+        timeout: float | None = None,
     ) -> requests.Response | InProcessResponse:
         """Send one request with ``headers`` over the session's; return the answer."""
         if self.transport is not None:
             data = None if body is None else json.dumps(body).encode()
             sent = {**self.session.headers, **headers} if headers else self.session.headers
             return self.transport.send(method, path, sent, data, params)
+        timeout = timeout or self.timeout
         try:
             return self.session.request(
                 method,
                 self.url + path,
                 json=body,
                 params=params,
-                timeout=self.timeout,
+                timeout=timeout,
                 headers=headers or None,
             )
         except requests.ConnectionError as exc:
             raise exception.NetworkServiceUnavailable(url=self.url, reason=str(exc)) from exc
         except requests.Timeout as exc:
             raise exception.NetworkServiceUnavailable(
-                url=self.url, reason=f"no answer to {method} {path} in {self.timeout}s"
+                url=self.url, reason=f"no answer to {method} {path} in {timeout}s"
             ) from exc
 
     def _result(self, method: str, path: str, response, ids: dict | None) -> Any:

@@ -37,7 +37,11 @@ class Network:
     ``id`` is the network's uuid (a Nova network's ``uuid`` column, or the
     external service's network id). The L3 fields are set by the legacy
     backend, where compute builds the bridge and the ``nwfilter`` parameters
-    (DHCP server = gateway, PROJNET/PROJMASK from the CIDR).
+    (DHCP server = gateway, PROJNET/PROJMASK from the CIDR). The quantum
+    backend leaves them None (they would ask for the legacy ``nwfilter``):
+    a Quantum port's subnet is in its ``configuration`` keys (``ip_address``,
+    ``netmask``, ``prefixlen``, ``cidr``, ``gateway``, ``dhcp_server``) and
+    its address in ``VIF.fixed_ips``.
     """
 
     id: str

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from oslo_utils import strutils
+
 from quantum.api import ports
 from quantum.api import schemas
 from quantum.api import wsgi
+from quantum.db import api as db_api
 
 #: Body keys only an admin may set: they decide what compute does on the host.
 ADMIN_ONLY = ("plugin", "configuration")
+
+
+def _xml_booleans(request, body):
+    """Return ``body`` with an XML subnet's ``enable_dhcp`` text ("true"/"false"…) as a boolean.
+
+    XML attributes are text; JSON's must be a boolean already. Other text is
+    left for the schema to refuse.
+    """
+    if request.content_type not in (wsgi.XML, "text/xml") or not isinstance(body, dict):
+        return body
+    subnet = (body.get("network") or {}).get("subnet")
+    if isinstance(subnet, dict) and isinstance(subnet.get("enable_dhcp"), str):
+        word = subnet["enable_dhcp"].strip().lower()
+        if word in strutils.TRUE_STRINGS or word in strutils.FALSE_STRINGS:
+            subnet["enable_dhcp"] = word in strutils.TRUE_STRINGS
+    return body
 
 
 class NetworkController:
@@ -30,6 +49,7 @@ class NetworkController:
             "op-status": network.op_status,
             "plugin": network.plugin,
             "configuration": configuration,
+            "subnet": network.subnet.view() if network.subnet else None,
         }
 
     def index(self, request, context, tenant_id):
@@ -52,24 +72,25 @@ class NetworkController:
         network = self.db.network_get(tenant_id, network_id)
         view = self.view(network, detail=True)
         port_controller = ports.PortController(self.app)
-        view["ports"] = [
-            port_controller.view(network, port, detail=True)
-            for port in self.db.port_list(tenant_id, network_id)
-        ]
+        view["ports"] = port_controller.detailed(network, self.db.port_list(tenant_id, network_id))
         return 200, {"network": view}
 
     def create(self, request, context, tenant_id, body):
-        values = wsgi.validate(body, schemas.network_create)["network"]
+        values = wsgi.validate(_xml_booleans(request, body), schemas.network_create)["network"]
         wsgi.require_admin_for(context, values, ADMIN_ONLY)
         plugin = values.get("plugin", self.app.conf.core_plugin)
         self.app.plugin(plugin)  # unknown plugin: 400 before anything is written
         network = self.db.network_create(
-            tenant_id, values["name"], plugin, values.get("configuration", {})
+            tenant_id,
+            values["name"],
+            plugin,
+            values.get("configuration", {}),
+            subnet=values.get("subnet"),
         )
         return 202, {"network": {"id": network.id}}
 
     def update(self, request, context, tenant_id, network_id, body):
-        values = wsgi.validate(body, schemas.network_update)["network"]
+        values = wsgi.validate(_xml_booleans(request, body), schemas.network_update)["network"]
         wsgi.require_admin_for(context, values, ADMIN_ONLY)
         if "plugin" in values:
             self.app.plugin(values["plugin"])
@@ -79,6 +100,7 @@ class NetworkController:
             name=values.get("name"),
             plugin=values.get("plugin"),
             configuration=values.get("configuration"),
+            subnet=values.get("subnet", db_api.KEEP),
         )
         return 204, None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quantum import exceptions
 from quantum.api import schemas
 from quantum.api import wsgi
@@ -12,20 +14,33 @@ class PortController:
         self.app = app
         self.db = app.db
 
-    def view(self, network, port, detail: bool = False) -> dict:
-        """Return a port's representation (``detail``: state, attachment, configuration)."""
+    def view(self, network, port, detail: bool = False, configuration: dict | None = None) -> dict:
+        """Return a port's representation (``detail``: state, fixed IP, attachment, configuration).
+
+        :param configuration: the port's, if read already.
+        """
         if not detail:
             return {"id": port.id}
         view = {"id": port.id, "state": port.state, "op-status": port.op_status}
+        view["fixed_ip"] = port.fixed_ip
         view["attachment"] = {"id": port.interface_id} if port.interface_id else {}
-        view["configuration"] = self.app.port_configuration(network, port)
+        if configuration is None:
+            configuration = self.app.port_configuration(network, port)
+        view["configuration"] = configuration
         return view
+
+    def detailed(self, network, ports) -> list[dict]:
+        """Return the detail views of a network's ``ports``, their configuration read at once."""
+        configurations = self.app.port_configurations(network, ports) if ports else {}
+        return [self.view(network, p, True, configurations[p.id]) for p in ports]
 
     def _list(self, request, tenant_id, network_id, detail: bool):
         network = self.db.network_get(tenant_id, network_id)
         attachment = request.GET.get("attachment")
         found = self.db.port_list(tenant_id, network_id, attachment=attachment)
-        return 200, {"ports": [self.view(network, port, detail) for port in found]}
+        if detail:
+            return 200, {"ports": self.detailed(network, found)}
+        return 200, {"ports": [self.view(network, port) for port in found]}
 
     def index(self, request, context, tenant_id, network_id):
         return self._list(request, tenant_id, network_id, detail=False)
@@ -37,6 +52,33 @@ class PortController:
         port = self.db.port_get(tenant_id, network_id, port_id)
         return 200, {"port": {"id": port.id, "state": port.state, "op-status": port.op_status}}
 
+    def show_configuration(self, request, context, tenant_id, network_id, port_id):
+        """Return only a port's configuration (what a compute host or agent reads)."""
+        port, network = self.db.port_get_with_network(tenant_id, network_id, port_id)
+        return 200, {"configuration": self.app.port_configuration(network, port)}
+
+    def detail_all(self, request, context):
+        """List every tenant's ports in detail, with ``network_id`` and ``tenant_id`` (admins).
+
+        ``?attachment=ID`` keeps the port that interface-id is attached to:
+        how an agent finds the port (and network) of an edge binding it sees.
+
+        :raises quantum.exceptions.Forbidden: not an admin.
+        """
+        if not context.is_admin:
+            raise exceptions.Forbidden(reason="only an admin may list every tenant's ports")
+        found = self.db.port_list_all(attachment=request.GET.get("attachment"))
+        by_network: dict[str, tuple[Any, list]] = {}
+        for port, network in found:
+            by_network.setdefault(network.id, (network, []))[1].append(port)
+        views = {}
+        for network, ports in by_network.values():
+            for view in self.detailed(network, ports):
+                view["network_id"] = network.id
+                view["tenant_id"] = network.tenant_id
+                views[view["id"]] = view
+        return 200, {"ports": [views[port.id] for port, _network in found]}
+
     def show_detail(self, request, context, tenant_id, network_id, port_id):
         port, network = self.db.port_get_with_network(tenant_id, network_id, port_id)
         return 200, {"port": self.view(network, port, detail=True)}
@@ -45,7 +87,11 @@ class PortController:
         values = wsgi.validate(body or {"port": {}}, schemas.port_create)["port"]
         wsgi.require_admin_for(context, values, ("configuration",))
         port = self.db.port_create(
-            tenant_id, network_id, values.get("state", "DOWN"), values.get("configuration", {})
+            tenant_id,
+            network_id,
+            values.get("state", "DOWN"),
+            values.get("configuration", {}),
+            fixed_ip=values.get("fixed_ip"),
         )
         return 202, {"port": {"id": port.id}}
 

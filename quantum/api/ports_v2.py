@@ -6,7 +6,8 @@ openstacksdk's ``find_port``: ``GET /v2.0/ports/{id}``, then on a 404
 ``GET /v2.0/ports?name=…``). This view answers those reads with the
 Quantum ports the caller's tenant owns, under Neutron's field names. It
 writes nothing (other methods are 405) and shows only what Quantum knows:
-ports have no name or addresses (``name`` "", ``fixed_ips`` []), an
+ports have no name (``name`` ""), ``fixed_ips`` is the port's fixed IP on its
+network's subnet (``[]`` without one; the ``subnet_id`` is the subnet's), an
 attachment is a VIF id, not a server (``device_id`` ""), and no MAC is
 known (no ``mac_address``). The tenant is the caller's (v2.0 URLs name
 none), for an admin too: another tenant's port is 404 as in v1.1.
@@ -36,8 +37,14 @@ FILTERS = (
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
-def view(port, tenant_id: str) -> dict[str, Any]:
-    """Return port ``port`` (a ``quantum.db.api.Port`` of ``tenant_id``) as Neutron shows one."""
+def view(port, tenant_id: str, subnet_id: str | None = None) -> dict[str, Any]:
+    """Return port ``port`` (a ``quantum.db.api.Port`` of ``tenant_id``) as Neutron shows one.
+
+    :param subnet_id: the id of its network's subnet.
+    """
+    fixed_ips = []
+    if port.fixed_ip is not None:
+        fixed_ips.append({"subnet_id": subnet_id, "ip_address": port.fixed_ip})
     return {
         "id": port.id,
         "name": "",
@@ -48,7 +55,7 @@ def view(port, tenant_id: str) -> dict[str, Any]:
         "admin_state_up": port.state == "ACTIVE",
         "device_id": "",
         "device_owner": "",
-        "fixed_ips": [],
+        "fixed_ips": fixed_ips,
     }
 
 
@@ -87,7 +94,10 @@ class PortV2Controller:
                 raise exceptions.InvalidFilter(name=name, reason="not supported by this view")
             filters.setdefault(name, []).append(_wanted(value, name))
         tenant_id = context.tenant_id
-        ports = [view(port, tenant_id) for port in self.db.tenant_port_list(tenant_id)]
+        ports = [
+            view(port, tenant_id, subnet_id)
+            for port, subnet_id in self.db.tenant_port_list(tenant_id)
+        ]
         fields = _fields(request)
         return 200, {
             "ports": [
@@ -99,5 +109,5 @@ class PortV2Controller:
 
     def show(self, request, context, port_id):
         """Show one of the tenant's ports (another tenant's: 404)."""
-        port = self.db.tenant_port_get(context.tenant_id, port_id)
-        return 200, {"port": _only(view(port, context.tenant_id), _fields(request))}
+        port, subnet_id = self.db.tenant_port_get(context.tenant_id, port_id)
+        return 200, {"port": _only(view(port, context.tenant_id, subnet_id), _fields(request))}

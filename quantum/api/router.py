@@ -12,6 +12,7 @@ import webob
 from oslo_config import cfg
 
 from quantum import exceptions
+from quantum import ipam
 from quantum import plugins
 from quantum.api import networks
 from quantum.api import ports
@@ -85,6 +86,9 @@ class QuantumApp:
         self._connect(net_ports + "/detail", port, GET="detail")
         self._connect(net_ports + "/{port_id}", port, GET="show", PUT="update", DELETE="delete")
         self._connect(net_ports + "/{port_id}/detail", port, GET="show_detail")
+        self._connect(net_ports + "/{port_id}/configuration", port, GET="show_configuration")
+        # An admin's lookup across tenants and networks (``?attachment=``), for agents.
+        self._connect("/v1.1/ports/detail", port, GET="detail_all")
         self._connect(
             net_ports + "/{port_id}/attachment",
             port,
@@ -129,12 +133,30 @@ class QuantumApp:
         return self._plugins[name]
 
     def port_configuration(self, network, port) -> dict[str, str]:
-        """Return a port's configuration: plugin keys, then network's, then port's."""
+        """Return a port's configuration: plugin keys, then network's, then port's, then L3.
+
+        The L3 keys (``quantum.ipam.l3_configuration``: the port's fixed IP
+        and its subnet) are facts of the allocation: no admin key overrides them.
+        """
         configuration = self.plugin(network.plugin).port_configuration(network.id, port.id)
         of_network, of_port = self.db.port_and_network_configuration(network.id, port.id)
         configuration.update(of_network)
         configuration.update(of_port)
+        configuration.update(ipam.l3_configuration(network.subnet, port.fixed_ip))
         return configuration
+
+    def port_configurations(self, network, ports) -> dict[str, dict[str, str]]:
+        """Return ``port_configuration`` of each of a network's ``ports`` by id (one query)."""
+        plugin = self.plugin(network.plugin)
+        of_network, of_ports = self.db.network_and_port_configurations(network.id)
+        found = {}
+        for port in ports:
+            configuration = plugin.port_configuration(network.id, port.id)
+            configuration.update(of_network)
+            configuration.update(of_ports.get(port.id, {}))
+            configuration.update(ipam.l3_configuration(network.subnet, port.fixed_ip))
+            found[port.id] = configuration
+        return found
 
     def authenticate(self, request: webob.Request, tenant_id: str | None) -> Context:
         """Return the caller's context, entitled to ``tenant_id`` (None: the caller's own).

@@ -41,17 +41,40 @@ def _wrapped(name: str, properties: dict, required: list[str], min_properties: i
     }
 
 
+# An address or CIDR as text (quantum/ipam.py checks it; 64: the columns' length).
+_ip_text = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": _NO_CONTROL}
+# The subnet extension attribute of a network (``dhcp_server`` is Quantum's choice).
+_subnet = {
+    "type": "object",
+    "properties": {
+        "cidr": _ip_text,
+        "gateway_ip": {"anyOf": [_ip_text, {"type": "null"}]},
+        "enable_dhcp": {"type": "boolean"},
+    },
+    "required": ["cidr"],
+    "additionalProperties": False,
+}
 network_create = _wrapped(
-    "network", {"name": _name, "plugin": _name, "configuration": _configuration}, ["name"]
+    "network",
+    {"name": _name, "plugin": _name, "configuration": _configuration, "subnet": _subnet},
+    ["name"],
 )
+# On update a null subnet removes it.
 network_update = _wrapped(
     "network",
-    {"name": _name, "plugin": _name, "configuration": _configuration_update},
+    {
+        "name": _name,
+        "plugin": _name,
+        "configuration": _configuration_update,
+        "subnet": {"anyOf": [_subnet, {"type": "null"}]},
+    },
     [],
     min_properties=1,
 )
 # An empty POST body creates a port too (see ports.PortController.create).
-port_create = _wrapped("port", {"state": _state, "configuration": _configuration}, [])
+port_create = _wrapped(
+    "port", {"state": _state, "configuration": _configuration, "fixed_ip": _ip_text}, []
+)
 # op-status is what the plugin's agent found on the host (admin only): UP when wired.
 port_update = _wrapped(
     "port",

@@ -189,6 +189,11 @@ def serialize(body: Mapping[str, Any], content_type: str) -> bytes:
             root = etree.Element(name, nsmap={None: XMLNS})
             for item in values:
                 root.append(_dict_to_xml(_SINGULAR.get(name, name.rstrip("s")), item))
+        elif name == "configuration":
+            # <configuration><conf key="k">v</conf>…</configuration>, as in a port's detail.
+            root = etree.Element(name, nsmap={None: XMLNS})
+            for conf_key, conf_value in values.items():
+                etree.SubElement(root, "conf", key=conf_key).text = conf_value
         else:
             root = _dict_to_xml(name, values, nsmap={None: XMLNS})
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

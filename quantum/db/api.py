@@ -26,12 +26,14 @@ import threading
 import uuid
 from collections.abc import Iterator
 from collections.abc import Mapping
+from typing import Any
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 
 from quantum import exceptions
+from quantum import ipam
 from quantum.db import models
 from servicekit import db as servicekit_db
 
@@ -50,10 +52,24 @@ class Network(NamedTuple):
     plugin: str
     op_status: str
     created_at: datetime.datetime
+    subnet_id: str | None = None
+    cidr: str | None = None
+    gateway_ip: str | None = None
+    enable_dhcp: bool | None = None
+    dhcp_server: str | None = None
+
+    @property
+    def subnet(self) -> ipam.Subnet | None:
+        """Return the network's subnet, or None when it has none."""
+        if self.cidr is None or self.subnet_id is None:
+            return None
+        return ipam.Subnet(
+            self.subnet_id, self.cidr, self.gateway_ip, bool(self.enable_dhcp), self.dhcp_server
+        )
 
 
 class Port(NamedTuple):
-    """A row of ``ports``; ``interface_id`` is its attachment."""
+    """A row of ``ports``; ``interface_id`` is its attachment, ``fixed_ip`` its address."""
 
     id: str
     network_id: str
@@ -61,9 +77,27 @@ class Port(NamedTuple):
     op_status: str
     interface_id: str | None
     created_at: datetime.datetime
+    fixed_ip: str | None = None
+
+
+#: A network without a subnet: its subnet columns all NULL.
+_NO_SUBNET = dict.fromkeys(("subnet_id", "cidr", "gateway_ip", "enable_dhcp", "dhcp_server"))
 
 
 _NETWORK = sa.select(_networks).where(_networks.c.id == sa.bindparam("net_id"))
+# A port create reads its network under a shared lock, a subnet change under
+# an exclusive one: a subnet does not change under a fixed IP being allocated.
+_NETWORK_SHARED = _NETWORK.with_for_update(read=True)
+_NETWORK_LOCKED = _NETWORK.with_for_update()
+_SET_SUBNET = (
+    sa.update(_networks)
+    .where(_networks.c.id == sa.bindparam("net_id"))
+    .values({name: sa.bindparam(f"new_{name}") for name in _NO_SUBNET})
+)
+# The fixed IPs the network's ports hold.
+_FIXED_IPS = sa.select(_ports.c.fixed_ip).where(
+    _ports.c.network_id == sa.bindparam("net_id"), _ports.c.fixed_ip.is_not(None)
+)
 _NETWORKS = (
     sa.select(_networks)
     .where(_networks.c.tenant_id == sa.bindparam("tenant_id"))
@@ -102,12 +136,19 @@ _ports_of_network = (
 _PORTS = _ports_of_network
 # A tenant's ports on all its networks (the Neutron v2.0 view has no network in its URLs).
 _TENANT_PORTS = (
-    sa.select(_ports)
+    sa.select(_ports, _networks.c.subnet_id)
     .join(_networks, _networks.c.id == _ports.c.network_id)
     .where(_networks.c.tenant_id == sa.bindparam("tenant_id"))
     .order_by(_ports.c.created_at, _ports.c.id)
 )
 _TENANT_PORT = _TENANT_PORTS.where(_ports.c.id == sa.bindparam("port_id"))
+# Every tenant's ports with their networks (an admin's lookup across networks).
+_ALL_PORTS = (
+    sa.select(*_ports.c, *(column.label(f"network_{column.name}") for column in _networks.c))
+    .join(_networks, _networks.c.id == _ports.c.network_id)
+    .order_by(_ports.c.created_at, _ports.c.id)
+)
+_ALL_PORTS_ATTACHED_TO = _ALL_PORTS.where(_ports.c.interface_id == sa.bindparam("attachment"))
 _PORTS_ATTACHED_TO = _ports_of_network.where(_ports.c.interface_id == sa.bindparam("attachment"))
 _HAS_PORTS = sa.select(_ports.c.id).where(_ports.c.network_id == sa.bindparam("net_id")).limit(1)
 _INSERT_PORT = sa.insert(_ports)
@@ -153,6 +194,15 @@ _BOTH_CONFIGURATIONS = sa.union_all(
         _port_conf.c.port_id == sa.bindparam("port_id")
     ),
 )
+# A network's configuration (port_id NULL) and that of each of its ports.
+_NETWORK_AND_PORTS_CONFIGURATIONS = sa.union_all(
+    sa.select(sa.null().label("port_id"), _network_conf.c.key, _network_conf.c.value).where(
+        _network_conf.c.network_id == sa.bindparam("net_id")
+    ),
+    sa.select(_port_conf.c.port_id, _port_conf.c.key, _port_conf.c.value)
+    .join(_ports, _ports.c.id == _port_conf.c.port_id)
+    .where(_ports.c.network_id == sa.bindparam("net_id")),
+)
 _TENANT_NETWORK_CONFIGURATIONS = (
     sa.select(_network_conf.c.network_id, _network_conf.c.key, _network_conf.c.value)
     .join(_networks, _networks.c.id == _network_conf.c.network_id)
@@ -181,6 +231,23 @@ class _Configurations:
 
 _NETWORK_CONFIGURATION = _Configurations(_network_conf, "network_id")
 _PORT_CONFIGURATION = _Configurations(_port_conf, "port_id")
+
+
+def _subnet_columns(subnet: ipam.Subnet | None) -> dict[str, Any]:
+    """Return the ``networks`` columns holding ``subnet`` (all None for none)."""
+    if subnet is None:
+        return dict(_NO_SUBNET)
+    return {
+        "subnet_id": subnet.id,
+        "cidr": subnet.cidr,
+        "gateway_ip": subnet.gateway_ip,
+        "enable_dhcp": subnet.enable_dhcp,
+        "dhcp_server": subnet.dhcp_server,
+    }
+
+
+#: ``network_update``'s default for ``subnet``: leave it as it is.
+KEEP = object()
 
 
 class _Scope:
@@ -260,8 +327,10 @@ class QuantumDatabase:
     # --- networks ----------------------------------------------------------
 
     @staticmethod
-    def _network(transaction: sa.Connection, tenant_id: str, net_id: str) -> Network:
-        rows = transaction.execute(_NETWORK, {"net_id": net_id}).all()
+    def _network(
+        transaction: sa.Connection, tenant_id: str, net_id: str, statement: sa.Select = _NETWORK
+    ) -> Network:
+        rows = transaction.execute(statement, {"net_id": net_id}).all()
         network = Network._make(rows[0]) if rows else None
         if network is None or network.tenant_id != tenant_id:
             raise exceptions.NetworkNotFound(net_id=net_id)
@@ -295,9 +364,19 @@ class QuantumDatabase:
             return self._network(transaction, tenant_id, net_id)
 
     def network_create(
-        self, tenant_id: str, name: str, plugin: str, configuration: Mapping[str, str]
+        self,
+        tenant_id: str,
+        name: str,
+        plugin: str,
+        configuration: Mapping[str, str],
+        subnet: Mapping[str, object] | None = None,
     ) -> Network:
-        """Create a network of ``plugin`` with the admin's ``configuration``."""
+        """Create a network of ``plugin`` with the admin's ``configuration``.
+
+        :param subnet: the body's ``subnet`` (``quantum.ipam.make_subnet``), or None.
+        :raises quantum.exceptions.BadRequest: a bad CIDR or gateway.
+        """
+        chosen = ipam.make_subnet(str(uuid.uuid4()), subnet) if subnet is not None else None
         network = Network(
             id=str(uuid.uuid4()),
             tenant_id=tenant_id,
@@ -305,6 +384,7 @@ class QuantumDatabase:
             plugin=plugin,
             op_status="UP",
             created_at=models.utcnow(),
+            **_subnet_columns(chosen),
         )
         with self._transaction() as transaction:
             transaction.execute(_INSERT_NETWORK, network._asdict())
@@ -318,15 +398,58 @@ class QuantumDatabase:
         name: str | None = None,
         plugin: str | None = None,
         configuration: Mapping[str, str | None] | None = None,
+        subnet: Mapping[str, object] | None | object = KEEP,
     ) -> None:
-        """Rename a network, change its plugin, set (or, with None, drop) configuration keys."""
+        """Rename a network, change its plugin, set (or, with None, drop) configuration keys.
+
+        :param subnet: the body's new ``subnet`` (None: remove it; ``KEEP``: leave it).
+        :raises quantum.exceptions.SubnetInUse: the CIDR would change (or the
+            subnet go) while ports hold addresses of it.
+        :raises quantum.exceptions.IpAddressInUse: the new gateway is a port's address.
+        """
         with self._transaction() as transaction:
-            self._network(transaction, tenant_id, net_id)
+            statement = _NETWORK if subnet is KEEP else _NETWORK_LOCKED
+            network = self._network(transaction, tenant_id, net_id, statement)
             for column, value in (("name", name), ("plugin", plugin)):
                 if value is not None:
                     transaction.execute(_SET_NETWORK[column], {"net_id": net_id, "value": value})
             if configuration:
                 self._set_configuration(transaction, _NETWORK_CONFIGURATION, net_id, configuration)
+            if subnet is not KEEP:
+                self._set_subnet(transaction, network, subnet)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _set_subnet(
+        transaction: sa.Connection, network: Network, values: Mapping[str, object] | None
+    ) -> None:
+        held = set(transaction.execute(_FIXED_IPS, {"net_id": network.id}).scalars())
+        old = network.subnet
+        if values is None:
+            if held:
+                raise exceptions.SubnetInUse(
+                    net_id=network.id,
+                    reason="One or more ports have an IP allocation from this subnet",
+                )
+            new = None
+        else:
+            new = ipam.make_subnet(old.id if old else str(uuid.uuid4()), values, held)
+            if held and (old is None or new.cidr != old.cidr):
+                raise exceptions.SubnetInUse(
+                    net_id=network.id,
+                    reason="One or more ports have an IP allocation from this subnet",
+                )
+            if new.gateway_ip in held:
+                raise exceptions.IpAddressInUse(net_id=network.id, ip_address=new.gateway_ip)
+            if (
+                new.enable_dhcp
+                and old is not None
+                and old.dhcp_server
+                and old.cidr == new.cidr
+                and old.dhcp_server != new.gateway_ip
+            ):
+                new = new._replace(dhcp_server=old.dhcp_server)  # the DHCP server stays put
+        params = {f"new_{key}": value for key, value in _subnet_columns(new).items()}
+        transaction.execute(_SET_SUBNET, {"net_id": network.id, **params})
 
     def network_delete(self, tenant_id: str, net_id: str) -> None:
         """Delete a network that has no ports.
@@ -371,6 +494,19 @@ class QuantumDatabase:
                 rows = transaction.execute(_PORTS_ATTACHED_TO, params).all()
         return [Port._make(row) for row in rows]
 
+    def port_list_all(self, attachment: str | None = None) -> list[tuple[Port, Network]]:
+        """Return every tenant's ports with their networks, oldest first (an admin's view).
+
+        :param attachment: only the port attached to this interface-id (a VIF uuid).
+        """
+        with self._transaction(read_only=True) as transaction:
+            if attachment is None:
+                rows = transaction.execute(_ALL_PORTS).all()
+            else:
+                rows = transaction.execute(_ALL_PORTS_ATTACHED_TO, {"attachment": attachment}).all()
+        width = len(Port._fields)
+        return [(Port._make(row[:width]), Network._make(row[width:])) for row in rows]
+
     def port_get(self, tenant_id: str, net_id: str, port_id: str) -> Port:
         """Return port ``port_id`` of the tenant's network ``net_id``.
 
@@ -391,14 +527,14 @@ class QuantumDatabase:
         with self._transaction(read_only=True) as transaction:
             return self._port_and_network(transaction, tenant_id, net_id, port_id)
 
-    def tenant_port_list(self, tenant_id: str) -> list[Port]:
-        """Return the ports of all the tenant's networks, oldest first."""
+    def tenant_port_list(self, tenant_id: str) -> list[tuple[Port, str | None]]:
+        """Return the ports of all the tenant's networks, oldest first, with their subnet ids."""
         with self._transaction(read_only=True) as transaction:
             rows = transaction.execute(_TENANT_PORTS, {"tenant_id": tenant_id}).all()
-        return [Port._make(row) for row in rows]
+        return [(Port._make(row[:-1]), row[-1]) for row in rows]
 
-    def tenant_port_get(self, tenant_id: str, port_id: str) -> Port:
-        """Return port ``port_id`` of any of the tenant's networks.
+    def tenant_port_get(self, tenant_id: str, port_id: str) -> tuple[Port, str | None]:
+        """Return port ``port_id`` of any of the tenant's networks, with its network's subnet id.
 
         :raises quantum.exceptions.PortIdNotFound: no such port of the tenant.
         """
@@ -408,12 +544,29 @@ class QuantumDatabase:
             ).first()
         if row is None:
             raise exceptions.PortIdNotFound(port_id=port_id)
-        return Port._make(row)
+        return Port._make(row[:-1]), row[-1]
 
     def port_create(
-        self, tenant_id: str, net_id: str, state: str, configuration: Mapping[str, str]
+        self,
+        tenant_id: str,
+        net_id: str,
+        state: str,
+        configuration: Mapping[str, str],
+        fixed_ip: str | None = None,
     ) -> Port:
-        """Create a port on network ``net_id``, unattached."""
+        """Create a port on network ``net_id``, unattached, with a fixed IP if it has a subnet.
+
+        The IP is ``fixed_ip`` or else the lowest free one. Addresses are
+        unique per network by a unique key: a port insert that meets an
+        address taken meanwhile (a concurrent create) is rolled back to its
+        savepoint and the next free address tried.
+
+        :raises quantum.exceptions.BadRequest: ``fixed_ip`` on a network without subnet.
+        :raises quantum.exceptions.InvalidIpForNetwork: ``fixed_ip`` outside the CIDR.
+        :raises quantum.exceptions.InvalidIpForSubnet: the network or broadcast address.
+        :raises quantum.exceptions.IpAddressInUse: ``fixed_ip`` is taken or reserved.
+        :raises quantum.exceptions.IpAddressGenerationFailure: no address left.
+        """
         port = Port(
             id=str(uuid.uuid4()),
             network_id=net_id,
@@ -423,10 +576,41 @@ class QuantumDatabase:
             created_at=models.utcnow(),
         )
         with self._transaction() as transaction:
-            self._network(transaction, tenant_id, net_id)
-            transaction.execute(_INSERT_PORT, port._asdict())
+            network = self._network(transaction, tenant_id, net_id, _NETWORK_SHARED)
+            subnet = network.subnet
+            if subnet is None:
+                if fixed_ip is not None:
+                    raise exceptions.BadRequest(
+                        reason=f"network {net_id} has no subnet for fixed IP {fixed_ip}"
+                    )
+                transaction.execute(_INSERT_PORT, port._asdict())
+            else:
+                port = self._insert_with_address(transaction, port, subnet, fixed_ip)
             self._add_configuration(transaction, _PORT_CONFIGURATION, port.id, configuration)
         return port
+
+    @staticmethod
+    def _insert_with_address(
+        transaction: sa.Connection, port: Port, subnet: ipam.Subnet, requested: str | None
+    ) -> Port:
+        net_id = port.network_id
+        held = set(transaction.execute(_FIXED_IPS, {"net_id": net_id}).scalars())
+        if requested is not None:
+            candidates = iter([ipam.check_requested(net_id, subnet, requested, held)])
+        else:
+            candidates = ipam.free_addresses(subnet, held)
+        for address in candidates:
+            addressed = port._replace(fixed_ip=address)
+            try:
+                with transaction.begin_nested():
+                    transaction.execute(_INSERT_PORT, addressed._asdict())
+            except db_exc.DBDuplicateEntry:
+                # Taken by a create that committed after ``held`` was read.
+                if requested is not None:
+                    raise exceptions.IpAddressInUse(net_id=net_id, ip_address=address) from None
+                continue
+            return addressed
+        raise exceptions.IpAddressGenerationFailure(net_id=net_id)
 
     def port_update(
         self,
@@ -476,6 +660,25 @@ class QuantumDatabase:
         for of_port, key, value in rows:
             found[bool(of_port)][key] = value
         return found
+
+    def network_and_port_configurations(
+        self, net_id: str
+    ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+        """Return what an admin set on network ``net_id`` and on each of its ports (one query).
+
+        :returns: the network's key/values, and ``{port id: key/values}`` of
+            the ports that have some.
+        """
+        with self._transaction(read_only=True) as transaction:
+            rows = transaction.execute(_NETWORK_AND_PORTS_CONFIGURATIONS, {"net_id": net_id}).all()
+        of_network: dict[str, str] = {}
+        of_ports: dict[str, dict[str, str]] = {}
+        for port_id, key, value in rows:
+            if port_id is None:
+                of_network[key] = value
+            else:
+                of_ports.setdefault(port_id, {})[key] = value
+        return of_network, of_ports
 
     # --- attachments ---------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from sqlalchemy import Boolean
 from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -34,15 +35,28 @@ class Network(Base):
     plugin: Mapped[str] = mapped_column(String(255), nullable=False)
     op_status: Mapped[str] = mapped_column(String(16), nullable=False)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    # The network's subnet (revision 002), all NULL without one (``quantum.ipam.Subnet``).
+    subnet_id: Mapped[str | None] = mapped_column(String(36))
+    cidr: Mapped[str | None] = mapped_column(String(64))
+    gateway_ip: Mapped[str | None] = mapped_column(String(64))
+    enable_dhcp: Mapped[bool | None] = mapped_column(Boolean)
+    dhcp_server: Mapped[str | None] = mapped_column(String(64))
 
 
 class Port(Base):
-    """A port; ``interface_id`` is its attachment (a VIF's uuid), unique."""
+    """A port; ``interface_id`` is its attachment (a VIF's uuid), unique.
+
+    ``fixed_ip`` (revision 002) is its address on the network's subnet,
+    unique per network (NULL: none).
+    """
 
     __tablename__ = "ports"
     __table_args__ = (
         UniqueConstraint("interface_id", name="uniq_ports0interface_id"),
         Index("ix_ports_network_id", "network_id"),
+        # A unique index rather than a constraint: SQLite adds one without
+        # rebuilding the table (revision 002).
+        Index("uniq_ports0network_id0fixed_ip", "network_id", "fixed_ip", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -53,6 +67,7 @@ class Port(Base):
     op_status: Mapped[str] = mapped_column(String(16), nullable=False)
     interface_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    fixed_ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class NetworkConfiguration(Base):

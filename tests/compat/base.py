@@ -269,12 +269,18 @@ class ClientTestCase(test_nova_all.NovaAllFixture):
         self.assertEqual(uploaded.status_code, 204, uploaded.text)
         return self.http.get(f"{self.glance}/v2/images/{image_id}", timeout=60).json()
 
-    def make_port(self) -> tuple[str, str]:
-        """Return ``(network id, port id)`` of a new Quantum port of project ``notused``."""
+    def make_port(self, subnet: dict | None = None) -> tuple[str, str]:
+        """Return ``(network id, port id)`` of a new Quantum port of project ``notused``.
+
+        :param subnet: the network's subnet (the port gets a fixed IP of it).
+        """
         q = self.quantum_project
+        network = {"name": "web", "plugin": "openvswitch"}
+        if subnet:
+            network["subnet"] = subnet
         net = self.http.post(
             f"{q}/networks",
-            json={"network": {"name": "web", "plugin": "openvswitch"}},
+            json={"network": network},
             headers={"X-Auth-Token": f"admin:{PROJECT}"},
             timeout=30,
         ).json()["network"]["id"]

@@ -91,7 +91,7 @@ class OpenStackClientTestCase(base.ClientTestCase):
         self.assertEqual(self.openstack("flavor", "show", "1")["name"], "m1.tiny")
 
     def test_server_create_on_a_quantum_port_list_vifs_delete(self):
-        net, port = self.make_port()
+        net, port = self.make_port(subnet={"cidr": "10.20.0.0/24"})
         server = self.openstack(
             "server",
             "create",
@@ -118,6 +118,10 @@ class OpenStackClientTestCase(base.ClientTestCase):
         )
         shown = self.openstack("server", "show", "vm")
         self.assertEqual((shown["id"], shown["status"]), (server_id, "ACTIVE"))
+        # The port's fixed IP, from Quantum alone (the CLI's form of ``addresses``).
+        self.assertIn("web", str(shown["addresses"]))
+        self.assertIn("10.20.0.3", str(shown["addresses"]))
+        self.assertIn("10.20.0.3", str(listed[0]))
         # The VIF list (no openstack command): the API, as the README's curl, and novaclient 9.1.3.
         api_vifs = self.call("GET", f"/servers/{server_id}/os-virtual-interfaces").json()
         self.assertEqual([v["id"] for v in api_vifs["virtual_interfaces"]], [vif_id])

@@ -11,11 +11,19 @@ that VIF (``bind_for_host``), and a delete detaches (and deletes) a port only
 while the attachment is its own VIF's, so someone else's attachment made
 meanwhile survives. Quantum v1.1 has no conditional detach: the check and
 the detach are two calls.
+
+A port on a network with a subnet holds one fixed IP (Quantum allocates it
+when the port is made, or takes the one a server create asks for); the
+network info carries it (``VIF.fixed_ips``; the subnet's ``cidr``,
+``netmask``, ``prefixlen``, ``gateway`` and ``dhcp_server`` are keys of the
+port's configuration) and the servers' views show it
+(``get_addresses``: one Quantum call per network of the servers listed).
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import threading
 import time
@@ -153,11 +161,9 @@ class QuantumAPI(network_api.NetworkAPI):
         """Check requested networks and ports exist in the project and ports are free."""
         network_ids = None  # the project's, listed once if a network is requested
         for entry in requested or ():
-            if entry.fixed_ip:
-                raise exception.Invalid(
-                    reason="fixed_ip is not supported by the quantum network backend"
-                )
-            if entry.port_id:
+            if entry.fixed_ip and not entry.port_id:
+                self._validate_fixed_ip(context, entry, max_count)
+            elif entry.port_id:
                 if max_count > 1:
                     raise exception.Invalid(
                         reason=f"port {entry.port_id} can serve one server only; "
@@ -174,6 +180,37 @@ class QuantumAPI(network_api.NetworkAPI):
                     network_ids = set(self.client.list_network_ids(tenant_id))
                 if entry.network_id not in network_ids:
                     raise exception.NetworkNotFound(network_id=entry.network_id)
+
+    def _validate_fixed_ip(
+        self, context: nova_context.RequestContext, entry: model.RequestedNetwork, max_count: int
+    ) -> None:
+        """Check a requested fixed IP: one server, a network with a subnet holding the address.
+
+        Whether it is free is Quantum's to say when the port is made (atomically).
+        """
+        if max_count > 1:
+            raise exception.Invalid(
+                reason="max_count cannot be greater than 1 if an fixed_ip is specified."
+            )
+        if not entry.network_id:
+            raise exception.Invalid(reason=f"fixed_ip {entry.fixed_ip} names no network")
+        tenant_id = network_api.project_of(context)
+        subnet = self.client.show_network(tenant_id, entry.network_id).get("subnet")
+        if not subnet:
+            raise exception.Invalid(
+                reason=f"network {entry.network_id} has no subnet for fixed_ip {entry.fixed_ip}"
+            )
+        try:
+            inside = ipaddress.ip_address(entry.fixed_ip or "") in ipaddress.ip_network(
+                subnet["cidr"]
+            )
+        except ValueError:
+            inside = False
+        if not inside:
+            raise exception.Invalid(
+                reason=f"fixed_ip {entry.fixed_ip} is not in network {entry.network_id}'s "
+                f"subnet {subnet['cidr']}"
+            )
 
     # --- allocation ----------------------------------------------------------------
 
@@ -202,7 +239,9 @@ class QuantumAPI(network_api.NetworkAPI):
                     network_id = self._find_port(tenant_id, entry.port_id, entry.network_id)
                     done.append((network_id, entry.port_id, True, False))
                 elif entry.network_id:
-                    port_id = self.client.create_port(tenant_id, entry.network_id)
+                    port_id = self.client.create_port(
+                        tenant_id, entry.network_id, fixed_ip=entry.fixed_ip
+                    )
                     done.append((entry.network_id, port_id, False, False))
                 else:
                     raise exception.Invalid(reason="a network entry names no network or port")
@@ -317,13 +356,19 @@ class QuantumAPI(network_api.NetworkAPI):
                 )
             if network_id not in labels:
                 labels[network_id] = self.client.show_network(tenant_id, network_id).get("name")
+            configuration = dict(port.get("configuration") or {})
+            fixed_ip = port.get("fixed_ip")
             info.append(
                 model.VIF(
                     id=vif.uuid,
                     address=vif.address,
+                    # No cidr/gateway on the Network: those ask the VIF
+                    # drivers for the legacy nwfilter; the subnet is in the
+                    # configuration keys.
                     network=model.Network(id=network_id, label=labels[network_id]),
+                    fixed_ips=(fixed_ip,) if fixed_ip else (),
                     port_id=port_id,
-                    configuration=dict(port.get("configuration") or {}),
+                    configuration=configuration,
                     preserve_on_delete=vif.preserve_on_delete,
                 )
             )
@@ -333,7 +378,7 @@ class QuantumAPI(network_api.NetworkAPI):
     def list_interfaces(
         self, context: nova_context.RequestContext, instance: records.Instance
     ) -> list[model.Interface]:
-        """Return the instance's ports in VIF order (no fixed IPs: Quantum v1.1 has none)."""
+        """Return the instance's ports in VIF order, each with its fixed IP (no subnet id)."""
         tenant_id = network_api.project_of(instance)
         interfaces = []
         for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
@@ -345,9 +390,58 @@ class QuantumAPI(network_api.NetworkAPI):
                     net_id=network_id,
                     mac_addr=vif.address,
                     port_state=_port_state(port),
+                    fixed_ips=((None, port["fixed_ip"]),) if port.get("fixed_ip") else (),
                 )
             )
         return interfaces
+
+    @http.on_behalf
+    def get_addresses(
+        self, context: nova_context.RequestContext, instances: Sequence[records.InstanceView]
+    ) -> dict[int, list[model.Address]]:
+        """Return each instance's fixed IPs: its VIFs (one query), one Quantum call per network.
+
+        Each network of the instances' VIFs is read once with its ports
+        (``GET .../networks/{id}/detail``: its name and every port's
+        ``fixed_ip`` and attachment), whatever the number of servers, each
+        call waiting ``[quantum] addresses_timeout`` at most. A port's address
+        counts while the port is attached to the VIF.
+
+        :raises nova.exception.NetworkServiceUnavailable: no answer in time.
+        """
+        projects = {instance.id: instance.project_id for instance in instances}
+        # (VIF, (tenant, network id)) of every VIF on a Quantum port, in VIF order.
+        placed: list[tuple[records.VirtualInterface, tuple[str, str]]] = []
+        for vif in vif_db.virtual_interfaces_get_by_instances(context, list(projects)):
+            tenant_id = projects.get(vif.instance_id)
+            if vif.port_id and vif.network_uuid and tenant_id:
+                placed.append((vif, (tenant_id, vif.network_uuid)))
+        networks: dict[tuple[str, str], dict] = {}
+        for _vif, key in placed:
+            if key not in networks:
+                try:
+                    networks[key] = self.client.show_network_detail(
+                        *key, timeout=CONF.quantum.addresses_timeout
+                    )
+                except exception.NetworkNotFound:
+                    networks[key] = {}
+        ports = {
+            (key, port["id"]): port
+            for key, network in networks.items()
+            for port in network.get("ports") or ()
+        }
+        addresses: dict[int, list[model.Address]] = {}
+        for vif, key in placed:
+            port = ports.get((key, vif.port_id or ""))
+            if not port or not port.get("fixed_ip"):
+                continue
+            if (port.get("attachment") or {}).get("id") != vif.uuid:
+                continue
+            label = str(networks[key].get("name") or key[1])
+            addresses.setdefault(vif.instance_id, []).append(
+                (label, str(port["fixed_ip"]), vif.address)
+            )
+        return addresses
 
     @http.on_behalf
     def deallocate_for_instance(

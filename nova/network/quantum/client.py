@@ -23,6 +23,14 @@ class QuantumClient(http.JSONClient):
         (409, "networkInUse"): lambda ids, msg: exception.Conflict(reason=msg),
         (400, "requestedStateInvalid"): lambda ids, msg: exception.Invalid(reason=msg),
         (400, "malformedRequestBody"): lambda ids, msg: exception.Invalid(reason=msg),
+        (400, "invalidIpForNetwork"): lambda ids, msg: exception.Invalid(reason=msg),
+        (400, "invalidIpForSubnet"): lambda ids, msg: exception.Invalid(reason=msg),
+        (409, "ipAddressInUse"): lambda ids, msg: exception.FixedIpAlreadyInUse(
+            address=ids.get("fixed_ip"), network_id=ids.get("network")
+        ),
+        (409, "ipAddressGenerationFailure"): lambda ids, msg: exception.NoMoreFixedIps(
+            network_id=ids.get("network")
+        ),
     }
 
     def __init__(
@@ -58,17 +66,38 @@ class QuantumClient(http.JSONClient):
         path = f"/v1.1/tenants/{tenant_id}/networks/{network_id}"
         return self.call("GET", path, ids={"network": network_id})["network"]
 
+    def show_network_detail(
+        self, tenant_id: str, network_id: str, timeout: float | None = None
+    ) -> dict:
+        """Return one network's details with its ports' (``fixed_ip``, attachment): one call.
+
+        :param timeout: seconds to wait for the reply (default: the client's).
+        :raises nova.exception.NetworkNotFound: unknown or another tenant's.
+        """
+        path = f"/v1.1/tenants/{tenant_id}/networks/{network_id}/detail"
+        return self.call("GET", path, ids={"network": network_id}, timeout=timeout)["network"]
+
     # --- ports -------------------------------------------------------------------
 
     def _port_path(self, tenant_id: str, network_id: str, port_id: str | None = None) -> str:
         path = f"/v1.1/tenants/{tenant_id}/networks/{network_id}/ports"
         return f"{path}/{port_id}" if port_id else path
 
-    def create_port(self, tenant_id: str, network_id: str) -> str:
-        """Create a port on a network and return its id."""
-        body = {"port": {"state": "ACTIVE"}}
+    def create_port(self, tenant_id: str, network_id: str, fixed_ip: str | None = None) -> str:
+        """Create a port on a network (with ``fixed_ip`` on its subnet) and return its id.
+
+        :raises nova.exception.FixedIpAlreadyInUse: ``fixed_ip`` is taken.
+        :raises nova.exception.NoMoreFixedIps: the subnet has no address left.
+        :raises nova.exception.Invalid: ``fixed_ip`` is not an address of the subnet.
+        """
+        body: dict = {"port": {"state": "ACTIVE"}}
+        if fixed_ip:
+            body["port"]["fixed_ip"] = fixed_ip
         created = self.call(
-            "POST", self._port_path(tenant_id, network_id), body, ids={"network": network_id}
+            "POST",
+            self._port_path(tenant_id, network_id),
+            body,
+            ids={"network": network_id, "fixed_ip": fixed_ip},
         )
         return created["port"]["id"]
 

@@ -338,17 +338,22 @@ class AvailabilityZoneTestCase(api_fixtures.APITestCase):
 
 
 class AddressCostTestCase(api_fixtures.APITestCase):
-    def test_quantum_views_make_no_network_call(self):
+    def test_quantum_views_make_one_network_call_per_network(self):
         network = self.quantum_network()
         server_ids = [self.create_server(networks=[{"uuid": network}]) for _ in range(3)]
-        with mock.patch.object(http.JSONClient, "call", side_effect=AssertionError("called")):
+        real = http.JSONClient.call
+        with mock.patch.object(http.JSONClient, "call", autospec=True, side_effect=real) as call:
             listed = self.request("GET", "/v2.1/servers/detail")
             self.assertEqual(listed.status_int, 200, listed.text)
             self.assertEqual(len(listed.json["servers"]), 3)
+            self.assertEqual(call.call_count, 1)  # the network's ports, for every server
             for server_id in server_ids:
                 self.assertEqual(
                     self.request("GET", f"/v2.1/servers/{server_id}/ips").status_int, 200
                 )
+            self.assertEqual(call.call_count, 4)
+            self.assertEqual(self.request("GET", "/v2.1/servers").status_int, 200)
+            self.assertEqual(call.call_count, 4)  # the summary list shows no addresses
 
     def test_an_unreachable_network_service_leaves_its_addresses_out(self):
         server_id = self.create_server(networks="none")
