@@ -232,9 +232,7 @@ class JSONClient:
                 method,
                 path,
             )
-            response = self._send(
-                method, path, body, params, self.auth.service_headers(), timeout
-            )
+            response = self._send(method, path, body, params, self.auth.service_headers(), timeout)
         return self._result(method, path, response, ids)
 
     def _send(
