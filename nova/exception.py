@@ -222,6 +222,14 @@ class InterfaceNotFound(NotFound):
     msg_fmt = "Instance %(instance_id)s does not have a port with id %(port_id)s"
 
 
+class InterfaceAttachFailed(NovaException):
+    msg_fmt = "Failed to attach network adapter device to %(instance_uuid)s: %(reason)s"
+
+
+class InterfaceDetachFailed(NovaException):
+    msg_fmt = "Failed to detach network adapter device from %(instance_uuid)s: %(reason)s"
+
+
 class FeatureNotSupported(NovaException):
     msg_fmt = "%(reason)s"
     code = 501

@@ -200,6 +200,67 @@ class API:
         """
         return self.network.list_interfaces(context, self.get(context, server_id))
 
+    def _running(self, context: nova_context.RequestContext, server_id: str) -> records.Instance:
+        """Return a server that is ACTIVE with no task, on a host.
+
+        :raises nova.exception.InstanceInvalidState: it is not.
+        """
+        instance = self.get(context, server_id)
+        if (
+            instance.vm_state != vm_states.ACTIVE
+            or instance.task_state is not None
+            or not instance.host
+        ):
+            raise exception.InstanceInvalidState(
+                instance_id=instance.uuid,
+                state=instance.vm_state,
+                task_state=instance.task_state,
+                expected="ACTIVE with no task",
+            )
+        return instance
+
+    def _check_hotplug(self) -> None:
+        if not self.network.supports_hotplug:
+            raise exception.FeatureNotSupported(
+                reason="Network driver does not support this function."
+            )
+
+    def attach_interface(
+        self,
+        context: nova_context.RequestContext,
+        server_id: str,
+        network_id: str | None,
+        port_id: str | None,
+        fixed_ip: str | None = None,
+    ) -> network_model.Interface:
+        """Hot-plug a port (given, or made on ``network_id``) into a running server.
+
+        :raises nova.exception.InstanceNotFound: none, or another project's.
+        :raises nova.exception.InstanceInvalidState: the server is not ACTIVE.
+        :raises nova.exception.FeatureNotSupported: the backend or driver cannot.
+        """
+        instance = self._running(context, server_id)
+        self._check_hotplug()
+        attached = self.compute_rpcapi.attach_interface(
+            context, instance.host or "", instance.uuid, network_id, port_id, fixed_ip
+        )
+        for interface in self.network.list_interfaces(context, instance):
+            if interface.port_id == attached:
+                return interface
+        raise exception.PortNotFound(port_id=attached)
+
+    def detach_interface(
+        self, context: nova_context.RequestContext, server_id: str, port_id: str
+    ) -> None:
+        """Hot-unplug a server's port.
+
+        :raises nova.exception.PortNotFound: the server has no such port.
+        :raises nova.exception.InstanceInvalidState: the server is not ACTIVE.
+        """
+        instance = self._running(context, server_id)
+        self._check_hotplug()
+        self.compute_rpcapi.detach_interface(context, instance.host or "", instance.uuid, port_id)
+
     def get_metadata(self, context: nova_context.RequestContext, server_id: str) -> dict[str, str]:
         """Return a server's metadata.
 

@@ -37,6 +37,7 @@ from nova.db import models
 from nova.db import services as service_db
 from nova.image import api as image_api
 from nova.network import api as network_api
+from nova.network import model as network_model
 from nova.scheduler import rpcapi as scheduler_rpcapi
 from nova.virt import driver as virt_driver
 
@@ -323,6 +324,59 @@ class ComputeManager:
         if tail_length == 0:
             return ""
         return "\n".join(output.split("\n")[-tail_length:])
+
+    # --- hot-plug ---------------------------------------------------------------------
+
+    def _hosted(self, context, instance_uuid):
+        instance = instance_db.instance_get_by_uuid(context, instance_uuid)
+        if instance.host != self.host:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        return instance
+
+    @messaging.expected_exceptions(exception.NovaException)
+    def attach_interface(self, context, instance_uuid, network_id, port_id, fixed_ip=None):
+        """Add a port to a running guest: the VIF row and attachment, its configuration read,
+        the NIC plugged live. Undone on failure. Returns the port id."""
+        instance = self._hosted(context, instance_uuid)
+        vif = self.network.allocate_port_for_instance(
+            context,
+            instance,
+            network_model.RequestedNetwork(
+                network_id=network_id, port_id=port_id, fixed_ip=fixed_ip
+            ),
+        )
+        try:
+            info = self.network.bind_for_host(context, instance, self.host)
+            (wanted,) = [item for item in info if item.id == vif.uuid]
+            self.driver.attach_interface(instance, wanted)
+        except Exception as exc:
+            LOG.warning("Hot-plug of port %s into %s failed; undoing", vif.port_id, instance_uuid)
+            try:
+                self.network.deallocate_port_for_instance(context, instance, vif.port_id or "")
+            except Exception:  # noqa: BLE001 - the error raised is the attach's
+                LOG.exception("Could not undo the attachment of port %s", vif.port_id)
+            if isinstance(exc, NotImplementedError):
+                raise exception.FeatureNotSupported(
+                    reason="The compute driver of this server's host cannot attach interfaces."
+                ) from exc
+            raise
+        return vif.port_id
+
+    @messaging.expected_exceptions(exception.NovaException)
+    def detach_interface(self, context, instance_uuid, port_id):
+        """Remove a port's NIC from the running guest, then its VIF row and attachment."""
+        instance = self._hosted(context, instance_uuid)
+        info = self.network.get_instance_nw_info(context, instance)
+        wanted = [item for item in info if item.port_id == port_id]
+        if not wanted:
+            raise exception.PortNotFound(port_id=port_id)
+        try:
+            self.driver.detach_interface(instance, wanted[0])
+        except NotImplementedError as exc:
+            raise exception.FeatureNotSupported(
+                reason="The compute driver of this server's host cannot detach interfaces."
+            ) from exc
+        self.network.deallocate_port_for_instance(context, instance, port_id)
 
     # --- deleting -----------------------------------------------------------------------
 

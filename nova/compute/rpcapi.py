@@ -53,3 +53,30 @@ class ComputeAPI:
         return self._client(host).call(
             context, "get_console_output", instance_uuid=instance_uuid, tail_length=tail_length
         )
+
+    def attach_interface(
+        self,
+        context: nova_context.RequestContext,
+        host: str,
+        instance_uuid: str,
+        network_id: str | None,
+        port_id: str | None,
+        fixed_ip: str | None = None,
+    ) -> str:
+        """Ask ``host`` to hot-plug a port (given, or made on a network); return its id (a call)."""
+        return self._client(host).call(
+            context,
+            "attach_interface",
+            instance_uuid=instance_uuid,
+            network_id=network_id,
+            port_id=port_id,
+            fixed_ip=fixed_ip,
+        )
+
+    def detach_interface(
+        self, context: nova_context.RequestContext, host: str, instance_uuid: str, port_id: str
+    ) -> None:
+        """Ask ``host`` to hot-unplug a server's port (a call: errors come back)."""
+        self._client(host).call(
+            context, "detach_interface", instance_uuid=instance_uuid, port_id=port_id
+        )

@@ -45,6 +45,9 @@ def port_of(vif: records.VirtualInterface) -> tuple[str, str]:
 class NetworkAPI(abc.ABC):
     """What a network backend does for Nova."""
 
+    #: Whether ``allocate_port_for_instance``/``deallocate_port_for_instance`` work.
+    supports_hotplug = False
+
     @abc.abstractmethod
     def validate_networks(
         self,
@@ -116,6 +119,35 @@ class NetworkAPI(abc.ABC):
         """Return the instance's ports (``os-interface``).
 
         :raises nova.exception.FeatureNotSupported: the backend has no ports (legacy).
+        """
+        raise exception.FeatureNotSupported(reason="Network driver does not support this function.")
+
+    def allocate_port_for_instance(
+        self,
+        context: nova_context.RequestContext,
+        instance: records.Instance,
+        requested: model.RequestedNetwork,
+    ) -> records.VirtualInterface:
+        """Add one VIF to a running instance (hot-plug): a port made or reused, attached.
+
+        Checked as a server create's entry; on failure everything done is
+        undone before it raises.
+
+        :raises nova.exception.FeatureNotSupported: the backend cannot (legacy).
+        :raises nova.exception.PortNotFound: unknown or foreign port.
+        :raises nova.exception.NetworkNotFound: unknown or foreign network.
+        :raises nova.exception.PortInUse: the port is attached already.
+        """
+        raise exception.FeatureNotSupported(reason="Network driver does not support this function.")
+
+    def deallocate_port_for_instance(
+        self, context: nova_context.RequestContext, instance: records.Instance, port_id: str
+    ) -> None:
+        """Remove the VIF of ``port_id`` from an instance: detach the port (delete it if Nova
+        made it) and soft-delete the VIF row. Tolerates a port already gone.
+
+        :raises nova.exception.FeatureNotSupported: the backend cannot (legacy).
+        :raises nova.exception.PortNotFound: the instance has no VIF on that port.
         """
         raise exception.FeatureNotSupported(reason="Network driver does not support this function.")
 

@@ -94,6 +94,24 @@ class ComputeDriver(abc.ABC):
         """
         raise NotImplementedError
 
+    def attach_interface(self, instance: Instance, vif: model.VIF) -> None:
+        """Plug one VIF and add its NIC to the running guest (and to its definition).
+
+        On failure nothing stays plugged.
+
+        :raises NotImplementedError: the driver cannot hot-plug.
+        """
+        raise NotImplementedError
+
+    def detach_interface(self, instance: Instance, vif: model.VIF) -> None:
+        """Remove one VIF's NIC from the running guest (and its definition), unplug it.
+
+        Tolerates a NIC already gone.
+
+        :raises NotImplementedError: the driver cannot hot-unplug.
+        """
+        raise NotImplementedError
+
     @abc.abstractmethod
     def list_instance_uuids(self) -> list[str]:
         """Return the uuids of the guests this host has."""

@@ -37,6 +37,17 @@ class FakeDriver(driver.ComputeDriver):
         with self._lock:
             self.guests.pop(instance.uuid, None)
 
+    def attach_interface(self, instance, vif):
+        with self._lock:
+            if instance.uuid not in self.guests:
+                raise exception.InstanceNotFound(instance_id=instance.uuid)
+            self.guests[instance.uuid].append(vif)
+
+    def detach_interface(self, instance, vif):
+        with self._lock:
+            vifs = self.guests.get(instance.uuid, [])
+            self.guests[instance.uuid] = [v for v in vifs if v.id != vif.id]
+
     def list_instance_uuids(self):
         with self._lock:
             return list(self.guests)

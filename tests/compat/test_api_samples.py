@@ -78,6 +78,27 @@ class APISamplesTestCase(base.ClientTestCase):
         )
         self.assertEqual(answer["output"], "")
 
+    def test_attach_interface_sample(self):
+        # The sample's network is replaced by one of this cloud with the sample's subnet.
+        _other, port = self.make_port()
+        sid = self.server_on_port(port, "hot")
+        net = self.http.post(
+            f"{self.quantum_project}/networks",
+            json={"network": {"name": "sample", "subnet": {"cidr": "192.168.1.0/24"}}},
+            headers={"X-Auth-Token": ADMIN},
+            timeout=30,
+        ).json()["network"]["id"]
+        body = sample("os-attach-interfaces/attach-interfaces-create-net_id-req.json")
+        body["interfaceAttachment"]["net_id"] = net
+        answer = self.send("POST", f"/servers/{sid}/os-interface", body, 200)
+        wanted = sample("os-attach-interfaces/attach-interfaces-create-resp.json")
+        self.assertEqual(set(answer), set(wanted))
+        attached = answer["interfaceAttachment"]
+        self.assertEqual(set(attached), set(wanted["interfaceAttachment"]))
+        self.assertEqual(attached["net_id"], net)
+        self.assertEqual([f["ip_address"] for f in attached["fixed_ips"]], ["192.168.1.3"])
+        self.send("DELETE", f"/servers/{sid}/os-interface/{attached['port_id']}", None, 202)
+
     def test_server_metadata_samples(self):
         sid = self.settled_server()
         self.send(

@@ -128,6 +128,15 @@ class OpenStackClientTestCase(base.ClientTestCase):
         vifs = self.python(base.NOVACLIENT_VIFS, server_id, old_novaclient=True)["vifs"]
         self.assertEqual([v["id"] for v in vifs], [vif_id])  # the port's attachment
 
+        # Hot-plug another port, and unplug it (os-interface POST, DELETE).
+        _net2, port2 = self.make_port()
+        self.openstack_plain("server", "add", "port", "vm", port2)
+        interfaces = self.call("GET", f"/servers/{server_id}/os-interface").json()
+        self.assertEqual([i["port_id"] for i in interfaces["interfaceAttachments"]], [port, port2])
+        self.openstack_plain("server", "remove", "port", "vm", port2)
+        interfaces = self.call("GET", f"/servers/{server_id}/os-interface").json()
+        self.assertEqual([i["port_id"] for i in interfaces["interfaceAttachments"]], [port])
+
         self.openstack_plain("server", "delete", "--wait", "vm")
         self.assertEqual(self.call("GET", f"/servers/{server_id}").status_code, 404)
         self.assertEqual(self.openstack("server", "list"), [])

@@ -133,6 +133,19 @@ class TempestSchemaTestCase(base.ClientTestCase):
             "GET",
             f"/servers/{server_id}/os-interface/{port}",
         )
+        # Hot-plug a second port, then unplug it (tempest's create/delete schemas).
+        _net, other = self.make_port()
+        self.check(
+            "v2_1.interfaces:get_create_interfaces",
+            "POST",
+            f"/servers/{server_id}/os-interface",
+            {"interfaceAttachment": {"port_id": other}},
+        )
+        self.check(
+            "v2_1.interfaces:delete_interface",
+            "DELETE",
+            f"/servers/{server_id}/os-interface/{other}",
+        )
 
     def test_server_metadata(self):
         created = self.call(

@@ -20,89 +20,12 @@ import libvirt
 import pytest
 
 from tests.fixtures import guests
-from tests.fixtures import processes
 from tests.fixtures.processes import ADMIN
-from tests.fixtures.processes import USER
-
-BOOT_TIMEOUT = 90
-_ALL = object()  # no length in the request
 
 
 @pytest.mark.guests
 @pytest.mark.timeout(240)
-class RealGuestTestCase(processes.CloudTestCase):
-    def setUp(self) -> None:
-        super().setUp()
-        self.uri = guests.libvirt_uri(self)
-        image_dir = guests.guest_image()
-        config = self.nova_config(
-            extra=processes.config_text(
-                {
-                    "libvirt": {"connection_uri": self.uri, "virt_type": "qemu"},
-                    "image": {"backend": "local"},
-                }
-            )
-        )
-        kernel = self.import_image("guest-kernel", image_dir / "vmlinuz", "aki")
-        ramdisk = self.import_image("guest-ramdisk", image_dir / "initrd.img", "ari")
-        machine = self.state + "/machine.img"
-        with open(machine, "wb") as handle:
-            handle.truncate(1024 * 1024)  # the root disk (the guest runs from its initramfs)
-        self.image = self.import_image(
-            "guest",
-            machine,
-            "ami",
-            f"kernel_id={kernel}",
-            f"ramdisk_id={ramdisk}",
-            f"os_command_line={guests.COMMAND_LINE}",
-        )
-        self.start_nova_all(config)
-        self.connection = libvirt.open(self.uri)
-        self.addCleanup(self.connection.close)
-
-    def import_image(self, name: str, path, disk_format: str, *properties: str) -> str:
-        """``nova-manage image import``; return the new image's id."""
-        args = [
-            processes.command("nova-manage"),
-            "--config-file",
-            self.nova_all.config,
-            "image",
-            "import",
-            name,
-            str(path),
-            "--disk-format",
-            disk_format,
-            "--container-format",
-            disk_format,
-        ]
-        for item in properties:
-            args += ["--property", item]
-        result = subprocess.run(args, capture_output=True, text=True, check=False)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        return result.stdout.strip()
-
-    def console(self, server_id: str, length=_ALL, token: str = USER, expect: int = 200):
-        body = {"os-getConsoleOutput": {} if length is _ALL else {"length": length}}
-        return self.http(
-            "POST", f"{self.api}/servers/{server_id}/action", body, token=token, expect=expect
-        )
-
-    def wait_console(self, server_id: str, needle: str) -> str:
-        seen = {"output": ""}
-
-        def has_it():
-            seen["output"] = self.console(server_id).json()["output"]
-            return needle in seen["output"]
-
-        self.wait_for(
-            f"{needle!r} on the console of {server_id}",
-            has_it,
-            BOOT_TIMEOUT,
-            interval=1,
-            state=lambda: seen["output"][-2000:],
-        )
-        return seen["output"]
-
+class RealGuestTestCase(guests.GuestCloudTestCase):
     def test_guest_boots_reads_its_config_drive_and_goes_without_a_trace(self):
         network = self.quantum_network(plugin="tap")
         server_id = self.create_server(

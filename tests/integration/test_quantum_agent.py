@@ -26,19 +26,13 @@ import time
 import uuid
 
 from tests.fixtures import databases
+from tests.fixtures import guests as guest_fixtures
 from tests.fixtures import processes
 
 CIDR = "10.0.0.0/24"
 DHCP_SERVER = "10.0.0.2"
 DETACH_BOUND = 5.0
-
-
-def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command; fail with its output unless it succeeds (``check``)."""
-    result = subprocess.run(args, capture_output=True, text=True, check=False, timeout=60)
-    if check and result.returncode:
-        raise AssertionError(f"{' '.join(args)}: {result.stderr.strip() or result.stdout.strip()}")
-    return result
+run = guest_fixtures.run
 
 
 class Guest:
@@ -195,13 +189,7 @@ class AgentTestCase(processes.CloudTestCase):
 
     def masters(self) -> dict[str, str | None]:
         """Return each device of the namespace and the bridge it is enslaved to."""
-        out = run("ip", "-n", self.netns, "-o", "link", "show").stdout
-        found: dict[str, str | None] = {}
-        for line in out.splitlines():
-            name = line.split(":")[1].strip().split("@")[0]
-            words = line.split()
-            found[name] = words[words.index("master") + 1] if "master" in words else None
-        return found
+        return guest_fixtures.masters(self.netns)
 
     def wired(self, guest: Guest) -> str | None:
         return self.masters().get(guest.tap)
@@ -215,8 +203,7 @@ class AgentTestCase(processes.CloudTestCase):
             run("ip", "-n", guest.name, "link", "set", "eth0", "address", guest.mac)
 
     def dnsmasq_pids(self) -> list[int]:
-        out = run("pgrep", "-f", f"dnsmasq .*{self.agent_state}", check=False).stdout
-        return [int(pid) for pid in out.split()]
+        return guest_fixtures.dnsmasq_pids(self.agent_state)
 
 
 class LinuxBridgeAgentTest(AgentTestCase):
@@ -333,7 +320,7 @@ class OpenVSwitchAgentTest(AgentTestCase):
         )
 
     def vsctl(self, *args: str) -> str:
-        return run("ovs-vsctl", f"--db={self.ovsdb}", "--timeout=10", *args).stdout.strip()
+        return guest_fixtures.vsctl(self.ovsdb, *args)
 
     def plug(self, guest: Guest) -> None:
         # As libvirt's <virtualport type='openvswitch'> does.

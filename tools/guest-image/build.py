@@ -243,7 +243,10 @@ def uncompressed_kernel(output: pathlib.Path) -> pathlib.Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default = pathlib.Path(os.environ.get("NOVA_TEST_CACHE") or ROOT / ".cache") / "guest-image"
+    # One directory per version of the inputs: checkouts sharing the cache
+    # (NOVA_TEST_CACHE) never overwrite the image another one is booting.
+    cache = pathlib.Path(os.environ.get("NOVA_TEST_CACHE") or ROOT / ".cache") / "guest-image"
+    default = cache / inputs_digest()[:12]
     parser.add_argument("--output", type=pathlib.Path, default=default)
     parser.add_argument("--force", action="store_true", help="rebuild even if current")
     parser.add_argument(

@@ -118,6 +118,8 @@ class QuantumAPI(network_api.NetworkAPI):
     token Quantum refuses, the service user's (``nova.keystone``).
     """
 
+    supports_hotplug = True
+
     def __init__(self, client: quantum_client.QuantumClient | None = None) -> None:
         self.client = client or quantum_client.QuantumClient(
             CONF.quantum.url,
@@ -274,6 +276,98 @@ class QuantumAPI(network_api.NetworkAPI):
             self._undo(context, instance, done)
             raise
         return vifs
+
+    @http.on_behalf
+    def allocate_port_for_instance(
+        self,
+        context: nova_context.RequestContext,
+        instance: records.Instance,
+        requested: model.RequestedNetwork,
+    ) -> records.VirtualInterface:
+        """Make (on a network) or check (free, the project's) a port, add a VIF, attach it."""
+        tenant_id = network_api.project_of(instance)
+        done: list[tuple[str, str, bool, bool]] = []
+        vif = None
+        try:
+            if requested.port_id:
+                network_id = self._find_port(tenant_id, requested.port_id, requested.network_id)
+                port = self.client.show_port_detail(tenant_id, network_id, requested.port_id)
+                if port.get("attachment"):
+                    raise exception.PortInUse(port_id=requested.port_id)
+                done.append((network_id, requested.port_id, True, False))
+            elif requested.network_id:
+                if requested.network_id not in set(self.client.list_network_ids(tenant_id)):
+                    raise exception.NetworkNotFound(network_id=requested.network_id)
+                port_id = self.client.create_port(
+                    tenant_id, requested.network_id, fixed_ip=requested.fixed_ip
+                )
+                done.append((requested.network_id, port_id, False, False))
+            else:
+                raise exception.Invalid(reason="Must input network_id or port_id")
+            network_id, port_id, preserve, _ = done[0]
+            (vif,) = vif_db.virtual_interfaces_create(
+                context,
+                [
+                    {
+                        "instance_id": instance.id,
+                        "network_id": None,
+                        "port_id": port_id,
+                        "network_uuid": network_id,
+                        "preserve_on_delete": preserve,
+                    }
+                ],
+            )
+            self.client.attach(tenant_id, network_id, port_id, vif.uuid)
+            done[0] = (network_id, port_id, preserve, True)
+        except Exception:
+            LOG.warning("Attaching a port to instance %s failed; undoing it", instance.uuid)
+            for network_id, port_id, preserve, attached in done:
+                try:
+                    self._release_port(tenant_id, network_id, port_id, preserve, attached)
+                except exception.NetworkServiceUnavailable as exc:
+                    LOG.warning("Could not release port %s now (%s); retrying", port_id, exc)
+                    RETRIES.add(
+                        f"port {port_id}",
+                        functools.partial(
+                            self._release_port, tenant_id, network_id, port_id, preserve, attached
+                        ),
+                    )
+            if vif is not None:
+                vif_db.virtual_interface_delete(context, vif.id)
+            raise
+        LOG.info("Attached VIF %s of instance %s to port %s", vif.uuid, instance.uuid, port_id)
+        return vif
+
+    @http.on_behalf
+    def deallocate_port_for_instance(
+        self, context: nova_context.RequestContext, instance: records.Instance, port_id: str
+    ) -> None:
+        """Detach the port from the instance's VIF (delete it if Nova made it), drop the VIF."""
+        tenant_id = network_api.project_of(instance)
+        for vif in vif_db.virtual_interface_get_by_instance(context, instance.id):
+            if vif.port_id == port_id:
+                break
+        else:
+            raise exception.PortNotFound(port_id=port_id)
+        network_id, _ = network_api.port_of(vif)
+        try:
+            port = self.client.show_port_detail(tenant_id, network_id, port_id)
+        except (exception.PortNotFound, exception.NetworkNotFound):
+            port = None
+        if port is not None:
+            attachment = (port.get("attachment") or {}).get("id")
+            if attachment in (None, vif.uuid):
+                self._release_port(
+                    tenant_id,
+                    network_id,
+                    port_id,
+                    vif.preserve_on_delete,
+                    attached=attachment is not None,
+                )
+            else:
+                LOG.warning("Port %s is attached to %s now: left alone", port_id, attachment)
+        vif_db.virtual_interface_delete(context, vif.id)
+        LOG.info("Detached port %s from instance %s", port_id, instance.uuid)
 
     def _release_port(
         self, tenant_id: str, network_id: str, port_id: str, preserve: bool, attached: bool

@@ -28,6 +28,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 
 import jinja2
 import libvirt
@@ -53,6 +54,10 @@ CONSOLE_LOG = "console.log"
 CONFIG_DRIVE = "disk.config"
 #: Image disk formats that are a raw disk (an AMI is one).
 _RAW_FORMATS = {"raw", "ami", "iso", None}
+#: Hot-plug changes the running guest and its persistent definition.
+_LIVE_AND_CONFIG = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+#: Seconds a detach waits for the guest to release the NIC.
+DETACH_TIMEOUT = 20.0
 
 
 class InstanceSpawnError(exception.NovaException):
@@ -330,6 +335,95 @@ class LibvirtDriver(driver.ComputeDriver):
         # A serial port ends its lines with \r\n.
         return data.decode("utf-8", "replace").replace("\r\n", "\n")
 
+    # --- hot-plug ------------------------------------------------------------------------
+
+    def attach_interface(self, instance, vif):
+        """Plug the VIF, then attach its ``<interface>`` live and to the definition.
+
+        The same VIF driver as at spawn builds the element; if libvirt refuses
+        it, the VIF is unplugged again. (The test driver's domain is redefined
+        instead: ``_redefine``.)
+        """
+        domain = self._lookup(instance.uuid)
+        if domain is None:
+            raise exception.InstanceNotFound(instance_id=instance.uuid)
+        vif_driver = self.vifs.driver_for(vif)
+        xml = vif_driver.get_config(instance, vif).to_xml()
+        vif_driver.plug(instance, vif)
+        try:
+            if self._is_test:
+                self._redefine(domain, add=xml)
+            else:
+                domain.attachDeviceFlags(xml, _LIVE_AND_CONFIG)
+        except libvirt.libvirtError as exc:
+            LOG.warning("Attaching VIF %s to %s failed: %s", vif.id, instance.uuid, exc)
+            try:
+                vif_driver.unplug(instance, vif)
+            except exception.NovaException:
+                LOG.exception("Could not unplug VIF %s", vif.id)
+            raise exception.InterfaceAttachFailed(
+                instance_uuid=instance.uuid, reason=exc.get_error_message()
+            ) from exc
+        LOG.info("Attached VIF %s (%s) to %s", vif.id, vif.address, instance.uuid)
+
+    def detach_interface(self, instance, vif):
+        """Detach the ``<interface>`` of the VIF's MAC live and from the definition; unplug.
+
+        (The test driver's domain is redefined instead: ``_redefine``.)
+
+        A real guest confirms an unplug asynchronously: the live definition
+        is polled until the NIC is gone (``DETACH_TIMEOUT`` seconds).
+        """
+        domain = self._lookup(instance.uuid)
+        if domain is not None:
+            element = _interface_of(domain, vif.address)
+            if element is not None:
+                try:
+                    if self._is_test:
+                        self._redefine(domain, remove=vif.address)
+                    else:
+                        domain.detachDeviceFlags(element, _LIVE_AND_CONFIG)
+                except libvirt.libvirtError as exc:
+                    if _interface_of(domain, vif.address) is not None:
+                        raise exception.InterfaceDetachFailed(
+                            instance_uuid=instance.uuid, reason=exc.get_error_message()
+                        ) from exc
+                deadline = time.monotonic() + DETACH_TIMEOUT
+                while _interface_of(domain, vif.address) is not None:
+                    if time.monotonic() > deadline:
+                        raise exception.InterfaceDetachFailed(
+                            instance_uuid=instance.uuid,
+                            reason=f"the guest did not release NIC {vif.address} "
+                            f"in {DETACH_TIMEOUT} s",
+                        )
+                    time.sleep(0.2)
+        self.vifs.driver_for(vif).unplug(instance, vif)
+        LOG.info("Detached VIF %s (%s) from %s", vif.id, vif.address, instance.uuid)
+
+    @property
+    def _is_test(self) -> bool:
+        return _virt_type(self.uri) == "test"
+
+    def _redefine(self, domain, add: str | None = None, remove: str | None = None) -> None:
+        """The test driver's hot-plug: libvirt's test driver (9.0) has no attach/detach
+        device, so its (pretend) guest is redefined with the NIC added or removed and
+        restarted, which changes the live and the persistent definition alike."""
+        root = etree.fromstring(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        devices = root.find("devices")
+        if add is not None:
+            devices.append(etree.fromstring(add.encode()))
+        if remove is not None:
+            for element in list(devices.iterfind("interface")):
+                mac = element.find("mac")
+                if mac is not None and (mac.get("address") or "").lower() == remove.lower():
+                    devices.remove(element)
+        running = domain.isActive()
+        if running:
+            domain.destroy()
+        domain = self.connection.defineXML(etree.tostring(root, encoding="unicode"))
+        if running:
+            domain.create()
+
     def _cleanup(self, instance, domain, plugged, directory) -> None:
         if domain is not None:
             try:
@@ -382,6 +476,16 @@ class LibvirtDriver(driver.ComputeDriver):
                 }
             ),
         )
+
+
+def _interface_of(domain: libvirt.virDomain, mac: str) -> str | None:
+    """Return the live ``<interface>`` element (XML) with MAC ``mac``, or None."""
+    root = etree.fromstring(domain.XMLDesc(0).encode())
+    for element in root.iterfind("./devices/interface"):
+        address = element.find("mac")
+        if address is not None and (address.get("address") or "").lower() == mac.lower():
+            return etree.tostring(element, encoding="unicode")
+    return None
 
 
 def _qemu_img(*args: str) -> None:

@@ -2,20 +2,19 @@
 
 Listing and showing read the ports from the network service (quantum,
 neutron); the legacy backend has no ports and answers 501, as Nova did with
-nova-network. Attaching and detaching (POST, DELETE) are not offered yet:
-501 ``notImplemented`` once the server is found, as Nova answers a network
-driver that cannot do it (another project's server stays 404).
+nova-network. Attaching (POST ``{"interfaceAttachment": {"port_id"|"net_id",
+"fixed_ips"}}`` -> 200 with the new ``interfaceAttachment``) and detaching
+(DELETE -> 202) hot-plug a port on an ACTIVE server through its compute host
+(an RPC call): a port in use is 409, an unknown or another project's port or
+network 404, a server not ACTIVE 409, a backend or driver that cannot 501.
 """
 
 from __future__ import annotations
 
 from nova import exception
 from nova.api.openstack import policy
-
-_NOT_SUPPORTED = (
-    "The requested functionality is not supported: this cloud cannot attach or "
-    "detach interfaces of a server yet."
-)
+from nova.api.openstack import wsgi
+from nova.api.openstack.schemas import interfaces as schema
 
 
 def _view(interface) -> dict:
@@ -35,8 +34,9 @@ class InterfaceAttachmentController:
     """A server's ports."""
 
     #: Faults beyond the usual ones (the OpenAPI description lists them).
-    faults = {"index": (501,), "show": (501,), "create": (501,), "delete": (501,)}
+    faults = {"index": (501,), "show": (501,), "create": (409, 501), "delete": (409, 501)}
     success = {"create": (200, True), "delete": (202, False)}
+    body_schemas = {"create": schema.create}
 
     def __init__(self, compute_api) -> None:
         self.compute_api = compute_api
@@ -56,13 +56,27 @@ class InterfaceAttachmentController:
         raise exception.InterfaceNotFound(instance_id=server_id, port_id=id)
 
     def create(self, request, server_id, body=None):
-        """Attach a port (not supported yet: 501)."""
+        """Hot-plug a port (``port_id``) or a new port on a network (``net_id``)."""
         policy.authorize(request.context, "os_compute_api:os-attach-interfaces:create")
-        self.compute_api.get(request.context, server_id)
-        raise exception.FeatureNotSupported(reason=_NOT_SUPPORTED)
+        attachment = wsgi.validate(body or {}, schema.create).get("interfaceAttachment") or {}
+        network_id = attachment.get("net_id")
+        port_id = attachment.get("port_id")
+        fixed_ips = attachment.get("fixed_ips") or []
+        if network_id and port_id:
+            raise exception.Invalid(reason="Must not input both network_id and port_id")
+        if fixed_ips and not network_id:
+            raise exception.Invalid(reason="Must input network_id when request IP address")
+        if not network_id and not port_id:
+            # Nova would pick a network; Quantum has no shared default to pick.
+            raise exception.Invalid(reason="Must input network_id or port_id")
+        fixed_ip = fixed_ips[0]["ip_address"] if fixed_ips else None
+        interface = self.compute_api.attach_interface(
+            request.context, server_id, network_id, port_id, fixed_ip
+        )
+        return 200, {"interfaceAttachment": _view(interface)}
 
     def delete(self, request, server_id, id):
-        """Detach a port (not supported yet: 501)."""
+        """Hot-unplug a server's port."""
         policy.authorize(request.context, "os_compute_api:os-attach-interfaces:delete")
-        self.compute_api.get(request.context, server_id)
-        raise exception.FeatureNotSupported(reason=_NOT_SUPPORTED)
+        self.compute_api.detach_interface(request.context, server_id, id)
+        return 202, None

@@ -268,18 +268,20 @@ class InterfacesTestCase(api_fixtures.APITestCase):
         self.assertEqual(self.request("GET", f"{base}/{other}").status_int, 404)
         self.assertEqual(self.request("GET", base, token="mallory:other").status_int, 404)
 
-    def test_attach_and_detach_are_501_after_the_server_lookup(self):
+    def test_attach_and_detach_need_an_active_server_after_the_lookup(self):
+        # Hot-plug itself: test_interface_hotplug.py. A server still being built is 409.
         server_id = self.create_server(networks="none")
         base = f"/v2.1/servers/{server_id}/os-interface"
         before = self.count("virtual_interfaces")
+        network = self.quantum_network()
         for method, path, body in (
-            ("POST", base, {"interfaceAttachment": {"net_id": "x"}}),
+            ("POST", base, {"interfaceAttachment": {"net_id": network}}),
             ("DELETE", f"{base}/some-port", None),
         ):
             with self.subTest(method=method):
                 response = self.request(method, path, body)
-                self.assertEqual(response.status_int, 501, response.text)
-                self.assertIn("not supported", response.json["notImplemented"]["message"])
+                self.assertEqual(response.status_int, 409, response.text)
+                self.assertEqual(response.json["conflictingRequest"]["code"], 409)
                 foreign = self.request(method, path, body, token="mallory:other")
                 self.assertEqual(foreign.status_int, 404)
         self.assertEqual(self.count("virtual_interfaces"), before)
