@@ -741,14 +741,17 @@ EOF
 }
 
 _nts_http_wait() {
-    # _nts_http_wait URL PID TIMEOUT: 0 once URL answers 200, 1 on timeout,
-    # 2 when PID has died.  Ignores http_proxy & co.
+    # _nts_http_wait URL PID TIMEOUT [STATUS...]: 0 once URL answers one of
+    # the STATUSes (default 200), 1 on timeout, 2 when PID has died.
+    # Ignores http_proxy & co.
     python3 - "$@" <<'PY'
 import sys
 import time
+import urllib.error
 import urllib.request
 
 url, pid, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+wanted = {int(status) for status in sys.argv[4:]} or {200}
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -764,8 +767,11 @@ deadline = time.monotonic() + timeout
 while True:
     try:
         with opener.open(url, timeout=10) as response:
-            if response.status == 200:
+            if response.status in wanted:
                 sys.exit(0)
+    except urllib.error.HTTPError as exc:
+        if exc.code in wanted:
+            sys.exit(0)
     except OSError:
         pass
     if not alive():

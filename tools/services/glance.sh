@@ -242,8 +242,9 @@ start_glance() {
         _nts_register glance "$dir/glance.pid" "$pid"
 
         rc=0
-        # The version document answers without a token in both modes.
-        _nts_glance_wait "$url" "$pid" "$timeout" || rc=$?
+        # The version list answers without a token in both modes, with 300
+        # ("multiple choices").
+        _nts_http_wait "$url/" "$pid" "$timeout" 200 300 || rc=$?
         [[ $rc == 0 ]] && break
         if [[ $rc == 1 ]]; then
             _nts_log "start_glance: $url did not answer in ${timeout}s"
@@ -289,42 +290,3 @@ _nts_glance_version() {
         2>/dev/null || printf '?'
 }
 
-_nts_glance_wait() {
-    # _nts_glance_wait URL PID TIMEOUT: 0 once Glance's version document
-    # answers (the app is loaded; no token needed in either mode), 1 on
-    # timeout, 2 when PID has died.
-    python3 - "$@" <<'PY'
-import sys
-import time
-import urllib.error
-import urllib.request
-
-url, pid, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def alive():
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-deadline = time.monotonic() + timeout
-while True:
-    try:
-        with opener.open(url + "/", timeout=10):
-            sys.exit(0)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 300:  # Glance's version list: "multiple choices"
-            sys.exit(0)
-    except OSError:
-        pass
-    if not alive():
-        sys.exit(2)
-    if time.monotonic() > deadline:
-        sys.exit(1)
-    time.sleep(0.1)
-PY
-}
