@@ -557,87 +557,102 @@ sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
     return 1
 }
 
-_nts_neutron_stamp() {
-    # _nts_neutron_stamp PYTHON: what decides the virtualenv's contents
-    {
-        printf '%s\n' "${_NTS_NEUTRON_PACKAGES[@]}"
-        "$1" -c 'import sys; print(sys.executable); print(sys.version)'
-        printf '%s\n' "$_NTS_NEUTRON_DB_PY"
-    } | sha256sum | cut -d' ' -f1
-}
-
-_nts_neutron_venv_ok() {
-    # _nts_neutron_venv_ok VENV STAMP: installed, complete and current?
-    [[ -f "$1/.nova-test-stamp" ]] &&
-        [[ "$(cat -- "$1/.nova-test-stamp")" == "$2" ]] &&
-        [[ -x "$1/bin/gunicorn" && -s "$1/neutron-template.sqlite" ]] &&
-        [[ -s "$1/etc/neutron/api-paste.ini" ]] &&
-        "$1/bin/python" -c '' >/dev/null 2>&1
-}
-
-# Make sure Neutron's virtualenv is there; sets _NTS_NEUTRON_VENV.
-_nts_neutron_ensure_venv() {
+# _nts_cached_venv NAME STAMP_FN READY_FN PREPARE_FN PIP_ARGS...: make sure
+# the cached virtualenv ${NOVA_TEST_CACHE:-.cache}/NAME-venv of a test server
+# is there; sets _NTS_VENV.  STAMP_FN PYTHON prints what decides its packages
+# (a change reinstalls it); PIP_ARGS are pip install's.  READY_FN VENV says
+# whether what PREPARE_FN VENV makes after the install (a template database
+# every start copies) is there and current; if not, PREPARE_FN runs, its
+# output in the install log.  Concurrent runs sharing the cache build it once
+# (flock); a failed build leaves nothing that looks usable.
+_nts_cached_venv() {
+    local name=$1 stamp_fn=$2 ready_fn=$3 prepare_fn=$4
+    shift 4
     local cache venv python stamp lockfd="" t0 log rc=0
-    _NTS_NEUTRON_VENV=
+    _NTS_VENV=
     cache=${NOVA_TEST_CACHE:-$_NTS_ROOT/.cache}
     mkdir -p -- "$cache" || return 1
     cache=$(cd -- "$cache" && pwd -P) || return 1
-    venv="$cache/neutron-venv"
-    log="$cache/neutron-venv-install.log"
-
+    venv="$cache/$name-venv"
+    log="$cache/$name-venv-install.log"
     if ! python=$(_nts_neutron_python); then
-        _nts_log "start_neutron: no Python 3.11 or newer with the venv" \
-            "module found (install python3-venv, or set" \
-            "NOVA_TEST_NEUTRON_PYTHON)"
+        _nts_log "start_$name: no Python 3.11 or newer with the venv module" \
+            "found (install python3-venv, or set NOVA_TEST_NEUTRON_PYTHON)"
         return 1
     fi
-    stamp=$(_nts_neutron_stamp "$python") || return 1
-
-    # Concurrent runs sharing the cache install it once.
+    stamp=$("$stamp_fn" "$python" | sha256sum | cut -d' ' -f1) || return 1
     if command -v flock >/dev/null 2>&1; then
-        exec {lockfd}>>"$cache/neutron-venv.lock" || return 1
+        exec {lockfd}>>"$cache/$name-venv.lock" || return 1
         if ! flock -w 1800 "$lockfd"; then
-            _nts_log "start_neutron: timed out waiting for the lock on $cache"
+            _nts_log "start_$name: timed out waiting for the lock on $cache"
             exec {lockfd}>&-
             return 1
         fi
     fi
-
-    if ! _nts_neutron_venv_ok "$venv" "$stamp"; then
+    if ! [[ -f "$venv/.nova-test-stamp" &&
+            "$(cat -- "$venv/.nova-test-stamp")" == "$stamp" ]] ||
+            ! "$venv/bin/python" -c '' >/dev/null 2>&1; then
         t0=$(_nts_now)
-        _nts_log "start_neutron: installing ${_NTS_NEUTRON_PACKAGES[*]}" \
-            "into $venv (takes about a minute; log $log)"
+        _nts_log "start_$name: installing $* into $venv (about a minute;" \
+            "log $log)"
         : >"$log"
         rm -rf -- "$venv"
         if ! "$python" -m venv "$venv" >>"$log" 2>&1; then
-            _nts_log "start_neutron: could not create $venv"
+            _nts_log "start_$name: could not create $venv"
             rc=1
         elif ! env -u PYTHONPATH -u PYTHONHOME PIP_DISABLE_PIP_VERSION_CHECK=1 \
-                "$venv/bin/python" -m pip install -q \
-                "${_NTS_NEUTRON_PACKAGES[@]}" >>"$log" 2>&1; then
-            _nts_log "start_neutron: pip install ${_NTS_NEUTRON_PACKAGES[*]}" \
-                "failed"
-            rc=1
-        elif ! env -u PYTHONPATH -u PYTHONHOME "$venv/bin/python" -W ignore \
-                -c "$_NTS_NEUTRON_DB_PY" "$venv/neutron-template.sqlite" \
-                >>"$log" 2>&1; then
-            _nts_log "start_neutron: could not create Neutron's database"
+                "$venv/bin/python" -m pip install -q "$@" >>"$log" 2>&1; then
+            _nts_log "start_$name: pip install $* failed"
             rc=1
         else
             "$venv/bin/python" -m pip freeze >"$venv/pip-freeze.txt" 2>/dev/null
             printf '%s\n' "$stamp" >"$venv/.nova-test-stamp"
-            _nts_log "start_neutron: $venv installed in $(_nts_elapsed "$t0")s"
-        fi
-        if [[ $rc != 0 ]]; then
-            _nts_log_tail "neutron install" "$log"
-            # Leave no half-built virtualenv that looks usable.
-            rm -f -- "$venv/.nova-test-stamp"
+            _nts_log "start_$name: $venv installed in $(_nts_elapsed "$t0")s"
         fi
     fi
-
+    if [[ $rc == 0 ]] && ! "$ready_fn" "$venv"; then
+        t0=$(_nts_now)
+        if "$prepare_fn" "$venv" >>"$log" 2>&1 && "$ready_fn" "$venv"; then
+            _nts_log "start_$name: $venv prepared in $(_nts_elapsed "$t0")s"
+        else
+            _nts_log "start_$name: preparing $venv failed"
+            rc=1
+        fi
+    fi
+    if [[ $rc != 0 ]]; then
+        _nts_log_tail "$name install" "$log"
+        rm -f -- "$venv/.nova-test-stamp"
+    fi
     [[ -n "$lockfd" ]] && exec {lockfd}>&-
     [[ $rc == 0 ]] || return 1
-    _NTS_NEUTRON_VENV=$venv
+    _NTS_VENV=$venv
+}
+
+_nts_neutron_stamp() {
+    # _nts_neutron_stamp PYTHON: what decides the virtualenv's contents
+    printf '%s\n' "${_NTS_NEUTRON_PACKAGES[@]}"
+    "$1" -c 'import sys; print(sys.executable); print(sys.version)'
+    printf '%s\n' "$_NTS_NEUTRON_DB_PY"
+}
+
+_nts_neutron_ready() {
+    # _nts_neutron_ready VENV: the server and its template database there?
+    [[ -x "$1/bin/gunicorn" && -s "$1/neutron-template.sqlite" ]] &&
+        [[ -s "$1/etc/neutron/api-paste.ini" ]]
+}
+
+_nts_neutron_prepare() {
+    # _nts_neutron_prepare VENV: Neutron's empty database, copied at each start
+    env -u PYTHONPATH -u PYTHONHOME "$1/bin/python" -W ignore \
+        -c "$_NTS_NEUTRON_DB_PY" "$1/neutron-template.sqlite"
+}
+
+# Make sure Neutron's virtualenv is there; sets _NTS_NEUTRON_VENV.
+_nts_neutron_ensure_venv() {
+    _NTS_NEUTRON_VENV=
+    _nts_cached_venv neutron _nts_neutron_stamp _nts_neutron_ready \
+        _nts_neutron_prepare "${_NTS_NEUTRON_PACKAGES[@]}" || return 1
+    _NTS_NEUTRON_VENV=$_NTS_VENV
 }
 
 _nts_neutron_version() {

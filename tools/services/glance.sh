@@ -41,20 +41,27 @@ _nts_glance_requirements() {
 
 _nts_glance_stamp() {
     # _nts_glance_stamp PYTHON: what decides the virtualenv's contents
-    {
-        cat -- "$(_nts_glance_requirements)"
-        "$1" -c 'import sys; print(sys.executable); print(sys.version)'
-        echo "template-db-1"
-    } | sha256sum | cut -d' ' -f1
+    cat -- "$(_nts_glance_requirements)"
+    "$1" -c 'import sys; print(sys.executable); print(sys.version)'
+    echo "template-db-1"
 }
 
-_nts_glance_venv_ok() {
-    # _nts_glance_venv_ok VENV STAMP: installed, complete and current?
-    [[ -f "$1/.nova-test-stamp" ]] &&
-        [[ "$(cat -- "$1/.nova-test-stamp")" == "$2" ]] &&
-        [[ -x "$1/bin/gunicorn" && -s "$1/glance-template.sqlite" ]] &&
-        [[ -s "$1/etc/glance/glance-api-paste.ini" ]] &&
-        "$1/bin/python" -c '' >/dev/null 2>&1
+_nts_glance_ready() {
+    # _nts_glance_ready VENV: the server and its template database there?
+    [[ -x "$1/bin/gunicorn" && -s "$1/glance-template.sqlite" ]] &&
+        [[ -s "$1/etc/glance/glance-api-paste.ini" ]]
+}
+
+_nts_glance_prepare() {
+    # _nts_glance_prepare VENV: an empty, migrated database ("glance-manage
+    # db_sync" works on SQLite), copied at each start
+    local tmp rc=0
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/glance-template.XXXXXX") || return 1
+    _nts_glance_write_config "$tmp" "$1" "$1/glance-template.sqlite" 9292 noauth &&
+        env -u PYTHONPATH -u PYTHONHOME "$1/bin/glance-manage" \
+            --config-file "$tmp/glance-api.conf" db_sync || rc=1
+    rm -rf -- "$tmp"
+    return "$rc"
 }
 
 _nts_glance_write_config() {
@@ -135,66 +142,10 @@ EOC
 
 # Make sure Glance's virtualenv is there; sets _NTS_GLANCE_VENV.
 _nts_glance_ensure_venv() {
-    local cache venv python stamp lockfd="" t0 log rc=0 tmp
     _NTS_GLANCE_VENV=
-    cache=${NOVA_TEST_CACHE:-$_NTS_ROOT/.cache}
-    mkdir -p -- "$cache" || return 1
-    cache=$(cd -- "$cache" && pwd -P) || return 1
-    venv="$cache/glance-venv"
-    log="$cache/glance-venv-install.log"
-
-    if ! python=$(_nts_neutron_python); then
-        _nts_log "start_glance: no Python 3.11 or newer with the venv module"
-        return 1
-    fi
-    stamp=$(_nts_glance_stamp "$python") || return 1
-
-    # Concurrent runs sharing the cache install it once.
-    if command -v flock >/dev/null 2>&1; then
-        exec {lockfd}>>"$cache/glance-venv.lock" || return 1
-        if ! flock -w 1800 "$lockfd"; then
-            _nts_log "start_glance: timed out waiting for the lock on $cache"
-            exec {lockfd}>&-
-            return 1
-        fi
-    fi
-
-    if ! _nts_glance_venv_ok "$venv" "$stamp"; then
-        t0=$(_nts_now)
-        _nts_log "start_glance: installing $(_nts_glance_requirements)" \
-            "into $venv (takes about a minute; log $log)"
-        : >"$log"
-        rm -rf -- "$venv"
-        tmp=$(mktemp -d "${TMPDIR:-/tmp}/glance-template.XXXXXX") || return 1
-        if ! "$python" -m venv "$venv" >>"$log" 2>&1; then
-            _nts_log "start_glance: could not create $venv"
-            rc=1
-        elif ! env -u PYTHONPATH -u PYTHONHOME PIP_DISABLE_PIP_VERSION_CHECK=1 \
-                "$venv/bin/python" -m pip install -q \
-                -r "$(_nts_glance_requirements)" >>"$log" 2>&1; then
-            _nts_log "start_glance: pip install failed"
-            rc=1
-        elif ! _nts_glance_write_config "$tmp" "$venv" \
-                "$venv/glance-template.sqlite" 9292 noauth ||
-             ! env -u PYTHONPATH -u PYTHONHOME "$venv/bin/glance-manage" \
-                --config-file "$tmp/glance-api.conf" db_sync >>"$log" 2>&1; then
-            _nts_log "start_glance: glance-manage db_sync failed"
-            rc=1
-        else
-            "$venv/bin/python" -m pip freeze >"$venv/pip-freeze.txt" 2>/dev/null
-            printf '%s\n' "$stamp" >"$venv/.nova-test-stamp"
-            _nts_log "start_glance: $venv installed in $(_nts_elapsed "$t0")s"
-        fi
-        rm -rf -- "$tmp"
-        if [[ $rc != 0 ]]; then
-            _nts_log_tail "glance install" "$log"
-            rm -f -- "$venv/.nova-test-stamp"
-        fi
-    fi
-
-    [[ -n "$lockfd" ]] && exec {lockfd}>&-
-    [[ $rc == 0 ]] || return 1
-    _NTS_GLANCE_VENV=$venv
+    _nts_cached_venv glance _nts_glance_stamp _nts_glance_ready _nts_glance_prepare \
+        -r "$(_nts_glance_requirements)" || return 1
+    _NTS_GLANCE_VENV=$_NTS_VENV
 }
 
 start_glance() {

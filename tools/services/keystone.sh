@@ -33,10 +33,8 @@ _NKS_PASSWORD=nova-test-keystone
 
 _nks_stamp() {
     # _nks_stamp PYTHON: what decides the virtualenv's packages
-    {
-        cat -- "$_NTS_ROOT/tools/keystone-requirements.txt"
-        "$1" -c 'import sys; print(sys.executable); print(sys.version)'
-    } | sha256sum | cut -d' ' -f1
+    cat -- "$_NTS_ROOT/tools/keystone-requirements.txt"
+    "$1" -c 'import sys; print(sys.executable); print(sys.version)'
 }
 
 _nks_template_stamp() {
@@ -48,12 +46,14 @@ _nks_template_stamp() {
     } | sha256sum | cut -d' ' -f1
 }
 
-_nks_venv_ok() {
-    # _nks_venv_ok VENV STAMP: installed, complete and current?
-    [[ -f "$1/.nova-test-stamp" ]] &&
-        [[ "$(cat -- "$1/.nova-test-stamp")" == "$2" ]] &&
-        [[ -x "$1/bin/gunicorn" && -x "$1/bin/keystone-manage" ]] &&
-        "$1/bin/python" -c '' >/dev/null 2>&1
+_nks_ready() {
+    # _nks_ready VENV: the server there, and its template made by this file's recipe?
+    [[ -x "$1/bin/gunicorn" && -x "$1/bin/keystone-manage" ]] && _nks_template_ok "$1"
+}
+
+_nks_prepare() {
+    # _nks_prepare VENV: the template database and keys every start copies
+    _nks_build_template "$1" && _nks_template_stamp >"$1/template/.stamp"
 }
 
 _nks_template_ok() {
@@ -196,63 +196,10 @@ _nks_setup() {
 
 # Make sure Keystone's virtualenv is there; sets _NKS_VENV.
 _nks_ensure_venv() {
-    local cache venv python stamp lockfd="" t0 log rc=0
     _NKS_VENV=
-    cache=${NOVA_TEST_CACHE:-$_NTS_ROOT/.cache}
-    mkdir -p -- "$cache" || return 1
-    cache=$(cd -- "$cache" && pwd -P) || return 1
-    venv="$cache/keystone-venv"
-    log="$cache/keystone-venv-install.log"
-    if ! python=$(_nts_neutron_python); then
-        _nts_log "start_keystone: no Python 3.11 or newer with the venv module"
-        return 1
-    fi
-    stamp=$(_nks_stamp "$python") || return 1
-    if command -v flock >/dev/null 2>&1; then
-        exec {lockfd}>>"$cache/keystone-venv.lock" || return 1
-        if ! flock -w 1800 "$lockfd"; then
-            _nts_log "start_keystone: timed out waiting for the lock on $cache"
-            exec {lockfd}>&-
-            return 1
-        fi
-    fi
-    if ! _nks_venv_ok "$venv" "$stamp"; then
-        t0=$(_nts_now)
-        _nts_log "start_keystone: installing tools/keystone-requirements.txt" \
-            "into $venv (about a minute; log $log)"
-        : >"$log"
-        rm -rf -- "$venv"
-        if ! "$python" -m venv "$venv" >>"$log" 2>&1; then
-            _nts_log "start_keystone: could not create $venv"
-            rc=1
-        elif ! env -u PYTHONPATH -u PYTHONHOME PIP_DISABLE_PIP_VERSION_CHECK=1 \
-                "$venv/bin/python" -m pip install -q --no-deps \
-                -r "$_NTS_ROOT/tools/keystone-requirements.txt" >>"$log" 2>&1; then
-            _nts_log "start_keystone: pip install failed"
-            rc=1
-        else
-            printf '%s\n' "$stamp" >"$venv/.nova-test-stamp"
-            _nts_log "start_keystone: $venv installed in $(_nts_elapsed "$t0")s"
-        fi
-        if [[ $rc != 0 ]]; then
-            _nts_log_tail "keystone install" "$log"
-            rm -f -- "$venv/.nova-test-stamp"
-        fi
-    fi
-    if [[ $rc == 0 ]] && ! _nks_template_ok "$venv"; then
-        t0=$(_nts_now)
-        if _nks_build_template "$venv" >>"$log" 2>&1; then
-            _nks_template_stamp >"$venv/template/.stamp"
-            _nts_log "start_keystone: template database made in $(_nts_elapsed "$t0")s"
-        else
-            _nts_log "start_keystone: making the template database failed"
-            _nts_log_tail "keystone template" "$log"
-            rc=1
-        fi
-    fi
-    [[ -n "$lockfd" ]] && exec {lockfd}>&-
-    [[ $rc == 0 ]] || return 1
-    _NKS_VENV=$venv
+    _nts_cached_venv keystone _nks_stamp _nks_ready _nks_prepare --no-deps \
+        -r "$_NTS_ROOT/tools/keystone-requirements.txt" || return 1
+    _NKS_VENV=$_NTS_VENV
 }
 
 _nks_write_gunicorn_config() {
