@@ -11,7 +11,6 @@ from unittest import mock
 from lxml import etree
 
 import nova.conf
-from nova import context as nova_context
 from nova import exception
 from nova.db import instances as instance_db
 from nova.network import model
@@ -19,28 +18,14 @@ from nova.network.quantum import api as quantum_api
 from nova.network.quantum import client as quantum_client
 from nova.virt.libvirt import vif as libvirt_vif
 from tests.fixtures import api as api_fixtures
-from tests.fixtures import clients
-from tests.fixtures import databases
-from tests.fixtures import quantum as quantum_fixtures
+from tests.functional import test_quantum_backend
 
 CONF = nova.conf.CONF
 TENANT = "demo"
 
 
-class QuantumAddressesTestCase(databases.SchemaTestCase):
-    """Nova's quantum backend against a real Quantum server on a socket."""
-
-    def setUp(self) -> None:
-        super().setUp()
-        self.quantum = quantum_fixtures.run_on_socket(self)
-        CONF.set_override("url", self.quantum.url, group="quantum")
-        self.addCleanup(CONF.clear_override, "url", group="quantum")
-        self.api = quantum_api.QuantumAPI()
-        self.addCleanup(self.api.client.close)
-        self.context = nova_context.RequestContext("alice", TENANT)
-
-    def admin(self, method: str, path: str, body=None, tenant: str = TENANT):
-        return clients.quantum_admin(self, self.quantum.url, method, path, body, tenant)
+class QuantumAddressesTestCase(test_quantum_backend.QuantumServerTestCase):
+    """Fixed IPs of Nova's quantum backend against a real Quantum server on a socket."""
 
     def network(self, **values) -> str:
         values.setdefault("name", "net")

@@ -23,7 +23,9 @@ CONF = nova.conf.CONF
 TENANT = "demo"
 
 
-class QuantumBackendTestCase(databases.SchemaTestCase):
+class QuantumServerTestCase(databases.SchemaTestCase):
+    """Nova's quantum backend (``self.api``) against a real Quantum server on a socket."""
+
     def setUp(self) -> None:
         super().setUp()
         self.quantum = quantum_fixtures.run_on_socket(self)
@@ -32,14 +34,20 @@ class QuantumBackendTestCase(databases.SchemaTestCase):
         self.api = quantum_api.QuantumAPI()
         self.addCleanup(self.api.client.close)
         self.context = nova_context.RequestContext("alice", TENANT)
+
+    def admin(self, method: str, path: str, body=None, tenant: str = TENANT):
+        """Drive Quantum directly, as an admin would."""
+        return clients.quantum_admin(self, self.quantum.url, method, path, body, tenant)
+
+
+class QuantumBackendTestCase(QuantumServerTestCase):
+    def setUp(self) -> None:
+        super().setUp()
         self.instance = instance_db.instance_create(
             self.context, {"project_id": TENANT, "user_id": "alice", "display_name": "vm"}
         )
 
     # --- driving Quantum directly, as an admin would ---------------------------------
-
-    def admin(self, method: str, path: str, body=None, tenant: str = TENANT):
-        return clients.quantum_admin(self, self.quantum.url, method, path, body, tenant)
 
     def network(self, tenant: str = TENANT, **values) -> str:
         values.setdefault("name", "net")
