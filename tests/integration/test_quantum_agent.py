@@ -194,6 +194,18 @@ class AgentTestCase(processes.CloudTestCase):
     def wired(self, guest: Guest) -> str | None:
         return self.masters().get(guest.tap)
 
+    def assertLeasesAndIsolation(self, a1, a2) -> None:
+        """DHCP: A1's MAC gets its fixed IP, a MAC that is no port's nothing; then
+        L2: A1 reaches A2, not B1 (same CIDR, other network)."""
+        self.wait_for("dnsmasq of network A", lambda: len(self.dnsmasq_pids()) == 1, 10)
+        self.wait_for("A1's lease", lambda: a1.dhcp().returncode == 0, 15)
+        lease = a1.dhcp()
+        self.assertIn("lease of 10.0.0.11 obtained", lease.stderr + lease.stdout)
+        a1.address("10.0.0.11")
+        self.assertUnknownMacGetsNoLease(a2)
+        self.assertTrue(a1.reaches("10.0.0.12"))
+        self.assertFalse(a1.reaches("10.0.0.13"))
+
     def assertUnknownMacGetsNoLease(self, guest: Guest) -> None:
         """A guest on the network that takes a MAC of no port gets no answer."""
         run("ip", "-n", guest.name, "link", "set", "eth0", "address", random_mac())
@@ -233,16 +245,7 @@ class LinuxBridgeAgentTest(AgentTestCase):
         body = {"attachment": {"id": str(uuid.uuid4())}}
         self.quantum("PUT", f"/networks/{net_b}/ports/{port_x}/attachment", body)
 
-        # DHCP: A1's MAC gets its fixed IP; a MAC that is no port's gets nothing.
-        self.wait_for("dnsmasq of network A", lambda: len(self.dnsmasq_pids()) == 1, 10)
-        self.wait_for("A1's lease", lambda: a1.dhcp().returncode == 0, 15)
-        self.assertIn("lease of 10.0.0.11 obtained", a1.dhcp().stderr + a1.dhcp().stdout)
-        a1.address("10.0.0.11")
-        self.assertUnknownMacGetsNoLease(a2)
-
-        # L2: A1 reaches A2, not B1 (same CIDR, other network).
-        self.assertTrue(a1.reaches("10.0.0.12"))
-        self.assertFalse(a1.reaches("10.0.0.13"))
+        self.assertLeasesAndIsolation(a1, a2)
 
         # Detach through the API only: off the bridge within the bound, DOWN, no packets.
         started = time.monotonic()
@@ -359,14 +362,7 @@ class OpenVSwitchAgentTest(AgentTestCase):
         for net, port in ((net_a, port_a1), (net_a, port_a2), (net_b, port_b1)):
             self.wait_op_status(net, port, "UP")
 
-        self.wait_for("dnsmasq of network A", lambda: len(self.dnsmasq_pids()) == 1, 10)
-        self.wait_for("A1's lease", lambda: a1.dhcp().returncode == 0, 15)
-        self.assertIn("lease of 10.0.0.11 obtained", a1.dhcp().stderr + a1.dhcp().stdout)
-        a1.address("10.0.0.11")
-        self.assertUnknownMacGetsNoLease(a2)
-
-        self.assertTrue(a1.reaches("10.0.0.12"))
-        self.assertFalse(a1.reaches("10.0.0.13"))
+        self.assertLeasesAndIsolation(a1, a2)
 
         started = time.monotonic()
         self.detach(net_a, port_a2)
