@@ -146,7 +146,7 @@ class Bench:
             "image", "import", "guest", machine, "--disk-format", "ami",
             "--container-format", "ami", "--property", f"kernel_id={kernel}",
             "--property", f"ramdisk_id={ramdisk}",
-            "--property", f"os_command_line={guests.COMMAND_LINE}",
+            "--property", f"os_command_line={guests.command_line(directory)}",
         )  # fmt: skip
 
     def quantum(self, method, path, body=None, expect=200):

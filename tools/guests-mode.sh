@@ -142,7 +142,7 @@ CONF
     GUESTS_IMAGE=$(_guests_nova_manage image import guest "$GUESTS_STATE/machine.img" \
         --disk-format ami --container-format ami \
         --property "kernel_id=$kernel" --property "ramdisk_id=$ramdisk" \
-        --property "os_command_line=console=ttyS0 quiet panic=-1") || return 1
+        --property "os_command_line=$(cat "$image/cmdline")") || return 1
     export GUESTS_IMAGE
 }
 
