@@ -146,7 +146,8 @@ class Bench:
             "image", "import", "guest", machine, "--disk-format", "ami",
             "--container-format", "ami", "--property", f"kernel_id={kernel}",
             "--property", f"ramdisk_id={ramdisk}",
-            "--property", f"os_command_line={guests.command_line(directory)}",
+            "--property",
+            f"os_command_line={self.args.command_line or guests.command_line(directory)}",
         )  # fmt: skip
 
     def quantum(self, method, path, body=None, expect=200):
@@ -296,6 +297,9 @@ def main() -> int:
         "--agent-interval", type=float, default=1.0, help="the agent's polling_interval (s)"
     )
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument(
+        "--command-line", help="the guest kernel's command line (default: the image's cmdline)"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("guests.py: run as root (libvirtd, network namespaces)")
@@ -328,7 +332,8 @@ def main() -> int:
         json.dumps(
             {
                 "machine": common.machine(
-                    virt_type=args.virt_type, memory_mib=args.memory, kernel=args.kernel
+                    virt_type=args.virt_type, memory_mib=args.memory, kernel=args.kernel,
+                    command_line=args.command_line or "the image's",
                 ),
                 "rounds": rounds,
             },
