@@ -1,7 +1,8 @@
 """Messaging between services (oslo.messaging): casts and calls with a context.
 
 ``[DEFAULT] transport_url`` is ``fake://`` by default, which works inside one
-process only (``nova-all``); ``rabbit://user:pass@host:5672/`` connects
+process only (``nova-all``; the other services refuse to start on it);
+``rabbit://user:pass@host:5672/`` connects
 separate processes, on durable queues by default (``[oslo_messaging_rabbit]
 amqp_durable_queues``; a broker that has the queues non-durable refuses
 them: delete them, or set the option to false). oslo.messaging registers its
@@ -89,17 +90,17 @@ def check_transport(in_process: bool = False) -> None:
     refused: exception.BrokerRefused | None = None
     failures = []
     # No host in the URL: the driver's own default (guest on localhost).
-    for host in url.hosts or [None]:
-        address = f"{host.hostname or 'localhost'}:{host.port or 5672}" if host else "localhost:5672"
+    for host in url.hosts or [messaging.TransportHost()]:
+        address = f"{host.hostname or 'localhost'}:{host.port or 5672}"
         single = messaging.TransportURL(
-            CONF, url.transport, url.virtual_host, [host] if host else [], url.query
+            CONF, url.transport, url.virtual_host, [host] if host.hostname else [], url.query
         )
         try:
             rabbit.Connection(CONF, single, driver_common.PURPOSE_LISTEN, retry=0).close()
         except Exception as exc:  # noqa: BLE001 - kombu's and amqp's errors, and OSError
             reason = _refusal(exc)
             if reason is not None:
-                user = (host.username if host else None) or "guest"
+                user = host.username or "guest"
                 refused = exception.BrokerRefused(host=address, user=user, reason=reason)
             failures.append(f"{address} ({_strerror(exc)})")
         else:

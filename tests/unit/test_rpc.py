@@ -43,7 +43,7 @@ class RequestContextSerializerTestCase(unittest.TestCase):
 
 
 class CheckTransportTestCase(unittest.TestCase):
-    """What needs no broker; a real RabbitMQ's answers are in tests/integration/test_broker_check."""
+    """What needs no broker (a real RabbitMQ's answers: tests/integration/test_broker_check)."""
 
     def use(self, url: str) -> None:
         rpc.CONF.set_override("transport_url", url)
