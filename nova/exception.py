@@ -134,6 +134,10 @@ class BrokerRefused(NovaException):
     msg_fmt = "The message broker at %(host)s refused user %(user)r: %(reason)s"
 
 
+class NoValidHost(NovaException):
+    msg_fmt = "No valid host was found. %(reason)s"
+
+
 class InProcessTransport(NovaException):
     msg_fmt = (
         "transport_url is %(url)s (in-process messaging), which only works inside nova-all"
