@@ -74,9 +74,14 @@ class ServiceStartTestCase(unittest.TestCase):
     def test_older_schema(self):
         config = self.config()
         self.sync(config, "--version", "4")
-        result = self.run_command("nova-scheduler", config)
-        line = self.assert_one_error(result, "nova-scheduler", "run nova-manage db sync")
-        self.assertIn("version 4", line)
+        for binary in ("nova-scheduler", "nova-compute", "nova-api"):
+            with self.subTest(binary=binary):
+                result = self.run_command(binary, config)
+                line = self.assert_one_error(result, binary, "run nova-manage db sync")
+                self.assertIn("version 4", line)
+                # nova-api fails before gunicorn starts (and forks its workers).
+                self.assertNotIn("gunicorn", result.stdout + result.stderr)
+        self.assertEqual(self.services(), [])
 
     @unittest.skipUnless(importlib.util.find_spec("psycopg"), "psycopg is not installed")
     def test_unreachable_database(self):
