@@ -95,8 +95,10 @@ def check_transport(in_process: bool = False) -> None:
         single = messaging.TransportURL(
             CONF, url.transport, url.virtual_host, [host] if host.hostname else [], url.query
         )
+        # As the driver reads its options: the URL's query (?ssl=1 ...) wins.
+        conf = driver_common.ConfigOptsProxy(CONF, single, RABBIT_GROUP)
         try:
-            rabbit.Connection(CONF, single, driver_common.PURPOSE_LISTEN, retry=0).close()
+            rabbit.Connection(conf, single, driver_common.PURPOSE_LISTEN, retry=0).close()
         except Exception as exc:  # noqa: BLE001 - kombu's and amqp's errors, and OSError
             reason = _refusal(exc)
             if reason is not None:

@@ -107,6 +107,16 @@ class BrokerCheckTestCase(processes.Waiting, unittest.TestCase):
         self.assert_refused("nova-compute", config, "NOT_ALLOWED - vhost no-such-vhost not found")
         self.assertEqual(self.rows("services"), [])
 
+    def test_the_urls_options_are_the_drivers(self):
+        # ?ssl=1 as the driver reads it: TLS to the test broker's plain AMQP port.
+        config = self.config(self.url() + "?ssl=1")
+        result = self.run_command("nova-scheduler", config)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        (line,) = result.stderr.strip().splitlines()
+        self.assertIn("No message broker answers at", line)
+        self.assertIn("SSL", line)
+        self.assertEqual(self.rows("services"), [])
+
     def test_right_credentials_start_and_register(self):
         config = self.config(self.url())
         log = os.path.join(self.state, "nova-compute.log")
