@@ -130,6 +130,20 @@ class BrokerUnreachable(NovaException):
     msg_fmt = "No message broker answers at %(hosts)s"
 
 
+class BrokerRefused(NovaException):
+    msg_fmt = "The message broker at %(host)s refused user %(user)r: %(reason)s"
+
+
+class NoValidHost(NovaException):
+    msg_fmt = "No valid host was found. %(reason)s"
+
+
+class InProcessTransport(NovaException):
+    msg_fmt = (
+        "transport_url is %(url)s (in-process messaging), which only works inside nova-all"
+    )
+
+
 class DBSchemaOutdated(NovaException):
     msg_fmt = (
         "The database schema is at version %(version)s and this code needs %(head)s: "

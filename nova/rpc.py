@@ -1,7 +1,8 @@
 """Messaging between services (oslo.messaging): casts and calls with a context.
 
 ``[DEFAULT] transport_url`` is ``fake://`` by default, which works inside one
-process only (``nova-all``); ``rabbit://user:pass@host:5672/`` connects
+process only (``nova-all``; the other services refuse to start on it);
+``rabbit://user:pass@host:5672/`` connects
 separate processes, on durable queues by default (``[oslo_messaging_rabbit]
 amqp_durable_queues``; a broker that has the queues non-durable refuses
 them: delete them, or set the option to false). oslo.messaging registers its
@@ -11,11 +12,13 @@ options on the global ``cfg.CONF``, which is Nova's too.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 
 import oslo_messaging as messaging
+from amqp import exceptions as amqp_exceptions
 from oslo_messaging import opts as messaging_opts
+from oslo_messaging._drivers import common as driver_common
+from oslo_messaging._drivers import impl_rabbit as rabbit
 
 import nova.conf
 from nova import context as nova_context
@@ -59,32 +62,74 @@ class RequestContextSerializer(messaging.NoOpSerializer):
         return nova_context.RequestContext.from_dict(values)
 
 
-#: Seconds ``check_transport`` waits for each broker to accept a connection.
-BROKER_CHECK_TIMEOUT = 5.0
-
-
-def check_transport() -> None:
-    """Check that a broker of ``[DEFAULT] transport_url`` accepts TCP connections.
+def check_transport(in_process: bool = False) -> None:
+    """Check that a broker of ``[DEFAULT] transport_url`` lets this service in.
 
     oslo.messaging retries an unreachable broker forever, logging as it
-    goes; a service checks once at start instead. ``fake://`` and drivers
-    other than RabbitMQ are not checked.
+    goes, and a refused login surfaces only once the service has registered
+    (so it looks up until its heartbeat lapses); a service checks once at
+    start instead, before it registers. Each host of the URL in turn gets
+    one AMQP connection from oslo.messaging's own RabbitMQ driver (the
+    service's credentials, virtual host and TLS settings; no retry; kombu's
+    5 s connect timeout), closed at once; the first that logs in passes.
 
-    :raises nova.exception.BrokerUnreachable: no broker of the URL listens.
+    :param in_process: every service runs in this process (``nova-all``),
+        so ``fake://`` is fine; elsewhere it is refused.
+    :raises nova.exception.InProcessTransport: ``fake://`` outside ``nova-all``.
+    :raises nova.exception.BrokerRefused: a broker refused the user, its
+        password or the virtual host (and none let it in).
+    :raises nova.exception.BrokerUnreachable: no broker of the URL answers.
     """
     url = messaging.TransportURL.parse(CONF, CONF.transport_url)
+    if url.transport == "fake":
+        if in_process:
+            return
+        raise exception.InProcessTransport(url="fake://")
     if url.transport != "rabbit":
         return
+    refused: exception.BrokerRefused | None = None
     failures = []
-    for host in url.hosts or [messaging.TransportHost(hostname="localhost")]:
-        address = (host.hostname or "localhost", host.port or 5672)
+    # No host in the URL: the driver's own default (guest on localhost).
+    for host in url.hosts or [messaging.TransportHost()]:
+        address = f"{host.hostname or 'localhost'}:{host.port or 5672}"
+        single = messaging.TransportURL(
+            CONF, url.transport, url.virtual_host, [host] if host.hostname else [], url.query
+        )
+        # As the driver reads its options: the URL's query (?ssl=1 ...) wins.
+        conf = driver_common.ConfigOptsProxy(CONF, single, RABBIT_GROUP)
         try:
-            socket.create_connection(address, timeout=BROKER_CHECK_TIMEOUT).close()
-        except OSError as exc:
-            failures.append(f"{address[0]}:{address[1]} ({exc.strerror or exc})")
+            rabbit.Connection(conf, single, driver_common.PURPOSE_LISTEN, retry=0).close()
+        except Exception as exc:  # noqa: BLE001 - kombu's and amqp's errors, and OSError
+            reason = _refusal(exc)
+            if reason is not None:
+                user = host.username or "guest"
+                refused = exception.BrokerRefused(host=address, user=user, reason=reason)
+            failures.append(f"{address} ({_strerror(exc)})")
         else:
             return
-    raise exception.BrokerUnreachable(hosts=", ".join(failures))
+    raise refused or exception.BrokerUnreachable(hosts=", ".join(failures))
+
+
+def _refusal(exc: BaseException | None) -> str | None:
+    """Return the broker's words if ``exc`` (or its cause) is a refused login or virtual host."""
+    while exc is not None:
+        if isinstance(exc, amqp_exceptions.AMQPError) and exc.reply_code in _REFUSED_CODES:
+            return str(exc.reply_text)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+#: AMQP replies to a login: ACCESS_REFUSED (user or password), NOT_ALLOWED
+#: (no such virtual host, or no permission on it).
+_REFUSED_CODES = (403, 530)
+
+
+def _strerror(exc: BaseException) -> str:
+    """Return why a connection failed, without the traceback (or the URL's password)."""
+    cause = exc.__cause__ or exc.__context__ or exc
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    return str(cause) or type(cause).__name__
 
 
 def get_transport() -> messaging.Transport:

@@ -102,7 +102,7 @@ def main(argv=None) -> int:
         return 1
     try:
         migration.db_sync()  # logs each step
-        common.check_broker()
+        common.check_broker(in_process=True)
         services, servers = build()
     except Exception as exc:  # noqa: BLE001 - one line for the operator
         return common.fail("nova-all", exc)

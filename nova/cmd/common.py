@@ -1,7 +1,8 @@
 """What every service command does first, and how its start fails.
 
 ``setup()`` reads the configuration and sets up oslo.log; ``check_database()``
-and ``check_broker()`` find what a service cannot run without. A failure is
+and ``check_broker()`` find what a service cannot run without, before it
+registers (a service that fails them never looks up). A failure is
 one line on stderr, ``ERROR: <binary> cannot start: <what and what to do>``,
 and exit status 1; ``--debug`` logs the traceback as well.
 """
@@ -30,6 +31,13 @@ ADVICE: dict[type[Exception], str] = {
     exception.DBConnectionError: "check [database] connection",
     exception.DBVersionUnknown: "this code is older than the database; upgrade it",
     exception.BrokerUnreachable: "check [DEFAULT] transport_url",
+    exception.BrokerRefused: (
+        "check the user, password and virtual host of [DEFAULT] transport_url "
+        "(rabbitmqctl list_users, list_vhosts, list_permissions)"
+    ),
+    exception.InProcessTransport: (
+        "set [DEFAULT] transport_url = rabbit://USER:PASSWORD@HOST:5672/VHOST"
+    ),
 }
 
 
@@ -68,12 +76,17 @@ def check_database() -> None:
     migration.check_schema()
 
 
-def check_broker() -> None:
-    """Check that the message broker of ``[DEFAULT] transport_url`` answers.
+def check_broker(in_process: bool = False) -> None:
+    """Check that the message broker of ``[DEFAULT] transport_url`` lets this service in.
 
-    :raises nova.exception.BrokerUnreachable: it does not.
+    Before the service registers: one that cannot talk to the others must
+    not look up. ``in_process``: only ``nova-all`` may use ``fake://``.
+
+    :raises nova.exception.InProcessTransport: ``fake://`` outside ``nova-all``.
+    :raises nova.exception.BrokerRefused: the broker refused the credentials.
+    :raises nova.exception.BrokerUnreachable: no broker answers.
     """
-    rpc.check_transport()
+    rpc.check_transport(in_process=in_process)
 
 
 def error_line(binary: str, exc: BaseException) -> str:

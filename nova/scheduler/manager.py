@@ -37,8 +37,6 @@ from nova.scheduler import filters
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
-NO_VALID_HOST = "No valid host was found"
-
 # The task states of a build that its compute may still be carrying out.
 _IN_FLIGHT = (vm_states.SCHEDULING, vm_states.NETWORKING, vm_states.SPAWNING)
 
@@ -52,12 +50,15 @@ def allocation_ratios() -> dict[str, float]:
     }
 
 
-def _no_valid_host_message(context, instance) -> str:
-    """Return "No valid host was found", with why the last host failed if one did."""
-    last = instance_db.instance_fault_get_latest(context, [instance.id]).get(instance.id)
-    if last is None:
-        return NO_VALID_HOST
-    return f"{NO_VALID_HOST}; the last attempt failed on {last.host}: {last.message}"
+def request_spec(instance, excluded_hosts=()) -> filters.RequestSpec:
+    """Return what ``instance`` needs of a host (``excluded_hosts``: tried already)."""
+    return filters.RequestSpec(
+        memory_mb=instance.memory_mb or 0,
+        vcpus=instance.vcpus or 0,
+        root_gb=instance.root_gb or 0,
+        availability_zone=instance.availability_zone,
+        excluded_hosts=tuple(excluded_hosts),
+    )
 
 
 class SchedulerManager:
@@ -99,13 +100,7 @@ class SchedulerManager:
         :raises nova.exception.InstanceInvalidState: it is no longer waiting for a
             host (placed already, or being deleted).
         """
-        spec = filters.RequestSpec(
-            memory_mb=instance.memory_mb or 0,
-            vcpus=instance.vcpus or 0,
-            root_gb=instance.root_gb or 0,
-            availability_zone=instance.availability_zone,
-            excluded_hosts=tuple(excluded_hosts),
-        )
+        spec = request_spec(instance, excluded_hosts)
         candidates = filters.weigh_by_free_ram(
             filters.filter_hosts(self.host_states(context), spec)
         )
@@ -129,6 +124,20 @@ class SchedulerManager:
                 return placed
             LOG.debug("Claim on %s lost a race; trying the next host", host.host)
         return None
+
+    def no_valid_host_message(self, context, instance, excluded_hosts=()) -> str:
+        """Return the fault of an instance no host takes: per filter, the hosts it removed, why.
+
+        The hosts are read again (this runs only when no host fits; the
+        placements keep the filters' fast path), and the last failed
+        attempt's fault, if any, is quoted.
+        """
+        why = filters.why_no_host(self.host_states(context), request_spec(instance, excluded_hosts))
+        message = exception.NoValidHost(reason=why).format_message()
+        last = instance_db.instance_fault_get_latest(context, [instance.id]).get(instance.id)
+        if last is not None:
+            message += f"; the last attempt failed on {last.host}: {last.message}"
+        return message
 
     def schedule(self, context, instance_uuid: str, attempt: int = 1, excluded_hosts=()):
         """Place one instance: claim a host and cast to it, or put it in ERROR.
@@ -155,8 +164,8 @@ class SchedulerManager:
             LOG.info("Not scheduling instance %s: %s", instance_uuid, exc.format_message())
             return
         if placed is None:
-            LOG.warning("%s for instance %s (attempt %d)", NO_VALID_HOST, instance_uuid, attempt)
-            message = _no_valid_host_message(admin, instance)
+            message = self.no_valid_host_message(admin, instance, excluded_hosts)
+            LOG.warning("%s (instance %s, attempt %d)", message, instance_uuid, attempt)
             compute_utils.record_fault(admin, instance, 500, message)
             return
         LOG.info("Instance %s placed on %s (attempt %d)", instance_uuid, placed.host, attempt)

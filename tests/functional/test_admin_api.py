@@ -51,7 +51,10 @@ class AdminAPITestCase(processes.CloudTestCase):
 
         self.toggle("disable")
         refused = self.wait_status(self.create_server(name="nowhere"), "ERROR")
-        self.assertIn("No valid host was found", refused["fault"]["message"])
+        self.assertEqual(
+            refused["fault"]["message"],
+            "No valid host was found. 1 host: ComputeFilter removed 1 (disabled)",
+        )
         self.assertEqual(self.usage(), (0, 0, 0, 0))
 
         self.toggle("enable")

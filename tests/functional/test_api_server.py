@@ -1,4 +1,9 @@
-"""nova-api and quantum-server as real processes, over real sockets."""
+"""nova-api and quantum-server as real processes, over real sockets.
+
+nova-api refuses the in-process ``fake://`` transport (only nova-all may use
+it): it runs with the RabbitMQ of ``run_tests.sh`` (``NOVA_TEST_RABBIT_URL``),
+skipped without.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import unittest
 
 import requests
 
+from tests.fixtures.databases import server_url
+from tests.fixtures.databases import skip_or_fail
 from tests.fixtures.processes import command
 from tests.fixtures.processes import free_port
 
@@ -43,6 +50,9 @@ class APIServerTestCase(unittest.TestCase):
         self.fail(f"{args[0]} did not answer at {url}")
 
     def test_define_launch_and_list_vifs_through_sockets(self):
+        rabbit_url = server_url("rabbitmq")
+        if not rabbit_url:
+            skip_or_fail(self, "rabbitmq")
         state = tempfile.mkdtemp(prefix="nova-api-")
         self.addCleanup(shutil.rmtree, state, ignore_errors=True)
         quantum_port, api_port = free_port(), free_port()
@@ -53,7 +63,7 @@ class APIServerTestCase(unittest.TestCase):
         with open(nova_conf, "w", encoding="utf-8") as handle:
             handle.write(
                 f"[DEFAULT]\nstate_path = {state}\nosapi_compute_listen_port = {api_port}\n"
-                "osapi_compute_workers = 2\n"
+                f"osapi_compute_workers = 2\ntransport_url = {rabbit_url}\n"
                 f"[quantum]\nurl = http://127.0.0.1:{quantum_port}\n"
                 "[wsgi]\nmax_header_count = 20\n"
             )

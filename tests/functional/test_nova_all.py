@@ -143,7 +143,11 @@ class NovaAllTestCase(NovaAllFixture):
             "the server to fail: " + self.get(f"{self.api}/servers/{big}").text[:300],
         )
         fault = self.get(f"{self.api}/servers/{big}").json()["server"]["fault"]
-        self.assertEqual(fault["message"], "No valid host was found")
+        self.assertEqual(
+            fault["message"],
+            "No valid host was found. 1 host: AvailabilityZoneFilter removed 1 "
+            "(in zone nova, not nowhere)",
+        )
 
     def test_head_and_204_answers_keep_the_connection_in_step(self):
         """No body after HEAD, no Content-Length on 204: a keep-alive client reads on cleanly."""

@@ -1,15 +1,19 @@
 """Service commands that cannot start say why in one line, and exit 1.
 
 A missing or older schema, an unreachable database, an unreachable message
-broker: one ``ERROR: ... cannot start: ...`` line on stderr naming what to do,
-exit status 1, no traceback (``--debug`` logs it).
+broker, the in-process ``fake://`` transport outside nova-all: one ``ERROR:
+... cannot start: ...`` line on stderr naming what to do, exit status 1, no
+traceback (``--debug`` logs it), and no ``services`` row. A broker that
+refuses the credentials: tests/integration/test_broker_check.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -70,9 +74,14 @@ class ServiceStartTestCase(unittest.TestCase):
     def test_older_schema(self):
         config = self.config()
         self.sync(config, "--version", "4")
-        result = self.run_command("nova-scheduler", config)
-        line = self.assert_one_error(result, "nova-scheduler", "run nova-manage db sync")
-        self.assertIn("version 4", line)
+        for binary in ("nova-scheduler", "nova-compute", "nova-api"):
+            with self.subTest(binary=binary):
+                result = self.run_command(binary, config)
+                line = self.assert_one_error(result, binary, "run nova-manage db sync")
+                self.assertIn("version 4", line)
+                # nova-api fails before gunicorn starts (and forks its workers).
+                self.assertNotIn("gunicorn", result.stdout + result.stderr)
+        self.assertEqual(self.services(), [])
 
     @unittest.skipUnless(importlib.util.find_spec("psycopg"), "psycopg is not installed")
     def test_unreachable_database(self):
@@ -84,11 +93,40 @@ class ServiceStartTestCase(unittest.TestCase):
                 line = self.assert_one_error(result, binary, "check [database] connection")
                 self.assertNotIn("secret", line)
 
+    def services(self) -> list[tuple[str, str]]:
+        """Return the (host, binary) of every ``services`` row of the SQLite database."""
+        with contextlib.closing(sqlite3.connect(os.path.join(self.state, "nova.sqlite"))) as db:
+            return db.execute("SELECT host, binary FROM services").fetchall()
+
     def test_unreachable_broker(self):
         config = self.config(f"transport_url = rabbit://guest:guest@127.0.0.1:{free_port()}/")
         self.sync(config)
-        result = self.run_command("nova-compute", config)
-        self.assert_one_error(result, "nova-compute", "check [DEFAULT] transport_url")
+        for binary in ("nova-compute", "nova-scheduler", "nova-api"):
+            with self.subTest(binary=binary):
+                result = self.run_command(binary, config)
+                line = self.assert_one_error(result, binary, "check [DEFAULT] transport_url")
+                self.assertIn("No message broker answers at 127.0.0.1:", line)
+        self.assertEqual(self.services(), [])
+
+    def test_fake_transport_outside_nova_all(self):
+        # Unset, transport_url is fake:// too: each service would wait alone.
+        for lines in ((), ("transport_url = fake://",)):
+            config = self.config(*lines)
+            self.sync(config)
+            for binary in ("nova-compute", "nova-scheduler", "nova-api"):
+                with self.subTest(binary=binary, lines=lines):
+                    result = self.run_command(binary, config)
+                    line = self.assert_one_error(
+                        result,
+                        binary,
+                        "set [DEFAULT] transport_url = rabbit://USER:PASSWORD@HOST:5672/VHOST",
+                    )
+                    self.assertIn(
+                        "transport_url is fake:// (in-process messaging), "
+                        "which only works inside nova-all",
+                        line,
+                    )
+        self.assertEqual(self.services(), [])
 
     def test_debug_logs_the_traceback(self):
         config = self.config()

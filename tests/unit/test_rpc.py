@@ -43,25 +43,44 @@ class RequestContextSerializerTestCase(unittest.TestCase):
 
 
 class CheckTransportTestCase(unittest.TestCase):
+    """What needs no broker (a real RabbitMQ's answers: tests/integration/test_broker_check)."""
+
     def use(self, url: str) -> None:
         rpc.CONF.set_override("transport_url", url)
         self.addCleanup(rpc.CONF.clear_override, "transport_url")
 
-    def test_fake_transport_is_not_checked(self):
+    def test_fake_transport_only_in_process(self):
         self.use("fake://")
-        rpc.check_transport()
+        rpc.check_transport(in_process=True)
+        with self.assertRaises(exception.InProcessTransport) as caught:
+            rpc.check_transport()
+        self.assertEqual(
+            caught.exception.format_message(),
+            "transport_url is fake:// (in-process messaging), which only works inside nova-all",
+        )
 
-    def test_listening_broker_passes_a_closed_port_does_not(self):
+    def test_the_default_is_fake_and_refused(self):
+        self.assertEqual(rpc.CONF.transport_url, "fake://")
+        self.assertRaises(exception.InProcessTransport, rpc.check_transport)
+
+    def test_closed_port_and_a_server_that_does_not_speak_amqp(self):
         with socket.socket() as listener:
             listener.bind(("127.0.0.1", 0))
             listener.listen()
-            port = listener.getsockname()[1]
-            self.use(f"rabbit://guest:guest@127.0.0.1:{port}/")
-            rpc.check_transport()
-        self.use(f"rabbit://guest:secret@127.0.0.1:{port}/")
-        with self.assertRaisesRegex(exception.BrokerUnreachable, f"127.0.0.1:{port}") as caught:
-            rpc.check_transport()
-        self.assertNotIn("secret", caught.exception.format_message())
+            silent = listener.getsockname()[1]
+            with socket.socket() as closed:
+                closed.bind(("127.0.0.1", 0))
+                port = closed.getsockname()[1]  # bound, not listening: refused
+            self.use(f"rabbit://guest:secret@127.0.0.1:{port},guest:secret@127.0.0.1:{silent}/")
+            with self.assertRaises(exception.BrokerUnreachable) as caught:
+                rpc.check_transport()
+        message = caught.exception.format_message()
+        self.assertEqual(
+            message,
+            f"No message broker answers at 127.0.0.1:{port} (Connection refused), "
+            f"127.0.0.1:{silent} (timed out)",
+        )
+        self.assertNotIn("secret", message)
 
 
 class CallTestCase(unittest.TestCase):

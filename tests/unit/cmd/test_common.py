@@ -27,6 +27,17 @@ class ErrorLineTestCase(unittest.TestCase):
                 "No message broker answers at h:5672 (Connection refused); "
                 "check [DEFAULT] transport_url",
             ),
+            (
+                exception.BrokerRefused(host="h:5672", user="nova", reason="ACCESS_REFUSED"),
+                "The message broker at h:5672 refused user 'nova': ACCESS_REFUSED; check the "
+                "user, password and virtual host of [DEFAULT] transport_url "
+                "(rabbitmqctl list_users, list_vhosts, list_permissions)",
+            ),
+            (
+                exception.InProcessTransport(url="fake://"),
+                "transport_url is fake:// (in-process messaging), which only works inside "
+                "nova-all; set [DEFAULT] transport_url = rabbit://USER:PASSWORD@HOST:5672/VHOST",
+            ),
             (RuntimeError("boom"), "boom"),
         ]
         for error, message in cases:

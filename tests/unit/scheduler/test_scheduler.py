@@ -36,6 +36,11 @@ def host(name="h1", **values) -> filters.HostState:
 SPEC = filters.RequestSpec(memory_mb=2048, vcpus=2, root_gb=20, availability_zone=None)
 
 
+def plain_filter(state: filters.HostState, spec: filters.RequestSpec) -> bool:
+    """A filter of the old kind: a bare True or False (here: only h1)."""
+    return state.host == "h1"
+
+
 class FiltersTestCase(unittest.TestCase):
     def test_each_filter(self):
         self.assertTrue(filters.compute_filter(host(), SPEC))
@@ -53,6 +58,96 @@ class FiltersTestCase(unittest.TestCase):
         self.assertFalse(filters.availability_zone_filter(host(), zone))
         self.assertTrue(filters.availability_zone_filter(host(availability_zone="east"), zone))
         self.assertTrue(filters.availability_zone_filter(host(), SPEC))
+
+    def test_each_filter_says_why(self):
+        cases = [
+            (filters.compute_filter, host(up=False), SPEC, "down: no heartbeat for 60 s"),
+            (filters.compute_filter, host(enabled=False), SPEC, "disabled"),
+            (
+                filters.compute_filter,
+                host(),
+                filters.RequestSpec(2048, 2, 20, None, excluded_hosts=("h1",)),
+                "tried already",
+            ),
+            (
+                filters.ram_filter,
+                host(memory_mb_used=5000),
+                SPEC,
+                "needs 2048 MB, 1144 MB free of 4096 MB * ram_allocation_ratio 1.5",
+            ),
+            (
+                filters.core_filter,
+                host(vcpus_used=63),
+                SPEC,
+                "needs 2 vCPUs, 1 free of 4 * cpu_allocation_ratio 16",
+            ),
+            (
+                filters.disk_filter,
+                host(local_gb_used=95),
+                SPEC,
+                "needs 20 GB, 5 GB free of 100 GB * disk_allocation_ratio 1",
+            ),
+            (
+                filters.availability_zone_filter,
+                host(),
+                filters.RequestSpec(2048, 2, 20, "east"),
+                "in zone nova, not east",
+            ),
+        ]
+        for check, state, spec, reason in cases:
+            with self.subTest(check=check.__name__, reason=reason):
+                self.assertEqual(check(state, spec), filters.Rejected(reason))
+
+    def test_why_no_host_counts_per_filter_in_order(self):
+        hosts = [
+            host("off", enabled=False, memory_mb_used=9999),  # ComputeFilter's: counted once
+            host("full", memory_mb_used=6144),
+            host("fuller", memory_mb_used=6144),
+            host("nearly", memory_mb_used=5000),
+            host("nodisk", local_gb=10),
+        ]
+        self.assertEqual(
+            filters.why_no_host(hosts, SPEC),
+            "5 hosts: ComputeFilter removed 1 (disabled), RamFilter removed 3 "
+            "(2: needs 2048 MB, 0 MB free of 4096 MB * ram_allocation_ratio 1.5; "
+            "1: needs 2048 MB, 1144 MB free of 4096 MB * ram_allocation_ratio 1.5), "
+            "DiskFilter removed 1 (needs 20 GB, 10 GB free of 10 GB * disk_allocation_ratio 1)",
+        )
+        self.assertEqual(
+            filters.why_no_host([host(memory_mb_used=6144)], SPEC),
+            "1 host: RamFilter removed 1 "
+            "(needs 2048 MB, 0 MB free of 4096 MB * ram_allocation_ratio 1.5)",
+        )
+        self.assertEqual(
+            filters.why_no_host([], SPEC), "0 hosts: no nova-compute service is registered"
+        )
+        # Hosts the filters pass (their room was taken between the placement and this).
+        self.assertEqual(
+            filters.why_no_host([host(), host("off", up=False)], SPEC),
+            "2 hosts: ComputeFilter removed 1 (down: no heartbeat for 60 s), "
+            "1 passed the filters but other placements took the room",
+        )
+
+    def test_why_no_host_shows_the_commonest_reasons(self):
+        hosts = [host(f"h{i}", memory_mb_used=6144 - i * 100) for i in range(4)]
+        hosts.append(host("h0bis", memory_mb_used=6144))
+        self.assertEqual(
+            filters.why_no_host(hosts, SPEC, ["RamFilter"]),
+            "5 hosts: RamFilter removed 5 "
+            "(2: needs 2048 MB, 0 MB free of 4096 MB * ram_allocation_ratio 1.5; "
+            "1: needs 2048 MB, 100 MB free of 4096 MB * ram_allocation_ratio 1.5; "
+            "2 for other reasons)",
+        )
+
+    def test_a_filter_that_gives_no_reason(self):
+        CONF.set_override("ram_allocation_ratio", 1.0)
+        self.addCleanup(CONF.clear_override, "ram_allocation_ratio")
+        path = f"{__name__}:plain_filter"
+        self.assertEqual(
+            filters.why_no_host([host(memory_mb_used=4096), host("h2")], SPEC, [path, "RamFilter"]),
+            f"2 hosts: {path} removed 1 (no reason given), RamFilter removed 1 "
+            "(needs 2048 MB, 0 MB free of 4096 MB * ram_allocation_ratio 1)",
+        )
 
     def test_filter_and_weigh(self):
         hosts = [
@@ -122,8 +217,24 @@ class SchedulerTestCase(databases.SchemaTestCase):
         row = instance_db.instance_get_by_uuid(ADMIN, instance.uuid)
         self.assertEqual((row.vm_state, row.task_state, row.host), ("error", None, None))
         fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
-        self.assertEqual((fault.code, fault.message), (500, "No valid host was found"))
+        self.assertEqual(
+            (fault.code, fault.message),
+            (
+                500,
+                "No valid host was found. 1 host: RamFilter removed 1 "
+                "(needs 4096 MB, 768 MB free of 512 MB * ram_allocation_ratio 1.5)",
+            ),
+        )
         self.compute.run_instance.assert_not_called()
+
+    def test_no_valid_host_without_hosts(self):
+        instance = self.instance()
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        row = instance_db.instance_get_by_uuid(ADMIN, instance.uuid)
+        fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
+        self.assertEqual(
+            fault.message, "No valid host was found. 0 hosts: no nova-compute service is registered"
+        )
 
     def test_down_host_is_not_used(self):
         self.add_host("h1")
