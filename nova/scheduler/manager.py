@@ -36,6 +36,8 @@ from nova.scheduler import filters
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
+#: The reason of every "No valid host" fault's message, as Nova's (the why: its details).
+NOT_ENOUGH_HOSTS = "There are not enough hosts available."
 
 # The task states of a build that its compute may still be carrying out.
 _IN_FLIGHT = (vm_states.SCHEDULING, vm_states.NETWORKING, vm_states.SPAWNING)
@@ -125,19 +127,23 @@ class SchedulerManager:
             LOG.debug("Claim on %s lost a race; trying the next host", host.host)
         return None
 
-    def no_valid_host_message(self, context, instance, excluded_hosts=()) -> str:
-        """Return the fault of an instance no host takes: per filter, the hosts it removed, why.
+    def no_valid_host_fault(self, context, instance, excluded_hosts=()) -> tuple[str, str]:
+        """Return the fault (message, details) of an instance no host takes.
 
+        The message is Nova's, for everyone; the details, which only admins
+        see (they tell the cloud's capacity), name per filter the hosts it
+        removed and why, and quote the last failed attempt's fault, if any.
         The hosts are read again (this runs only when no host fits; the
-        placements keep the filters' fast path), and the last failed
-        attempt's fault, if any, is quoted.
+        placements keep the filters' fast path).
         """
-        why = filters.why_no_host(self.host_states(context), request_spec(instance, excluded_hosts))
-        message = exception.NoValidHost(reason=why).format_message()
+        details = filters.why_no_host(
+            self.host_states(context), request_spec(instance, excluded_hosts)
+        )
         last = instance_db.instance_fault_get_latest(context, [instance.id]).get(instance.id)
         if last is not None:
-            message += f"; the last attempt failed on {last.host}: {last.message}"
-        return message
+            details += f"; the last attempt failed on {last.host}: {last.message}"
+        message = exception.NoValidHost(reason=NOT_ENOUGH_HOSTS).format_message()
+        return message, details
 
     def schedule(self, context, instance_uuid: str, attempt: int = 1, excluded_hosts=()):
         """Place one instance: claim a host and cast to it, or put it in ERROR.
@@ -164,9 +170,11 @@ class SchedulerManager:
             LOG.info("Not scheduling instance %s: %s", instance_uuid, exc.format_message())
             return
         if placed is None:
-            message = self.no_valid_host_message(admin, instance, excluded_hosts)
-            LOG.warning("%s (instance %s, attempt %d)", message, instance_uuid, attempt)
-            compute_utils.record_fault(admin, instance, 500, message)
+            message, details = self.no_valid_host_fault(admin, instance, excluded_hosts)
+            LOG.warning(
+                "%s %s (instance %s, attempt %d)", message, details, instance_uuid, attempt
+            )
+            compute_utils.record_fault(admin, instance, 500, message, details)
             return
         LOG.info("Instance %s placed on %s (attempt %d)", instance_uuid, placed.host, attempt)
         self.compute_rpcapi.run_instance(

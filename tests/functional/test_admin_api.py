@@ -50,10 +50,17 @@ class AdminAPITestCase(processes.CloudTestCase):
         self.assertEqual(self.usage(), (0, 0, 0, 0))
 
         self.toggle("disable")
-        refused = self.wait_status(self.create_server(name="nowhere"), "ERROR")
+        refused = self.create_server(name="nowhere")
+        self.wait_status(refused, "ERROR")
+        fault = self.http("GET", f"{self.api}/servers/{refused}", token=ADMIN).json()["server"][
+            "fault"
+        ]
         self.assertEqual(
-            refused["fault"]["message"],
-            "No valid host was found. 1 host: ComputeFilter removed 1 (disabled)",
+            (fault["message"], fault["details"]),
+            (
+                "No valid host was found. There are not enough hosts available.",
+                "1 host: ComputeFilter removed 1 (disabled)",
+            ),
         )
         self.assertEqual(self.usage(), (0, 0, 0, 0))
 

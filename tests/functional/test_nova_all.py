@@ -142,11 +142,13 @@ class NovaAllTestCase(NovaAllFixture):
             lambda: self.get(f"{self.api}/servers/{big}").json()["server"]["status"] == "ERROR",
             "the server to fail: " + self.get(f"{self.api}/servers/{big}").text[:300],
         )
-        fault = self.get(f"{self.api}/servers/{big}").json()["server"]["fault"]
+        fault = self.get(f"{self.api}/servers/{big}", "admin:admin").json()["server"]["fault"]
         self.assertEqual(
-            fault["message"],
-            "No valid host was found. 1 host: AvailabilityZoneFilter removed 1 "
-            "(in zone nova, not nowhere)",
+            (fault["message"], fault["details"]),
+            (
+                "No valid host was found. There are not enough hosts available.",
+                "1 host: AvailabilityZoneFilter removed 1 (in zone nova, not nowhere)",
+            ),
         )
 
     def test_head_and_204_answers_keep_the_connection_in_step(self):

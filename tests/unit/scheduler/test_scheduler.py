@@ -218,10 +218,11 @@ class SchedulerTestCase(databases.SchemaTestCase):
         self.assertEqual((row.vm_state, row.task_state, row.host), ("error", None, None))
         fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertEqual(
-            (fault.code, fault.message),
+            (fault.code, fault.message, fault.details),
             (
                 500,
-                "No valid host was found. 1 host: RamFilter removed 1 "
+                "No valid host was found. There are not enough hosts available.",
+                "1 host: RamFilter removed 1 "
                 "(needs 4096 MB, 768 MB free of 512 MB * ram_allocation_ratio 1.5)",
             ),
         )
@@ -232,9 +233,7 @@ class SchedulerTestCase(databases.SchemaTestCase):
         self.scheduler.run_instances(ADMIN, [instance.uuid])
         row = instance_db.instance_get_by_uuid(ADMIN, instance.uuid)
         fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
-        self.assertEqual(
-            fault.message, "No valid host was found. 0 hosts: no nova-compute service is registered"
-        )
+        self.assertEqual(fault.details, "0 hosts: no nova-compute service is registered")
 
     def test_down_host_is_not_used(self):
         self.add_host("h1")
@@ -466,7 +465,7 @@ class SweepTestCase(SchedulerTestCase):
         self.assertEqual((row.vm_state, row.host), ("error", None))
         fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("No valid host was found", fault.message)
-        self.assertIn("compute service of h1 is down", fault.message)
+        self.assertIn("compute service of h1 is down", fault.details)
         self.assertEqual(self.node("h1").memory_mb_used, 0)
 
     def test_two_sweeps_take_a_build_off_a_down_host_once(self):
