@@ -1,0 +1,95 @@
+"""The Nova services of a cluster and their last heartbeats, from its database.
+
+    python tools/cluster_services.py --config-file NOVA.CONF
+    python tools/cluster_services.py --config-file NOVA.CONF --wait HOST... [--timeout S]
+
+Run by ``./run_nova.sh --cluster status`` (the first form: one line per live
+row of ``services``) and by ``./run_nova.sh --cluster`` (the second: returns
+once a service of each HOST has reported from its report loop, which starts
+after its RPC server consumes, and each compute's node is recorded; exit 1
+after S seconds). Reads the ``[database] connection`` and
+``service_down_time`` of NOVA.CONF through Nova's own database code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import time
+
+import sqlalchemy as sa
+
+import nova.conf
+from nova import config
+from nova import context as nova_context
+from nova.db import models
+from nova.db import session
+
+CONF = nova.conf.CONF
+
+
+def services() -> list[dict]:
+    """Return each live service row with its compute node's presence and whether it is up."""
+    table = models.Base.metadata.tables["services"]
+    nodes = models.Base.metadata.tables["compute_nodes"]
+    has_node = (
+        sa.select(nodes.c.id)
+        .where(nodes.c.host == table.c.host, nodes.c.deleted == 0)
+        .exists()
+        .label("has_node")
+    )
+    query = sa.select(table, has_node).where(table.c.deleted == 0)
+    query = query.order_by(table.c.host, table.c.binary)
+    with session.reader(nova_context.get_admin_context(), single_statement=True) as conn:
+        rows = [dict(row._mapping) for row in conn.execute(query)]
+    now = models.utcnow()
+    for row in rows:
+        last = row["updated_at"] or row["created_at"]
+        row["age"] = None if last is None else (now - last).total_seconds()
+        row["up"] = row["age"] is not None and row["age"] < CONF.service_down_time
+    return rows
+
+
+def _ready(rows: list[dict], hosts: list[str]) -> bool:
+    reported = {row["host"] for row in rows if row["up"] and row["report_count"] >= 2}
+    computes = {row["host"] for row in rows if row["binary"] == "nova-compute"}
+    nodes_missing = any(row["binary"] == "nova-compute" and not row["has_node"] for row in rows)
+    return set(hosts) <= reported and not nodes_missing and bool(computes)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config-file", required=True)
+    parser.add_argument("--wait", nargs="+", metavar="HOST")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    config.parse_args(["--config-file", args.config_file], default_config_files=[])
+    if args.wait:
+        deadline = time.monotonic() + args.timeout
+        while True:
+            try:
+                if _ready(services(), args.wait):
+                    return 0
+            except sa.exc.DBAPIError:
+                pass  # not migrated yet, or the server is still starting
+            if time.monotonic() > deadline:
+                print(f"not every service of {' '.join(args.wait)} reported", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    for row in services():
+        age = "never" if row["age"] is None else f"{row['age']:.0f} s ago"
+        updated = row["updated_at"] or row["created_at"]
+        stamp = "-"
+        if updated is not None:
+            stamp = updated.replace(tzinfo=datetime.UTC).isoformat(timespec="seconds")
+        print(
+            f"{row['binary']:<15} {row['host']:<12} {'up' if row['up'] else 'DOWN':<4} "
+            f"{'disabled' if row['disabled'] else 'enabled':<8} "
+            f"last heartbeat {stamp} ({age}, {row['report_count']} reports)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
