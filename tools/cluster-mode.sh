@@ -217,20 +217,29 @@ cluster_mode_start() {
         _cluster_fail "$state" nova-manage "nova-manage db sync failed"
         return 1
     fi
+    # Ready: both APIs answer, and the scheduler and every compute have
+    # reported twice since now (the second time from their report loops:
+    # their RPC servers consume by then).
+    rm -f -- "$state/run/counted"
+    "$ROOT/.venv/bin/python" "$ROOT/tools/cluster_services.py" \
+        --config-file "$state/etc/nova-api.conf" --timeout "$timeout" \
+        --started-file "$state/run/counted" \
+        --wait controller $(seq -f 'compute-%g' 1 "$n") \
+        >>"$state/log/cluster-start.log" 2>&1 &
+    waiter=$!
+    while [[ ! -s "$state/run/counted" ]]; do
+        if ! kill -0 "$waiter" 2>/dev/null; then
+            _cluster_fail "$state" cluster-start "the services' reports could not be read"
+            return 1
+        fi
+        sleep 0.1
+    done
     _cluster_spawn "$state" quantum-server quantum-server
     _cluster_spawn "$state" nova-api nova-api
     _cluster_spawn "$state" nova-scheduler nova-scheduler
     for ((i = 1; i <= n; i++)); do
         _cluster_spawn "$state" "nova-compute-$i" nova-compute
     done
-
-    # Ready: both APIs answer, and the scheduler and every compute have
-    # reported from their report loops (their RPC servers consume by then).
-    "$ROOT/.venv/bin/python" "$ROOT/tools/cluster_services.py" \
-        --config-file "$state/etc/nova-api.conf" --timeout "$timeout" \
-        --wait controller $(seq -f 'compute-%g' 1 "$n") \
-        >>"$state/log/cluster-start.log" 2>&1 &
-    waiter=$!
     api="http://127.0.0.1:${NOVA_API_PORT:-8774}/v2.1/"
     quantum="http://127.0.0.1:${NOVA_QUANTUM_PORT:-9696}/"
     for ((i = 0; ; i++)); do

@@ -1,14 +1,17 @@
 """The Nova services of a cluster and their last heartbeats, from its database.
 
     python tools/cluster_services.py --config-file NOVA.CONF
-    python tools/cluster_services.py --config-file NOVA.CONF --wait HOST... [--timeout S]
+    python tools/cluster_services.py --config-file NOVA.CONF --wait HOST... \
+        [--timeout S] [--started-file F]
 
 Run by ``./run_nova.sh --cluster status`` (the first form: one line per live
-row of ``services``) and by ``./run_nova.sh --cluster`` (the second: returns
-once a service of each HOST has reported from its report loop, which starts
-after its RPC server consumes, and each compute's node is recorded; exit 1
-after S seconds). Reads the ``[database] connection`` and
-``service_down_time`` of NOVA.CONF through Nova's own database code.
+row of ``services``) and by ``./run_nova.sh --cluster`` (the second: reads
+the services' report counts, writes F, then returns once the services of
+each HOST have reported twice more, the second time from the report loop,
+which starts after the RPC server consumes, and each compute's node is
+recorded; exit 1 after S seconds). The services are started after F.
+Reads the ``[database] connection`` and ``service_down_time`` of NOVA.CONF
+through Nova's own database code.
 """
 
 from __future__ import annotations
@@ -51,11 +54,27 @@ def services() -> list[dict]:
     return rows
 
 
-def _ready(rows: list[dict], hosts: list[str]) -> bool:
-    reported = {row["host"] for row in rows if row["up"] and row["report_count"] >= 2}
-    computes = {row["host"] for row in rows if row["binary"] == "nova-compute"}
-    nodes_missing = any(row["binary"] == "nova-compute" and not row["has_node"] for row in rows)
-    return set(hosts) <= reported and not nodes_missing and bool(computes)
+def _report_counts() -> dict[tuple[str, str], int]:
+    try:
+        return {(row["host"], row["binary"]): row["report_count"] for row in services()}
+    except sa.exc.DBAPIError:
+        return {}  # no schema yet: no reports
+
+
+def _ready(hosts: list[str], before: dict[tuple[str, str], int]) -> bool:
+    """Tell whether each host's services reported twice since ``before`` (its start, then
+    its report loop's first) and each compute's node is recorded."""
+    try:
+        rows = [row for row in services() if row["host"] in hosts]
+    except sa.exc.DBAPIError:
+        return False  # not migrated yet, or the server is still starting
+    reported = {
+        row["host"]
+        for row in rows
+        if row["up"] and row["report_count"] >= before.get((row["host"], row["binary"]), 0) + 2
+    }
+    nodes = all(row["has_node"] for row in rows if row["binary"] == "nova-compute")
+    return set(hosts) <= reported and nodes
 
 
 def main(argv: list[str]) -> int:
@@ -63,20 +82,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--config-file", required=True)
     parser.add_argument("--wait", nargs="+", metavar="HOST")
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--started-file", help="with --wait: written once the counts are read")
     args = parser.parse_args(argv)
     config.parse_args(["--config-file", args.config_file], default_config_files=[])
     if args.wait:
+        before = _report_counts()
+        if args.started_file:
+            with open(args.started_file, "w", encoding="utf-8") as handle:
+                handle.write("counted\n")
         deadline = time.monotonic() + args.timeout
-        while True:
-            try:
-                if _ready(services(), args.wait):
-                    return 0
-            except sa.exc.DBAPIError:
-                pass  # not migrated yet, or the server is still starting
+        while not _ready(args.wait, before):
             if time.monotonic() > deadline:
                 print(f"not every service of {' '.join(args.wait)} reported", file=sys.stderr)
                 return 1
             time.sleep(0.5)
+        return 0
     for row in services():
         age = "never" if row["age"] is None else f"{row['age']:.0f} s ago"
         updated = row["updated_at"] or row["created_at"]
