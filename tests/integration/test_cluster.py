@@ -102,8 +102,8 @@ class ClusterTestCase(unittest.TestCase):
 
     def test_cluster_up_launches_status_and_stop(self):
         t0 = time.monotonic()
-        started = self.cluster("--computes", "2")
         self.addCleanup(self.cluster, "stop")
+        started = self.cluster("--computes", "2")
         if started.returncode != 0:
             self.print_logs()
         self.assertEqual(started.returncode, 0, started.stdout + started.stderr)
@@ -185,6 +185,11 @@ class ClusterTestCase(unittest.TestCase):
         )
         self.assertEqual(walked.returncode, 0, walked.stdout + walked.stderr)
         self.assertRegex(walked.stdout.strip(), r"^ACTIVE on compute-[12]$")
+        # The README shows it too (sourcing .state-cluster/cluster.env).
+        body = "\n".join(walkthrough.group(0).splitlines()[2:-1])
+        with open(os.path.join(REPO, "README.md"), encoding="utf-8") as handle:
+            readme = handle.read()
+        self.assertIn(f". .state-cluster/cluster.env\n{body}\n```", readme)
 
         api, quantum = env["NOVA_CLUSTER_API"], env["NOVA_CLUSTER_QUANTUM"] + "/v1.1/tenants/demo"
         network = self.http("POST", f"{quantum}/networks", {"network": {"name": "c"}}, ADMIN, 202)
