@@ -93,7 +93,13 @@ if [[ "${1:-}" == --cluster ]]; then
     # shellcheck source=tools/cluster-mode.sh
     source "$ROOT/tools/cluster-mode.sh"
     set +e  # the service library checks its own steps (as in run_tests.sh)
-    "cluster_mode_$action" "${NOVA_STATE_PATH:-$ROOT/.state-cluster}" "$computes"
+    state=${NOVA_STATE_PATH:-$ROOT/.state-cluster}
+    if [[ $action == start ]]; then
+        # Interrupted while starting: nothing is left running.
+        trap 'cluster_mode_stop "$state"; exit 130' INT
+        trap 'cluster_mode_stop "$state"; exit 143' TERM
+    fi
+    "cluster_mode_$action" "$state" "$computes"
     exit $?
 fi
 

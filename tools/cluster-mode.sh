@@ -31,6 +31,9 @@
 # shellcheck source=tools/test-services.sh
 source "$ROOT/tools/test-services.sh"
 
+# The start's background check of the services' reports (stopped with them).
+_CLUSTER_WAITER=
+
 _cluster_log() {
     printf 'cluster: %s\n' "$*" >&2
 }
@@ -227,6 +230,7 @@ cluster_mode_start() {
         --wait controller $(seq -f 'compute-%g' 1 "$n") \
         >>"$state/log/cluster-start.log" 2>&1 &
     waiter=$!
+    _CLUSTER_WAITER=$waiter
     while [[ ! -s "$state/run/counted" ]]; do
         if ! kill -0 "$waiter" 2>/dev/null; then
             _cluster_fail "$state" cluster-start "the services' reports could not be read"
@@ -333,6 +337,11 @@ HELP
 cluster_mode_stop() {
     local state=$1 name pid grace i deadline
     local -a names=() pids=() stopping=()
+    if [[ -n "$_CLUSTER_WAITER" ]]; then
+        kill "$_CLUSTER_WAITER" 2>/dev/null
+        wait "$_CLUSTER_WAITER" 2>/dev/null
+        _CLUSTER_WAITER=
+    fi
     state=$(cd -- "$state" 2>/dev/null && pwd -P) || return 0
     grace=${NOVA_CLUSTER_STOP_TIMEOUT:-30}
     deadline=$((SECONDS + grace))

@@ -22,6 +22,7 @@ import sys
 import time
 
 import sqlalchemy as sa
+from oslo_db import exception as db_exc
 
 import nova.conf
 from nova import config
@@ -57,7 +58,7 @@ def services() -> list[dict]:
 def _report_counts() -> dict[tuple[str, str], int]:
     try:
         return {(row["host"], row["binary"]): row["report_count"] for row in services()}
-    except sa.exc.DBAPIError:
+    except (sa.exc.DBAPIError, db_exc.DBError):
         return {}  # no schema yet: no reports
 
 
@@ -66,8 +67,8 @@ def _ready(hosts: list[str], before: dict[tuple[str, str], int]) -> bool:
     its report loop's first) and each compute's node is recorded."""
     try:
         rows = [row for row in services() if row["host"] in hosts]
-    except sa.exc.DBAPIError:
-        return False  # not migrated yet, or the server is still starting
+    except (sa.exc.DBAPIError, db_exc.DBError):
+        return False  # the server is busy or restarting
     reported = {
         row["host"]
         for row in rows
@@ -97,7 +98,12 @@ def main(argv: list[str]) -> int:
                 return 1
             time.sleep(0.5)
         return 0
-    for row in services():
+    try:
+        rows = services()
+    except (sa.exc.DBAPIError, db_exc.DBError) as exc:
+        print(f"services: cannot read them: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    for row in rows:
         age = "never" if row["age"] is None else f"{row['age']:.0f} s ago"
         updated = row["updated_at"] or row["created_at"]
         stamp = "-"
