@@ -7,6 +7,12 @@
 #                            network namespace, the tiny guest image, the Linux
 #                            bridge agent with DHCP; state in ./.state-guests (or
 #                            $NOVA_STATE_PATH), emptied at each start
+#   ./run_nova.sh --cluster [--computes N]   the multi-process cloud as daemons:
+#                            private PostgreSQL and RabbitMQ, quantum-server,
+#                            nova-api, nova-scheduler and N (2) nova-compute;
+#                            returns once all are up; state, configs, logs and
+#                            PID files in ./.state-cluster (or $NOVA_STATE_PATH)
+#   ./run_nova.sh --cluster status | stop    (see tools/cluster-mode.sh)
 #
 # Installs what is missing (Debian packages when root, .venv with the
 # project), writes $STATE/nova.conf on first use, then runs nova-all in the
@@ -62,6 +68,39 @@ HELP
     # In the background, so that the traps run as soon as a signal comes.
     wait "$GUESTS_NOVA_PID" || true
     exit 0
+fi
+
+if [[ "${1:-}" == --cluster ]]; then
+    shift
+    action=start computes=2
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            start | stop | status) action=$1 ;;
+            --computes) computes=${2:-}; shift ;;
+            --computes=*) computes=${1#--computes=} ;;
+            *) say "usage: ./run_nova.sh --cluster [start|stop|status] [--computes N]"; exit 2 ;;
+        esac
+        shift
+    done
+    if ! [[ "$computes" =~ ^[1-9][0-9]*$ ]]; then
+        say "--computes takes a number of at least 1"
+        exit 2
+    fi
+    if [[ $action == start ]]; then
+        ensure_apt_packages "$ROOT/tools/apt-packages.txt" "$ROOT/tools/apt-packages-cluster.txt"
+        ensure_venv
+    fi
+    # shellcheck source=tools/cluster-mode.sh
+    source "$ROOT/tools/cluster-mode.sh"
+    set +e  # the service library checks its own steps (as in run_tests.sh)
+    state=${NOVA_STATE_PATH:-$ROOT/.state-cluster}
+    if [[ $action == start ]]; then
+        # Interrupted while starting: nothing is left running.
+        trap 'cluster_mode_stop "$state"; exit 130' INT
+        trap 'cluster_mode_stop "$state"; exit 143' TERM
+    fi
+    "cluster_mode_$action" "$state" "$computes"
+    exit $?
 fi
 
 ensure_apt_packages "$ROOT/tools/apt-packages.txt"

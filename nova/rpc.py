@@ -11,6 +11,7 @@ options on the global ``cfg.CONF``, which is Nova's too.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 
@@ -28,24 +29,38 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 RABBIT_GROUP = "oslo_messaging_rabbit"
+#: The [DEFAULT] options of oslo.messaging that Nova uses.
+_DEFAULT_OPTS = ("transport_url", "executor_thread_pool_size")
 
 for _group, _opts in messaging_opts.list_opts():
     if _group is None:
-        CONF.register_opts(
-            [opt for opt in _opts if opt.name in ("transport_url", "executor_thread_pool_size")]
-        )
+        CONF.register_opts([opt for opt in _opts if opt.name in _DEFAULT_OPTS])
     elif _group == RABBIT_GROUP:
         # Registered here (the driver registers the same options again) so
         # that Nova can choose their defaults.
         CONF.register_opts(_opts, group=_group)
-CONF.set_default("transport_url", "fake://")
+
+#: Nova's own defaults of oslo.messaging options: (group, name) -> default.
+#: amqp_durable_queues: casts survive a broker restart: the queues are durable,
+#: so they and the (persistent) messages in them outlive the broker, and a cast
+#: sent while the consumers reconnect is queued, not dropped for want of a
+#: queue. The driver always publishes with confirms and retries a send until
+#: the broker takes it; a cast that is lost all the same is sent again by the
+#: scheduler's sweep.
+NOVA_DEFAULTS: dict[tuple[str | None, str], object] = {
+    (None, "transport_url"): "fake://",
+    (RABBIT_GROUP, "amqp_durable_queues"): True,
+}
+#: What the sample file adds to an option's help, by name.
+_SAMPLE_HELP = {
+    "transport_url": "Nova: fake:// works inside one process only (nova-all); every "
+    "process of a multi-process cloud needs the same broker URL, e.g. "
+    "rabbit://nova:secret@broker:5672/nova (user, password, vhost).",
+}
+for (_group, _name), _default in NOVA_DEFAULTS.items():
+    CONF.set_default(_name, _default, group=_group)
 messaging.set_transport_defaults(control_exchange="nova")
-# Casts survive a broker restart: the queues are durable, so they and the
-# (persistent) messages in them outlive the broker, and a cast sent while the
-# consumers reconnect is queued, not dropped for want of a queue. The driver
-# always publishes with confirms and retries a send until the broker takes
-# it; a cast that is lost all the same is sent again by the scheduler's sweep.
-CONF.set_default("amqp_durable_queues", True, group=RABBIT_GROUP)
+
 
 _lock = threading.Lock()
 _transport: messaging.Transport | None = None
@@ -169,3 +184,23 @@ def get_server(topic: str, server: str, endpoints: list) -> messaging.MessageHan
         executor="threading",
         serializer=RequestContextSerializer(),
     )
+
+
+def list_opts() -> dict[str, list]:
+    """Return the messaging options registered above, with Nova's defaults, for the sample."""
+    listed: dict[str, list] = {}
+    for group, opts in messaging_opts.list_opts():
+        if group is None:
+            opts = [opt for opt in opts if opt.name in _DEFAULT_OPTS]
+        elif group != RABBIT_GROUP:
+            continue
+        copies = []
+        for opt in opts:
+            opt = copy.deepcopy(opt)
+            if (group, opt.name) in NOVA_DEFAULTS:
+                opt.default = NOVA_DEFAULTS[group, opt.name]
+            if opt.name in _SAMPLE_HELP:
+                opt.help = f"{opt.help}\n\n{_SAMPLE_HELP[opt.name]}"
+            copies.append(opt)
+        listed.setdefault(group or "DEFAULT", []).extend(copies)
+    return listed

@@ -40,6 +40,13 @@
 #                           on PATH that is new enough)
 #     NOVA_TEST_NEUTRON_HOST  host name of the fake Open vSwitch agent
 #                           (default nova-test-host)
+#     NOVA_TEST_KEEP_DATA   1: stop_test_services stops the servers but
+#                           leaves their directories (a later start_* in the
+#                           same DIR finds PostgreSQL's and MariaDB's data)
+#
+# A shell other than the one that started the servers stops them with
+#     adopt_test_services DIR   # registers the servers whose PID files are
+#     stop_test_services        # in DIR (e.g. ./run_nova.sh --cluster stop)
 #
 # The functions work with or without `set -euo pipefail` in the caller and
 # return non-zero on failure (after printing the tail of the server log).
@@ -948,7 +955,8 @@ source "$_NTS_ROOT/tools/services/keystone.sh"
 # services reconnect): it stops the node by its PID and starts it again on
 # the same ports, returning once the node serves again.  restart_rabbitmq
 # does the same from the shell.  DIR/rabbitmq/rabbitmq.sh holds the logic
-# (start | stop | restart | stop-all); the node's log is
+# (start | stop | restart | stop-all | ctl ARGS: rabbitmqctl ARGS on the
+# node, e.g. ctl add_vhost nova); the node's log is
 # DIR/rabbitmq/log/<node>.log, the start-up output rabbitmq-server.out.
 
 _nts_rabbitmq_bin() {
@@ -1154,8 +1162,9 @@ case "${1:-}" in
         stop_pid "$RDIR/rabbitmq.pid" beam.smp
         stop_pid "$RDIR/epmd.pid" epmd
         ;;
+    ctl) shift && ctl "$@" ;;
     *)
-        say "usage: $0 start|stop|restart|stop-all"
+        say "usage: $0 start|stop|restart|stop-all|ctl RABBITMQCTL-ARGS..."
         exit 2
         ;;
 esac
@@ -1186,6 +1195,7 @@ EOF
         printf '# Written by tools/test-services.sh (start_rabbitmq): controls the\n'
         printf '# private RabbitMQ node of the tests and its epmd, by PID.\n'
         printf '#   rabbitmq.sh start | stop | restart | stop-all\n'
+        printf '#   rabbitmq.sh ctl ARGS...   rabbitmqctl ARGS on the node\n'
         printf '# Exit status: 0 done, 1 failed, 3 a port was taken (start).\n'
         printf 'set -u\n'
         printf 'RDIR=%q\n' "$rdir"
@@ -1331,8 +1341,9 @@ restart_rabbitmq() {
 # --------------------------------------------------------------------------
 
 # Stop every server started by start_postgresql/start_mysql/start_neutron/
-# start_rabbitmq in this shell and remove the directories they used (not the
-# Neutron virtualenv cache).  Always returns 0; safe to call
+# start_rabbitmq in this shell (or adopted, adopt_test_services) and remove
+# the directories they used (not the Neutron virtualenv cache; none with
+# NOVA_TEST_KEEP_DATA=1).  Always returns 0; safe to call
 # more than once (e.g. from an EXIT trap after an explicit call).
 stop_test_services() {
     local entry kind pidfile pid sig i phase
@@ -1395,6 +1406,9 @@ stop_test_services() {
     done
 
     local dir owned
+    if [[ "${NOVA_TEST_KEEP_DATA:-0}" == 1 ]]; then
+        _NTS_DIRS=()
+    fi
     for entry in "${_NTS_DIRS[@]}"; do
         dir=${entry%|*}
         owned=${entry##*|}
@@ -1417,6 +1431,25 @@ stop_test_services() {
         NOVA_TEST_NEUTRON_HOST NOVA_TEST_RABBIT_URL NOVA_TEST_RABBIT_RESTART \
         NOVA_TEST_KEYSTONE_URL NOVA_TEST_KEYSTONE_PASSWORD NOVA_TEST_OVSDB \
         NOVA_TEST_OVS_RUNDIR
+    return 0
+}
+
+# adopt_test_services DIR: register the servers that start_postgresql,
+# start_mysql, start_neutron and start_rabbitmq DIR left running (from
+# another shell), by their PID files in DIR, so that stop_test_services
+# stops them.  DIR itself is left in place unless it is registered by a
+# start_* of this shell.
+adopt_test_services() {
+    local dir
+    dir=$(cd -- "${1:?adopt_test_services DIR}" 2>/dev/null && pwd -P) || return 0
+    [[ -s "$dir/pg/postmaster.pid" ]] &&
+        _nts_register postgresql "$dir/pg/postmaster.pid" ""
+    [[ -s "$dir/mysql.pid" ]] && _nts_register mysql "$dir/mysql.pid" ""
+    [[ -s "$dir/neutron.pid" ]] && _nts_register neutron "$dir/neutron.pid" ""
+    [[ -s "$dir/rabbitmq/rabbitmq.pid" ]] &&
+        _nts_register rabbitmq "$dir/rabbitmq/rabbitmq.pid" ""
+    [[ -s "$dir/rabbitmq/epmd.pid" ]] &&
+        _nts_register epmd "$dir/rabbitmq/epmd.pid" ""
     return 0
 }
 

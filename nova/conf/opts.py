@@ -24,7 +24,8 @@ def _option_modules():
 def list_opts() -> list[tuple[object, list]]:
     """Return ``[(group, [opts])]`` for every option Nova declares."""
     by_group: dict[object, list] = collections.defaultdict(list)
-    for module in _option_modules():
+    # nova.rpc: oslo.messaging's options that Nova registers (transport_url ...).
+    for module in [*_option_modules(), importlib.import_module("nova.rpc")]:
         for group, opts in module.list_opts().items():
             by_group[group].extend(opts)
     return sorted(by_group.items(), key=lambda item: str(item[0]))
