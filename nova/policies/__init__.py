@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+from nova.policies import admin_actions
 from nova.policies import attach_interfaces
 from nova.policies import availability_zone
 from nova.policies import base
@@ -30,6 +31,7 @@ def list_rules():
     return list(
         itertools.chain(
             base.list_rules(),
+            admin_actions.list_rules(),
             attach_interfaces.list_rules(),
             availability_zone.list_rules(),
             console_output.list_rules(),
