@@ -309,7 +309,8 @@ def service_delete() -> None:
     print(f"Deleted service {service.id} ({args.binary} on {args.host_name}){node}")
     if service_db.service_is_up(service, CONF.service_down_time):
         print(
-            f"{args.binary} on {args.host_name} was up: stop it, or it registers again when restarted."
+            f"{args.binary} on {args.host_name} was up: stop it, or it registers again "
+            "when restarted."
         )
 
 
