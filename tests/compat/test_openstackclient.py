@@ -294,6 +294,8 @@ class OperatorCommandsTestCase(base.ClientTestCase):
                     (hypervisor["ID"], HOST, HOST),
                 )
                 self.assertEqual((shown["status"], shown["state"]), ("enabled", "up"))
+                # From os-hypervisors/{id}/uptime: the host's `uptime`, parsed by the CLI.
+                self.assertIn("load_average", shown)
 
     def test_server_set_state(self):
         server_id = self.create_server("stuck")
