@@ -1,4 +1,4 @@
-"""``nova-manage``: operator commands (``db sync``, ``db version``, ``network ...``, ``image ...``).
+"""``nova-manage``: operator commands (db, network, image, service, host, server).
 
 A failure prints one line starting with ``ERROR:`` on stderr and exits
 non-zero; ``--debug`` adds the traceback.
@@ -6,7 +6,9 @@ non-zero; ``--debug`` adds the traceback.
 
 from __future__ import annotations
 
+import datetime
 import logging
+import math
 import sys
 from collections.abc import Sequence
 
@@ -17,7 +19,11 @@ import nova.conf
 from nova import config
 from nova import context as nova_context
 from nova import exception
+from nova.compute import host_api
+from nova.compute import vm_states
 from nova.db import migration
+from nova.db import models
+from nova.db import services as service_db
 from nova.image import local as local_images
 from nova.network.legacy import api as legacy_api
 
@@ -43,6 +49,15 @@ def db_sync() -> None:
 def db_version() -> None:
     """Print the schema version number."""
     print(migration.db_version())
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print ``rows`` under ``header``, in columns two spaces apart."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print(
+            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 def _vlan(text: str | None) -> int | None:
@@ -90,11 +105,7 @@ def network_list() -> None:
         )
         for n in legacy_api.list_networks(nova_context.get_admin_context())
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print(
-            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
-        )
+    _print_table(header, rows)
 
 
 def network_delete() -> None:
@@ -137,11 +148,7 @@ def image_list() -> None:
         tuple(str(image.get(key)) for key in header)
         for image in _image_store().get_all(nova_context.get_admin_context())
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print(
-            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
-        )
+    _print_table(header, rows)
 
 
 def _add_image_parsers(subparsers) -> None:
@@ -215,6 +222,204 @@ def _add_network_parsers(subparsers) -> None:
     delete.set_defaults(func=network_delete)
 
 
+# --- services, hosts, servers ---------------------------------------------------------
+
+
+def _age(value: datetime.datetime | None) -> str:
+    if value is None:
+        return "-"
+    return f"{max(0, int((models.utcnow() - value).total_seconds()))}s"
+
+
+def service_list() -> None:
+    """Print the live services as a table, as ``openstack compute service list`` shows them."""
+    args = CONF.category
+    header = (
+        "id", "binary", "host", "zone", "status", "state", "updated_at", "age",
+        "disabled_reason",
+    )  # fmt: skip
+    rows = []
+    for state in host_api.get_services(
+        nova_context.get_admin_context(), args.host_name, args.binary
+    ):
+        service = state.service
+        heartbeat = service.updated_at or service.created_at
+        rows.append(
+            (
+                str(service.id),
+                service.binary,
+                service.host,
+                state.zone,
+                "disabled" if service.disabled else "enabled",
+                "up" if state.up else "down",
+                heartbeat.isoformat(timespec="seconds") if heartbeat else "-",
+                _age(heartbeat),
+                service.disabled_reason or "-",
+            )
+        )
+    _print_table(header, rows)
+
+
+def _compute_only(binary: str, what: str) -> None:
+    if binary != "nova-compute":
+        raise exception.Invalid(
+            f"Cannot {what} {binary}: only nova-compute services can be enabled or disabled."
+        )
+
+
+def service_enable() -> None:
+    """Let the scheduler place new servers on a compute host again."""
+    args = CONF.category
+    _compute_only(args.binary, "enable")
+    host_api.set_service_disabled(
+        nova_context.get_admin_context(), args.host_name, args.binary, disabled=False
+    )
+    print(f"Enabled {args.binary} on {args.host_name}")
+
+
+def service_disable() -> None:
+    """Keep new servers off a compute host (its servers stay)."""
+    args = CONF.category
+    _compute_only(args.binary, "disable")
+    if args.reason is not None and not 1 <= len(args.reason) <= 255:
+        raise exception.Invalid("Invalid reason: 1 to 255 characters are required.")
+    host_api.set_service_disabled(
+        nova_context.get_admin_context(), args.host_name, args.binary, True, args.reason
+    )
+    reason = f" (reason: {args.reason})" if args.reason else ""
+    print(f"Disabled {args.binary} on {args.host_name}{reason}")
+
+
+def service_delete() -> None:
+    """Delete a service; a compute service only without instances, with its compute node."""
+    args = CONF.category
+    context = nova_context.get_admin_context()
+    service = service_db.service_get(context, args.host_name, args.binary)
+    if service is None:
+        raise exception.HostBinaryNotFound(host=args.host_name, binary=args.binary)
+    try:
+        host_api.delete_service(context, service.id)
+    except exception.Conflict:
+        count = service_db.instance_counts(context).get(args.host_name, 0)
+        raise exception.Conflict(
+            f"Cannot delete {args.binary} on {args.host_name}: {count} instance(s) are on that "
+            "host; delete them first."
+        ) from None
+    node = " and its compute node" if args.binary == "nova-compute" else ""
+    print(f"Deleted service {service.id} ({args.binary} on {args.host_name}){node}")
+    if service_db.service_is_up(service, CONF.service_down_time):
+        print(
+            f"{args.binary} on {args.host_name} was up: stop it, or it registers again "
+            "when restarted."
+        )
+
+
+def host_list() -> None:
+    """Print each compute host's capacity and usage, allocation ratios applied."""
+    context = nova_context.get_admin_context()
+    ratios = {
+        "vcpus": CONF.cpu_allocation_ratio,
+        "memory_mb": CONF.ram_allocation_ratio,
+        "disk_gb": CONF.disk_allocation_ratio,
+    }
+    print(
+        "Allocation ratios (this configuration's): cpu {vcpus}, ram {memory_mb}, "
+        "disk {disk_gb}; free = total x ratio - used".format(**ratios)
+    )
+    counts = service_db.instance_counts(context)
+    header = ["host", "zone", "status", "state", "instances"]
+    for resource in ratios:
+        header += [f"{resource}", f"{resource}_used", f"{resource}_free"]
+    rows = []
+    for service, node in service_db.compute_hosts(context):
+        up = service_db.service_is_up(service, CONF.service_down_time)
+        row = [
+            service.host,
+            service.availability_zone or CONF.default_availability_zone,
+            "disabled" if service.disabled else "enabled",
+            "up" if up else "down",
+            str(counts.get(service.host, 0)),
+        ]
+        if node is None:  # registered, capacity not reported yet
+            row += ["-"] * (3 * len(ratios))
+        else:
+            for resource, total, used in (
+                ("vcpus", node.vcpus, node.vcpus_used),
+                ("memory_mb", node.memory_mb, node.memory_mb_used),
+                ("disk_gb", node.local_gb, node.local_gb_used),
+            ):
+                # What the scheduler's filters compare a request with (floored).
+                free = math.floor(total * ratios[resource] - used)
+                row += [str(total), str(used), str(free)]
+        rows.append(row)
+    _print_table(header, rows)
+
+
+def server_reset_state() -> None:
+    """Set a server's state to error or active and clear its task (os-resetState)."""
+    args = CONF.category
+    if args.state not in service_db.RESET_STATES:
+        raise exception.Invalid(
+            f"Invalid state {args.state!r}: {' or '.join(service_db.RESET_STATES)} is required."
+        )
+    before, after = service_db.instance_reset_state(
+        nova_context.get_admin_context(), args.uuid, args.state
+    )
+    print(
+        f"Reset server {after.uuid}: {vm_states.status(before.vm_state)} "
+        f"(task {before.task_state or 'none'}) -> {vm_states.status(after.vm_state)}"
+    )
+
+
+def _add_service_parsers(subparsers) -> None:
+    service = subparsers.add_parser("service", help="services: list, enable, disable, delete")
+    actions = service.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    listing = actions.add_parser(
+        "list", help="list the services (state up: heartbeat younger than service_down_time)"
+    )
+    listing.add_argument(
+        "--host", dest="host_name", default=None, help="only the services of this host"
+    )
+    listing.add_argument("--binary", default=None, help="only this binary, e.g. nova-compute")
+    listing.set_defaults(func=service_list)
+    for name, func, text in (
+        ("enable", service_enable, "let the scheduler place new servers on the host again"),
+        ("disable", service_disable, "keep new servers off the host (its servers stay)"),
+        ("delete", service_delete, "delete a service (a compute one only without instances)"),
+    ):
+        command = actions.add_parser(name, help=text)
+        command.add_argument("host_name", metavar="HOST", help="the service's host")
+        command.add_argument("binary", metavar="BINARY", help="the service's binary: nova-compute")
+        if name == "disable":
+            command.add_argument("--reason", default=None, help="why (shown by service list)")
+        command.set_defaults(func=func)
+
+
+def _add_host_parsers(subparsers) -> None:
+    host = subparsers.add_parser("host", help="compute hosts")
+    actions = host.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    listing = actions.add_parser(
+        "list", help="list each compute host's capacity, usage and free room"
+    )
+    listing.set_defaults(func=host_list)
+
+
+def _add_server_parsers(subparsers) -> None:
+    server = subparsers.add_parser("server", help="servers")
+    actions = server.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    reset = actions.add_parser(
+        "reset-state",
+        help="set a server's state to error or active and clear its task, as the "
+        "os-resetState admin action does",
+    )
+    reset.add_argument("uuid", metavar="UUID", help="the server's id")
+    reset.add_argument("--state", required=True, help="error or active")
+    reset.set_defaults(func=server_reset_state)
+
+
 def _add_command_parsers(subparsers) -> None:
     db = subparsers.add_parser("db", help="database schema commands")
     actions = db.add_subparsers(dest="action", metavar="ACTION")
@@ -232,6 +437,9 @@ def _add_command_parsers(subparsers) -> None:
     version.set_defaults(func=db_version)
     _add_network_parsers(subparsers)
     _add_image_parsers(subparsers)
+    _add_service_parsers(subparsers)
+    _add_host_parsers(subparsers)
+    _add_server_parsers(subparsers)
 
 
 category_opt = cfg.SubCommandOpt(

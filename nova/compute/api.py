@@ -545,6 +545,18 @@ class API:
         LOG.debug("Server %s handed to the scheduler", server_id)
         return instance
 
+    def reset_state(
+        self, context: nova_context.RequestContext, server_id: str, vm_state: str
+    ) -> records.Instance:
+        """Set a server's ``vm_state`` to active or error and clear its task (os-resetState).
+
+        Its claim on its host follows (``nova.db.services.instance_reset_state``).
+
+        :raises nova.exception.Invalid: another state.
+        :raises nova.exception.InstanceNotFound: no such server (in the project).
+        """
+        return service_db.instance_reset_state(context, server_id, vm_state)[1]
+
     def get_console_output(
         self, context: nova_context.RequestContext, server_id: str, tail_length: int | None = None
     ) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import nova.conf
 from nova import context as nova_context
 from nova import exception
+from nova.compute import rpcapi as compute_rpcapi
 from nova.db import flavors as flavor_db
 from nova.db import records
 from nova.db import services as service_db
@@ -191,6 +192,28 @@ def get_hypervisor(context: nova_context.RequestContext, hypervisor_id: str) -> 
         if str(hypervisor.node.id) == hypervisor_id:
             return hypervisor
     raise exception.HypervisorNotFound(hypervisor_id=hypervisor_id)
+
+
+class ComputeServiceUnavailable(exception.Invalid):
+    msg_fmt = "Compute service of %(host)s is unavailable at this time."
+
+
+def get_hypervisor_uptime(
+    context: nova_context.RequestContext, hypervisor_id: str
+) -> tuple[Hypervisor, str]:
+    """Return the compute node whose id is ``hypervisor_id`` and its host's ``uptime`` line.
+
+    Its compute service is asked (an RPC call).
+
+    :raises nova.exception.HypervisorNotFound: no such (live) node.
+    :raises ComputeServiceUnavailable: its compute service is down (400, as Nova).
+    :raises NotImplementedError: the host's driver does not tell.
+    """
+    hypervisor = get_hypervisor(context, hypervisor_id)
+    if not hypervisor.service.up:
+        raise ComputeServiceUnavailable(host=hypervisor.node.host)
+    uptime = compute_rpcapi.ComputeAPI().get_host_uptime(context, hypervisor.node.host)
+    return hypervisor, uptime
 
 
 def hypervisor_statistics(context: nova_context.RequestContext) -> dict[str, Any]:

@@ -307,7 +307,12 @@ class ComputeManager:
         except (exception.InstanceNotFound, exception.InstanceInvalidState):
             LOG.info("Instance %s was deleted while building", instance.uuid)
 
-    # --- the console -------------------------------------------------------------------
+    # --- the console, the host's uptime --------------------------------------------------
+
+    @messaging.expected_exceptions(NotImplementedError)
+    def get_host_uptime(self, context):
+        """Return this host's ``uptime`` line (os-hypervisors/{id}/uptime)."""
+        return self.driver.get_host_uptime()
 
     @messaging.expected_exceptions(
         exception.InstanceNotFound, exception.ConsoleNotAvailable, NotImplementedError

@@ -37,6 +37,13 @@ class ComputeAPI:
         """Ask ``host`` to destroy an instance and release what it holds."""
         self._client(host).cast(context, "terminate_instance", instance_uuid=instance_uuid)
 
+    def get_host_uptime(self, context: nova_context.RequestContext, host: str) -> str:
+        """Ask ``host`` for its ``uptime`` line (a call).
+
+        :raises NotImplementedError: the host's driver does not tell.
+        """
+        return self._client(host).call(context, "get_host_uptime")
+
     def get_console_output(
         self,
         context: nova_context.RequestContext,

@@ -165,6 +165,21 @@ _RELEASE = (
 )
 
 
+# Takes room without checking it: only ``instance_transition`` uses it, when
+# an operator's state reset (os-resetState) puts an instance back in a claimed
+# state on its host (the guest is there, so its resources are used).
+_TAKE = (
+    sa.update(_nodes)
+    .where(_nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0)
+    .values(
+        memory_mb_used=_nodes.c.memory_mb_used + sa.bindparam("add_memory_mb", type_=sa.Integer),
+        vcpus_used=_nodes.c.vcpus_used + sa.bindparam("add_vcpus", type_=sa.Integer),
+        local_gb_used=_nodes.c.local_gb_used + sa.bindparam("add_local_gb", type_=sa.Integer),
+        running_vms=_nodes.c.running_vms + 1,
+    )
+)
+
+
 class _NotUpdated(Exception):
     """Raised to roll a claim back when the instance did not qualify."""
 
@@ -252,6 +267,18 @@ def _release_in(conn: sa.Connection, instance: records.Instance) -> None:
     )
 
 
+def _take_in(conn: sa.Connection, instance: records.Instance) -> None:
+    conn.execute(
+        _TAKE,
+        {
+            "node_host": instance.host,
+            "add_memory_mb": instance.memory_mb or 0,
+            "add_vcpus": instance.vcpus or 0,
+            "add_local_gb": instance.root_gb or 0,
+        },
+    )
+
+
 def _matches(instance: records.Instance, expected: Mapping[str, Any]) -> bool:
     for column, value in expected.items():
         current = getattr(instance, column)
@@ -280,9 +307,12 @@ def instance_transition(
     If the instance holds a claim (``holds_claim``) and will not after the
     write (it is destroyed, or leaves ``CLAIMED_STATES`` or its host), its
     resources are released from its host's usage in the same transaction,
-    so a claim is given back exactly once, by whichever write ends it. A
-    ``fault`` (``code``, ``message``, ``details``, ``host``) is recorded in
-    that transaction too.
+    so a claim is given back exactly once, by whichever write ends it. The
+    other way round (only an operator's state reset does that: a placement
+    claims with ``instance_claim``, which checks for room), the write that
+    makes it hold a claim adds its resources to its host's usage, room or
+    not. A ``fault`` (``code``, ``message``, ``details``, ``host``) is
+    recorded in that transaction too.
 
     :param expected: as ``instance_update``'s.
     :raises nova.exception.InstanceNotFound: it is gone (in the project).
@@ -294,13 +324,16 @@ def instance_transition(
         current = instances.instance_get_by_uuid(context, instance_uuid)
         if not _matches(current, expected):
             break
-        releases = holds_claim(current) and (destroy or not holds_claim(current._replace(**values)))
+        after = current._replace(**values)
+        releases = holds_claim(current) and (destroy or not holds_claim(after))
+        takes = not destroy and not holds_claim(current) and holds_claim(after)
         # What decides the claim must still hold when the row is written.
         guard = {**expected, "host": current.host, "vm_state": current.vm_state}
         with session.writer(context) as conn:
-            if releases:
-                assert current.host is not None  # holds_claim
-                _lock_node(conn, current.host)
+            if releases or takes:
+                locked = current.host if releases else after.host
+                assert locked is not None  # holds_claim
+                _lock_node(conn, locked)
             if destroy:
                 written = instances.instance_destroy_in(conn, context, instance_uuid, guard)
             else:
@@ -309,10 +342,14 @@ def instance_transition(
                 continue  # changed since it was read (nothing written): read it again
             if releases:
                 _release_in(conn, current)
+            if takes:
+                _take_in(conn, after)
             if fault is not None:
                 session.insert_row(conn, _faults, {"instance_id": current.id, **fault})
         if releases:
             LOG.debug("Released the claim of %s on %s", instance_uuid, current.host)
+        if takes:
+            LOG.info("Took the resources of %s on %s again", instance_uuid, after.host)
         return written
     raise instances.instance_update_refused(context, instance_uuid, expected)
 
@@ -335,6 +372,39 @@ def instance_set_error(
         expected,
         fault=fault,
     )
+
+
+#: The states an operator may reset an instance to (Nova's os-resetState).
+RESET_STATES = ("active", "error")
+
+
+def instance_reset_state(
+    context: nova_context.RequestContext, instance_uuid: str, vm_state: str
+) -> tuple[records.Instance, records.Instance]:
+    """Set an instance's ``vm_state`` (``RESET_STATES``) and clear its ``task_state``.
+
+    Whatever it was doing (Nova's ``os-resetState``). Its claim follows
+    (``instance_transition``): given back when it goes to error, taken again
+    when an instance on a host goes back to active. Return the instance
+    before and after.
+
+    :raises nova.exception.Invalid: ``vm_state`` is not one of ``RESET_STATES``.
+    :raises nova.exception.InstanceNotFound: it is gone (in the project).
+    """
+    if vm_state not in RESET_STATES:
+        raise exception.Invalid(
+            reason=f"Invalid state {vm_state!r}: {' or '.join(RESET_STATES)} is required."
+        )
+    before = instances.instance_get_by_uuid(context, instance_uuid)
+    after = instance_transition(context, instance_uuid, {"vm_state": vm_state, "task_state": None})
+    LOG.info(
+        "Reset the state of %s to %s (was %s, task %s)",
+        instance_uuid,
+        vm_state,
+        before.vm_state,
+        before.task_state,
+    )
+    return before, after
 
 
 _USAGE_OF_HOST = sa.select(
@@ -500,6 +570,19 @@ _WORKLOADS = (
     )
     .group_by(_instances.c.host)
 )
+
+
+_INSTANCE_COUNTS = (
+    sa.select(_instances.c.host, sa.func.count(_instances.c.id))
+    .where(_instances.c.host.is_not(None), _instances.c.deleted == 0)
+    .group_by(_instances.c.host)
+)
+
+
+def instance_counts(context: nova_context.RequestContext) -> dict[str, int]:
+    """Return ``{host: live instances on it, whatever their state}``."""
+    with session.reader(context, single_statement=True) as conn:
+        return {host: count for host, count in conn.execute(_INSTANCE_COUNTS)}
 
 
 def compute_workloads(context: nova_context.RequestContext) -> dict[str, int]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 
+from nova.policies import admin_actions
+from nova.policies import aggregates
 from nova.policies import attach_interfaces
 from nova.policies import availability_zone
 from nova.policies import base
@@ -30,6 +32,8 @@ def list_rules():
     return list(
         itertools.chain(
             base.list_rules(),
+            admin_actions.list_rules(),
+            aggregates.list_rules(),
             attach_interfaces.list_rules(),
             availability_zone.list_rules(),
             console_output.list_rules(),

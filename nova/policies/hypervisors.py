@@ -26,6 +26,12 @@ rules = [
         ("GET", "/os-hypervisors/statistics"),
     ),
     base.api_rule(
+        BASE_POLICY_NAME % "uptime",
+        base.ADMIN,
+        "Show the uptime of a hypervisor",
+        ("GET", "/os-hypervisors/{hypervisor_id}/uptime"),
+    ),
+    base.api_rule(
         BASE_POLICY_NAME % "show",
         base.ADMIN,
         "Show details for a hypervisor",

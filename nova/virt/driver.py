@@ -85,6 +85,13 @@ class ComputeDriver(abc.ABC):
         Tolerates a guest or devices already gone.
         """
 
+    def get_host_uptime(self) -> str:
+        """Return the host's ``uptime`` line (time, up, users, load averages).
+
+        :raises NotImplementedError: the driver does not tell.
+        """
+        raise NotImplementedError
+
     def get_console_output(self, instance: Instance) -> str:
         """Return the end of the guest's console log, lines ending with ``\\n``.
 

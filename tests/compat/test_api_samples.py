@@ -67,6 +67,20 @@ class APISamplesTestCase(base.ClientTestCase):
             ("new-server-test", "4.3.2.1", "80fe::"),
         )
 
+    def test_reset_server_state_sample(self):
+        sid = self.settled_server()
+        self.send(
+            "POST", f"/servers/{sid}/action", {"os-resetState": {"state": "error"}}, 202, ADMIN
+        )
+        self.assertEqual(
+            self.send("GET", f"/servers/{sid}", None, 200)["server"]["status"], "ERROR"
+        )
+        body = sample("os-admin-actions/admin-actions-reset-server-state.json")
+        self.assertIsNone(self.send("POST", f"/servers/{sid}/action", body, 202, ADMIN))
+        self.assertEqual(
+            self.send("GET", f"/servers/{sid}", None, 200)["server"]["status"], "ACTIVE"
+        )
+
     def test_console_output_sample(self):
         sid = self.settled_server()
         body = sample("os-console-output/console-output-post-req.json")

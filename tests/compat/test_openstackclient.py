@@ -14,6 +14,7 @@ cloud's database.
 from __future__ import annotations
 
 import os
+import textwrap
 
 from tests.compat import base
 
@@ -28,6 +29,10 @@ image = conn.compute.get_image(image.id)
 print(json.dumps({"id": image.id, "min_ram": image.min_ram, "status": image.status,
                   "metadata": image.metadata}))
 """
+
+#: nova-all's compute host, and the clouds.yaml's cloud of an admin of the same project.
+HOST = "allinone"
+ADMIN_CLOUD = "nova-l2-admin"
 
 
 class OpenStackClientTestCase(base.ClientTestCase):
@@ -220,3 +225,89 @@ class OpenStackClientTestCase(base.ClientTestCase):
         self.assertEqual(
             [(z["Zone Name"], z["Zone Status"]) for z in zones], [("nova", "available")]
         )
+
+
+class OperatorCommandsTestCase(base.ClientTestCase):
+    """The operator's commands as an admin: services, hypervisors, a server's state reset."""
+
+    def clouds_text(self) -> str:
+        # An admin of the same project: noauth2 reads the token "admin:<project>" so.
+        return super().clouds_text() + textwrap.indent(
+            textwrap.dedent(
+                f"""\
+                {ADMIN_CLOUD}:
+                  auth_type: admin_token
+                  auth:
+                    endpoint: {self.api}
+                    token: admin:{base.PROJECT}
+                  compute_endpoint_override: {self.api}
+                  compute_api_version: "2.1"
+                  identity_api_version: "3"
+                """
+            ),
+            "  ",
+        )
+
+    def admin(self, *args: str, expect: int = 0):
+        return self.openstack("--os-cloud", ADMIN_CLOUD, *args, expect=expect)
+
+    def admin_plain(self, *args: str, expect: int = 0) -> str:
+        return self.openstack_plain("--os-cloud", ADMIN_CLOUD, *args, expect=expect)
+
+    def create_server(self, name: str) -> str:
+        body = {"server": {"name": name, "imageRef": self.image_ref, "flavorRef": "1"}}
+        created = self.call("POST", "/servers", body)
+        self.assertEqual(created.status_code, 202, created.text)
+        return created.json()["server"]["id"]
+
+    def test_compute_service_list_and_set(self):
+        computes = self.admin("compute", "service", "list", "--service", "nova-compute")
+        self.assertEqual(
+            [(s["Host"], s["Zone"], s["Status"], s["State"]) for s in computes],
+            [(HOST, "nova", "enabled", "up")],
+        )
+        self.admin_plain(
+            "compute", "service", "set", "--disable", "--disable-reason", "maintenance",
+            HOST, "nova-compute",
+        )  # fmt: skip
+        (compute,) = self.admin("compute", "service", "list", "--service", "nova-compute", "--long")
+        self.assertEqual(
+            (compute["Status"], compute["Disabled Reason"]), ("disabled", "maintenance")
+        )
+        # The scheduler's ComputeFilter keeps new servers off the disabled host.
+        refused = self.wait_status(self.create_server("nowhere"), "ERROR")
+        self.assertIn("No valid host was found", refused["fault"]["message"])
+        self.admin_plain("compute", "service", "set", "--enable", HOST, "nova-compute")
+        self.wait_status(self.create_server("somewhere"), "ACTIVE")
+        # Not for members: the CLI reports the API's 403.
+        self.openstack_plain("compute", "service", "list", expect=1)
+        self.assertIn("os_compute_api:os-services:list", self.last_stderr)
+
+    def test_hypervisor_list_and_show(self):
+        (hypervisor,) = self.admin("hypervisor", "list")
+        self.assertEqual((hypervisor["Hypervisor Hostname"], hypervisor["State"]), (HOST, "up"))
+        for name_or_id in (HOST, str(hypervisor["ID"])):
+            with self.subTest(hypervisor=name_or_id):
+                shown = self.admin("hypervisor", "show", name_or_id)
+                self.assertEqual(
+                    (shown["id"], shown["hypervisor_hostname"], shown["service_host"]),
+                    (hypervisor["ID"], HOST, HOST),
+                )
+                self.assertEqual((shown["status"], shown["state"]), ("enabled", "up"))
+                # From os-hypervisors/{id}/uptime: the host's `uptime`, parsed by the CLI.
+                self.assertIn("load_average", shown)
+
+    def test_server_set_state(self):
+        server_id = self.create_server("stuck")
+        self.wait_status(server_id, "ACTIVE")
+        # A member may not: the policy says admins only.
+        self.openstack_plain("server", "set", "--state", "error", "--auto-approve", server_id,
+                             expect=1)  # fmt: skip
+        self.assertIn("os_compute_api:os-admin-actions:reset_state", self.last_stderr)
+        self.assertEqual(self.openstack("server", "show", server_id)["status"], "ACTIVE")
+
+        self.admin_plain("server", "set", "--state", "error", "--auto-approve", server_id)
+        self.assertEqual(self.openstack("server", "show", server_id)["status"], "ERROR")
+        self.admin_plain("server", "set", "--state", "active", "--auto-approve", server_id)
+        self.assertEqual(self.openstack("server", "show", server_id)["status"], "ACTIVE")
+        self.openstack_plain("server", "delete", "--wait", server_id)

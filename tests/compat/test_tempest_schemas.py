@@ -13,6 +13,8 @@ import copy
 
 from tests.compat import base
 
+ADMIN = f"admin:{base.PROJECT}"
+
 
 def vif_schema(microversion_2_12: bool) -> dict:
     """Return tempest 35.0.0's VIF list schema plus our ``links`` (and 2.12's ``net_id``)."""
@@ -210,4 +212,55 @@ class TempestSchemaTestCase(base.ClientTestCase):
             "GET",
             "/os-availability-zone/detail",
             token=f"admin:{base.PROJECT}",
+        )
+
+
+class AdminSchemaTestCase(base.ClientTestCase):
+    """The operator's calls: services, hypervisors, aggregates, a server's state reset."""
+
+    def check(self, name: str, method: str, path: str, body=None):
+        response = self.call(method, path, body, token=ADMIN)
+        base.validate(self, name, response)
+        return response
+
+    def test_services_hypervisors_aggregates(self):
+        services = self.check("v2_1.services:list_services", "GET", "/os-services").json()
+        self.assertIn("nova-compute", [s["binary"] for s in services["services"]])
+        host = {"host": "allinone", "binary": "nova-compute"}
+        self.check("v2_1.services:enable_disable_service", "PUT", "/os-services/disable", host)
+        self.check(
+            "v2_1.services:disable_log_reason",
+            "PUT",
+            "/os-services/disable-log-reason",
+            {**host, "disabled_reason": "maintenance"},
+        )
+        self.check("v2_1.services:enable_disable_service", "PUT", "/os-services/enable", host)
+
+        listed = self.check("v2_1.hypervisors:list_search_hypervisors", "GET", "/os-hypervisors")
+        (hypervisor_id,) = [h["id"] for h in listed.json()["hypervisors"]]
+        self.check("v2_1.hypervisors:list_hypervisors_detail", "GET", "/os-hypervisors/detail")
+        self.check("v2_1.hypervisors:get_hypervisor", "GET", f"/os-hypervisors/{hypervisor_id}")
+        self.check(
+            "v2_1.hypervisors:get_hypervisor_statistics", "GET", "/os-hypervisors/statistics"
+        )
+        self.check(
+            "v2_1.hypervisors:get_hypervisor_uptime",
+            "GET",
+            f"/os-hypervisors/{hypervisor_id}/uptime",
+        )
+        self.check("v2_1.aggregates:list_aggregates", "GET", "/os-aggregates")
+
+    def test_reset_state(self):
+        body = {"server": {"name": "s", "imageRef": self.image_ref, "flavorRef": "1"}}
+        server_id = self.call("POST", "/servers", body).json()["server"]["id"]
+        self.wait_status(server_id, "ACTIVE")
+        for state in ("error", "active"):
+            self.check(
+                "v2_1.servers:server_actions_common_schema",
+                "POST",
+                f"/servers/{server_id}/action",
+                {"os-resetState": {"state": state}},
+            )
+        self.assertEqual(
+            self.call("GET", f"/servers/{server_id}").json()["server"]["status"], "ACTIVE"
         )

@@ -9,6 +9,7 @@ and ``openstack compute service set`` use) reads and drives all of it.
 from __future__ import annotations
 
 import openstack
+import sqlalchemy as sa
 
 from tests.fixtures import processes
 from tests.fixtures.processes import ADMIN
@@ -137,3 +138,67 @@ class AdminAPITestCase(processes.CloudTestCase):
         admin.compute.create_flavor_extra_specs("1", {"k": "v"})
         admin.compute.delete_flavor_extra_specs_property("1", "hw:cpu_policy")
         self.assertEqual(user.compute.fetch_flavor_extra_specs("1").extra_specs, {"k": "v"})
+
+    def test_reset_state(self):
+        server_id = self.create_server(name="stuck")
+        self.wait_status(server_id, "ACTIVE")
+        action = f"{self.api}/servers/{server_id}/action"
+
+        def reset(state, token=ADMIN, expect=202, url=action):
+            return self.http("POST", url, {"os-resetState": {"state": state}}, token, expect)
+
+        # Not for the server's own project: the rule is admins only.
+        refused = reset("error", token=processes.USER, expect=403).json()
+        self.assertIn(
+            "os_compute_api:os-admin-actions:reset_state", refused["forbidden"]["message"]
+        )
+        # Only active or error; a body without a state is refused too.
+        self.assertEqual(reset("paused", expect=400).json()["badRequest"]["code"], 400)
+        self.http("POST", action, {"os-resetState": {}}, ADMIN, expect=400)
+        unknown = f"{self.api}/servers/00000000-0000-4000-8000-000000000000/action"
+        self.assertIn("itemNotFound", reset("error", url=unknown, expect=404).json())
+        self.assertEqual(
+            (self.server(server_id)["status"], self.usage()), ("ACTIVE", (1, 1, 512, 1))
+        )
+
+        # To error: no body, the task cleared, the claim given back.
+        self.assertEqual(reset("error").content, b"")
+        server = self.server(server_id)
+        self.assertEqual((server["status"], server["OS-EXT-STS:task_state"]), ("ERROR", None))
+        self.assertEqual(self.usage(), (0, 0, 0, 0))
+        # Back to active: the guest is there, its room is taken again.
+        reset("active")
+        self.assertEqual(self.server(server_id)["status"], "ACTIVE")
+        self.assertEqual(self.usage(), (1, 1, 512, 1))
+
+        # A server stuck in a task (here: a delete whose compute never answered).
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE instances SET task_state = 'deleting' WHERE uuid = :u"),
+                {"u": server_id},
+            )
+        self.assertEqual(self.server(server_id)["OS-EXT-STS:task_state"], "deleting")
+        reset("error")
+        server = self.server(server_id)
+        self.assertEqual((server["status"], server["OS-EXT-STS:task_state"]), ("ERROR", None))
+        self.http("DELETE", f"{self.api}/servers/{server_id}", expect=204)
+        self.wait_for("the server to go", lambda: self.gone(server_id), 30)
+        self.assertEqual(self.usage(), (0, 0, 0, 0))
+
+    def gone(self, server_id: str) -> bool:
+        url = f"{self.api}/servers/{server_id}"
+        return self.session.get(url, headers={"X-Auth-Token": ADMIN}, timeout=30).status_code == 404
+
+    def test_hypervisor_uptime_and_aggregates(self):
+        hypervisor_id = self.hypervisor()["id"]
+        uptime = self.http(
+            "GET", f"{self.api}/os-hypervisors/{hypervisor_id}/uptime", token=ADMIN
+        ).json()["hypervisor"]
+        self.assertEqual((uptime["id"], uptime["hypervisor_hostname"]), (hypervisor_id, HOST))
+        self.assertRegex(uptime["uptime"], r" up .*load average: ")  # the host's `uptime`
+        self.http("GET", f"{self.api}/os-hypervisors/{hypervisor_id}/uptime", expect=403)
+        self.http("GET", f"{self.api}/os-hypervisors/999/uptime", token=ADMIN, expect=404)
+        self.assertEqual(
+            self.http("GET", f"{self.api}/os-aggregates", token=ADMIN).json(), {"aggregates": []}
+        )
+        self.http("GET", f"{self.api}/os-aggregates", expect=403)

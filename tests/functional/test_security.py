@@ -102,6 +102,8 @@ CROSS_PROJECT = {
     ("/os-hypervisors/detail", "GET"): 403,
     ("/os-hypervisors/statistics", "GET"): 403,
     ("/os-hypervisors/{hypervisor_id}", "GET"): 403,
+    ("/os-hypervisors/{hypervisor_id}/uptime", "GET"): 403,
+    ("/os-aggregates", "GET"): 403,
     # Their own limits; another project's quotas are the admins' (403).
     ("/limits", "GET"): "shared",
     ("/os-quota-sets/{tenant_id}", "GET"): 403,
@@ -312,6 +314,16 @@ class RouteMatrixTestCase(api_fixtures.APITestCase):
             ),
             rule % "os-hypervisors:statistics": lambda: self.check_refused(
                 "GET", "/v2.1/os-hypervisors/statistics"
+            ),
+            rule % "os-hypervisors:uptime": lambda: self.check_refused(
+                "GET", "/v2.1/os-hypervisors/999/uptime"
+            ),
+            rule % "os-aggregates:index": lambda: self.check_refused("GET", "/v2.1/os-aggregates"),
+            rule % "os-admin-actions:reset_state": lambda: self.check_refused(
+                # error: the server stays as make_error left it (its fault shown)
+                "POST",
+                f"{server}/action",
+                {"os-resetState": {"state": "error"}},
             ),
             rule % "servers:index:get_all_tenants": self.check_all_tenants,
             rule % "servers:detail:get_all_tenants": self.check_all_tenants,

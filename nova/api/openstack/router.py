@@ -24,6 +24,7 @@ from nova.api.openstack import auth
 from nova.api.openstack import extensions
 from nova.api.openstack import openapi
 from nova.api.openstack import wsgi
+from nova.api.openstack.compute import aggregates
 from nova.api.openstack.compute import availability_zones
 from nova.api.openstack.compute import extension_info
 from nova.api.openstack.compute import flavors
@@ -179,7 +180,7 @@ class APIRouter:
                     self._connect_resource(prefix, resource)
 
     def _connect_admin_routes(self, prefix: str) -> None:
-        """Flavor extra specs, os-services and os-hypervisors (writes and hosts: admins)."""
+        """Flavor extra specs, os-services, os-hypervisors, os-aggregates (hosts: admins)."""
         specs = flavors_extraspecs.FlavorExtraSpecsController()
         base = f"{prefix}/flavors/{{flavor_id}}/os-extra_specs"
         self._connect(base, specs, GET="index", POST="create")
@@ -198,6 +199,8 @@ class APIRouter:
         self._connect(f"{base}/detail", hypervisor_controller, GET="detail")
         self._connect(f"{base}/statistics", hypervisor_controller, GET="statistics")
         self._connect(f"{base}/{{hypervisor_id}}", hypervisor_controller, GET="show")
+        self._connect(f"{base}/{{hypervisor_id}}/uptime", hypervisor_controller, GET="uptime")
+        self._connect(f"{prefix}/os-aggregates", aggregates.AggregatesController(), GET="index")
 
     @property
     def route_table(self) -> openapi.RouteTable:

@@ -309,6 +309,18 @@ class LibvirtDriver(driver.ComputeDriver):
             raise
         LOG.debug("Instance %s started as %s", instance.uuid, vif_drivers.instance_name(instance))
 
+    def get_host_uptime(self) -> str:
+        """Return what ``uptime`` prints on this host (as Nova's libvirt driver does)."""
+        done = subprocess.run(
+            ["uptime"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+            env={**os.environ, "LANG": "C", "LC_ALL": "C"},
+        )
+        return done.stdout.strip()
+
     def get_console_output(self, instance) -> str:
         """Return the end of the guest's console log (lines end with ``\\n``).
 

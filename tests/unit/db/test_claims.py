@@ -133,6 +133,55 @@ class ClaimsTestCase(databases.SchemaTestCase):
         self.assertEqual(errors, [])
         self.assertEqual(self.usage(), (0, 0, 0, 0))
 
+    def test_reset_state_gives_the_claim_back_and_takes_it_again(self):
+        instance = self.claimed(memory_mb=1024)
+        before, after = service_db.instance_reset_state(ADMIN, instance.uuid, "error")
+        self.assertEqual((before.vm_state, before.task_state), ("building", "scheduling"))
+        self.assertEqual((after.vm_state, after.task_state, after.host), ("error", None, HOST))
+        self.assertEqual(self.usage(), (0, 0, 0, 0))
+        service_db.instance_reset_state(ADMIN, instance.uuid, "error")  # nothing left to give
+        self.assertEqual(self.usage(), (0, 0, 0, 0))
+        service_db.instance_reset_state(ADMIN, instance.uuid, "active")
+        self.assertEqual(self.usage(), (1024, 1, 1, 1))
+        service_db.instance_reset_state(ADMIN, instance.uuid, "active")  # held already
+        self.assertEqual(self.usage(), (1024, 1, 1, 1))
+        self.assertIsNone(service_db.compute_node_audit(ADMIN, HOST))
+        # Without a host there is nothing to take.
+        unplaced = hosts.building_instance()
+        service_db.instance_reset_state(ADMIN, unplaced.uuid, "active")
+        self.assertEqual(self.usage(), (1024, 1, 1, 1))
+        with self.assertRaises(exception.Invalid):
+            service_db.instance_reset_state(ADMIN, instance.uuid, "deleted")
+        with self.assertRaises(exception.InstanceNotFound):
+            service_db.instance_reset_state(ADMIN, "00000000-0000-4000-8000-000000000000", "error")
+
+    def test_concurrent_resets_keep_usage_equal_to_the_claims(self):
+        instances = [self.claimed() for _ in range(8)]
+        errors: list[BaseException] = []
+
+        def flip(first: str, second: str):
+            try:
+                for _ in range(3):
+                    for state in (first, second):
+                        for instance in instances:
+                            service_db.instance_reset_state(ADMIN, instance.uuid, state)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=flip, args=states)
+            for states in (("error", "active"), ("active", "error"), ("error", "active"))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(errors, [])
+        self.assertIsNone(service_db.compute_node_audit(ADMIN, HOST))  # usage = the claims
+        for instance in instances:
+            service_db.instance_reset_state(ADMIN, instance.uuid, "active")
+        self.assertEqual(self.usage(), (8 * 512, 8, 8, 8))
+
     def test_audit_recomputes_usage_from_the_claims(self):
         self.claimed(memory_mb=1024)
         active = self.claimed()

@@ -45,6 +45,12 @@ def hypervisor_view(hypervisor: host_api.Hypervisor, detail: bool) -> dict:
     return view
 
 
+class UptimeNotSupported(exception.NovaException):
+    msg_fmt = "Virt driver does not implement uptime function."
+    code = 501
+    safe = True
+
+
 class HypervisorsController:
     #: The query schema of each action (also read by the OpenAPI description).
     query_schemas = {
@@ -52,7 +58,10 @@ class HypervisorsController:
         "detail": schema.index_query,
         "show": schema.index_query,
         "statistics": schema.index_query,
+        "uptime": schema.index_query,
     }
+    #: Fault codes beyond those the OpenAPI description derives from the route.
+    faults = {"uptime": (400, 501)}
 
     def _list(self, request, detail: bool):
         rule = "list-detail" if detail else "list"
@@ -80,6 +89,20 @@ class HypervisorsController:
                 f"Hypervisor with ID '{hypervisor_id}' could not be found."
             ) from None
         return 200, {"hypervisor": hypervisor_view(hypervisor, detail=True)}
+
+    def uptime(self, request, hypervisor_id):
+        """A hypervisor with its host's ``uptime`` line (501 if its driver does not tell)."""
+        policy.authorize(request.context, "os_compute_api:os-hypervisors:uptime")
+        wsgi.validate_query(request, schema.index_query)
+        try:
+            hypervisor, uptime = host_api.get_hypervisor_uptime(request.context, hypervisor_id)
+        except exception.HypervisorNotFound:
+            raise exception.NotFound(
+                f"Hypervisor with ID '{hypervisor_id}' could not be found."
+            ) from None
+        except NotImplementedError:
+            raise UptimeNotSupported() from None
+        return 200, {"hypervisor": {**hypervisor_view(hypervisor, detail=False), "uptime": uptime}}
 
     def statistics(self, request):
         """The sums of every hypervisor's capacity and usage."""

@@ -11,6 +11,7 @@ from nova import exception
 from nova import utils
 from nova.api.openstack import policy
 from nova.api.openstack import wsgi
+from nova.api.openstack.compute import admin_actions
 from nova.api.openstack.compute import console_output
 from nova.api.openstack.compute import views
 from nova.api.openstack.schemas import servers as schema
@@ -211,6 +212,7 @@ class ServersController:
         # Nova's own actions, then the extensions'.
         self.actions = {
             **console_output.actions(compute_api),
+            **admin_actions.actions(compute_api),
             **extension_manager.server_actions(),
         }
         #: The body schema of each action (also read by the OpenAPI description).
@@ -218,7 +220,11 @@ class ServersController:
             "create": self.create_schema,
             "update": schema.update,
             "action": schema.actions(
-                {**console_output.SCHEMAS, **extension_manager.server_action_schemas()}
+                {
+                    **console_output.SCHEMAS,
+                    **admin_actions.SCHEMAS,
+                    **extension_manager.server_action_schemas(),
+                }
             ),
         }
 

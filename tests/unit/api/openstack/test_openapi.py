@@ -11,6 +11,7 @@ import nova.conf
 from nova.api.openstack import extensions
 from nova.api.openstack import openapi
 from nova.api.openstack import router
+from nova.api.openstack.schemas import admin_actions as admin_actions_schema
 from nova.api.openstack.schemas import console_output as console_output_schema
 from nova.api.openstack.schemas import servers as servers_schema
 from tests.fixtures import api as api_fixtures
@@ -91,11 +92,12 @@ class OpenAPITestCase(api_fixtures.APITestCase):
             {("server_id", "path"), ("limit", "query"), ("offset", "query")},
         )
         action = paths["/v2.1/servers/{server_id}/action"]["post"]["requestBody"]
-        launch, console = action["content"]["application/json"]["schema"]["oneOf"]
+        launch, console, reset = action["content"]["application/json"]["schema"]["oneOf"]
         self.assertEqual(launch["properties"], {"launch": {"type": "null"}})
         self.assertEqual(
             console["properties"], {"os-getConsoleOutput": console_output_schema.get_console_output}
         )
+        self.assertEqual(reset["properties"], {"os-resetState": admin_actions_schema.reset_state})
         responses = paths["/v2.1/servers/{server_id}/action"]["post"]["responses"]
         self.assertLessEqual({"200", "202", "409", "501"}, set(responses))
 
