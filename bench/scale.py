@@ -189,8 +189,8 @@ class Filler:
                 {
                     "id": index,
                     "uuid": str(uuid.uuid4()),
-                    "address": "fa:16:3e:%02x:%02x:%02x"
-                    % (index >> 16 & 255, index >> 8 & 255, index & 255),
+                    "address": f"fa:16:3e:{index >> 16 & 255:02x}:{index >> 8 & 255:02x}:"
+                    f"{index & 255:02x}",
                     "instance_id": index,
                     "network_id": 1,
                     "created_at": created,
@@ -521,9 +521,7 @@ def _scheduler_process(uuids: list[str], results) -> None:
     for instance_uuid in uuids:
         manager.schedule(context, instance_uuid)
     end = time.time()
-    results.put(
-        {"start": start, "end": end, "casts": len(computes.received), "races": races.count}
-    )
+    results.put({"start": start, "end": end, "casts": len(computes.received), "races": races.count})
 
 
 def bench_scheduling(
@@ -739,9 +737,7 @@ def bench_cluster(computes: list[int], servers: int, memory_servers: int, client
             runs.append(run)
             print(f"cluster {count} computes: {run['servers_per_s']} servers/s", file=sys.stderr)
         finally:
-            subprocess.run(
-                [script, "--cluster", "stop"], env=environment, check=False, timeout=300
-            )
+            subprocess.run([script, "--cluster", "stop"], env=environment, check=False, timeout=300)
             shutil.rmtree(state, ignore_errors=True)
     rates = {run["computes"]: run["servers_per_s"] for run in runs}
     report: dict = {"runs": runs}
@@ -828,9 +824,7 @@ def main(argv: list[str] | None = None) -> int:
                 "records it (no broker)"
             ),
             **{
-                backend: bench_scheduling(
-                    backend, args.postgresql_url, args.hosts, args.placements
-                )
+                backend: bench_scheduling(backend, args.postgresql_url, args.hosts, args.placements)
                 for backend in usable
             },
         }
