@@ -235,13 +235,21 @@ class Filler:
                     )
 
     def analyze(self) -> None:
-        """Refresh the planner's statistics, as autovacuum (PostgreSQL) would."""
-        with self.engine.connect() as conn:
-            if self.engine.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
-            else:
-                conn.exec_driver_sql("ANALYZE")
-                conn.commit()
+        analyze(self.engine)
+
+
+def analyze(engine: sa.Engine) -> None:
+    """Refresh the planner's statistics after a bulk insert, as autovacuum (PostgreSQL) would.
+
+    Without, PostgreSQL plans as if the tables were empty: a nested loop
+    over services and compute nodes took 84 ms at 1,000 hosts, 1 ms after.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
 
 
 def get(app, path: str) -> webob.Response:
@@ -501,6 +509,7 @@ def populate_hosts(engine: sa.Engine, hosts: int, placements: int) -> dict:
                 for index, instance_uuid in enumerate(uuids)
             ],
         )
+    analyze(engine)
     return {"uuids": uuids, "per_host": per_host}
 
 
