@@ -216,6 +216,7 @@ def after_marker(
     alternatives = []
     equal: list[sa.ColumnElement[bool]] = []
     for column, (name, direction), value in zip(columns, sort, found, strict=True):
+        after: sa.ColumnElement[bool]
         if direction == "desc":  # NULLs last
             if value is None:
                 after = sa.false()
