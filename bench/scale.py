@@ -19,7 +19,10 @@ Three parts (``--parts``), each a key of the report:
     legacy network and its fixed IP, one in ten in ERROR with a fault.
     Sizes grow in one database (1k, then 9k more, ...). Each request is
     timed ``--requests`` times (p50, p95) for the first page and for a page
-    after a ``marker`` half-way down the project's listing. Beside the
+    after a ``marker`` half-way down the project's listing, the four
+    requests taking turns (the machine's load average before and after is
+    in the report: on a shared machine, bursts of other work move the
+    figures more than the sizes do). Beside the
     timings: the statements one request runs and the query plans of those
     that read ``instances`` (``EXPLAIN``): whether the database scans the
     table or sorts it (``full_scan``, ``sort``), and whether a statement
@@ -259,18 +262,26 @@ def get(app, path: str) -> webob.Response:
     return response
 
 
-def timed(app, path: str, requests: int) -> dict:
-    """Return p50/p95 (ms) of ``requests`` GETs of ``path`` (after two warm-up requests)."""
-    for _ in range(2):
-        get(app, path)
-    latencies = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        get(app, path)
-        latencies.append(time.perf_counter() - start)
+def timed(app, paths: dict[str, str], requests: int) -> dict[str, dict]:
+    """Return ``{name: p50/p95 in ms}`` of ``requests`` GETs of each of ``paths``.
+
+    The paths take turns, one request each (after two rounds of warm-up), so
+    that a burst of load from elsewhere on the machine falls on all of them
+    alike.
+    """
+    latencies: dict[str, list[float]] = {name: [] for name in paths}
+    for round_number in range(requests + 2):
+        for name, path in paths.items():
+            start = time.perf_counter()
+            get(app, path)
+            if round_number >= 2:
+                latencies[name].append(time.perf_counter() - start)
     return {
-        "p50_ms": round(1000 * common.percentile(latencies, 0.5), 2),
-        "p95_ms": round(1000 * common.percentile(latencies, 0.95), 2),
+        name: {
+            "p50_ms": round(1000 * common.percentile(values, 0.5), 2),
+            "p95_ms": round(1000 * common.percentile(values, 0.95), 2),
+        }
+        for name, values in latencies.items()
     }
 
 
@@ -410,10 +421,11 @@ def bench_listing(backend: str, admin_url: str | None, sizes: list[int], request
                 for name, path in paths.items():
                     servers = json.loads(get(app, path).body)["servers"]
                     assert len(servers) == PAGE, (path, len(servers))
-                    run[name] = {
-                        **timed(app, path, requests),
-                        **plan_facts(engine, captured_statements(app, path)),
-                    }
+                    run[name] = plan_facts(engine, captured_statements(app, path))
+                run["load_average_before"] = round(os.getloadavg()[0], 2)
+                for name, figures in timed(app, paths, requests).items():
+                    run[name].update(figures)
+                run["load_average_after"] = round(os.getloadavg()[0], 2)
                 runs.append(run)
                 print(f"listing {backend} {size}: {summary_line(run)}", file=sys.stderr)
             engine.dispose()
@@ -593,6 +605,7 @@ def bench_scheduling(
                     ).scalar_one()
                 engine.dispose()
                 run = {
+                    "load_average_after": round(os.getloadavg()[0], 2),
                     "hosts": hosts,
                     "placements": placements,
                     "room_per_host": made["per_host"],
