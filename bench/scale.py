@@ -17,12 +17,12 @@ Three parts (``--parts``), each a key of the report:
     SQLAlchemy Core, one transaction per ``BATCH`` instances: nine in ten
     instances are the project's, each with 3 metadata items, a VIF on a
     legacy network and its fixed IP, one in ten in ERROR with a fault.
-    Sizes grow in one database (1k, then 9k more, ...). Each request is
-    timed ``--requests`` times (p50, p95) for the first page and for a page
-    after a ``marker`` half-way down the project's listing, the four
-    requests taking turns (the machine's load average before and after is
-    in the report: on a shared machine, bursts of other work move the
-    figures more than the sizes do). Beside the
+    One database per size. Each request is timed ``--requests`` times (p50,
+    p95) for the first page and for a page after a ``marker`` half-way down
+    the project's listing; the four requests take turns, and so do the
+    sizes (five rounds through every database), because on a shared machine
+    bursts of other work moved the figures more than the sizes did (the load
+    average before and after is in the report). Beside the
     timings: the statements one request runs and the query plans of those
     that read ``instances`` (``EXPLAIN``): whether the database scans the
     table or sorts it (``full_scan``, ``sort``), and whether a statement
@@ -237,9 +237,6 @@ class Filler:
                         f"(SELECT max(id) FROM {table}))"
                     )
 
-    def analyze(self) -> None:
-        analyze(self.engine)
-
 
 def analyze(engine: sa.Engine) -> None:
     """Refresh the planner's statistics after a bulk insert, as autovacuum (PostgreSQL) would.
@@ -262,8 +259,8 @@ def get(app, path: str) -> webob.Response:
     return response
 
 
-def timed(app, paths: dict[str, str], requests: int) -> dict[str, dict]:
-    """Return ``{name: p50/p95 in ms}`` of ``requests`` GETs of each of ``paths``.
+def timed(app, paths: dict[str, str], requests: int) -> dict[str, list[float]]:
+    """Return ``{name: latencies in s}`` of ``requests`` GETs of each of ``paths``.
 
     The paths take turns, one request each (after two rounds of warm-up), so
     that a burst of load from elsewhere on the machine falls on all of them
@@ -276,12 +273,16 @@ def timed(app, paths: dict[str, str], requests: int) -> dict[str, dict]:
             get(app, path)
             if round_number >= 2:
                 latencies[name].append(time.perf_counter() - start)
+    return latencies
+
+
+def listing_paths(marker: str) -> dict[str, str]:
+    """Return the four listings timed: the first page and the page after ``marker``."""
     return {
-        name: {
-            "p50_ms": round(1000 * common.percentile(values, 0.5), 2),
-            "p95_ms": round(1000 * common.percentile(values, 0.95), 2),
-        }
-        for name, values in latencies.items()
+        "index": f"/v2.1/servers?limit={PAGE}",
+        "detail": f"/v2.1/servers/detail?limit={PAGE}",
+        "index_marker": f"/v2.1/servers?limit={PAGE}&marker={marker}",
+        "detail_marker": f"/v2.1/servers/detail?limit={PAGE}&marker={marker}",
     }
 
 
@@ -318,6 +319,49 @@ def skips_rows(sql: str, parameters: object) -> bool:
     return value != 0
 
 
+def sqlite_sorts_instances(rows: list) -> bool:
+    """Tell whether a SQLite plan sorts rows of ``instances`` (not a page of them).
+
+    ``EXPLAIN QUERY PLAN`` rows are ``(id, parent, _, detail)``: a temporary
+    B-tree for the ORDER BY beside the read of ``instances`` at one level.
+    """
+    levels: dict[int, list[str]] = {}
+    for _id, parent, _unused, detail in rows:
+        levels.setdefault(parent, []).append(detail)
+    return any(
+        any(detail.startswith("USE TEMP B-TREE FOR") for detail in details)
+        and any(re.match(r"(SCAN|SEARCH) instances\b", detail) for detail in details)
+        for details in levels.values()
+    )
+
+
+def postgresql_sorts_instances(lines: list[str]) -> bool:
+    """Tell whether a PostgreSQL plan sorts rows of ``instances`` (not a page of them).
+
+    A Sort node with a scan of ``instances`` below it and no Limit between:
+    sorting the page a LIMIT picked (at most ``PAGE`` rows) is not a concern.
+    """
+    nodes = []  # (depth, text) of each plan node
+    for number, line in enumerate(lines):
+        if number == 0:
+            nodes.append((0, line.strip()))
+        elif line.lstrip().startswith("->"):
+            nodes.append((line.index("->") + 2, line.strip()[2:].strip()))
+    for index, (depth, text) in enumerate(nodes):
+        if not re.match(r"(Incremental )?Sort\b", text):
+            continue
+        below = []
+        for child_depth, child in nodes[index + 1 :]:
+            if child_depth <= depth:
+                break
+            below.append(child)
+        if any(" on instances" in child for child in below) and not any(
+            child.startswith("Limit") for child in below
+        ):
+            return True
+    return False
+
+
 def plan_facts(engine: sa.Engine, statements: list[tuple[str, object]]) -> dict:
     """EXPLAIN the statements that read ``instances``: table scans, sorts, counts, OFFSET."""
     facts = {
@@ -338,10 +382,10 @@ def plan_facts(engine: sa.Engine, statements: list[tuple[str, object]]) -> dict:
             text = "\n".join(str(row[-1] if sqlite else row[0]) for row in rows)
             if sqlite:
                 full_scan = bool(re.search(r"^SCAN instances\b(?! USING)", text, re.M))
-                sort = "TEMP B-TREE FOR ORDER BY" in text or "TEMP B-TREE FOR RIGHT PART" in text
+                sort = sqlite_sorts_instances(rows)
             else:
                 full_scan = "Seq Scan on instances" in text
-                sort = bool(re.search(r"^\s*(->\s*)?(Incremental )?Sort\b", text, re.M))
+                sort = postgresql_sorts_instances(text.splitlines())
             facts["plans"].append(
                 {"sql": " ".join(sql.split())[:160], "full_scan": full_scan, "sort": sort}
             )
@@ -379,6 +423,12 @@ def database(backend: str, admin_url: str | None):
         created.drop()
 
 
+def use_database(url: str) -> None:
+    """Point Nova at the database ``url`` from its next request on."""
+    CONF.set_override("connection", url, group="database")
+    db_session.dispose_engine()
+
+
 @contextlib.contextmanager
 def nova_on(url: str, state_path: str):
     """Point Nova's configuration at ``url`` (the legacy network backend) for the block."""
@@ -395,42 +445,64 @@ def nova_on(url: str, state_path: str):
         CONF.clear_override("state_path")
 
 
-def bench_listing(backend: str, admin_url: str | None, sizes: list[int], requests: int) -> dict:
-    """Time the listings on ``backend`` at each of ``sizes`` (one database, growing)."""
-    runs = []
+def bench_listing(
+    backend: str, admin_url: str | None, sizes: list[int], requests: int, rounds: int = 5
+) -> dict:
+    """Time the listings on ``backend`` at each of ``sizes``, one database per size.
+
+    The sizes take turns too: ``rounds`` rounds, each pointing Nova at every
+    database in turn and timing ``requests / rounds`` requests of each listing
+    there, so that the machine's bursts of load fall on every size alike.
+    """
+    runs: list[dict] = []
     state_path = tempfile.mkdtemp(prefix="nova-bench-scale-")
+    latencies: dict[int, dict[str, list[float]]] = {}
+    per_round = max(1, requests // rounds)
     try:
-        with database(backend, admin_url) as url, nova_on(url, state_path):
-            migration.db_sync(url=url)
-            engine = sa.create_engine(url)
-            filler = Filler(engine)
-            app = router.APIRouter()
+        with contextlib.ExitStack() as stack:
+            urls = {}
             for size in sorted(sizes):
+                url = stack.enter_context(database(backend, admin_url))
+                migration.db_sync(url=url)
+                engine = sa.create_engine(url)
+                stack.callback(engine.dispose)
                 start = time.perf_counter()
-                filler.fill(size)
-                filler.analyze()
-                fill_s = time.perf_counter() - start
-                marker = middle_marker(engine)
-                paths = {
-                    "index": f"/v2.1/servers?limit={PAGE}",
-                    "detail": f"/v2.1/servers/detail?limit={PAGE}",
-                    "index_marker": f"/v2.1/servers?limit={PAGE}&marker={marker}",
-                    "detail_marker": f"/v2.1/servers/detail?limit={PAGE}&marker={marker}",
-                }
-                run: dict = {"instances": size, "fill_s": round(fill_s, 2)}
+                Filler(engine).fill(size)
+                analyze(engine)
+                runs.append({"instances": size, "fill_s": round(time.perf_counter() - start, 2)})
+                urls[size] = (url, engine, listing_paths(middle_marker(engine)))
+            stack.enter_context(nova_on(urls[sorted(sizes)[0]][0], state_path))
+            app = router.APIRouter()
+            for run in runs:
+                url, engine, paths = urls[run["instances"]]
+                use_database(url)
                 for name, path in paths.items():
                     servers = json.loads(get(app, path).body)["servers"]
                     assert len(servers) == PAGE, (path, len(servers))
                     run[name] = plan_facts(engine, captured_statements(app, path))
-                run["load_average_before"] = round(os.getloadavg()[0], 2)
-                for name, figures in timed(app, paths, requests).items():
-                    run[name].update(figures)
-                run["load_average_after"] = round(os.getloadavg()[0], 2)
-                runs.append(run)
-                print(f"listing {backend} {size}: {summary_line(run)}", file=sys.stderr)
-            engine.dispose()
+                latencies[run["instances"]] = {name: [] for name in paths}
+            load_before = round(os.getloadavg()[0], 2)
+            for _round in range(rounds):
+                for run in runs:
+                    url, _engine, paths = urls[run["instances"]]
+                    use_database(url)
+                    for name, values in timed(app, paths, per_round).items():
+                        latencies[run["instances"]][name] += values
+            load_after = round(os.getloadavg()[0], 2)
     finally:
         shutil.rmtree(state_path, ignore_errors=True)
+    for run in runs:
+        for name, values in latencies[run["instances"]].items():
+            run[name].update(
+                {
+                    "p50_ms": round(1000 * common.percentile(values, 0.5), 2),
+                    "p95_ms": round(1000 * common.percentile(values, 0.95), 2),
+                    "requests": len(values),
+                }
+            )
+        print(f"listing {backend} {run['instances']}: {summary_line(run)}", file=sys.stderr)
+    runs[0]["load_average_before"] = load_before
+    runs[-1]["load_average_after"] = load_after
     first, last = runs[0], runs[-1]
     ratios = {
         name: round(last[name]["p50_ms"] / first[name]["p50_ms"], 2)
