@@ -161,8 +161,8 @@ def scale_table(scale: dict) -> str:
         f"Figures of the last `bench/scale.py` ({machine['cpus']} CPUs, {machine['platform']}, "
         f"python {machine['python']}, sqlite {machine['sqlite']}); p50 (p95) in ms over "
         f"{scale.get('listing', {}).get('requests', '?')} requests of one page of "
-        f"{scale.get('page', 100)}; *before*: the same benchmark on the code before revision "
-        "010 and the scheduler's database-sorted best hosts.",
+        f"{scale.get('page', 100)}; *before*: the same benchmark on "
+        f"{before.get('code', 'the code before the fixes')}.",
         "",
         "| instances | database | `GET /servers` | `/servers/detail` | `/servers` after a marker "
         "| `/servers/detail` after a marker | before: `/servers`, `/detail` (p50) | plan |",
@@ -219,7 +219,7 @@ def scale_table(scale: dict) -> str:
             )
     cluster = scale.get("cluster")
     if cluster and "skipped" in cluster:
-        lines += ["", f"Launch throughput of `--cluster`: not measured ({cluster['skipped']})."]
+        lines += ["", f"Launch throughput and memory of `--cluster`: {cluster['skipped']}."]
     elif cluster:
         lines += [
             "",
@@ -293,6 +293,7 @@ def plot_scale(scale: dict, path: str) -> None:
                 alpha=0.5,
                 label=f"{backend}, before",
             )
+    right.axhline(200, color="grey", linestyle=":", label="goal at 1,000 hosts")
     for axes in (left, right):
         axes.set_xscale("log")
         axes.grid(alpha=0.3)
@@ -301,7 +302,6 @@ def plot_scale(scale: dict, path: str) -> None:
     left.set_xlabel("instances in the database")
     left.set_ylabel("p50 ms, one page of 100")
     left.set_title("Server listings")
-    right.axhline(200, color="grey", linestyle=":", label="goal")
     right.set_yscale("log")
     right.set_xlabel("compute hosts")
     right.set_ylabel("placements per second, 2 schedulers")

@@ -121,7 +121,7 @@ class ScaleReportTestCase(unittest.TestCase):
         self.assertIn("**1.50**", ratio)
         self.assertTrue(ratio.endswith("✓ |"))
         self.assertIn("| 1,000 | sqlite | 250 (2,000 placed) | 9 | 24 | ≥ 200/s ✓ |", lines)
-        self.assertIn("not measured (./run_nova.sh has no --cluster mode)", text)
+        self.assertIn("of `--cluster`: ./run_nova.sh has no --cluster mode.", text)
         self.assertIn("![scale](bench/scale.png)", lines)
 
     def test_scale_section_has_its_own_markers(self):
