@@ -215,13 +215,27 @@ def after_marker(
     # Lexicographic: equal on the keys before, after on this one.
     alternatives = []
     equal: list[sa.ColumnElement[bool]] = []
-    for column, (_name, direction), value in zip(columns, sort, found, strict=True):
+    for column, (name, direction), value in zip(columns, sort, found, strict=True):
+        after: sa.ColumnElement[bool]
         if direction == "desc":  # NULLs last
-            after = sa.false() if value is None else sa.or_(column < value, column.is_(None))
+            if value is None:
+                after = sa.false()
+            elif name in _NEVER_NULL:
+                after = column < value
+            else:
+                after = sa.or_(column < value, column.is_(None))
         else:  # NULLs first
             after = column.is_not(None) if value is None else column > value
         alternatives.append(sa.and_(*equal, after))
         equal.append(column.is_(None) if value is None else column == value)
+    # The same rows, with a bound on the first key the database can seek to in
+    # an index in the listing's order (keyset paging: the page reads only its
+    # rows, however deep; an OR alone is a filter over every row before it).
+    (first_name, first_direction), first_value = sort[0], found[0]
+    if first_name in _NEVER_NULL and first_value is not None:
+        first = columns[0]
+        bound = first <= first_value if first_direction == "desc" else first >= first_value
+        return sa.and_(bound, sa.or_(*alternatives))
     return sa.or_(*alternatives)
 
 

@@ -98,7 +98,15 @@ class Instance(SoftDeleteMixin, Base):
     __tablename__ = "instances"
     __table_args__ = (
         UniqueConstraint("uuid", name="uniq_instances0uuid"),
-        Index("ix_instances_project_id_deleted", "project_id", "deleted"),
+        # In the listings' order, newest first (revision 010).
+        Index(
+            "ix_instances_project_id_deleted_created_at_id",
+            "project_id",
+            "deleted",
+            "created_at",
+            "id",
+        ),
+        Index("ix_instances_deleted_created_at_id", "deleted", "created_at", "id"),
         Index("ix_instances_host_deleted", "host", "deleted"),
         Index("ix_instances_flavor_id", "flavor_id"),
     )

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import util as sql_util
 
 from nova import context as nova_context
 from nova import exception
@@ -82,7 +83,6 @@ ANY_SERVERS = (
         )
     )
 )
-_SERVERS = ANY_SERVERS.where(_instances.c.deleted == 0)
 
 
 def _child_selects(
@@ -164,12 +164,53 @@ _CHILDREN_OF_MANY = _children(
 )
 
 
+def _page_first(page_of_instances: sa.Select, order: Sequence[sa.ColumnElement[Any]]) -> sa.Select:
+    """Return the view rows (``ANY_SERVERS``'s columns) of a page of instances, in ``order``.
+
+    The page (``page_of_instances``: ``instances`` rows, filtered, ordered and
+    limited) is chosen first, on ``instances`` alone, where an index in the
+    listing's order serves it; the flavor and the newest fault are joined to
+    its rows only. Joined before the LIMIT, PostgreSQL looked up the newest
+    fault of every instance of the project whenever it chose to sort rather
+    than walk the index (29 ms for 1,000 instances, against 3 ms).
+    """
+    page = page_of_instances.subquery("page")
+    other_faults = _faults.alias("page_other_faults")
+    newest_fault = sa.and_(
+        page.c.vm_state == "error",
+        _faults.c.instance_id == page.c.id,
+        _faults.c.id
+        == sa.select(sa.func.max(other_faults.c.id))
+        .where(other_faults.c.instance_id == page.c.id, other_faults.c.deleted == 0)
+        .correlate(page)
+        .scalar_subquery(),
+    )
+    return (
+        sa.select(
+            page,
+            _flavors.c.flavorid,
+            _faults.c.code.label("fault_code"),
+            _faults.c.message.label("fault_message"),
+            _faults.c.details.label("fault_details"),
+            _faults.c.created_at.label("fault_created_at"),
+        )
+        .select_from(
+            page.outerjoin(_flavors, _flavors.c.id == page.c.flavor_id).outerjoin(
+                _faults, newest_fault
+            )
+        )
+        .order_by(*(sql_util.ClauseAdapter(page).traverse(term) for term in order))
+    )
+
+
 # The commonest listing, one project's newest servers without other filters
 # or a marker, built once (a statement built per call pays for its cache key).
-_PROJECT_PAGE = (
-    _SERVERS.where(_instances.c.project_id == sa.bindparam("project_id"))
+_PROJECT_PAGE = _page_first(
+    sa.select(_instances)
+    .where(_instances.c.project_id == sa.bindparam("project_id"), _instances.c.deleted == 0)
     .order_by(*instances.NEWEST_FIRST)
-    .limit(sa.bindparam("limit"))
+    .limit(sa.bindparam("limit")),
+    instances.NEWEST_FIRST,
 )
 
 
@@ -236,20 +277,23 @@ def instance_get_all_for_view(
     filters = filters or {}
     sort = tuple(sort)
     project_id = _plain_project_page(context, filters, marker, limit)
-    if project_id is not None and sort == instances.DEFAULT_SORT:
-        statement: sa.Select = _PROJECT_PAGE
-        params: dict[str, Any] = {"project_id": project_id, "limit": limit}
-    else:
-        # instance_criteria picks live instances unless changes_since is given.
-        statement = ANY_SERVERS.where(*instances.instance_criteria(context, filters))
-        statement = statement.order_by(*instances.sort_order(sort)).limit(limit)
-        params = {}
     with session.reader(context) as conn:
-        if marker is not None:
-            deleted = filters.get("changes_since") is not None or bool(filters.get("deleted"))
-            statement = statement.where(
-                instances.after_marker(conn, context, marker, include_deleted=deleted, sort=sort)
-            )
+        if project_id is not None and sort == instances.DEFAULT_SORT:
+            statement: sa.Select = _PROJECT_PAGE
+            params: dict[str, Any] = {"project_id": project_id, "limit": limit}
+        else:
+            # instance_criteria picks live instances unless changes_since is given.
+            page = sa.select(_instances).where(*instances.instance_criteria(context, filters))
+            if marker is not None:
+                deleted = filters.get("changes_since") is not None or bool(filters.get("deleted"))
+                page = page.where(
+                    instances.after_marker(
+                        conn, context, marker, include_deleted=deleted, sort=sort
+                    )
+                )
+            order = instances.sort_order(sort)
+            statement = _page_first(page.order_by(*order).limit(limit), order)
+            params = {}
         rows = conn.execute(statement, params).all()
         found = [records.InstanceView._make(row) for row in rows]
         children: Sequence[Sequence[Any]] = []

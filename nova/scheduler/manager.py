@@ -39,6 +39,9 @@ LOG = logging.getLogger(__name__)
 #: The reason of every "No valid host" fault's message, as Nova's (the why: its details).
 NOT_ENOUGH_HOSTS = "There are not enough hosts available."
 
+#: Hosts with the most free RAM a placement tries first (the weigher's order).
+BEST_HOSTS = 10
+
 # The task states of a build that its compute may still be carrying out.
 _IN_FLIGHT = (vm_states.SCHEDULING, vm_states.NETWORKING, vm_states.SPAWNING)
 
@@ -72,10 +75,14 @@ class SchedulerManager:
         self.compute_rpcapi = compute or compute_rpcapi.ComputeAPI()
         filters.enabled_filters()  # an unknown filter stops the start, not the first boot
 
-    def host_states(self, context) -> list[filters.HostState]:
-        """Return every compute host with its capacity and usage."""
+    def host_states(self, context, most_free_ram: int | None = None) -> list[filters.HostState]:
+        """Return every compute host with its capacity and usage.
+
+        :param most_free_ram: only that many hosts, those with the most free RAM.
+        """
         states = []
-        for service, node in service_db.compute_hosts(context):
+        best = None if most_free_ram is None else (CONF.ram_allocation_ratio, most_free_ram)
+        for service, node in service_db.compute_hosts(context, best):
             state = filters.HostState(
                 host=service.host,
                 up=service_db.service_is_up(service, CONF.service_down_time),
@@ -103,9 +110,18 @@ class SchedulerManager:
             host (placed already, or being deleted).
         """
         spec = request_spec(instance, excluded_hosts)
-        candidates = filters.weigh_by_free_ram(
-            filters.filter_hosts(self.host_states(context), spec)
-        )
+        # The hosts the weigher puts first, sorted by the database: filtering
+        # and weighing a thousand hosts in Python for every instance cost ten
+        # times the claim (bench/scale.py). Every host only if none of those fits.
+        best = self.host_states(context, most_free_ram=BEST_HOSTS)
+        placed = self._claim_first(context, instance, spec, best)
+        if placed is None and len(best) == BEST_HOSTS:
+            placed = self._claim_first(context, instance, spec, self.host_states(context))
+        return placed
+
+    def _claim_first(self, context, instance, spec, states):
+        """Claim the best host of ``states`` the filters pass; None if none fits."""
+        candidates = filters.weigh_by_free_ram(filters.filter_hosts(states, spec))
         for host in candidates:
             placed = service_db.instance_claim(
                 context,

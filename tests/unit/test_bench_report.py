@@ -74,3 +74,69 @@ class ReportTestCase(unittest.TestCase):
                 handle.write("no markers\n")
             with self.assertRaises(SystemExit):
                 report.update_readme(path, "table")
+
+
+def _listing_run(instances: int, p50: float, scan: bool = False) -> dict:
+    figures = {"p50_ms": p50, "p95_ms": p50 * 2, "full_scan": scan, "sort": False}
+    return {"instances": instances, **{name: dict(figures) for name in report.LISTINGS}}
+
+
+SCALE = {
+    "machine": {**MACHINE, "sqlite": "3.40.1"},
+    "page": 100,
+    "listing": {
+        "requests": 30,
+        "sqlite": {
+            "runs": [_listing_run(1000, 1.5), _listing_run(100000, 2.25)],
+            "ratio_largest_to_smallest_p50": dict.fromkeys(report.LISTINGS, 1.5),
+            "goal": {"max_ratio": 2.0, "met": True},
+        },
+    },
+    "scheduling": {
+        "sqlite": {
+            "runs": [
+                {"hosts": 1, "placements_per_s": 900.0, "placed": 2000, "claim_conflicts": 0},
+                {"hosts": 1000, "placements_per_s": 250.4, "placed": 2000, "claim_conflicts": 9},
+            ],
+            "goal": {"min_placements_per_s": 200.0, "hosts": 1000, "met": True},
+        }
+    },
+    "cluster": {"skipped": "./run_nova.sh has no --cluster mode"},
+    "before": {
+        "listing": {"sqlite": {"runs": [_listing_run(100000, 244.0, scan=True)]}},
+        "scheduling": {"sqlite": {"runs": [{"hosts": 1000, "placements_per_s": 24.4}]}},
+    },
+}
+
+
+class ScaleReportTestCase(unittest.TestCase):
+    def test_tables_carry_the_figures_the_before_and_the_verdicts(self):
+        text = report.scale_table(SCALE)
+        lines = text.splitlines()
+        largest = next(line for line in lines if line.startswith("| 100,000 | sqlite"))
+        self.assertIn("2.25 (4.50)", largest)
+        self.assertIn("244.0, 244.0", largest)  # the figures before the fixes
+        self.assertTrue(largest.endswith("| index, no sort |"))
+        ratio = next(line for line in lines if line.startswith("| largest / smallest"))
+        self.assertIn("**1.50**", ratio)
+        self.assertTrue(ratio.endswith("✓ |"))
+        self.assertIn("| 1,000 | sqlite | 250 (2,000 placed) | 9 | 24 | ≥ 200/s ✓ |", lines)
+        self.assertIn("of `--cluster`: ./run_nova.sh has no --cluster mode.", text)
+        self.assertIn("![scale](bench/scale.png)", lines)
+
+    def test_scale_section_has_its_own_markers(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "README.md")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(
+                    f"{report.START}\nbench\n{report.END}\n"
+                    f"{report.SCALE_START}\nold\n{report.SCALE_END}\n"
+                )
+            report.update_readme(
+                path, report.scale_table(SCALE), report.SCALE_START, report.SCALE_END
+            )
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        self.assertIn(f"{report.START}\nbench\n{report.END}", text)  # untouched
+        self.assertNotIn("\nold\n", text)
+        self.assertIn("| 1 | sqlite | 900", text)

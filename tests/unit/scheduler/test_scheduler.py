@@ -253,6 +253,28 @@ class SchedulerTestCase(databases.SchemaTestCase):
             ADMIN, "h2", instance.uuid, attempt=2, excluded_hosts=["h1"]
         )
 
+    def test_the_best_hosts_come_from_the_database_in_the_weighers_order(self):
+        for index in range(manager.BEST_HOSTS + 5):
+            self.add_host(f"h{index:02d}", memory_mb=1024 * (index + 1))
+        best = self.scheduler.host_states(ADMIN, most_free_ram=3)
+        self.assertEqual([state.host for state in best], ["h14", "h13", "h12"])
+        # The same hosts as every host's states filtered and weighed.
+        weighed = filters.weigh_by_free_ram(self.scheduler.host_states(ADMIN))
+        self.assertEqual(best, weighed[:3])
+
+    def test_every_host_is_tried_when_none_of_the_best_fits(self):
+        # The BEST_HOSTS hosts with the most free RAM are in another zone.
+        for index in range(manager.BEST_HOSTS):
+            self.add_host(f"west{index:02d}", memory_mb=65536, zone="west")
+        self.add_host("small", memory_mb=2048, zone="east")
+        self.add_host("east", memory_mb=4096, zone="east")
+        instance = self.instance(zone="east")
+        self.scheduler.run_instances(ADMIN, [instance.uuid])
+        self.assertEqual(instance_db.instance_get_by_uuid(ADMIN, instance.uuid).host, "east")
+        self.compute.run_instance.assert_called_once_with(
+            ADMIN, "east", instance.uuid, attempt=1, excluded_hosts=[]
+        )
+
     def test_availability_zone(self):
         self.add_host("west", memory_mb=8192, zone="west")
         self.add_host("east", zone="east")
