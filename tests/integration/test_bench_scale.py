@@ -104,24 +104,6 @@ class ScaleBenchSmokeTestCase(unittest.TestCase):
 
         self.assertNotIn("cluster", report)  # not asked for
 
-    def test_cluster_part_says_why_it_is_skipped(self):
-        if self.BACKEND != "sqlite":
-            self.skipTest("no database involved")
-        if os.path.exists(os.path.join(ROOT, "tools", "cluster-mode.sh")):
-            self.skipTest("--cluster exists: its launches are measured by a full run only")
-        done = subprocess.run(
-            [sys.executable, "bench/scale.py", "--parts", "cluster"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        self.assertEqual(done.returncode, 0, done.stderr[-3000:])
-        cluster = json.loads(done.stdout)["cluster"]
-        self.assertEqual(list(cluster), ["skipped"])
-        self.assertIn("--cluster", cluster["skipped"])
-        self.assertIn("cluster: skipped:", done.stderr)
-
 
 class ScaleBenchSmokePostgreSQLTestCase(ScaleBenchSmokeTestCase):
     BACKEND = "postgresql"

@@ -4,7 +4,9 @@
 (its own PostgreSQL and RabbitMQ, from tools/test-services.sh, on free
 ports) must return with every process up; then the walkthrough it prints
 (the README's) runs as printed, 20 launches through the API all go ACTIVE
-on both hosts, ``--cluster status`` names every process, alive, and the
+on both hosts, a host disabled with ``nova-manage service disable`` gets
+none of the next launches, ``nova-manage server reset-state`` puts a server
+in ERROR and back, ``--cluster status`` names every process, alive, and the
 services' heartbeats, and ``--cluster stop`` leaves none of the cluster's
 processes and none of its ports listening.
 
@@ -30,6 +32,7 @@ import requests
 
 from tests.fixtures.databases import server_url
 from tests.fixtures.databases import skip_or_fail
+from tests.fixtures.processes import command
 from tests.fixtures.processes import free_port
 from tests.fixtures.processes import tail
 
@@ -219,3 +222,45 @@ class ClusterTestCase(unittest.TestCase):
         self.assertEqual({server["status"] for server in mine}, {"ACTIVE"})
         hosts = [server["OS-EXT-SRV-ATTR:host"] for server in mine]
         self.assertEqual(set(hosts), set(HOSTS), hosts)
+        self._check_operator_tools(env, body, sorted(ids)[0])
+
+    def manage(self, env: dict, *args: str) -> str:
+        """Run ``nova-manage`` with the cluster's config; return its output."""
+        done = subprocess.run(
+            [command("nova-manage"), "--config-file", env["NOVA_CLUSTER_CONFIG"], *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        return done.stdout
+
+    def _check_operator_tools(self, env: dict, body: dict, server_id: str) -> None:
+        """A disabled host gets no new server; reset-state puts a server in ERROR and back."""
+        api = env["NOVA_CLUSTER_API"]
+        self.manage(env, "service", "disable", HOSTS[0], "nova-compute", "--reason", "maintenance")
+        listed = self.manage(env, "service", "list", "--binary", "nova-compute")
+        self.assertRegex(listed, rf"(?m)^\d+\s+nova-compute\s+{HOSTS[0]}\s+\S+\s+disabled\s+up\b")
+        created = [
+            self.http("POST", f"{api}/servers", {"server": {"name": f"d{i}", **body}}, expect=202)[
+                "server"
+            ]["id"]
+            for i in range(4)
+        ]
+        placed = set()
+        for created_id in created:
+            deadline = time.monotonic() + ACTIVE_TIMEOUT
+            while (
+                server := self.http("GET", f"{api}/servers/{created_id}", token=ADMIN)["server"]
+            )["status"] == "BUILD":
+                self.assertLess(time.monotonic(), deadline, server)
+                time.sleep(0.5)
+            self.assertEqual(server["status"], "ACTIVE", server.get("fault"))
+            placed.add(server["OS-EXT-SRV-ATTR:host"])
+        self.assertEqual(placed, {HOSTS[1]})
+        self.manage(env, "service", "enable", HOSTS[0], "nova-compute")
+
+        for state, status in (("error", "ERROR"), ("active", "ACTIVE")):
+            self.manage(env, "server", "reset-state", server_id, "--state", state)
+            server = self.http("GET", f"{api}/servers/{server_id}", token=ADMIN)["server"]
+            self.assertEqual(server["status"], status)
