@@ -218,19 +218,29 @@ def scale_table(scale: dict) -> str:
                 f"{was} | {verdict} |"
             )
     cluster = scale.get("cluster")
-    if cluster and "skipped" in cluster:
-        lines += ["", f"Launch throughput and memory of `--cluster`: {cluster['skipped']}."]
-    elif cluster:
+    if cluster:
         lines += [
             "",
-            "| computes | servers → ACTIVE | servers/s | RSS idle (MiB, all processes) |",
-            "|---|---|---|---|",
+            "| computes | servers → ACTIVE | servers/s | machine busy | CPU ms per server: "
+            "nova-api, nova-scheduler, nova-compute (all), quantum-server |",
+            "|---|---|---|---|---|",
         ]
         for run in cluster["runs"]:
-            rss = sum(run.get("rss_idle_kib", {}).values()) / 1024
+            spent = run.get("cpu_s", {})
+
+            def per_server(prefix: str, spent=spent, run=run) -> str:
+                total = sum(v for k, v in spent.items() if k.split("/")[0].startswith(prefix))
+                return f"{1000 * total / max(run['active'], 1):.0f}"
+
             lines.append(
                 f"| {run['computes']} | {run['active']}/{run['servers']} "
-                f"in {run['seconds']} s | {run['servers_per_s']} | {rss:.0f} |"
+                f"in {run['seconds']} s | {run['servers_per_s']} | "
+                f"{run.get('machine_busy', 0):.0%} | "
+                + ", ".join(
+                    per_server(name)
+                    for name in ("nova-api", "nova-scheduler", "nova-compute", "quantum-server")
+                )
+                + " |"
             )
         if "goal" in cluster:
             goal = cluster["goal"]
@@ -238,6 +248,19 @@ def scale_table(scale: dict) -> str:
                 f"\n2 computes / 1: **{goal['speedup']:.2f}** "
                 f"(goal ≥ {goal['min_speedup_2_over_1']}) {_mark(goal['met'])}"
             )
+        largest = cluster["runs"][-1] if cluster["runs"] else {}
+        idle, after = largest.get("rss_idle_kib", {}), largest.get("rss_after_kib", {})
+        if idle:
+            total = largest["servers"] + largest.get("memory_run", {}).get("active", 0)
+            lines += [
+                "",
+                f"| process ({largest['computes']} computes) | RSS idle (MiB) "
+                f"| RSS after {total:,} servers (MiB) |",
+                "|---|---|---|",
+            ]
+            for name in sorted(idle):
+                was = f"{after[name] / 1024:.0f}" if name in after else "–"
+                lines.append(f"| {name} | {idle[name] / 1024:.0f} | {was} |")
     lines += ["", "![scale](bench/scale.png)"]
     return "\n".join(lines)
 

@@ -69,6 +69,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import datetime
+import functools
 import importlib.metadata
 import json
 import logging
@@ -753,26 +754,63 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def rss_of_processes(env: dict[str, str]) -> dict[str, int]:
-    """Return ``{process: RSS in KiB}`` of the cluster's processes (``NOVA_CLUSTER_PID_*``).
-
-    A process's children count under its name with a suffix (nova-api's
-    gunicorn workers: ``nova-api/1`` ...).
-    """
-    found = {}
+def _cluster_processes(env: dict[str, str]) -> list[tuple[str, int]]:
+    """Return (name, pid) of the cluster's processes and their children (``nova-api/1`` ...)."""
+    found = []
     prefix = "NOVA_CLUSTER_PID_"
     for key, value in env.items():
-        if not key.startswith(prefix):
-            continue
-        name = key[len(prefix) :].lower().replace("_", "-")
-        pid = int(value)
-        for label, each in [(name, pid)] + [
-            (f"{name}/{n}", child) for n, child in enumerate(_children(pid), 1)
-        ]:
-            rss = _rss_kib(each)
-            if rss is not None:
-                found[label] = rss
+        if key.startswith(prefix):
+            name = key[len(prefix) :].lower().replace("_", "-")
+            pid = int(value)
+            found.append((name, pid))
+            found += [(f"{name}/{n}", child) for n, child in enumerate(_children(pid), 1)]
     return found
+
+
+def rss_of_processes(env: dict[str, str]) -> dict[str, int]:
+    """Return ``{process: RSS in KiB}`` of the cluster's processes (``NOVA_CLUSTER_PID_*``)."""
+    found = {}
+    for name, pid in _cluster_processes(env):
+        rss = _rss_kib(pid)
+        if rss is not None:
+            found[name] = rss
+    return found
+
+
+def _cpu_s(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[float, float]:
+    """Return the machine's (busy, total) CPU seconds since boot (``/proc/stat``)."""
+    with open("/proc/stat", encoding="ascii") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    total = sum(values) / os.sysconf("SC_CLK_TCK")
+    return total - (values[3] + values[4]) / os.sysconf("SC_CLK_TCK"), total
+
+
+def cpu_during(env: dict[str, str], function) -> tuple[dict, dict]:
+    """Run ``function()``; return its result and the CPU the cluster and machine spent meanwhile."""
+    processes = _cluster_processes(env)
+    before = {name: _cpu_s(pid) for name, pid in processes}
+    busy_before, total_before = _machine_busy()
+    result = function()
+    busy, total = _machine_busy()
+    spent = {}
+    for name, pid in processes:
+        now = _cpu_s(pid)
+        if now is not None and before[name] is not None:
+            spent[name] = round(now - before[name], 2)
+    usage = {
+        "cpu_s": spent,
+        "machine_busy": round((busy - busy_before) / max(total - total_before, 1e-9), 2),
+    }
+    return result, usage
 
 
 #: Read last by every process of the cluster (``tools/cluster-mode.sh``): the test
@@ -819,7 +857,7 @@ def launch_servers(api: str, count: int, clients: int, first: int = 0) -> dict:
         statuses.update({s["id"]: s["status"] for s in listing if s["id"] in ids})
         if all(statuses.get(i) in ("ACTIVE", "ERROR") for i in ids):
             break
-        time.sleep(0.2)
+        time.sleep(0.5)
     elapsed = time.monotonic() - start
     active = sum(status == "ACTIVE" for status in statuses.values())
     return {
@@ -852,7 +890,11 @@ def bench_cluster(computes: list[int], servers: int, memory_servers: int, client
             env = read_env(os.path.join(state, "cluster.env"))
             api = api_endpoint(env)
             run = {"computes": count, "rss_idle_kib": rss_of_processes(env)}
-            run.update(launch_servers(api, servers, clients))
+            launched, usage = cpu_during(
+                env, functools.partial(launch_servers, api, servers, clients)
+            )
+            run.update(launched)
+            run.update(usage)
             if count == max(computes) and memory_servers > servers:
                 more = launch_servers(api, memory_servers - servers, clients, first=servers)
                 run["memory_run"] = more
@@ -898,7 +940,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=numbers, default=[1, 100, 1000])
     parser.add_argument("--placements", type=int, default=2000, help="instances to schedule")
     parser.add_argument("--computes", type=numbers, default=[1, 2, 4])
-    parser.add_argument("--cluster-servers", type=int, default=100)
+    parser.add_argument("--cluster-servers", type=int, default=300)
     parser.add_argument("--memory-servers", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument(

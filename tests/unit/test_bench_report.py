@@ -101,7 +101,29 @@ SCALE = {
             "goal": {"min_placements_per_s": 200.0, "hosts": 1000, "met": True},
         }
     },
-    "cluster": {"skipped": "./run_nova.sh has no --cluster mode"},
+    "cluster": {
+        "runs": [
+            {
+                "computes": 1,
+                "servers": 300,
+                "active": 300,
+                "seconds": 6.0,
+                "servers_per_s": 50.0,
+                "machine_busy": 0.97,
+                "cpu_s": {
+                    "nova-api": 1.0,
+                    "nova-api/1": 2.0,
+                    "nova-scheduler": 3.0,
+                    "nova-compute-1": 4.5,
+                    "quantum-server": 0.0,
+                },
+                "rss_idle_kib": {"nova-api": 102400, "nova-compute-1": 131072},
+                "rss_after_kib": {"nova-api": 153600, "nova-compute-1": 141312},
+                "memory_run": {"active": 700},
+            }
+        ],
+        "goal": {"min_speedup_2_over_1": 1.5, "speedup": 1.0, "met": False},
+    },
     "before": {
         "listing": {"sqlite": {"runs": [_listing_run(100000, 244.0, scan=True)]}},
         "scheduling": {"sqlite": {"runs": [{"hosts": 1000, "placements_per_s": 24.4}]}},
@@ -121,7 +143,13 @@ class ScaleReportTestCase(unittest.TestCase):
         self.assertIn("**1.50**", ratio)
         self.assertTrue(ratio.endswith("✓ |"))
         self.assertIn("| 1,000 | sqlite | 250 (2,000 placed) | 9 | 24 | ≥ 200/s ✓ |", lines)
-        self.assertIn("of `--cluster`: ./run_nova.sh has no --cluster mode.", text)
+        # CPU per server of each kind of process (nova-api with its workers).
+        self.assertIn("| 1 | 300/300 in 6.0 s | 50.0 | 97% | 10, 10, 15, 0 |", lines)
+        self.assertIn("2 computes / 1: **1.00** (goal ≥ 1.5) ✗", lines)
+        self.assertIn(
+            "| process (1 computes) | RSS idle (MiB) | RSS after 1,000 servers (MiB) |", lines
+        )
+        self.assertIn("| nova-api | 100 | 150 |", lines)
         self.assertIn("![scale](bench/scale.png)", lines)
 
     def test_scale_section_has_its_own_markers(self):
