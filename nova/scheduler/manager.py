@@ -146,19 +146,21 @@ class SchedulerManager:
     def no_valid_host_fault(self, context, instance, excluded_hosts=()) -> tuple[str, str]:
         """Return the fault (message, details) of an instance no host takes.
 
-        The message is Nova's, for everyone; the details, which only admins
-        see (they tell the cloud's capacity), name per filter the hosts it
-        removed and why, and quote the last failed attempt's fault, if any.
-        The hosts are read again (this runs only when no host fits; the
-        placements keep the filters' fast path).
+        The message, for everyone, is Nova's, followed by the last failed
+        attempt's fault if there was one (what went wrong with this build).
+        The details, which only admins see (they tell the cloud's capacity),
+        name per filter the hosts it removed and why, and the host of the
+        last attempt. The hosts are read again (this runs only when no host
+        fits; the placements keep the filters' fast path).
         """
         details = filters.why_no_host(
             self.host_states(context), request_spec(instance, excluded_hosts)
         )
+        message = exception.NoValidHost(reason=NOT_ENOUGH_HOSTS).format_message()
         last = instance_db.instance_fault_get_latest(context, [instance.id]).get(instance.id)
         if last is not None:
+            message += f" The last attempt failed: {last.message}"
             details += f"; the last attempt failed on {last.host}: {last.message}"
-        message = exception.NoValidHost(reason=NOT_ENOUGH_HOSTS).format_message()
         return message, details
 
     def schedule(self, context, instance_uuid: str, attempt: int = 1, excluded_hosts=()):

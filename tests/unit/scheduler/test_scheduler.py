@@ -488,6 +488,7 @@ class SweepTestCase(SchedulerTestCase):
         fault = instance_db.instance_fault_get_latest(ADMIN, [row.id])[row.id]
         self.assertIn("No valid host was found", fault.message)
         self.assertIn("compute service of h1 is down", fault.details)
+        self.assertIn("The last attempt failed: The compute service of h1", fault.message)
         self.assertEqual(self.node("h1").memory_mb_used, 0)
 
     def test_two_sweeps_take_a_build_off_a_down_host_once(self):
