@@ -151,12 +151,18 @@ def image_list() -> None:
     _print_table(header, rows)
 
 
-def _add_image_parsers(subparsers) -> None:
-    image = subparsers.add_parser(
-        "image", help="the local image store ([image] local_store_path; backend local)"
-    )
-    actions = image.add_subparsers(dest="action", metavar="ACTION")
+def _category(subparsers, name: str, description: str):
+    """Add the command category ``name`` (``db``, ``network`` ...); return its actions' parsers."""
+    category = subparsers.add_parser(name, help=description)
+    actions = category.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
+    return actions
+
+
+def _add_image_parsers(subparsers) -> None:
+    actions = _category(
+        subparsers, "image", "the local image store ([image] local_store_path; backend local)"
+    )
     create = actions.add_parser("import", help="import a file as an image; prints its id")
     create.add_argument("image_name", metavar="NAME", help="name of the image")
     create.add_argument("file", help="file holding the image's data")
@@ -187,9 +193,7 @@ def _add_image_parsers(subparsers) -> None:
 
 
 def _add_network_parsers(subparsers) -> None:
-    network = subparsers.add_parser("network", help="legacy (nova-network) networks")
-    actions = network.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
+    actions = _category(subparsers, "network", "legacy (nova-network) networks")
     create = actions.add_parser(
         "create",
         help="create a network and its fixed IPs (network, gateway and "
@@ -372,9 +376,7 @@ def server_reset_state() -> None:
 
 
 def _add_service_parsers(subparsers) -> None:
-    service = subparsers.add_parser("service", help="services: list, enable, disable, delete")
-    actions = service.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
+    actions = _category(subparsers, "service", "services: list, enable, disable, delete")
     listing = actions.add_parser(
         "list", help="list the services (state up: heartbeat younger than service_down_time)"
     )
@@ -397,9 +399,7 @@ def _add_service_parsers(subparsers) -> None:
 
 
 def _add_host_parsers(subparsers) -> None:
-    host = subparsers.add_parser("host", help="compute hosts")
-    actions = host.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
+    actions = _category(subparsers, "host", "compute hosts")
     listing = actions.add_parser(
         "list", help="list each compute host's capacity, usage and free room"
     )
@@ -407,9 +407,7 @@ def _add_host_parsers(subparsers) -> None:
 
 
 def _add_server_parsers(subparsers) -> None:
-    server = subparsers.add_parser("server", help="servers")
-    actions = server.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
+    actions = _category(subparsers, "server", "servers")
     reset = actions.add_parser(
         "reset-state",
         help="set a server's state to error or active and clear its task, as the "
@@ -421,9 +419,7 @@ def _add_server_parsers(subparsers) -> None:
 
 
 def _add_command_parsers(subparsers) -> None:
-    db = subparsers.add_parser("db", help="database schema commands")
-    actions = db.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
+    actions = _category(subparsers, "db", "database schema commands")
     sync = actions.add_parser("sync", help="upgrade (or downgrade) the schema")
     sync.add_argument(
         "--version",
