@@ -152,7 +152,7 @@ def compute_node_update(
 
 def _room(column: str, ratio: str) -> sa.ColumnElement[bool]:
     used, total = _nodes.c[f"{column}_used"], _nodes.c[column]
-    return used + sa.bindparam(f"add_{column}", type_=sa.Integer) <= total * sa.bindparam(
+    return used + sa.bindparam(f"amount_{column}", type_=sa.Integer) <= total * sa.bindparam(
         ratio, type_=sa.Float
     )
 
@@ -173,9 +173,9 @@ _CLAIM = (
         _room("local_gb", "disk"),
     )
     .values(
-        memory_mb_used=_nodes.c.memory_mb_used + sa.bindparam("add_memory_mb"),
-        vcpus_used=_nodes.c.vcpus_used + sa.bindparam("add_vcpus"),
-        local_gb_used=_nodes.c.local_gb_used + sa.bindparam("add_local_gb"),
+        memory_mb_used=_nodes.c.memory_mb_used + sa.bindparam("amount_memory_mb"),
+        vcpus_used=_nodes.c.vcpus_used + sa.bindparam("amount_vcpus"),
+        local_gb_used=_nodes.c.local_gb_used + sa.bindparam("amount_local_gb"),
         running_vms=_nodes.c.running_vms + 1,
     )
 )
@@ -183,9 +183,11 @@ _RELEASE = (
     sa.update(_nodes)
     .where(_nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0)
     .values(
-        memory_mb_used=_released("memory_mb_used", sa.bindparam("sub_memory_mb", type_=sa.Integer)),
-        vcpus_used=_released("vcpus_used", sa.bindparam("sub_vcpus", type_=sa.Integer)),
-        local_gb_used=_released("local_gb_used", sa.bindparam("sub_local_gb", type_=sa.Integer)),
+        memory_mb_used=_released(
+            "memory_mb_used", sa.bindparam("amount_memory_mb", type_=sa.Integer)
+        ),
+        vcpus_used=_released("vcpus_used", sa.bindparam("amount_vcpus", type_=sa.Integer)),
+        local_gb_used=_released("local_gb_used", sa.bindparam("amount_local_gb", type_=sa.Integer)),
         running_vms=_released("running_vms", sa.literal(1)),
     )
 )
@@ -198,9 +200,9 @@ _TAKE = (
     sa.update(_nodes)
     .where(_nodes.c.host == sa.bindparam("node_host"), _nodes.c.deleted == 0)
     .values(
-        memory_mb_used=_nodes.c.memory_mb_used + sa.bindparam("add_memory_mb", type_=sa.Integer),
-        vcpus_used=_nodes.c.vcpus_used + sa.bindparam("add_vcpus", type_=sa.Integer),
-        local_gb_used=_nodes.c.local_gb_used + sa.bindparam("add_local_gb", type_=sa.Integer),
+        memory_mb_used=_nodes.c.memory_mb_used + sa.bindparam("amount_memory_mb", type_=sa.Integer),
+        vcpus_used=_nodes.c.vcpus_used + sa.bindparam("amount_vcpus", type_=sa.Integer),
+        local_gb_used=_nodes.c.local_gb_used + sa.bindparam("amount_local_gb", type_=sa.Integer),
         running_vms=_nodes.c.running_vms + 1,
     )
 )
@@ -230,10 +232,7 @@ def instance_claim(
     """
     memory_mb, vcpus, local_gb = resources
     params = {
-        "node_host": host,
-        "add_memory_mb": memory_mb,
-        "add_vcpus": vcpus,
-        "add_local_gb": local_gb,
+        **_amounts(host, memory_mb, vcpus, local_gb),
         "ram": ratios["ram"],
         "cpu": ratios["cpu"],
         "disk": ratios["disk"],
@@ -254,14 +253,8 @@ def compute_node_release(
     context: nova_context.RequestContext, host: str, memory_mb: int, vcpus: int, local_gb: int
 ) -> None:
     """Give back what a claim took on ``host`` (never below zero)."""
-    params = {
-        "node_host": host,
-        "sub_memory_mb": memory_mb,
-        "sub_vcpus": vcpus,
-        "sub_local_gb": local_gb,
-    }
     with session.writer(context) as conn:
-        conn.execute(_RELEASE, params)
+        conn.execute(_RELEASE, _amounts(host, memory_mb, vcpus, local_gb))
 
 
 def holds_claim(instance: records.Instance) -> bool:
@@ -281,27 +274,20 @@ def _lock_node(conn: sa.Connection, host: str) -> None:
     conn.execute(_LOCK_NODE, {"node_host": host})
 
 
-def _release_in(conn: sa.Connection, instance: records.Instance) -> None:
-    conn.execute(
-        _RELEASE,
-        {
-            "node_host": instance.host,
-            "sub_memory_mb": instance.memory_mb or 0,
-            "sub_vcpus": instance.vcpus or 0,
-            "sub_local_gb": instance.root_gb or 0,
-        },
-    )
+def _amounts(host: str, memory_mb: int, vcpus: int, local_gb: int) -> dict[str, Any]:
+    """Return the parameters of ``_RELEASE`` and ``_TAKE``: what moves on ``host``."""
+    return {
+        "node_host": host,
+        "amount_memory_mb": memory_mb,
+        "amount_vcpus": vcpus,
+        "amount_local_gb": local_gb,
+    }
 
 
-def _take_in(conn: sa.Connection, instance: records.Instance) -> None:
-    conn.execute(
-        _TAKE,
-        {
-            "node_host": instance.host,
-            "add_memory_mb": instance.memory_mb or 0,
-            "add_vcpus": instance.vcpus or 0,
-            "add_local_gb": instance.root_gb or 0,
-        },
+def _instance_amounts(instance: records.Instance) -> dict[str, Any]:
+    assert instance.host is not None  # it holds a claim
+    return _amounts(
+        instance.host, instance.memory_mb or 0, instance.vcpus or 0, instance.root_gb or 0
     )
 
 
@@ -367,9 +353,9 @@ def instance_transition(
             if written is None:
                 continue  # changed since it was read (nothing written): read it again
             if releases:
-                _release_in(conn, current)
+                conn.execute(_RELEASE, _instance_amounts(current))
             if takes:
-                _take_in(conn, after)
+                conn.execute(_TAKE, _instance_amounts(after))
             if fault is not None:
                 session.insert_row(conn, _faults, {"instance_id": current.id, **fault})
         if releases:
