@@ -27,31 +27,29 @@ from oslo_db import exception as db_exc
 import nova.conf
 from nova import config
 from nova import context as nova_context
+from nova.compute import host_api
 from nova.db import models
-from nova.db import session
+from nova.db import services as service_db
 
 CONF = nova.conf.CONF
 
 
 def services() -> list[dict]:
-    """Return each live service row with its compute node's presence and whether it is up."""
-    table = models.Base.metadata.tables["services"]
-    nodes = models.Base.metadata.tables["compute_nodes"]
-    has_node = (
-        sa.select(nodes.c.id)
-        .where(nodes.c.host == table.c.host, nodes.c.deleted == 0)
-        .exists()
-        .label("has_node")
-    )
-    query = sa.select(table, has_node).where(table.c.deleted == 0)
-    query = query.order_by(table.c.host, table.c.binary)
-    with session.reader(nova_context.get_admin_context(), single_statement=True) as conn:
-        rows = [dict(row._mapping) for row in conn.execute(query)]
+    """Return each live service row (``host_api.get_services``) with ``up``, its
+    heartbeat's ``age`` in seconds and, for a compute, whether its node is recorded."""
+    context = nova_context.get_admin_context()
+    nodes = {service.host for service, node in service_db.compute_hosts(context) if node}
     now = models.utcnow()
-    for row in rows:
+    rows = []
+    for state in sorted(
+        host_api.get_services(context), key=lambda s: (s.service.host, s.service.binary)
+    ):
+        row = state.service._asdict()
         last = row["updated_at"] or row["created_at"]
         row["age"] = None if last is None else (now - last).total_seconds()
-        row["up"] = row["age"] is not None and row["age"] < CONF.service_down_time
+        row["up"] = state.up
+        row["has_node"] = row["host"] in nodes
+        rows.append(row)
     return rows
 
 
